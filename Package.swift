@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// MixQ: will this quantized network fit my Cortex-M7, how fast does it run, what accuracy does it keep?
+import PackageDescription
+
+let package = Package(
+    name: "MixQ",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mixq", targets: ["mixq"]),
+        .library(name: "Emulator", targets: ["Emulator"]),
+        .library(name: "FirmwareBuild", targets: ["FirmwareBuild"]),
+        .library(name: "Quantization", targets: ["Quantization"]),
+        .library(name: "Planning", targets: ["Planning"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Debian's libunicorn-dev and libcapstone-dev, found through pkg-config.
+        .systemLibrary(name: "CUnicorn", pkgConfig: "unicorn",
+                       providers: [.apt(["libunicorn-dev"])]),
+        .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
+                       providers: [.apt(["libcapstone-dev"])]),
+        // Fixed-arity wrappers over Unicorn's variadic C API (Swift cannot call variadics).
+        .target(name: "UnicornShim", dependencies: ["CUnicorn"]),
+
+        // Run a Cortex-M7 ELF on an emulated STM32H743.
+        .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn"]),
+        // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
+        .target(name: "FirmwareBuild"),
+        // Integer arithmetic of quantized networks: requantization, packing, reference layers.
+        .target(name: "Quantization"),
+        // Network IR, the MobilenetV1 family and the memory-driven bit-width planner.
+        .target(name: "Planning", dependencies: ["Quantization"]),
+
+        .executableTarget(name: "mixq", dependencies: [
+            "Emulator", "FirmwareBuild", "Quantization", "Planning",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
+    ]
+)

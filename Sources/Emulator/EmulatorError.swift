@@ -1,0 +1,99 @@
+/// What went wrong inside the firmware, in the terms of the Cortex-M7 and the memory map.
+public enum FaultKind: Sendable, Equatable {
+    case unmappedRead
+    case unmappedWrite
+    case unmappedFetch
+    case flashWrite
+    case fetchFromNonExecutable
+    case stackOverflow
+    case undefinedInstruction
+    /// A UsageFault that escalates to HardFault because firmware cannot handle it here
+    /// (MixQ has no exception model); `reason` says which one.
+    case hardFault(reason: String)
+    /// A BKPT whose immediate is not the semihosting one (0xAB).
+    case breakpoint(immediate: UInt8)
+}
+
+/// A firmware fault, located: where the core was and what it touched.
+public struct Fault: Sendable, Equatable, CustomStringConvertible {
+    public var kind: FaultKind
+    /// Address of the faulting instruction.
+    public var pc: UInt32
+    /// "function+0xoffset" of the faulting instruction, from the symbol table.
+    public var function: String?
+    /// The data address involved (nil for faults that touch no memory).
+    public var address: UInt32?
+    /// The memory region `address` falls in, or nil when it is in none.
+    public var region: String?
+    /// Region of the PC.
+    public var pcRegion: String?
+    public var stackPointer: UInt32
+
+    public var description: String {
+        let location = "at PC 0x\(hex(pc))" + (function.map { " in \($0)" } ?? "")
+            + (pcRegion.map { " (\($0))" } ?? "")
+        let target = address.map { address in
+            "0x\(hex(address))" + (region.map { " (\($0))" } ?? " (not in any memory region)")
+        } ?? ""
+        switch kind {
+        case .unmappedRead:
+            return "read of unmapped address \(target) \(location)"
+        case .unmappedWrite:
+            return "write to unmapped address \(target) \(location)"
+        case .unmappedFetch:
+            return "instruction fetch from unmapped address \(target) \(location)"
+        case .flashWrite:
+            return "write to FLASH address \(target) \(location); FLASH is read-only while firmware runs (put writable data in RAM)"
+        case .fetchFromNonExecutable:
+            return "instruction fetch from non-executable address \(target) \(location)"
+        case .stackOverflow:
+            return "stack overflow: access to \(target) below the bottom of the stack, SP = 0x\(hex(stackPointer)), \(location); make the stack larger or use less of it"
+        case .undefinedInstruction:
+            return "undefined instruction \(location)"
+        case let .hardFault(reason):
+            return "HardFault (\(reason)) \(location)"
+        case let .breakpoint(immediate):
+            return "breakpoint BKPT #0x\(String(immediate, radix: 16)) \(location) (only BKPT #0xAB, semihosting, is serviced)"
+        }
+    }
+}
+
+/// Errors from loading or running firmware on the emulated part.
+public enum EmulatorError: Error, CustomStringConvertible, Equatable {
+    /// Unicorn itself refused an operation (a bug in MixQ, or an unusable installation).
+    case engine(operation: String, message: String)
+    /// A segment of the ELF lands outside the part's memory.
+    case segmentOutsideMemory(address: UInt32, size: UInt32, part: String)
+    /// The image has no vector table where the part boots.
+    case noVectorTable(bootAddress: UInt32, part: String)
+    case badResetVector(pc: UInt32)
+    case fault(Fault)
+    case instructionBudgetExhausted(budget: UInt64, pc: UInt32, function: String?)
+    /// The core stopped (WFI, or returned to an empty address) without exiting through semihosting.
+    case stoppedWithoutExit(pc: UInt32, function: String?)
+    case readOutsideMemory(address: UInt32, count: Int)
+
+    public var description: String {
+        switch self {
+        case let .engine(operation, message):
+            return "emulator engine failed in \(operation): \(message)"
+        case let .segmentOutsideMemory(address, size, part):
+            return "ELF segment of \(size) bytes at 0x\(hex(address)) does not fit in the memory of \(part); check the linker script's MEMORY regions"
+        case let .noVectorTable(bootAddress, part):
+            return "no vector table at 0x\(hex(bootAddress)), where \(part) boots; link the firmware with its vector table at the start of FLASH"
+        case let .badResetVector(pc):
+            return "reset vector 0x\(hex(pc)) is not a Thumb address (bit 0 clear); a Cortex-M would HardFault at reset"
+        case let .fault(fault):
+            return "firmware fault: \(fault)"
+        case let .instructionBudgetExhausted(budget, pc, function):
+            return "firmware did not finish within \(budget) instructions; stopped at PC 0x\(hex(pc))"
+                + (function.map { " in \($0)" } ?? "")
+                + " (raise --max-instructions if it is just slow)"
+        case let .stoppedWithoutExit(pc, function):
+            return "firmware stopped at PC 0x\(hex(pc))" + (function.map { " in \($0)" } ?? "")
+                + " without exiting through semihosting (SYS_EXIT); WFI or a return from the reset handler ends a run like this"
+        case let .readOutsideMemory(address, count):
+            return "cannot read \(count) bytes at 0x\(hex(address)): not inside one memory region"
+        }
+    }
+}

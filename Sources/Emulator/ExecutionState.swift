@@ -1,0 +1,277 @@
+import CUnicorn
+import Foundation
+import UnicornShim
+
+/// Why the emulation loop stopped.
+enum StopReason {
+    case exited(status: Int32)
+    case fault(Fault)
+    case budgetExhausted(pc: UInt32)
+}
+
+/// Everything one run mutates, reached from Unicorn's C callbacks through `user_data`.
+///
+/// Hot paths (the block hook) touch only stored properties and a flat table, never a
+/// dictionary or an allocation.
+final class ExecutionState {
+    let engine: OpaquePointer
+    let part: Part
+    let image: ELFImage
+    let options: RunOptions
+
+    var instructions: UInt64 = 0
+    private let budget: UInt64
+    var stopReason: StopReason?
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+    var systemControl = SystemControlSpace()
+    private var blockLengths = BlockInstructionCounts()
+    private var hooks: [uc_hook] = []
+    /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
+    let stackBottom: UInt32?
+
+    init(engine: OpaquePointer, part: Part, image: ELFImage, options: RunOptions) {
+        self.engine = engine
+        self.part = part
+        self.image = image
+        self.options = options
+        self.budget = options.maxInstructions
+        self.stackBottom = image.symbol(named: "__stack_bottom")?.address
+    }
+
+    deinit {
+        blockLengths.release()
+    }
+
+    /// Core cycles so far. Until the cycle model is attached, one instruction is one cycle.
+    var cycles: UInt64 { instructions }
+
+    // MARK: Set-up
+
+    func installHooks() throws {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var handle: uc_hook = 0
+        try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
+        hooks.append(handle)
+        try check(mixq_uc_hook_interrupt(engine, &handle, interruptHook, context), "adding the interrupt hook")
+        hooks.append(handle)
+        try check(mixq_uc_hook_invalid_memory(engine, &handle, invalidMemoryHook, context), "adding the memory-fault hook")
+        hooks.append(handle)
+    }
+
+    func mapSystemControlSpace() throws {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try check(uc_mmio_map(engine, UInt64(SystemControlSpace.base), Int(SystemControlSpace.size),
+                              systemControlRead, context, systemControlWrite, context),
+                  "mapping the system control space")
+    }
+
+    func writeRegister(_ register: uc_arm_reg, _ value: UInt32) throws {
+        var value = value
+        try check(uc_reg_write(engine, Int32(register.rawValue), &value), "writing a register")
+    }
+
+    func readRegister(_ register: uc_arm_reg) -> UInt32 {
+        var value: UInt32 = 0
+        _ = uc_reg_read(engine, Int32(register.rawValue), &value)
+        return value
+    }
+
+    private func check(_ err: uc_err, _ operation: String) throws {
+        guard err == UC_ERR_OK else {
+            throw EmulatorError.engine(operation: operation, message: String(cString: uc_strerror(err)))
+        }
+    }
+
+    // MARK: Hooks
+
+    @inline(__always)
+    func enterBlock(address: UInt32, size: UInt32) {
+        instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
+        if instructions > budget && stopReason == nil {
+            stopReason = .budgetExhausted(pc: address)
+            uc_emu_stop(engine)
+        }
+    }
+
+    func interrupt(_ number: UInt32) {
+        let pc = readRegister(UC_ARM_REG_PC) & ~1
+        // Exception numbers are QEMU's (target/arm/cpu.h, the base of Unicorn 2): 1 UDEF,
+        // 2 SWI (SVC), 7 BKPT, 17 NOCP, 18 INVSTATE, 22 UNALIGNED, 23 DIVBYZERO.
+        switch number {
+        case 7:
+            let instruction = (try? readHalfword(pc)) ?? 0
+            if instruction == 0xBEAB {
+                serviceSemihosting(pc: pc)
+            } else {
+                stop(.breakpoint(immediate: UInt8(truncatingIfNeeded: instruction)), pc: pc, address: nil)
+            }
+        case 1:
+            stop(.undefinedInstruction, pc: pc, address: nil)
+        case 2:
+            stop(.hardFault(reason: "SVC with no handler: MixQ does not model exceptions"), pc: pc, address: nil)
+        case 17:
+            stop(.hardFault(reason: "UsageFault NOCP: floating-point instruction with the FPU disabled in CPACR"), pc: pc, address: nil)
+        case 18:
+            stop(.hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"), pc: pc, address: nil)
+        case 22:
+            stop(.hardFault(reason: "UsageFault UNALIGNED: unaligned access that the Cortex-M7 cannot perform"), pc: pc, address: nil)
+        case 23:
+            stop(.hardFault(reason: "UsageFault DIVBYZERO: integer division by zero with CCR.DIV_0_TRP set"), pc: pc, address: nil)
+        default:
+            stop(.hardFault(reason: "CPU exception \(number)"), pc: pc, address: nil)
+        }
+    }
+
+    func invalidMemory(type: uc_mem_type, address: UInt64, size: Int32) -> Bool {
+        let pc = readRegister(UC_ARM_REG_PC) & ~1
+        let target = UInt32(truncatingIfNeeded: address)
+        let sp = readRegister(UC_ARM_REG_SP)
+        let kind: FaultKind
+        switch type {
+        case UC_MEM_READ_UNMAPPED: kind = .unmappedRead
+        case UC_MEM_WRITE_UNMAPPED: kind = .unmappedWrite
+        case UC_MEM_FETCH_UNMAPPED: kind = .unmappedFetch
+        case UC_MEM_WRITE_PROT: kind = .flashWrite
+        case UC_MEM_FETCH_PROT: kind = .fetchFromNonExecutable
+        default: kind = .unmappedRead
+        }
+        var classified = kind
+        if kind == .unmappedRead || kind == .unmappedWrite, let stackBottom,
+           target < stackBottom && (sp < stackBottom || stackBottom - target <= 4096) {
+            classified = .stackOverflow
+        }
+        let faultPC = kind == .unmappedFetch ? target & ~1 : pc
+        stop(classified, pc: faultPC, address: target)
+        return false
+    }
+
+    func stop(_ kind: FaultKind, pc: UInt32, address: UInt32?) {
+        guard stopReason == nil else { return }
+        let fault = Fault(kind: kind, pc: pc, function: image.describe(address: pc),
+                          address: address, region: address.flatMap { part.region(containing: $0)?.name },
+                          pcRegion: part.region(containing: pc)?.name,
+                          stackPointer: readRegister(UC_ARM_REG_SP))
+        stopReason = .fault(fault)
+        uc_emu_stop(engine)
+    }
+
+    func exit(status: Int32) {
+        guard stopReason == nil else { return }
+        stopReason = .exited(status: status)
+        // Do not write PC here: a PC write cancels the pending stop (DESIGN.md section 8).
+        uc_emu_stop(engine)
+    }
+
+    // MARK: Output
+
+    func emit(_ bytes: [UInt8], toStandardError: Bool) {
+        guard !bytes.isEmpty else { return }
+        if toStandardError { stderr.append(contentsOf: bytes) } else { stdout.append(contentsOf: bytes) }
+        if options.echoOutput {
+            (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
+        }
+    }
+
+    // MARK: Memory helpers for the semihosting service
+
+    func readBytes(_ address: UInt32, count: Int) throws -> [UInt8] {
+        guard count > 0 else { return [] }
+        guard let region = part.region(containing: address),
+              region.contains(address: address, length: UInt64(count)) else {
+            throw EmulatorError.readOutsideMemory(address: address, count: count)
+        }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
+        guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+        return bytes
+    }
+
+    func readWord(_ address: UInt32) throws -> UInt32 {
+        let b = try readBytes(address, count: 4)
+        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+    }
+
+    func readHalfword(_ address: UInt32) throws -> UInt16 {
+        let b = try readBytes(address, count: 2)
+        return UInt16(b[0]) | UInt16(b[1]) << 8
+    }
+
+    func writeBytes(_ address: UInt32, _ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        guard let region = part.region(containing: address),
+              region.contains(address: address, length: UInt64(bytes.count)), region.kind != .flash else {
+            throw EmulatorError.readOutsideMemory(address: address, count: bytes.count)
+        }
+        _ = bytes.withUnsafeBytes { uc_mem_write(engine, UInt64(address), $0.baseAddress, bytes.count) }
+    }
+
+    // MARK: Finishing
+
+    func finish(engineStatus: uc_err, wallSeconds: Double) throws -> RunResult {
+        for handle in hooks { uc_hook_del(engine, handle) }
+        hooks.removeAll()
+        if !systemControl.itmOutput.isEmpty {
+            stdout.append(contentsOf: systemControl.itmOutput)
+        }
+        switch stopReason {
+        case let .exited(status):
+            return RunResult(exitStatus: status,
+                             stdout: String(decoding: stdout, as: UTF8.self),
+                             stderr: String(decoding: stderr, as: UTF8.self),
+                             instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
+                             wallSeconds: wallSeconds)
+        case let .fault(fault):
+            throw EmulatorError.fault(fault)
+        case let .budgetExhausted(pc):
+            throw EmulatorError.instructionBudgetExhausted(budget: budget, pc: pc, function: image.describe(address: pc))
+        case nil:
+            let pc = readRegister(UC_ARM_REG_PC) & ~1
+            if engineStatus == UC_ERR_INSN_INVALID {
+                // Unicorn reports UDF and undecodable encodings this way, without a hook call.
+                throw EmulatorError.fault(Fault(kind: .undefinedInstruction, pc: pc, function: image.describe(address: pc),
+                                                address: nil, region: nil, pcRegion: part.region(containing: pc)?.name,
+                                                stackPointer: readRegister(UC_ARM_REG_SP)))
+            }
+            if engineStatus != UC_ERR_OK {
+                throw EmulatorError.fault(Fault(kind: .hardFault(reason: String(cString: uc_strerror(engineStatus))),
+                                                pc: pc, function: image.describe(address: pc), address: nil,
+                                                region: nil, pcRegion: part.region(containing: pc)?.name,
+                                                stackPointer: readRegister(UC_ARM_REG_SP)))
+            }
+            throw EmulatorError.stoppedWithoutExit(pc: pc, function: image.describe(address: pc))
+        }
+    }
+}
+
+// MARK: - C callbacks
+
+private func state(_ context: UnsafeMutableRawPointer?) -> Unmanaged<ExecutionState> {
+    Unmanaged<ExecutionState>.fromOpaque(context!)
+}
+
+private let blockHook: mixq_block_callback = { _, address, size, context in
+    state(context)._withUnsafeGuaranteedRef { $0.enterBlock(address: UInt32(truncatingIfNeeded: address), size: size) }
+}
+
+private let interruptHook: mixq_interrupt_callback = { _, number, context in
+    state(context)._withUnsafeGuaranteedRef { $0.interrupt(number) }
+}
+
+private let invalidMemoryHook: mixq_invalid_memory_callback = { _, type, address, size, _, context in
+    state(context)._withUnsafeGuaranteedRef { $0.invalidMemory(type: type, address: address, size: size) }
+}
+
+private let systemControlRead: uc_cb_mmio_read_t = { _, offset, _, context in
+    state(context)._withUnsafeGuaranteedRef { machine in
+        let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
+        return UInt64(machine.systemControl.read(address, now: machine.cycles))
+    }
+}
+
+private let systemControlWrite: uc_cb_mmio_write_t = { _, offset, _, value, context in
+    state(context)._withUnsafeGuaranteedRef { machine in
+        let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
+        machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cycles)
+    }
+}

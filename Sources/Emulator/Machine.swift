@@ -1,0 +1,176 @@
+import CUnicorn
+import Foundation
+import UnicornShim
+
+/// How to run firmware.
+public struct RunOptions: Sendable {
+    /// Stop with an error after this many instructions (firmware that never ends).
+    public var maxInstructions: UInt64 = 20_000_000_000
+    /// Core clock; sets the FLASH wait states and converts cycles to time.
+    public var clockMHz: Int = 400
+    /// Also write the firmware's output to this process's stdout/stderr as it is produced.
+    public var echoOutput: Bool = false
+
+    public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false) {
+        self.maxInstructions = maxInstructions
+        self.clockMHz = clockMHz
+        self.echoOutput = echoOutput
+    }
+}
+
+/// What a finished run produced.
+public struct RunResult: Sendable {
+    /// The status the firmware exited with through semihosting.
+    public var exitStatus: Int32
+    /// Everything the firmware wrote to standard output (semihosting handle 1, SYS_WRITEC,
+    /// SYS_WRITE0 and ITM port 0).
+    public var stdout: String
+    /// Everything written to semihosting handle 2.
+    public var stderr: String
+    /// Instructions executed (condition-failed instructions in IT blocks included, as they
+    /// still issue on a Cortex-M7).
+    public var instructions: UInt64
+    /// Core clock cycles. Until the cycle model is attached this equals `instructions`.
+    public var cycles: UInt64
+    public var clockMHz: Int
+    /// Host time spent emulating.
+    public var wallSeconds: Double
+
+    /// Millions of emulated instructions per host second.
+    public var emulatedMIPS: Double { wallSeconds > 0 ? Double(instructions) / wallSeconds / 1e6 : 0 }
+    /// `cycles` at the core clock, in milliseconds.
+    public var milliseconds: Double { Double(cycles) / Double(clockMHz) / 1e3 }
+}
+
+/// An emulated microcontroller that runs one firmware image at a time.
+///
+/// ```swift
+/// let image = try ELFImage(contentsOf: url)
+/// let machine = try Machine(part: .stm32h743)
+/// let result = try machine.run(image)
+/// print(result.stdout, result.exitStatus)
+/// ```
+/// Each `run` starts from reset with freshly mapped memory; after it returns (or throws),
+/// `readMemory(at:count:)` inspects what the firmware left behind.
+public final class Machine {
+    public let part: Part
+    private var engine: OpaquePointer?
+    private var state: ExecutionState?
+
+    /// Creates a machine for `part`. Fails only when Unicorn cannot be opened.
+    public init(part: Part = .stm32h743) throws {
+        self.part = part
+        _ = try Self.openEngine()  // Fail early, at construction, on a broken installation.
+            .map { uc_close($0) }
+    }
+
+    deinit {
+        if let engine { uc_close(engine) }
+    }
+
+    /// Runs `image` from reset until it exits through semihosting.
+    ///
+    /// - Throws: `EmulatorError` when the image does not fit the part, the firmware faults,
+    ///   runs out of instruction budget, or stops without exiting.
+    public func run(_ image: ELFImage, options: RunOptions = RunOptions()) throws -> RunResult {
+        if let engine { uc_close(engine) }
+        engine = nil
+        state = nil
+        guard let engine = try Self.openEngine() else {
+            throw EmulatorError.engine(operation: "uc_open", message: "no engine")
+        }
+        self.engine = engine
+        let state = ExecutionState(engine: engine, part: part, image: image, options: options)
+        self.state = state
+        try mapMemory(engine, state: state)
+        try load(image, into: engine)
+        try state.installHooks()
+        // Reset as the hardware does: SP from word 0 of the vector table, PC from word 1.
+        let vectors = try readMemory(at: part.bootAddress, count: 8)
+        let initialSP = UInt32(vectors[0]) | UInt32(vectors[1]) << 8 | UInt32(vectors[2]) << 16 | UInt32(vectors[3]) << 24
+        let resetVector = UInt32(vectors[4]) | UInt32(vectors[5]) << 8 | UInt32(vectors[6]) << 16 | UInt32(vectors[7]) << 24
+        guard resetVector & 1 == 1 else { throw EmulatorError.badResetVector(pc: resetVector) }
+        try state.writeRegister(UC_ARM_REG_SP, initialSP)
+        try state.writeRegister(UC_ARM_REG_LR, 0xFFFF_FFFF)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        // `until` is an address no firmware executes; 0 would stop code placed in ITCM at once.
+        let err = uc_emu_start(engine, UInt64(resetVector | 1), 0xFFFF_FFFE, 0, 0)
+        let elapsed = clock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return try state.finish(engineStatus: err, wallSeconds: seconds)
+    }
+
+    /// Reads `count` bytes of target memory at `address` (after or during a run).
+    public func readMemory(at address: UInt32, count: Int) throws -> [UInt8] {
+        guard let engine, count >= 0,
+              let region = part.region(containing: address),
+              region.contains(address: address, length: UInt64(count)) else {
+            throw EmulatorError.readOutsideMemory(address: address, count: count)
+        }
+        var bytes = [UInt8](repeating: 0, count: count)
+        guard count > 0 else { return bytes }
+        let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
+        guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+        return bytes
+    }
+
+    private static func openEngine() throws -> OpaquePointer? {
+        var engine: OpaquePointer?
+        let err = mixq_uc_open_cortex_m7(&engine)
+        guard err == UC_ERR_OK else {
+            throw EmulatorError.engine(operation: "uc_open (Cortex-M7)", message: String(cString: uc_strerror(err)))
+        }
+        return engine
+    }
+
+    private func mapMemory(_ engine: OpaquePointer, state: ExecutionState) throws {
+        for region in part.regions {
+            let err = uc_mem_map(engine, UInt64(region.base), Int(region.size), UInt32(UC_PROT_ALL.rawValue))
+            guard err == UC_ERR_OK else {
+                throw EmulatorError.engine(operation: "mapping \(region.name)", message: String(cString: uc_strerror(err)))
+            }
+        }
+        try state.mapSystemControlSpace()
+    }
+
+    private func load(_ image: ELFImage, into engine: OpaquePointer) throws {
+        for segment in image.segments where segment.memorySize > 0 {
+            guard let region = part.region(containing: segment.physicalAddress),
+                  region.contains(address: segment.physicalAddress, length: UInt64(segment.fileBytes.count)) else {
+                throw EmulatorError.segmentOutsideMemory(address: segment.physicalAddress, size: segment.memorySize, part: part.name)
+            }
+            // A segment's zero-filled tail (memorySize > fileBytes) belongs to its run-time
+            // address, which start-up code zeroes itself; only the file bytes are loaded.
+            if !segment.fileBytes.isEmpty {
+                let err = segment.fileBytes.withUnsafeBytes {
+                    uc_mem_write(engine, UInt64(segment.physicalAddress), $0.baseAddress, segment.fileBytes.count)
+                }
+                guard err == UC_ERR_OK else {
+                    throw EmulatorError.engine(operation: "loading segment at 0x\(hex(segment.physicalAddress))",
+                                               message: String(cString: uc_strerror(err)))
+                }
+            }
+            if segment.physicalAddress == segment.virtualAddress && UInt64(segment.memorySize) > UInt64(segment.fileBytes.count) {
+                guard region.contains(address: segment.virtualAddress, length: UInt64(segment.memorySize)) else {
+                    throw EmulatorError.segmentOutsideMemory(address: segment.virtualAddress, size: segment.memorySize, part: part.name)
+                }
+            }
+        }
+        guard image.segments.contains(where: {
+            $0.fileBytes.count >= 8 && $0.physicalAddress <= part.bootAddress
+                && UInt64(part.bootAddress) + 8 <= UInt64($0.physicalAddress) + UInt64($0.fileBytes.count)
+        }) else {
+            throw EmulatorError.noVectorTable(bootAddress: part.bootAddress, part: part.name)
+        }
+        // FLASH is read-only once the image is in it.
+        for region in part.regions where region.kind == .flash {
+            let err = uc_mem_protect(engine, UInt64(region.base), Int(region.size),
+                                     UInt32(UC_PROT_READ.rawValue | UC_PROT_EXEC.rawValue))
+            guard err == UC_ERR_OK else {
+                throw EmulatorError.engine(operation: "protecting \(region.name)", message: String(cString: uc_strerror(err)))
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+/// The integer parameters one layer needs to turn its accumulators into output activations.
+///
+/// Integer form of output channel `c` (DESIGN.md section 5):
+///
+///     acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)
+///     y   = clamp(M[c].scaled(acc) + zy, 0, 2^outputBits - 1)
+///
+/// What each flavour stores (`RequantizationFlavour`):
+/// - PL+FB: one multiplier, one weight zero-point, `bias[c]` per channel.
+/// - PL+ICN: `M0[c]`, `N0[c]` and `bias[c]` per channel, one weight zero-point.
+/// - PC+ICN: `M0[c]`, `N0[c]`, `bias[c]` and the weight zero-point `zw[c]` per channel.
+public struct RequantizationParameters: Equatable, Sendable {
+    public let flavour: RequantizationFlavour
+    /// Int32 bias per output channel, in accumulator units.
+    public let bias: [Int32]
+    /// One multiplier (PL+FB) or one per output channel (ICN flavours).
+    public let multipliers: [FixedPointMultiplier]
+    /// One weight zero-point (PL flavours) or one per output channel (PC+ICN).
+    public let weightZeroPoints: [Int]
+    /// Zero-point of the input activations.
+    public let inputZeroPoint: Int
+    /// Zero-point of the output activations.
+    public let outputZeroPoint: Int
+    public let weightBits: BitWidth
+    public let inputBits: BitWidth
+    public let outputBits: BitWidth
+
+    /// Creates and validates parameters: array lengths must match the flavour, zero-points
+    /// must fit their bit widths.
+    public init(flavour: RequantizationFlavour, bias: [Int32], multipliers: [FixedPointMultiplier],
+                weightZeroPoints: [Int], inputZeroPoint: Int, outputZeroPoint: Int,
+                inputBits: BitWidth, weightBits: BitWidth, outputBits: BitWidth) throws {
+        let n = bias.count
+        guard n > 0 else { throw QuantizationError.invalidGeometry("a layer needs at least one output channel") }
+        let perChannelMultiplier = flavour != .perLayerFolded
+        let perChannelZero = flavour == .perChannelICN
+        let expectedMultipliers = perChannelMultiplier ? n : 1
+        guard multipliers.count == expectedMultipliers else {
+            throw QuantizationError.sizeMismatch(what: "\(flavour) multipliers", expected: expectedMultipliers,
+                                                 actual: multipliers.count)
+        }
+        let expectedZeros = perChannelZero ? n : 1
+        guard weightZeroPoints.count == expectedZeros else {
+            throw QuantizationError.sizeMismatch(what: "\(flavour) weight zero-points", expected: expectedZeros,
+                                                 actual: weightZeroPoints.count)
+        }
+        for z in weightZeroPoints where !(0...weightBits.maxUnsigned).contains(z) {
+            throw QuantizationError.zeroPointOutOfRange(z, bits: weightBits)
+        }
+        guard (0...inputBits.maxUnsigned).contains(inputZeroPoint) else {
+            throw QuantizationError.zeroPointOutOfRange(inputZeroPoint, bits: inputBits)
+        }
+        guard (0...outputBits.maxUnsigned).contains(outputZeroPoint) else {
+            throw QuantizationError.zeroPointOutOfRange(outputZeroPoint, bits: outputBits)
+        }
+        self.flavour = flavour
+        self.bias = bias
+        self.multipliers = multipliers
+        self.weightZeroPoints = weightZeroPoints
+        self.inputZeroPoint = inputZeroPoint
+        self.outputZeroPoint = outputZeroPoint
+        self.inputBits = inputBits
+        self.weightBits = weightBits
+        self.outputBits = outputBits
+    }
+
+    /// Number of output channels.
+    public var outputChannels: Int { bias.count }
+
+    /// The multiplier that applies to output channel `c`.
+    public func multiplier(channel c: Int) -> FixedPointMultiplier {
+        multipliers.count == 1 ? multipliers[0] : multipliers[c]
+    }
+
+    /// The weight zero-point that applies to output channel `c`.
+    public func weightZeroPoint(channel c: Int) -> Int {
+        weightZeroPoints.count == 1 ? weightZeroPoints[0] : weightZeroPoints[c]
+    }
+
+    /// Output activation of channel `c` for a finished accumulator (bias already included).
+    public func output(accumulator: Int32, channel c: Int) -> Int {
+        Self.requantize(accumulator, multiplier: multiplier(channel: c), outputZeroPoint: outputZeroPoint,
+                        outputBits: outputBits)
+    }
+
+    /// `clamp(M.scaled(acc) + zy, 0, 2^bits - 1)`, computed in 64-bit so it never overflows.
+    public static func requantize(_ accumulator: Int32, multiplier: FixedPointMultiplier, outputZeroPoint: Int,
+                                  outputBits: BitWidth) -> Int {
+        let r = multiplier.scaled(accumulator) + Int64(outputZeroPoint)
+        return Int(min(max(r, 0), Int64(outputBits.maxUnsigned)))
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Emulator
+import Foundation
+
+/// `mixq run FILE`: run firmware on the emulated STM32H743.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a Cortex-M7 firmware ELF on an emulated STM32H743.",
+        discussion: """
+            The firmware's output goes to stdout (and its stderr to stderr); MixQ exits with the \
+            firmware's exit status. Emulator failures (bad file, fault, budget exhausted) print a \
+            line starting 'error:' on stderr and exit non-zero.
+            """
+    )
+
+    @Argument(help: "The firmware ELF built by arm-none-eabi-gcc.")
+    var file: String
+
+    @Option(help: "Stop with an error after this many instructions.")
+    var maxInstructions: UInt64 = RunOptions().maxInstructions
+
+    @Option(help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
+    var clockMHz: Int = 400
+
+    @Option(help: "Write run statistics as JSON to this path.")
+    var stats: String?
+
+    @Flag(help: "Print MixQ's summary (instructions, cycles, time) on stderr after the run.")
+    var quiet = false
+
+    func validate() throws {
+        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
+            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        }
+        guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
+        if let stats, FileManager.default.fileExists(atPath: stats) {
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: stats, isDirectory: &isDirectory)
+            if isDirectory.boolValue { throw ValidationError("--stats \(stats) is a directory; give a file path") }
+        }
+    }
+
+    func run() throws {
+        let result: RunResult
+        do {
+            let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
+            let machine = try Machine(part: .stm32h743)
+            result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
+                                                                  clockMHz: clockMHz, echoOutput: true))
+        } catch {
+            throw CommandFailure(error)
+        }
+        let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
+        if !quiet {
+            let summary = String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
+                                 result.exitStatus, result.instructions, result.cycles, result.milliseconds, clockMHz)
+                + "conditions: \(RunConditions.describe(clockMHz: clockMHz, waitStates: waitStates)); "
+                + String(format: "%.1f emulated MIPS\n", result.emulatedMIPS)
+            FileHandle.standardError.write(Data(summary.utf8))
+        }
+        if let stats {
+            let json = RunStatistics(result: result, waitStates: waitStates)
+            do {
+                try JSONOutput.write(json, to: stats)
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+        if result.exitStatus != 0 {
+            throw ExitCode(result.exitStatus)
+        }
+    }
+}
+
+/// The JSON `mixq run --stats` writes.
+struct RunStatistics: Encodable {
+    var instructions: UInt64
+    var cycles: UInt64
+    var clockMHz: Int
+    var flashWaitStates: Int
+    var timingModel: String
+    var exitStatus: Int32
+    var wallSeconds: Double
+    var emulatedMIPS: Double
+    var milliseconds: Double
+
+    init(result: RunResult, waitStates: Int) {
+        instructions = result.instructions
+        cycles = result.cycles
+        clockMHz = result.clockMHz
+        flashWaitStates = waitStates
+        timingModel = RunConditions.timingModel
+        exitStatus = result.exitStatus
+        wallSeconds = result.wallSeconds
+        emulatedMIPS = result.emulatedMIPS
+        milliseconds = result.milliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case instructions, cycles
+        case clockMHz = "clock_mhz"
+        case flashWaitStates = "flash_wait_states"
+        case timingModel = "timing_model"
+        case exitStatus = "exit_status"
+        case wallSeconds = "wall_seconds"
+        case emulatedMIPS = "emulated_mips"
+        case milliseconds
+    }
+}
