@@ -225,25 +225,14 @@ public struct ELFImage: Sendable {
 
     /// "function+0xoffset" for the function (or object) covering `address`, if known.
     public func describe(address: UInt32) -> String? {
-        // Last symbol starting at or before the address.
-        var low = 0, high = symbols.count
-        while low < high {
-            let mid = (low + high) / 2
-            if symbols[mid].address <= address { low = mid + 1 } else { high = mid }
-        }
-        var index = low - 1
-        while index >= 0 {
-            let symbol = symbols[index]
+        // Prefer the function whose [address, address + size) covers the address; fall back
+        // to the nearest sized object, then to a label at exactly this address.
+        let covering = symbols.filter { $0.size > 0 && $0.address <= address && address - $0.address < $0.size }
+        if let symbol = covering.first(where: \.isFunction) ?? covering.first {
             let offset = address - symbol.address
-            if offset < max(symbol.size, 1) || (symbol.size == 0 && offset == 0) {
-                return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
-            }
-            // Zero-sized labels never cover more than their own address; keep looking back
-            // for an enclosing sized symbol, but only a few entries.
-            if low - index > 8 { break }
-            index -= 1
+            return offset == 0 ? symbol.name : "\(symbol.name)+0x\(String(offset, radix: 16))"
         }
-        return nil
+        return symbols.first { $0.address == address }?.name
     }
 
     static func machineName(_ machine: UInt16) -> String {

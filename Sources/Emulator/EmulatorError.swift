@@ -14,6 +14,16 @@ public enum FaultKind: Sendable, Equatable {
     case breakpoint(immediate: UInt8)
 }
 
+extension FaultKind {
+    /// Faults raised by a load or store (located by re-running the faulting block traced).
+    var isDataAccess: Bool {
+        switch self {
+        case .unmappedRead, .unmappedWrite, .flashWrite, .stackOverflow: return true
+        default: return false
+        }
+    }
+}
+
 /// A firmware fault, located: where the core was and what it touched.
 public struct Fault: Sendable, Equatable, CustomStringConvertible {
     public var kind: FaultKind
@@ -72,6 +82,8 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
     /// The core stopped (WFI, or returned to an empty address) without exiting through semihosting.
     case stoppedWithoutExit(pc: UInt32, function: String?)
     case readOutsideMemory(address: UInt32, count: Int)
+    /// An input for `Machine.run(_:options:inputs:)` does not lie inside one RAM region.
+    case inputOutsideRAM(address: UInt32, count: Int)
 
     public var description: String {
         switch self {
@@ -94,6 +106,8 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
                 + " without exiting through semihosting (SYS_EXIT); WFI or a return from the reset handler ends a run like this"
         case let .readOutsideMemory(address, count):
             return "cannot read \(count) bytes at 0x\(hex(address)): not inside one memory region"
+        case let .inputOutsideRAM(address, count):
+            return "cannot place \(count) input bytes at 0x\(hex(address)): not inside one RAM region"
         }
     }
 }

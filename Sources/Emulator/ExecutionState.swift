@@ -29,12 +29,21 @@ final class ExecutionState {
     private var hooks: [uc_hook] = []
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
     let stackBottom: UInt32?
+    /// The translated block that ran last. Unicorn reports memory faults with PC at the start
+    /// of the block, so this is where the faulting instruction is searched for.
+    private(set) var lastBlock: (address: UInt32, size: UInt32) = (0, 0)
+    /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
+    private let tracedBlock: (address: UInt32, size: UInt32)?
+    /// The last instruction that started inside `tracedBlock`.
+    private var lastTracedInstruction: UInt32?
 
-    init(engine: OpaquePointer, part: Part, image: ELFImage, options: RunOptions) {
+    init(engine: OpaquePointer, part: Part, image: ELFImage, options: RunOptions,
+         tracing block: (address: UInt32, size: UInt32)? = nil) {
         self.engine = engine
         self.part = part
         self.image = image
         self.options = options
+        self.tracedBlock = block
         self.budget = options.maxInstructions
         self.stackBottom = image.symbol(named: "__stack_bottom")?.address
     }
@@ -57,6 +66,12 @@ final class ExecutionState {
         hooks.append(handle)
         try check(mixq_uc_hook_invalid_memory(engine, &handle, invalidMemoryHook, context), "adding the memory-fault hook")
         hooks.append(handle)
+        if let block = tracedBlock, block.size > 0 {
+            // A code hook over one block only: costs nothing elsewhere.
+            try check(mixq_uc_hook_code(engine, &handle, codeHook, context, UInt64(block.address),
+                                        UInt64(block.address) + UInt64(block.size) - 1), "adding the fault-locating hook")
+            hooks.append(handle)
+        }
     }
 
     func mapSystemControlSpace() throws {
@@ -87,11 +102,16 @@ final class ExecutionState {
 
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
+        lastBlock = (address, size)
         instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
         if instructions > budget && stopReason == nil {
             stopReason = .budgetExhausted(pc: address)
             uc_emu_stop(engine)
         }
+    }
+
+    func traceInstruction(at address: UInt32) {
+        lastTracedInstruction = address
     }
 
     func interrupt(_ number: UInt32) {
@@ -141,7 +161,7 @@ final class ExecutionState {
            target < stackBottom && (sp < stackBottom || stackBottom - target <= 4096) {
             classified = .stackOverflow
         }
-        let faultPC = kind == .unmappedFetch ? target & ~1 : pc
+        let faultPC = kind == .unmappedFetch ? target & ~1 : (lastTracedInstruction ?? pc)
         stop(classified, pc: faultPC, address: target)
         return false
     }
@@ -227,6 +247,14 @@ final class ExecutionState {
             throw EmulatorError.instructionBudgetExhausted(budget: budget, pc: pc, function: image.describe(address: pc))
         case nil:
             let pc = readRegister(UC_ARM_REG_PC) & ~1
+            if engineStatus == UC_ERR_INSN_INVALID && readRegister(UC_ARM_REG_XPSR) & (1 << 24) == 0 {
+                // The Thumb bit is clear: a BX/BLX/POP to an even address. A Cortex-M executes
+                // Thumb only and raises UsageFault INVSTATE (ARMv7-M ARM B1.4.2), escalating to
+                // HardFault without a handler; Unicorn reports it as an invalid instruction.
+                throw EmulatorError.fault(Fault(kind: .hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"),
+                                                pc: pc, function: image.describe(address: pc), address: nil, region: nil,
+                                                pcRegion: part.region(containing: pc)?.name, stackPointer: readRegister(UC_ARM_REG_SP)))
+            }
             if engineStatus == UC_ERR_INSN_INVALID {
                 // Unicorn reports UDF and undecodable encodings this way, without a hook call.
                 throw EmulatorError.fault(Fault(kind: .undefinedInstruction, pc: pc, function: image.describe(address: pc),
@@ -252,6 +280,10 @@ private func state(_ context: UnsafeMutableRawPointer?) -> Unmanaged<ExecutionSt
 
 private let blockHook: mixq_block_callback = { _, address, size, context in
     state(context)._withUnsafeGuaranteedRef { $0.enterBlock(address: UInt32(truncatingIfNeeded: address), size: size) }
+}
+
+private let codeHook: mixq_code_callback = { _, address, _, context in
+    state(context)._withUnsafeGuaranteedRef { $0.traceInstruction(at: UInt32(truncatingIfNeeded: address)) }
 }
 
 private let interruptHook: mixq_interrupt_callback = { _, number, context in

@@ -42,6 +42,16 @@ public struct RunResult: Sendable {
     public var milliseconds: Double { Double(cycles) / Double(clockMHz) / 1e3 }
 }
 
+/// Bytes placed in target RAM before the firmware starts.
+public struct MemoryWrite: Sendable {
+    public var address: UInt32
+    public var bytes: [UInt8]
+    public init(address: UInt32, bytes: [UInt8]) {
+        self.address = address
+        self.bytes = bytes
+    }
+}
+
 /// An emulated microcontroller that runs one firmware image at a time.
 ///
 /// ```swift
@@ -70,9 +80,32 @@ public final class Machine {
 
     /// Runs `image` from reset until it exits through semihosting.
     ///
+    /// - Parameter inputs: bytes written into RAM after the image is loaded and before reset,
+    ///   e.g. a test's input tensors placed at a buffer symbol in `.axisram` (which start-up code
+    ///   neither copies nor zeroes). Each must lie inside one writable region.
     /// - Throws: `EmulatorError` when the image does not fit the part, the firmware faults,
     ///   runs out of instruction budget, or stops without exiting.
-    public func run(_ image: ELFImage, options: RunOptions = RunOptions()) throws -> RunResult {
+    public func run(_ image: ELFImage, options: RunOptions = RunOptions(), inputs: [MemoryWrite] = []) throws -> RunResult {
+        do {
+            return try runOnce(image, options: options, inputs: inputs, tracing: nil)
+        } catch let EmulatorError.fault(fault) where fault.kind.isDataAccess {
+            // Unicorn reports a data-access fault with PC at the start of the translated block.
+            // The run is deterministic, so run again tracing only that block instruction by
+            // instruction to name the exact faulting instruction.
+            guard let block = state?.lastBlock, block.size > 0 else { throw EmulatorError.fault(fault) }
+            var silent = options
+            silent.echoOutput = false  // the first run already showed the output
+            do {
+                _ = try runOnce(image, options: silent, inputs: inputs, tracing: block)
+            } catch let EmulatorError.fault(located) where located.kind == fault.kind && located.address == fault.address {
+                throw EmulatorError.fault(located)
+            } catch {}
+            throw EmulatorError.fault(fault)
+        }
+    }
+
+    private func runOnce(_ image: ELFImage, options: RunOptions, inputs: [MemoryWrite],
+                         tracing block: (address: UInt32, size: UInt32)?) throws -> RunResult {
         if let engine { uc_close(engine) }
         engine = nil
         state = nil
@@ -80,10 +113,11 @@ public final class Machine {
             throw EmulatorError.engine(operation: "uc_open", message: "no engine")
         }
         self.engine = engine
-        let state = ExecutionState(engine: engine, part: part, image: image, options: options)
+        let state = ExecutionState(engine: engine, part: part, image: image, options: options, tracing: block)
         self.state = state
         try mapMemory(engine, state: state)
         try load(image, into: engine)
+        for input in inputs { try write(input, into: engine) }
         try state.installHooks()
         // Reset as the hardware does: SP from word 0 of the vector table, PC from word 1.
         let vectors = try readMemory(at: part.bootAddress, count: 8)
@@ -114,6 +148,17 @@ public final class Machine {
         let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
         guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
         return bytes
+    }
+
+    private func write(_ input: MemoryWrite, into engine: OpaquePointer) throws {
+        guard let region = part.region(containing: input.address), region.kind != .flash,
+              region.contains(address: input.address, length: UInt64(input.bytes.count)) else {
+            throw EmulatorError.inputOutsideRAM(address: input.address, count: input.bytes.count)
+        }
+        let err = input.bytes.withUnsafeBytes { uc_mem_write(engine, UInt64(input.address), $0.baseAddress, input.bytes.count) }
+        guard err == UC_ERR_OK else {
+            throw EmulatorError.engine(operation: "writing input at 0x\(hex(input.address))", message: String(cString: uc_strerror(err)))
+        }
     }
 
     private static func openEngine() throws -> OpaquePointer? {
