@@ -39,5 +39,6 @@ let package = Package(
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
+        .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
     ]
 )
