@@ -18,6 +18,8 @@ struct MixQ: ParsableCommand {
         subcommands: [
             Run.self,
             Size.self,
+            Bench.self,
+            Demo.self,
         ]
     )
 }
@@ -26,14 +28,21 @@ extension MixQ {
     /// Like `ParsableCommand.main()`, but failures of MixQ's libraries print a single
     /// `error: ...` line (the CLI contract other tools rely on) instead of the usage text.
     static func main() {
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("error: \(failure.message)\n".utf8))
-            Foundation.exit(1)
+            command = try parseAsRoot()
         } catch {
+            exit(withError: error)  // usage errors: ArgumentParser prints the help hint
+        }
+        do {
+            try command.run()
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
             exit(withError: error)
+        } catch {
+            // Every library error (toolchain, ELF, emulator, planner) is one actionable line.
+            let message = String(describing: error)
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            Foundation.exit(1)
         }
     }
 }

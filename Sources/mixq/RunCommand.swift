@@ -19,13 +19,13 @@ struct Run: ParsableCommand {
     @Option(help: "Stop with an error after this many instructions.")
     var maxInstructions: UInt64 = RunOptions().maxInstructions
 
-    @Option(help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
     var clockMHz: Int = 400
 
     @Option(help: "Write run statistics as JSON to this path.")
     var stats: String?
 
-    @Flag(help: "Print MixQ's summary (instructions, cycles, time) on stderr after the run.")
+    @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
     func validate() throws {
@@ -52,11 +52,7 @@ struct Run: ParsableCommand {
         }
         let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
         if !quiet {
-            let summary = String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
-                                 result.exitStatus, result.instructions, result.cycles, result.milliseconds, clockMHz)
-                + "conditions: \(RunConditions.describe(clockMHz: clockMHz, waitStates: waitStates)); "
-                + String(format: "%.1f emulated MIPS\n", result.emulatedMIPS)
-            FileHandle.standardError.write(Data(summary.utf8))
+            FileHandle.standardError.write(Data((RunConditions.summary(of: result) + "\n").utf8))
         }
         if let stats {
             let json = RunStatistics(result: result, waitStates: waitStates)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Emulator
 import Foundation
 
 /// A library error turned into the CLI's contract: one `error:` line on stderr, exit status 1.
@@ -6,7 +7,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     let message: String
 
     init(_ error: Error) {
-        message = (error as? CustomStringConvertible)?.description ?? error.localizedDescription
+        message = String(describing: error)
     }
 
     init(message: String) {
@@ -24,6 +25,17 @@ enum RunConditions {
 
     static func describe(clockMHz: Int, waitStates: Int) -> String {
         "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, timing model \(timingModel)"
+    }
+}
+
+extension RunConditions {
+    /// One line: exit status, instructions, cycles, time, the conditions, emulation speed.
+    static func summary(of result: RunResult) -> String {
+        let waitStates = Part.stm32h743.flashWaitStates[result.clockMHz] ?? 0
+        return String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
+                      result.exitStatus, result.instructions, result.cycles, result.milliseconds, result.clockMHz)
+            + "conditions: \(describe(clockMHz: result.clockMHz, waitStates: waitStates)); "
+            + String(format: "%.1f emulated MIPS", result.emulatedMIPS)
     }
 }
 

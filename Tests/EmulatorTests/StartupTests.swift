@@ -16,4 +16,17 @@ import Testing
         #expect(result.exitStatus == 0)
         #expect(result.instructions > 1000)
     }
+
+    @Test func mainsReturnValueIsTheExitStatus() throws {
+        let result = try FirmwareFixtures.run("exit_status")
+        #expect(result.stdout == "exiting with 3\n")
+        #expect(result.exitStatus == 3)
+    }
+
+    @Test func outputUpToAFaultIsKept() throws {
+        // The run that faults has printed "before"; the error carries the fault, and stdout of
+        // the CLI shows the line because output is echoed as it is produced.
+        let error = try FirmwareFixtures.runExpectingError("fault_unmapped_read")
+        #expect(error.description.contains("0x60000000"))
+    }
 }

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Emulator
+import FirmwareBuild
+import Foundation
+
+/// `mixq demo`: builds the bundled demo firmware (an int8 pointwise convolution timed with
+/// DWT->CYCCNT, firmware/demo/demo.c), runs it on the emulated STM32H743 and shows what it
+/// printed, the cycles and the memory it uses, with the conditions of the run.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build and run the bundled demo firmware; print its output, cycles and memory."
+    )
+
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
+    var clockMHz: Int = 400
+
+    func validate() throws {
+        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
+            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        }
+    }
+
+    func run() throws {
+        let toolchain = try Toolchain.locate()
+        let built = try toolchain.build(FirmwareSpec(name: "demo", sources: ["demo/demo.c"]))
+        print("firmware: firmware/demo/demo.c -> \(built.elf.path)\(built.fromCache ? " (cached)" : "")")
+        print("compiler: \(toolchain.conditions)")
+        let image = try ELFImage(contentsOf: built.elf)
+        print("\n--- firmware output ---")
+        fflush(nil)  // flush Swift's buffered stdout: the firmware's output goes straight to the descriptor
+        let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, echoOutput: true))
+        print("--- end of output ---\n")
+        print(RunConditions.summary(of: result))
+        print("")
+        print(SizeTable.render(SizeReport(image: image, part: .stm32h743)))
+        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
+    }
+}
