@@ -40,5 +40,7 @@ let package = Package(
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
+        // Runs the built `mixq` executable to check the CLI contract.
+        .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
     ]
 )
