@@ -42,5 +42,7 @@ let package = Package(
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         // Runs the built `mixq` executable to check the CLI contract.
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
+        .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
+                    resources: [.copy("Resources")]),
     ]
 )

@@ -31,9 +31,13 @@ public enum Activation: String, Sendable, Hashable, Codable {
 public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Unique name within the network (MobilenetV1 uses TF-slim's scope names).
     public var name: String
+    /// What the layer computes (`conv`, `depthwise`, `pointwise`, `fc`).
     public var kind: LayerKind
+    /// The input activation shape (HWC).
     public var input: TensorShape
+    /// The output activation shape (HWC), computed from the input, kernel, stride and padding.
     public var output: TensorShape
+    /// The spatial kernel size (1x1 for pointwise and fully connected layers).
     public var kernel: KernelSize
     /// The same stride on both spatial axes.
     public var stride: Int
@@ -65,6 +69,21 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Number of learned bias elements (0 when the layer has no bias).
     public var biasCount: Int { hasBias ? output.channels : 0 }
+
+    /// Stored batch-norm values per normalized output channel in the parameter count.
+    ///
+    /// Three is the count under which TF-slim's published "Million Parameters" of all four
+    /// MobilenetV1 widths (research/slim/nets/mobilenet_v1.md: 4.24, 2.59, 1.34, 0.47) agree with
+    /// the topology to their two decimals: two values per channel give 4.23 and 1.33 for alpha 1.0
+    /// and 0.5, four give 4.25, 2.60 and 0.48. It matches batch-norm with a shift but no scale
+    /// (beta, moving mean, moving variance). Checked by `MobilenetV1Tests`.
+    public static let batchNormValuesPerChannel = 3
+
+    /// Parameters of the layer as the TF-slim model zoo counts them: weights, biases and
+    /// `batchNormValuesPerChannel` values per batch-normalized output channel.
+    public var parameterCount: Int {
+        weightCount + biasCount + (usesBatchNorm ? Layer.batchNormValuesPerChannel * output.channels : 0)
+    }
 
     /// Multiply-accumulates of one inference: one per weight tap per output element,
     /// counting taps that fall on padding (the usual convention, also TensorFlow's).

@@ -92,15 +92,9 @@ public struct Network: Sendable, Hashable, Codable {
     /// Weight elements over all layers.
     public var weightCount: Int { layers.reduce(0) { $0 + $1.weightCount } }
 
-    /// Learned parameters as TF-slim counts them: weights, biases, and batch-norm's two
-    /// trainable variables per channel (`gamma` and `beta`; TF-slim's MobilenetV1 arg scope
-    /// uses `center: True, scale: True`). The moving mean and variance are not trained and
-    /// not counted.
-    public var trainableParameterCount: Int {
-        layers.reduce(0) { sum, layer in
-            sum + layer.weightCount + layer.biasCount + (layer.usesBatchNorm ? 2 * layer.outputChannels : 0)
-        }
-    }
+    /// Parameters over all layers as the TF-slim model zoo counts them (`Layer.parameterCount`:
+    /// weights, biases, three batch-norm values per normalized channel).
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.parameterCount } }
 }
 
 /// A network or layer that cannot exist as described.

@@ -18,6 +18,7 @@ struct MixQ: ParsableCommand {
         subcommands: [
             Run.self,
             Size.self,
+            Plan.self,
             Bench.self,
             Demo.self,
         ]
@@ -36,8 +37,9 @@ extension MixQ {
         }
         do {
             try command.run()
-        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
-            exit(withError: error)
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError
+                    || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)  // help requests and usage errors keep ArgumentParser's format
         } catch {
             // Every library error (toolchain, ELF, emulator, planner) is one actionable line.
             let message = String(describing: error)

@@ -1,0 +1,280 @@
+import Quantization
+
+/// The memory-driven bit-width selection of Rusci, Capotondi, Benini (MLSys 2020, section 3),
+/// as DESIGN.md section 6 specifies it.
+///
+/// Every tensor starts at 8 bits and every cut halves it (8 -> 4 -> 2).
+/// 1. Activations: sweep the layers forward; while a layer's input plus output bytes exceed
+///    M_RW, cut the tensor with more bits (equal bits: more bytes; equal bytes: the output).
+///    The network input and the classifier output are never cut. A forward sweep cuts outputs
+///    and a backward sweep cuts inputs; a layer whose next cut belongs to the other direction is
+///    left unresolved, and a sweep that leaves unresolved layers is followed by one in the other
+///    direction.
+/// 2. Weights: while weights plus parameters exceed M_RO, among layers above 2 bits find the
+///    largest share of the weight bytes and cut the earliest layer whose share is within
+///    5 percentage points of it.
+public enum BitWidthPlanner {
+    /// Plans the bits of every tensor of `network` under `budget`.
+    ///
+    /// A pure function: the same arguments always give the same plan.
+    /// - Returns: under `int8` the all-8-bit plan, whether or not it fits (see `BitWidthPlan.fits`);
+    ///   under `mixpl` and `mixpc` a plan that fits both budgets.
+    /// - Throws: `PlanningError` when no assignment of 8, 4 and 2 bits fits under `mixpl` or `mixpc`.
+    public static func plan(
+        _ network: Network, budget: MemoryBudget, scheme: QuantizationScheme
+    ) throws(PlanningError) -> BitWidthPlan {
+        var state = PlannerState(network: network, scheme: scheme, budget: budget)
+        if scheme.allowsCuts {
+            try state.fitActivations()
+            try state.fitWeights()
+        }
+        return state.plan
+    }
+}
+
+/// The planner's working state: the bits of every tensor and the cuts so far.
+struct PlannerState {
+    let networkName: String
+    let layers: [Layer]
+    let scheme: QuantizationScheme
+    let budget: MemoryBudget
+    /// `activationBits[k]` is layer k's input and `activationBits[k + 1]` its output: the
+    /// output of one layer and the input of the next are one tensor (through pooling, which
+    /// keeps the bits).
+    var activationBits: [BitWidth]
+    var weightBits: [BitWidth]
+    var cuts: [BitWidthCut] = []
+    var sweeps: [ActivationSweep] = []
+
+    init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget) {
+        networkName = network.name
+        layers = network.layers
+        self.scheme = scheme
+        self.budget = budget
+        activationBits = Array(repeating: .eight, count: layers.count + 1)
+        weightBits = Array(repeating: .eight, count: layers.count)
+    }
+
+    var lastIndex: Int { layers.count - 1 }
+
+    func inputBytes(_ k: Int) -> Int { layers[k].input.bytes(at: activationBits[k]) }
+    func outputBytes(_ k: Int) -> Int { layers[k].output.bytes(at: activationBits[k + 1]) }
+    func activationBytes(_ k: Int) -> Int { inputBytes(k) + outputBytes(k) }
+    func weightBytes(_ k: Int) -> Int { layers[k].weightBytes(at: weightBits[k]) }
+    func flavour(_ k: Int) -> RequantizationFlavour {
+        scheme.flavour(weightBits: weightBits[k], outputBits: activationBits[k + 1])
+    }
+    func parameterBytes(_ k: Int) -> Int { flavour(k).parameterBytes(outputChannels: layers[k].outputChannels) }
+    var totalWeightBytes: Int { layers.indices.reduce(0) { $0 + weightBytes($1) } }
+    var flashBytes: Int { layers.indices.reduce(0) { $0 + weightBytes($1) + parameterBytes($1) } }
+
+    var plan: BitWidthPlan {
+        BitWidthPlan(
+            networkName: networkName, scheme: scheme, budget: budget,
+            layers: layers.indices.map { k in
+                LayerPlan(layer: layers[k], inputBits: activationBits[k], weightBits: weightBits[k],
+                          outputBits: activationBits[k + 1], flavour: flavour(k),
+                          weightBytes: weightBytes(k), parameterBytes: parameterBytes(k),
+                          inputBytes: inputBytes(k), outputBytes: outputBytes(k))
+            },
+            cuts: cuts, sweeps: sweeps)
+    }
+
+    // MARK: Step 1: activations
+
+    /// Which activation tensor of layer `k` the rule cuts next, and why; `nil` when neither
+    /// tensor may be cut (at the 2-bit floor, the network input, or the classifier output).
+    func activationChoice(_ k: Int) -> (tensor: BitWidthCut.Tensor, why: String)? {
+        let inputBits = activationBits[k], outputBits = activationBits[k + 1]
+        let inputCuttable = k > 0 && inputBits.halved != nil
+        let outputCuttable = k < lastIndex && outputBits.halved != nil
+        switch (inputCuttable, outputCuttable) {
+        case (false, false):
+            return nil
+        case (true, false):
+            let why = k == lastIndex ? "the last layer may only cut its input"
+                                     : "the output is at the 2-bit floor"
+            return (.input, why)
+        case (false, true):
+            let why = k == 0 ? "the first layer may only cut its output"
+                             : "the input is at the 2-bit floor"
+            return (.output, why)
+        case (true, true):
+            if inputBits != outputBits {
+                let tensor: BitWidthCut.Tensor = inputBits > outputBits ? .input : .output
+                return (tensor, "the \(tensor.rawValue) has more bits (input \(inputBits.bits), output \(outputBits.bits))")
+            }
+            let inBytes = inputBytes(k), outBytes = outputBytes(k)
+            if inBytes != outBytes {
+                let tensor: BitWidthCut.Tensor = inBytes > outBytes ? .input : .output
+                return (tensor, "equal bits (\(inputBits.bits)); the \(tensor.rawValue) has more bytes "
+                            + "(input \(inBytes) B, output \(outBytes) B)")
+            }
+            return (.output, "equal bits (\(inputBits.bits)) and equal bytes (\(inBytes) B); the output is cut")
+        }
+    }
+
+    /// Step 1 of DESIGN.md section 6: alternate forward and backward sweeps until every layer's
+    /// input plus output fits M_RW.
+    ///
+    /// Termination: a sweep that makes no cut reaches each layer left unresolved by the previous
+    /// sweep in the state that sweep left it (cuts made after visiting a layer never touch its
+    /// tensors in that direction), so the rule picks the same tensor, which now belongs to this
+    /// direction and is cut. Every sweep after the first therefore cuts at least once or ends the
+    /// step, and there are at most two cuts per tensor; `maximumSweeps` is that bound.
+    mutating func fitActivations() throws(PlanningError) {
+        let maximumSweeps = 2 * activationBits.count + 2
+        var direction = SweepDirection.forward
+        for number in 1...maximumSweeps {
+            var unresolved: [String] = []
+            let order = direction == .forward ? Array(layers.indices) : Array(layers.indices.reversed())
+            for k in order {
+                while activationBytes(k) > budget.ram {
+                    guard let choice = activationChoice(k) else {
+                        throw activationFloorError(k)
+                    }
+                    let belongsTo: SweepDirection = choice.tensor == .output ? .forward : .backward
+                    if belongsTo != direction {
+                        unresolved.append(layers[k].name)
+                        break
+                    }
+                    cutActivation(k, tensor: choice.tensor, why: choice.why,
+                                  step: .activations(sweep: number, direction: direction))
+                }
+            }
+            if unresolved.isEmpty && cuts.isEmpty && number == 1 {
+                return  // everything fit at 8 bits: no sweep to report
+            }
+            sweeps.append(ActivationSweep(number: number, direction: direction, unresolvedLayers: unresolved))
+            if unresolved.isEmpty { return }
+            direction = direction.flipped
+        }
+        throw .sweepsDidNotConverge(sweeps: maximumSweeps)
+    }
+
+    mutating func cutActivation(_ k: Int, tensor: BitWidthCut.Tensor, why: String, step: BitWidthCut.Step) {
+        let needed = activationBytes(k)
+        let index = tensor == .input ? k : k + 1
+        let shape = tensor == .input ? layers[k].input : layers[k].output
+        let before = activationBits[index]
+        guard let after = before.halved else { return }  // activationChoice only offers cuttable tensors
+        activationBits[index] = after
+        cuts.append(BitWidthCut(
+            step: step, layerIndex: k, layerName: layers[k].name, tensor: tensor,
+            bitsBefore: before, bitsAfter: after,
+            bytesBefore: shape.bytes(at: before), bytesAfter: shape.bytes(at: after),
+            reason: "input+output \(needed) B > RAM budget \(budget.ram) B; \(why)"))
+    }
+
+    func activationFloorError(_ k: Int) -> PlanningError {
+        let layer = layers[k]
+        let inputFloor: BitWidth = k == 0 ? activationBits[k] : .two
+        let outputFloor: BitWidth = k == lastIndex ? activationBits[k + 1] : .two
+        return .activationsDoNotFit(
+            layer: layer.name, input: layer.input, inputBits: inputFloor, inputBytes: layer.input.bytes(at: inputFloor),
+            output: layer.output, outputBits: outputFloor, outputBytes: layer.output.bytes(at: outputFloor),
+            isFirst: k == 0, isLast: k == lastIndex, ramBudget: budget.ram, ramNeeded: minimumRAM)
+    }
+
+    /// The smallest M_RW any assignment can meet: the largest input plus output over the layers with
+    /// every cuttable tensor at 2 bits (the network input and classifier output stay at 8 bits).
+    /// With this much RAM the activation step always succeeds, since it cuts a layer's tensors
+    /// down to the floor before giving up.
+    var minimumRAM: Int {
+        layers.indices.map { k in
+            layers[k].input.bytes(at: k == 0 ? .eight : .two)
+                + layers[k].output.bytes(at: k == lastIndex ? .eight : .two)
+        }.max() ?? 0
+    }
+
+    // MARK: Step 2: weights
+
+    /// Step 2 of DESIGN.md section 6: cut weights by share until weights plus parameters fit M_RO.
+    mutating func fitWeights() throws(PlanningError) {
+        while flashBytes > budget.flash {
+            let candidates = layers.indices.filter { weightBits[$0].halved != nil }
+            let total = totalWeightBytes
+            guard let largest = candidates.max(by: { weightBytes($0) < weightBytes($1) }) else {
+                throw .weightsDoNotFit(weightBytes: total, parameterBytes: flashBytes - total,
+                                       flashBudget: budget.flash)
+            }
+            // share(k) >= share(largest) - 5 points  <=>  20 * bytes(k) >= 20 * bytes(largest) - total,
+            // exact in integers. `candidates` is in network order, so `first` is the earliest.
+            let largestBytes = weightBytes(largest)
+            guard let k = candidates.first(where: { 20 * weightBytes($0) >= 20 * largestBytes - total }) else {
+                return  // unreachable: `largest` itself satisfies the condition
+            }
+            let why = k == largest
+                ? "\(layers[k].name) has the largest share of the weight bytes (\(percent(largestBytes, of: total)))"
+                : "largest share \(layers[largest].name) \(percent(largestBytes, of: total)); "
+                    + "\(layers[k].name) (\(percent(weightBytes(k), of: total))) is the earliest layer within 5 points of it"
+            let flashBefore = flashBytes
+            let before = weightBits[k]
+            let bytesBefore = weightBytes(k)
+            let flavourBefore = flavour(k)
+            guard let after = before.halved else { return }  // candidates are above 2 bits
+            weightBits[k] = after
+            let flavourNote = flavour(k) == flavourBefore ? "" : "; flavour \(flavourBefore) -> \(flavour(k))"
+            cuts.append(BitWidthCut(
+                step: .weights, layerIndex: k, layerName: layers[k].name, tensor: .weights,
+                bitsBefore: before, bitsAfter: after, bytesBefore: bytesBefore, bytesAfter: weightBytes(k),
+                reason: "weights+parameters \(flashBefore) B > FLASH budget \(budget.flash) B; \(why)\(flavourNote)"))
+        }
+    }
+
+    func percent(_ part: Int, of total: Int) -> String {
+        let tenths = total == 0 ? 0 : (part * 1000 + total / 2) / total
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+}
+
+/// Why no bit-width assignment fits the budgets. Each case says what would have to change.
+public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A layer's input plus output exceed M_RW even with every tensor it may cut at 2 bits.
+    case activationsDoNotFit(layer: String, input: TensorShape, inputBits: BitWidth, inputBytes: Int,
+                             output: TensorShape, outputBits: BitWidth, outputBytes: Int,
+                             isFirst: Bool, isLast: Bool, ramBudget: Int, ramNeeded: Int)
+    /// Weights plus parameters exceed M_RO with every layer's weights at 2 bits.
+    case weightsDoNotFit(weightBytes: Int, parameterBytes: Int, flashBudget: Int)
+    /// The activation sweeps did not settle (cannot happen by the argument in
+    /// `PlannerState.fitActivations`; reported rather than looping forever).
+    case sweepsDidNotConverge(sweeps: Int)
+
+    /// The budget, in bytes, that would make planning succeed: for activations the smallest RAM
+    /// budget any assignment meets; for weights the FLASH with every layer's weights at 2 bits
+    /// (the least possible under `mixpc`, enough under `mixpl`); 0 when unknown.
+    public var bytesNeeded: Int {
+        switch self {
+        case .activationsDoNotFit(_, _, _, _, _, _, _, _, _, _, let ramNeeded):
+            return ramNeeded
+        case .weightsDoNotFit(let weightBytes, let parameterBytes, _):
+            return weightBytes + parameterBytes
+        case .sweepsDidNotConverge:
+            return 0
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .activationsDoNotFit(let layer, let input, let inputBits, let inputBytes,
+                                  let output, let outputBits, let outputBytes, let isFirst, let isLast, let ram,
+                                  let needed):
+            var fixed: [String] = []
+            if isFirst { fixed.append("the network input stays \(inputBits.bits)-bit") }
+            if isLast { fixed.append("the classifier output stays \(outputBits.bits)-bit") }
+            let note = fixed.isEmpty ? "" : " (\(fixed.joined(separator: ", ")))"
+            return "no bit-width assignment fits the RAM budget: layer \(layer) needs "
+                + "\(inputBytes + outputBytes) B for input \(input) at \(inputBits.bits) bits (\(inputBytes) B) "
+                + "plus output \(output) at \(outputBits.bits) bits (\(outputBytes) B)\(note), "
+                + "more than the RAM budget of \(ram) B; the network needs a RAM budget of at least "
+                + "\(needed) B, or choose a smaller model"
+        case .weightsDoNotFit(let weights, let parameters, let flash):
+            return "no bit-width assignment fits the FLASH budget: with every layer's weights at 2 bits, "
+                + "weights (\(weights) B) plus quantization parameters (\(parameters) B) need "
+                + "\(weights + parameters) B, more than the FLASH budget of \(flash) B; a FLASH budget of "
+                + "\(weights + parameters) B is enough, or choose a smaller model"
+        case .sweepsDidNotConverge(let sweeps):
+            return "the activation sweeps did not settle after \(sweeps) sweeps (a planner bug; please report it)"
+        }
+    }
+}
