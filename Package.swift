@@ -33,8 +33,12 @@ let package = Package(
         // Network IR, the MobilenetV1 family and the memory-driven bit-width planner.
         .target(name: "Planning", dependencies: ["Quantization"]),
 
+        // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
+        // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
+        .target(name: "Reports"),
+
         .executableTarget(name: "mixq", dependencies: [
-            "Emulator", "FirmwareBuild", "Quantization", "Planning",
+            "Emulator", "FirmwareBuild", "Quantization", "Planning", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -44,5 +48,6 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )

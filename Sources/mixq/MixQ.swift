@@ -19,6 +19,7 @@ struct MixQ: ParsableCommand {
             Run.self,
             Size.self,
             Plan.self,
+            Report.self,
             Bench.self,
             Demo.self,
         ]
@@ -43,6 +44,7 @@ extension MixQ {
         } catch {
             // Every library error (toolchain, ELF, emulator, planner) is one actionable line.
             let message = String(describing: error)
+            fflush(nil)  // what the command printed first stays in front of the error
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             Foundation.exit(1)
         }

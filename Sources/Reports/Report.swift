@@ -1,0 +1,113 @@
+import Foundation
+
+/// The latency-accuracy report of a set of deployment results: rows, conditions, the Pareto
+/// front, and every rendering (`markdown()`, `csv()`, `json()`, the two SVG plots, per-layer
+/// profiles). Pure: nothing here touches the file system except `write(to:)`.
+public struct Report: Sendable {
+    /// The run conditions shared by a group of results.
+    public struct ConditionSet: Sendable, Equatable {
+        /// (label, value) pairs in a fixed order: clock, FLASH wait states, caches, timing
+        /// model, compiler, flags, then any other key alphabetically.
+        public var items: [(label: String, value: String)]
+        /// `model/scheme` of every result run under these conditions.
+        public var pairs: [String]
+
+        public static func == (a: ConditionSet, b: ConditionSet) -> Bool {
+            a.pairs == b.pairs && a.items.map(\.label) == b.items.map(\.label) && a.items.map(\.value) == b.items.map(\.value)
+        }
+    }
+
+    /// One row per (model, scheme), sorted by model then scheme.
+    public private(set) var rows: [ReportRow]
+    /// The results behind `rows`, index for index.
+    public private(set) var results: [DeploymentRecord]
+    /// Distinct run conditions of the results that ran; more than one means they disagree.
+    public private(set) var conditionSets: [ConditionSet]
+    /// Merge conflicts and inconsistencies found in the results.
+    public private(set) var warnings: [String]
+    /// Published figures for device budgets, quoted beside the tables.
+    public private(set) var budgetFigures: [AccuracyTable.BudgetFigure]
+    public private(set) var device: DeviceCapacity
+    /// Indices into `rows` of the Pareto front, by increasing latency.
+    public private(set) var paretoFront: [Int]
+
+    /// Builds the report of `collection` with Top-1 figures from `accuracy`.
+    public init(collection: ResultCollection, accuracy: AccuracyTable, device: DeviceCapacity = .stm32h743) {
+        self.device = device
+        results = collection.entries.map(\.result)
+        rows = collection.entries.map { ReportRow(result: $0.result, sourceFile: $0.source.relativePath,
+                                                  accuracy: accuracy, device: device) }
+        budgetFigures = accuracy.budgetFigures
+        var warnings = collection.warnings
+        for (row, result) in zip(rows, results) {
+            if let stated = result.latencyMs, let cycles = result.effectiveTotalCycles, let clock = result.effectiveClockMHz,
+               clock > 0, cycles > 0 {
+                let computed = Double(cycles) / (clock * 1000)
+                if abs(stated - computed) > 0.005 * computed {
+                    warnings.append("\(row.model) under \(row.scheme): latency_ms \(Format.fixed(stated, 3)) disagrees with "
+                                    + "\(cycles) cycles at \(Self.clockText(clock)) MHz = \(Format.fixed(computed, 3)) ms")
+                }
+            }
+            if let total = result.totalCycles, result.layers.allSatisfy({ $0.cycles != nil }), !result.layers.isEmpty {
+                let sum = result.layers.compactMap(\.cycles).reduce(0, +)
+                if sum > total {
+                    warnings.append("\(row.model) under \(row.scheme): layer cycles add up to \(sum), more than total_cycles \(total)")
+                }
+            }
+        }
+        self.warnings = warnings
+        conditionSets = Self.groupConditions(results)
+        let built = rows
+        let candidates = built.indices.compactMap { index -> ParetoFront.Point? in
+            let row = built[index]
+            guard row.isParetoCandidate, let latency = row.latencyMs, let top1 = row.top1 else { return nil }
+            return ParetoFront.Point(id: index, latencyMs: latency, top1: top1)
+        }
+        paretoFront = ParetoFront.front(of: candidates).map(\.id)
+        for index in paretoFront { rows[index].onParetoFront = true }
+    }
+
+    /// The schemes present, in `SchemeOrder`.
+    public var schemes: [String] {
+        Array(Set(rows.map(\.scheme))).sorted(by: SchemeOrder.precedes)
+    }
+
+    /// Whether all results share one set of conditions.
+    public var conditionsAgree: Bool { conditionSets.count <= 1 }
+
+    static let conditionLabels: [(key: String, label: String)] = [
+        ("clock_mhz", "clock (MHz)"), ("flash_wait_states", "FLASH wait states"), ("caches", "caches"),
+        ("timing_model", "timing model"), ("compiler", "compiler"), ("flags", "flags"),
+    ]
+
+    static func groupConditions(_ results: [DeploymentRecord]) -> [ConditionSet] {
+        var sets: [ConditionSet] = []
+        // A result that never ran (no conditions, no latency) has no run conditions to agree
+        // or disagree with; a result that ran without recording them is a set of its own.
+        for result in results where result.conditions != nil || result.effectiveLatencyMs != nil {
+            var conditions = result.conditions ?? [:]
+            if conditions["clock_mhz"] == nil, let clock = result.clockMHz {
+                conditions["clock_mhz"] = .number(clock)
+            }
+            var items: [(label: String, value: String)] = []
+            for (key, label) in conditionLabels {
+                items.append((label, conditions[key]?.text ?? "not recorded"))
+            }
+            let known = Set(conditionLabels.map(\.key))
+            for key in conditions.keys.sorted() where !known.contains(key) {
+                items.append((key, conditions[key]?.text ?? ""))
+            }
+            let pair = "\(result.model)/\(result.scheme)"
+            if let index = sets.firstIndex(where: { $0.items.map(\.label) == items.map(\.label) && $0.items.map(\.value) == items.map(\.value) }) {
+                sets[index].pairs.append(pair)
+            } else {
+                sets.append(ConditionSet(items: items, pairs: [pair]))
+            }
+        }
+        return sets
+    }
+
+    static func clockText(_ clock: Double) -> String {
+        clock.rounded() == clock ? String(Int(clock)) : Format.fixed(clock, 1)
+    }
+}

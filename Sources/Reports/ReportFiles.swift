@@ -1,0 +1,58 @@
+import Foundation
+
+/// The files `Report.write(to:protecting:)` produces in the output folder. None of them is
+/// named like a result (`<model>__<scheme>.json` directly in the folder), so an output folder
+/// can be an input folder too.
+public enum ReportFiles {
+    public static let markdown = "report.md"
+    public static let csv = "results.csv"
+    public static let json = "results.json"
+    public static let latencyAccuracyPlot = "latency_accuracy.svg"
+    public static let memoryPlot = "memory.svg"
+    /// Per-result `<model>__<scheme>.csv` and `<model>__<scheme>.trace.json`.
+    public static let profilesFolder = "profiles"
+}
+
+extension Report {
+    /// Writes every output into `folder` (created if needed) and returns the files written, in
+    /// order. Each file is written atomically.
+    /// - Parameter inputs: result files that must not be replaced (normally
+    ///   `ResultCollection.inputFiles`).
+    /// - Throws: `ReportsError.wouldOverwriteInput` before writing anything if an output path
+    ///   is an input; `ReportsError.unwritable` when a file cannot be written.
+    @discardableResult
+    public func write(to folder: URL, protecting inputs: [URL]) throws(ReportsError) -> [URL] {
+        let profiles = folder.appendingPathComponent(ReportFiles.profilesFolder)
+        var outputs: [(URL, () throws -> Data)] = [
+            (folder.appendingPathComponent(ReportFiles.markdown), { Data(self.markdown().utf8) }),
+            (folder.appendingPathComponent(ReportFiles.csv), { Data(self.csv().utf8) }),
+            (folder.appendingPathComponent(ReportFiles.json), { try self.json() }),
+            (folder.appendingPathComponent(ReportFiles.latencyAccuracyPlot), { Data(self.latencyAccuracySVG().utf8) }),
+            (folder.appendingPathComponent(ReportFiles.memoryPlot), { Data(self.memorySVG().utf8) }),
+        ]
+        for result in results {
+            let profile = LayerProfile(result: result)
+            outputs.append((profiles.appendingPathComponent(profile.baseName + ".csv"), { Data(profile.csv().utf8) }))
+            if profile.hasTimeline {
+                outputs.append((profiles.appendingPathComponent(profile.baseName + ".trace.json"), { try profile.traceJSON() ?? Data() }))
+            }
+        }
+        let protected = Set(inputs.map { $0.standardizedFileURL.resolvingSymlinksInPath().path })
+        for (url, _) in outputs where protected.contains(url.standardizedFileURL.resolvingSymlinksInPath().path) {
+            throw .wouldOverwriteInput(path: url.path)
+        }
+        do {
+            try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
+        } catch {
+            throw .unwritable(path: profiles.path, reason: error.localizedDescription)
+        }
+        for (url, contents) in outputs {
+            do {
+                try contents().write(to: url, options: .atomic)
+            } catch {
+                throw .unwritable(path: url.path, reason: error.localizedDescription)
+            }
+        }
+        return outputs.map(\.0)
+    }
+}
