@@ -33,17 +33,21 @@ let package = Package(
         // Network IR, the MobilenetV1 family and the memory-driven bit-width planner.
         .target(name: "Planning", dependencies: ["Quantization"]),
 
+        // Float model -> integer network -> C source -> ELF -> on-target run, checked against
+        // the host reference.
+        .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
         .target(name: "Reports"),
 
         .executableTarget(name: "mixq", dependencies: [
-            "Emulator", "FirmwareBuild", "Quantization", "Planning", "Reports",
+            "Emulator", "FirmwareBuild", "Quantization", "Planning", "Deployment", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),
         // Runs the built `mixq` executable to check the CLI contract.
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],

@@ -4,7 +4,7 @@
 /// (that is, `[0.5, 1)` in Q31) and carries the sign. Scales below `2^-32` are stored with
 /// `N0 = 31` and a smaller ("denormal") `M0`, possibly 0.
 ///
-/// # The rounding rule (the one place it is defined; firmware/kernels/mixq_requantize.h
+/// # The rounding rule (the one place it is defined; firmware/kernels/mixq_common.h (mixq_requantize)
 /// implements the same)
 ///
 /// With `s = 31 + N0` (always in `1...62`):
@@ -12,7 +12,10 @@
 ///     p = Int64(acc) * Int64(M0) + 2^(s-1)     // exact: |acc * M0| < 2^62
 ///     r = p >> s                               // arithmetic shift = floor division by 2^s
 ///
-/// so `r = floor(acc * M0 / 2^s + 1/2)`: round half up (toward positive infinity). On a
+/// so `r = floor(acc * M0 / 2^s + 1/2)`: round half up (toward positive infinity), for negative
+/// products too (`-2.5 -> -2`, `-1.5 -> -1`, `2.5 -> 3`). There is never a left shift: `N0 < 0`
+/// (a scale of 0.5 or more) only shortens the right shift, down to `s = 1`; scales of `2^30` or
+/// more are rejected. `|acc * M0| < 2^62`, so `p` never overflows. On a
 /// Cortex-M7 this is one SMLAL into a register pair preloaded with `2^(s-1)`, then, for the
 /// usual `s >= 32`, one ASR of the high word by `s - 32`. The caller then adds the output
 /// zero-point and clamps to the output's unsigned range, in 64-bit so nothing can overflow.

@@ -19,6 +19,8 @@ struct MixQ: ParsableCommand {
             Run.self,
             Size.self,
             Plan.self,
+            Deploy.self,
+            SweepCommand.self,
             Report.self,
             Bench.self,
             Demo.self,

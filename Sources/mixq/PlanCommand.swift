@@ -17,37 +17,15 @@ struct Plan: ParsableCommand {
             """
     )
 
-    @Option(help: "Model name, mobilenet_v1_<alpha>_<resolution>: alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 or 224.")
-    var model: String = "mobilenet_v1_1.0_224"
-
-    @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
-    var flash: String = String(MemoryBudget.stm32h743.flash)
-
-    @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
-    var ram: String = String(MemoryBudget.stm32h743.ram)
-
-    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN).")
-    var scheme: String = QuantizationScheme.mixpc.rawValue
+    @OptionGroup var target: NetworkOptions
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    func validate() throws {
-        do {
-            _ = try MobilenetV1(name: model)
-            _ = try QuantizationScheme(name: scheme)
-            _ = try MemoryBudget(flash: flash, ram: ram)
-        } catch {
-            throw ValidationError(String(describing: error))
-        }
-    }
-
     func run() throws {
         let plan: BitWidthPlan
         do {
-            let network = try MobilenetV1(name: model).network()
-            plan = try BitWidthPlanner.plan(network, budget: MemoryBudget(flash: flash, ram: ram),
-                                            scheme: QuantizationScheme(name: scheme))
+            plan = try BitWidthPlanner.plan(target.network(), budget: target.budget(), scheme: target.quantizationScheme())
         } catch {
             throw CommandFailure(error)
         }

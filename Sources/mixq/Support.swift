@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import Planning
 
 /// A library error turned into the CLI's contract: one `error:` line on stderr, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -58,4 +59,33 @@ enum JSONOutput {
         data.append(0x0A)
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
+}
+
+/// The network, budgets and scheme `plan`, `deploy` and `sweep` share.
+struct NetworkOptions: ParsableArguments {
+    @Option(help: "Model name, mobilenet_v1_<alpha>_<resolution>: alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 or 224.")
+    var model: String = "mobilenet_v1_1.0_224"
+
+    @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
+    var flash: String = String(MemoryBudget.stm32h743.flash)
+
+    @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
+    var ram: String = String(MemoryBudget.stm32h743.ram)
+
+    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN).")
+    var scheme: String = QuantizationScheme.mixpc.rawValue
+
+    func validate() throws {
+        do {
+            _ = try MobilenetV1(name: model)
+            _ = try QuantizationScheme(name: scheme)
+            _ = try MemoryBudget(flash: flash, ram: ram)
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
+    }
+
+    func network() throws -> Network { try MobilenetV1(name: model).network() }
+    func budget() throws -> MemoryBudget { try MemoryBudget(flash: flash, ram: ram) }
+    func quantizationScheme() throws -> QuantizationScheme { try QuantizationScheme(name: scheme) }
 }

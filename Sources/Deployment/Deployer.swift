@@ -1,0 +1,179 @@
+import Emulator
+import FirmwareBuild
+import Foundation
+import Planning
+import Quantization
+
+/// What to deploy and how.
+public struct DeploymentRequest: Sendable {
+    public var network: Network
+    public var scheme: QuantizationScheme
+    public var budget: MemoryBudget
+    public var clockMHz: Int
+    /// Where the generated C source and the ELF are written (created if missing; only
+    /// MixQ's own files in it are replaced).
+    public var outputDirectory: URL?
+    /// Seed of the synthetic weights (used when `model` is nil).
+    public var seed: UInt64
+    /// Float weights to deploy; synthetic ones from `seed` when nil.
+    public var model: FloatModel?
+    /// Call the kernels' plain C paths instead of the optimized ones.
+    public var plainKernels: Bool
+    /// Seeded images run on the target and compared with the host reference.
+    public var imagesChecked: Int
+    /// Images for the conversion-loss measurement (0 skips it).
+    public var conversionImages: Int
+
+    public init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget = .stm32h743, clockMHz: Int = 400,
+                outputDirectory: URL? = nil, seed: UInt64 = 1, model: FloatModel? = nil, plainKernels: Bool = false,
+                imagesChecked: Int = 1, conversionImages: Int = 0) {
+        self.network = network
+        self.scheme = scheme
+        self.budget = budget
+        self.clockMHz = clockMHz
+        self.outputDirectory = outputDirectory
+        self.seed = seed
+        self.model = model
+        self.plainKernels = plainKernels
+        self.imagesChecked = imagesChecked
+        self.conversionImages = conversionImages
+    }
+}
+
+/// spec -> plan -> C -> ELF -> run -> result: the whole pipeline for one network.
+public enum Deployer {
+    /// Plans, quantizes, generates, builds and runs `request` on the emulated STM32H743 and
+    /// checks the on-target output against the host reference.
+    ///
+    /// A plan that does not fit (possible only under `int8`) is returned with `fits == false`
+    /// and a note, without building.
+    /// - Throws: `PlanningError` when no bit assignment fits, `ToolchainError` when the
+    ///   generated code does not compile or link (a region overflow names the region and
+    ///   bytes), `EmulatorError` when the firmware faults, `DeploymentError` otherwise.
+    public static func deploy(_ request: DeploymentRequest, toolchain: Toolchain,
+                              progress: (String) -> Void = { _ in }) throws -> DeploymentResult {
+        let network = request.network
+        progress("planning \(network.name) (\(request.scheme))")
+        let plan = try BitWidthPlanner.plan(network, budget: request.budget, scheme: request.scheme)
+        var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
+        guard plan.fits else {
+            result.note = "does not fit: "
+                + (plan.fitsFlash ? "" : "FLASH needs \(plan.flashBytes) B, \(plan.flashBytes - plan.budget.flash) B over the budget; ")
+                + (plan.fitsRAM ? "" : "RAM needs \(plan.peakActivationBytes) B at \(plan.peakActivationLayer ?? "?"), "
+                    + "\(plan.peakActivationBytes - plan.budget.ram) B over the budget")
+            return result
+        }
+
+        progress("quantizing")
+        let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
+        let quantized = try QuantizedNetwork.quantize(model, plan: plan, seed: request.seed)
+        progress("generating C")
+        let generated = try CodeGenerator.generate(quantized, plainKernels: request.plainKernels)
+
+        let sourceURL = try writeSource(generated.source, for: request)
+        progress("building \(sourceURL.lastPathComponent)")
+        let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
+        let built = try toolchain.build(FirmwareSpec(name: network.name, sources: [sourceURL.path] + kernels,
+                                                     includeDirectories: ["kernels"]))
+        if let directory = request.outputDirectory {
+            try replaceFile(directory.appendingPathComponent("\(network.name).elf"), with: built.elf)
+        }
+        let image = try ELFImage(contentsOf: built.elf)
+        let size = SizeReport(image: image, part: .stm32h743)
+        result.flashUsed = Dictionary(uniqueKeysWithValues: size.regions.filter { $0.region.kind == .flash }
+            .map { ($0.region.name, $0.usedBytes) })
+        result.ramUsed = Dictionary(uniqueKeysWithValues: size.regions.filter { $0.region.kind != .flash && $0.usedBytes > 0 }
+            .map { ($0.region.name, $0.usedBytes) })
+        guard size.fits else {
+            let over = size.regions.filter { $0.overflowBytes > 0 }.map { "\($0.region.name) by \($0.overflowBytes) bytes" }
+            throw DeploymentError.doesNotFit("\(network.name) does not fit the STM32H743: " + over.joined(separator: ", "))
+        }
+        guard let arena = image.symbol(named: "mixq_arena") else {
+            throw DeploymentError.unexpectedOutput("the ELF has no mixq_arena symbol")
+        }
+
+        let machine = try Machine(part: .stm32h743)
+        var bitExact = true
+        var stepCycles: [UInt64] = []
+        var run: RunResult?
+        for index in 0..<max(request.imagesChecked, 1) {
+            let pixels = SyntheticImage.bytes(shape: network.input, seed: request.seed &+ 500 &+ UInt64(index))
+            progress("running image \(index + 1) of \(max(request.imagesChecked, 1)) on the emulated STM32H743")
+            let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz),
+                                          inputs: [MemoryWrite(address: arena.address, bytes: pixels)])
+            guard outcome.exitStatus == 0 else {
+                throw DeploymentError.unexpectedOutput("exit status \(outcome.exitStatus): \(outcome.stdout)")
+            }
+            let last = generated.outputOffsets.count - 1
+            let target = try machine.readMemory(at: arena.address + UInt32(generated.outputOffsets[last]),
+                                                count: generated.outputBytes[last])
+            progress("running the host reference")
+            let reference = try HostReference.run(quantized, pixels: pixels)
+            let expected = try BitPacking.pack(reference[last], bits: quantized.logits.bits)
+            if target != expected { bitExact = false }
+            if index == 0 {
+                stepCycles = try parseStepCycles(outcome.stdout, steps: generated.stepNames)
+                run = outcome
+                let hash = String(format: "0x%08x", CodeGenerator.fnv1a(target))
+                guard outcome.stdout.contains("fnv1a \(hash)") else {
+                    throw DeploymentError.unexpectedOutput("the firmware's output checksum does not match the output in memory")
+                }
+            }
+        }
+        for index in result.layers.indices where index < stepCycles.count {
+            result.layers[index].cycles = stepCycles[index]
+        }
+        let total = stepCycles.reduce(0, +)
+        result.totalCycles = total
+        result.latencyMs = Double(total) / Double(request.clockMHz) / 1000
+        result.bitExact = bitExact
+        result.imagesChecked = max(request.imagesChecked, 1)
+        if request.conversionImages > 0 {
+            progress("measuring the conversion loss")
+            result.conversionLoss = try ConversionLoss.measure(quantized, images: request.conversionImages, seed: request.seed &+ 500)
+        }
+        result.conditions = DeploymentResult.Conditions(
+            clockMhz: request.clockMHz, flashWaitStates: Part.stm32h743.flashWaitStates[request.clockMHz] ?? 0,
+            caches: "as the firmware sets them (off: the generated code does not enable them)",
+            timingModel: run.map { _ in "instruction count (1 cycle per instruction)" } ?? "none",
+            compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
+            weights: request.model == nil ? "synthetic, seed \(request.seed)" : "supplied")
+        return result
+    }
+
+    /// `step <i> <name> cycles <n>` lines, one per step, in order.
+    static func parseStepCycles(_ stdout: String, steps: [String]) throws(DeploymentError) -> [UInt64] {
+        var cycles = [UInt64?](repeating: nil, count: steps.count)
+        for line in stdout.split(separator: "\n") where line.hasPrefix("step ") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 5, let index = Int(fields[1]), index < steps.count, fields[3] == "cycles",
+                  let value = UInt64(fields[4]) else { continue }
+            cycles[index] = value
+        }
+        guard cycles.allSatisfy({ $0 != nil }) else {
+            throw .unexpectedOutput("the firmware did not report the cycles of every step:\n\(stdout)")
+        }
+        return cycles.compactMap { $0 }
+    }
+
+    /// Writes the generated source into the output folder, or a private cache folder.
+    private static func writeSource(_ source: String, for request: DeploymentRequest) throws -> URL {
+        let directory = request.outputDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("mixq-deploy-\(request.network.name)-\(request.scheme)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(request.network.name).c")
+        try Data(source.utf8).write(to: url, options: .atomic)
+        return url
+    }
+
+    private static func replaceFile(_ destination: URL, with source: URL) throws {
+        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp")
+        try? FileManager.default.removeItem(at: temporary)
+        try FileManager.default.copyItem(at: source, to: temporary)
+        if FileManager.default.fileExists(atPath: destination.path) {
+            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: destination)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Planning
+import Quantization
+
+/// How a real tensor maps to unsigned integer codes: `real = scale * (code - zeroPoint)`.
+public struct TensorQuantization: Sendable, Hashable {
+    public var scale: Double
+    public var zeroPoint: Int
+    public var bits: BitWidth
+
+    /// Asymmetric uniform quantization of [min, max] widened to contain 0 (so padding and
+    /// ReLU zeros are exact).
+    public static func covering(min: Double, max: Double, bits: BitWidth) -> TensorQuantization {
+        let low = Swift.min(min, 0), high = Swift.max(max, 0)
+        guard high > low else { return TensorQuantization(scale: 1, zeroPoint: 0, bits: bits) }
+        let scale = (high - low) / Double(bits.maxUnsigned)
+        let zero = Swift.min(Swift.max(Int((-low / scale).rounded()), 0), bits.maxUnsigned)
+        return TensorQuantization(scale: scale, zeroPoint: zero, bits: bits)
+    }
+
+    /// The learned clip of a ReLU6 activation: [0, 6] at `bits`, zero-point 0 (DESIGN.md 5).
+    public static func relu6(bits: BitWidth) -> TensorQuantization {
+        TensorQuantization(scale: 6 / Double(bits.maxUnsigned), zeroPoint: 0, bits: bits)
+    }
+
+    public func code(_ value: Double) -> Int {
+        Swift.min(Swift.max(Int((value / scale).rounded()) + zeroPoint, 0), bits.maxUnsigned)
+    }
+
+    public func real(_ code: Int) -> Double { scale * Double(code - zeroPoint) }
+}
+
+/// One planner layer, quantized: integer weights and requantization parameters for the
+/// kernels and the host reference, plus the scales the fake-quantized float reference needs.
+public struct QuantizedLayer: Sendable {
+    public var plan: LayerPlan
+    public var layer: Layer { plan.layer }
+    /// Unsigned weight codes in `ReferenceLayers` order (unpacked).
+    public var weights: [Int]
+    /// How weight codes map to reals: one entry (per-layer ranges) or one per output channel (PC+ICN).
+    public var weightQuantization: [TensorQuantization]
+    public var input: TensorQuantization
+    public var output: TensorQuantization
+    public var parameters: RequantizationParameters
+    /// Batch-norm (or bias) as the float per-channel affine `a * conv + d`.
+    public var affine: (a: [Double], d: [Double])
+    /// PL+FB folds `a` into the weights: the fake-quantized reference then applies only `d`.
+    public var foldsNormalization: Bool { plan.flavour == .perLayerFolded }
+}
+
+/// Global average pooling, quantized: same bits and scale in and out.
+public struct QuantizedPool: Sendable {
+    public var pool: GlobalAveragePool
+    public var parameters: PoolingParameters
+    public var quantization: TensorQuantization
+}
+
+public enum QuantizedStep: Sendable {
+    case layer(QuantizedLayer)
+    case pool(QuantizedPool)
+}
+
+/// An integer-only network: what code generation emits and the host reference runs.
+public struct QuantizedNetwork: Sendable {
+    public var plan: BitWidthPlan
+    public var network: Network
+    public var steps: [QuantizedStep]
+    /// The 8-bit image: `pixel / 255`.
+    public var input: TensorQuantization
+    /// The classifier's 8-bit output.
+    public var logits: TensorQuantization
+
+    public var layers: [QuantizedLayer] {
+        steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
+    }
+
+    /// Quantizes `model` with the bit-widths and flavours of `plan` (DESIGN.md section 5):
+    /// - activations: ReLU6 clip at their planned bits (zero-point 0); image `x / 255`; logits
+    ///   over the range seen on `calibrationImages` float runs (plus 10%);
+    /// - PL+FB: batch-norm folded into the weights, one per-layer weight range, one multiplier
+    ///   `S_w S_x / S_y`, bias `round(d / (S_w S_x))`;
+    /// - PL+ICN / PC+ICN: raw weights on a per-layer / per-channel range, per-channel
+    ///   `M[c] = a[c] S_w[c] S_x / S_y` and bias `round(d[c] / (a[c] S_w[c] S_x))`.
+    public static func quantize(_ model: FloatModel, plan: BitWidthPlan, calibrationImages: Int = 2,
+                                seed: UInt64 = 1) throws(DeploymentError) -> QuantizedNetwork {
+        guard plan.layers.count == model.layers.count else {
+            throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
+        }
+        // The logits' range from float runs of the unquantized model.
+        var low = 0.0, high = 0.0
+        for index in 0..<calibrationImages {
+            let image = SyntheticImage.float(shape: model.network.input, seed: seed &+ 2000 &+ UInt64(index))
+            for value in FloatReference.run(model, image: image).logits {
+                low = min(low, Double(value))
+                high = max(high, Double(value))
+            }
+        }
+        let margin = 0.1 * (high - low)
+        let logits = TensorQuantization.covering(min: low - margin, max: high + margin, bits: .eight)
+
+        var steps: [QuantizedStep] = []
+        var layerIndex = 0
+        var current = TensorQuantization(scale: 1.0 / 255, zeroPoint: 0, bits: .eight)
+        let input = current
+        for step in model.network.steps {
+            switch step {
+            case .globalAveragePool(let pool):
+                let pixels = Double(pool.input.height * pool.input.width)
+                do {
+                    let parameters = try PoolingParameters(multiplier: FixedPointMultiplier(scale: 1 / pixels),
+                                                           inputZeroPoint: current.zeroPoint, outputZeroPoint: current.zeroPoint,
+                                                           inputBits: current.bits, outputBits: current.bits)
+                    steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: current)))
+                } catch {
+                    throw .quantization(layer: pool.name, reason: "\(error)")
+                }
+            case .layer(let layer):
+                let layerPlan = plan.layers[layerIndex]
+                let output = layer.activation == .relu6 ? TensorQuantization.relu6(bits: layerPlan.outputBits) : logits
+                let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], input: current, output: output)
+                steps.append(.layer(quantized))
+                current = output
+                layerIndex += 1
+            }
+        }
+        return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: input, logits: logits)
+    }
+
+    private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, input: TensorQuantization,
+                                      output: TensorQuantization) throws(DeploymentError) -> QuantizedLayer {
+        let layer = plan.layer
+        let n = layer.outputChannels
+        let (a, d) = float.affine
+        let channelOf: (Int) -> Int = layer.kind == .depthwise
+            ? { $0 % n } : { [perChannel = layer.weightCount / n] in $0 / perChannel }
+        let folded = plan.flavour == .perLayerFolded
+        let values = float.weights.enumerated().map { i, w in folded ? a[channelOf(i)] * Double(w) : Double(w) }
+
+        var ranges: [TensorQuantization]
+        if plan.flavour == .perChannelICN {
+            var lows = [Double](repeating: 0, count: n), highs = lows
+            for (i, v) in values.enumerated() {
+                lows[channelOf(i)] = min(lows[channelOf(i)], v)
+                highs[channelOf(i)] = max(highs[channelOf(i)], v)
+            }
+            ranges = (0..<n).map { TensorQuantization.covering(min: lows[$0], max: highs[$0], bits: plan.weightBits) }
+        } else {
+            ranges = [TensorQuantization.covering(min: values.min() ?? 0, max: values.max() ?? 0, bits: plan.weightBits)]
+        }
+        let rangeOf: (Int) -> TensorQuantization = { c in ranges.count == 1 ? ranges[0] : ranges[c] }
+        let codes = values.enumerated().map { i, v in rangeOf(channelOf(i)).code(v) }
+
+        var bias: [Int32] = []
+        var multipliers: [FixedPointMultiplier] = []
+        do {
+            for c in 0..<n {
+                let accumulatorScale = rangeOf(c).scale * input.scale * (folded ? 1 : a[c])
+                let b = (d[c] / accumulatorScale).rounded()
+                guard abs(b) < 2_147_483_647 else {
+                    throw DeploymentError.quantization(layer: layer.name, reason: "bias of channel \(c) does not fit int32")
+                }
+                bias.append(Int32(b))
+                if !folded || c == 0 {
+                    multipliers.append(try FixedPointMultiplier(scale: accumulatorScale / output.scale))
+                }
+            }
+            let parameters = try RequantizationParameters(
+                flavour: plan.flavour, bias: bias, multipliers: multipliers,
+                weightZeroPoints: ranges.map(\.zeroPoint), inputZeroPoint: input.zeroPoint,
+                outputZeroPoint: output.zeroPoint, inputBits: input.bits, weightBits: plan.weightBits,
+                outputBits: output.bits)
+            return QuantizedLayer(plan: plan, weights: codes, weightQuantization: ranges, input: input, output: output,
+                                  parameters: parameters, affine: (a, d))
+        } catch let error as DeploymentError {
+            throw error
+        } catch {
+            throw .quantization(layer: layer.name, reason: "\(error)")
+        }
+    }
+}

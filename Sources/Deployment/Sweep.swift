@@ -1,0 +1,189 @@
+import FirmwareBuild
+import Foundation
+import Planning
+
+/// One (model, scheme) pair of a sweep.
+public struct SweepJob: Sendable, Hashable {
+    public var model: MobilenetV1
+    public var scheme: QuantizationScheme
+    public var network: Network
+
+    public init(model: MobilenetV1, scheme: QuantizationScheme) throws(NetworkError) {
+        self.model = model
+        self.scheme = scheme
+        self.network = try model.network()
+    }
+
+    /// The result file's name: `<model>__<scheme>.json`.
+    public var fileName: String { "\(model.name)__\(scheme.rawValue).json" }
+}
+
+/// Which part of a sweep this process runs: shard `index` (1-based) of `count`.
+public struct SweepShard: Sendable, Hashable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public static let whole = SweepShard(validIndex: 1, count: 1)
+
+    /// Parses `i/n` with 1 <= i <= n.
+    public init(_ text: String) throws(SweepError) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), count >= 1, (1...count).contains(index) else {
+            throw .badShard(text)
+        }
+        self.init(validIndex: index, count: count)
+    }
+
+    private init(validIndex index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// The jobs of this shard: every `count`-th job of the full, ordered list, starting at
+    /// `index - 1`, so the shards of `1/n ... n/n` partition the sweep exactly.
+    public func select(_ jobs: [SweepJob]) -> [SweepJob] {
+        jobs.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+    }
+
+    public var description: String { "\(index)/\(count)" }
+}
+
+public enum SweepError: Error, Sendable, Equatable, CustomStringConvertible {
+    case badShard(String)
+    case unknownModel(String)
+    case unknownScheme(String)
+
+    public var description: String {
+        switch self {
+        case .badShard(let text): return "--shard '\(text)' is not i/n with 1 <= i <= n (e.g. 2/4)"
+        case .unknownModel(let name):
+            return "unknown model '\(name)'; use all, quick, or names such as mobilenet_v1_0.25_128 ("
+                + MobilenetV1.allVariants.map(\.name).joined(separator: ", ") + ")"
+        case .unknownScheme(let name): return "unknown scheme '\(name)'; use int8, mixpl, mixpc"
+        }
+    }
+}
+
+/// Runs many deployments, in parallel, resumably: a pair whose result file exists and reads
+/// back is never recomputed, and each result is written atomically as soon as it is done.
+public enum Sweep {
+    /// A quick subset spanning the family: one model per width, growing resolution.
+    public static let quickModels = ["mobilenet_v1_0.25_128", "mobilenet_v1_0.5_160", "mobilenet_v1_0.75_192", "mobilenet_v1_1.0_224"]
+
+    /// Expands `all`, `quick` and comma-separated names into the ordered job list (models in
+    /// the model zoo's order, then schemes in the given order).
+    public static func jobs(models: String, schemes: String) throws(SweepError) -> [SweepJob] {
+        var variants: [MobilenetV1] = []
+        for name in models.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            switch name {
+            case "all": variants += MobilenetV1.allVariants
+            case "quick": variants += quickModels.compactMap { try? MobilenetV1(name: $0) }
+            default:
+                guard let variant = try? MobilenetV1(name: name) else { throw .unknownModel(name) }
+                variants.append(variant)
+            }
+        }
+        var seen = Set<String>()
+        let ordered = MobilenetV1.allVariants.filter { variant in variants.contains(variant) && seen.insert(variant.name).inserted }
+        var schemeList: [QuantizationScheme] = []
+        for name in schemes.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let scheme = QuantizationScheme(rawValue: name) else { throw .unknownScheme(name) }
+            if !schemeList.contains(scheme) { schemeList.append(scheme) }
+        }
+        var jobs: [SweepJob] = []
+        for model in ordered {
+            for scheme in schemeList {
+                guard let job = try? SweepJob(model: model, scheme: scheme) else { throw .unknownModel(model.name) }
+                jobs.append(job)
+            }
+        }
+        return jobs
+    }
+
+    /// Jobs whose result file in `folder` is missing or unreadable.
+    public static func pending(_ jobs: [SweepJob], in folder: URL) -> [SweepJob] {
+        jobs.filter { job in
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)) else { return true }
+            return (try? DeploymentResult.decode(data)) == nil
+        }
+    }
+
+    /// What happened to one job.
+    public struct Outcome: Sendable {
+        public var job: SweepJob
+        public var result: DeploymentResult
+        public var failed: Bool
+        public var seconds: Double
+    }
+
+    /// Deploys every job (on `jobs` threads), writing `<folder>/<model>__<scheme>.json` as each
+    /// finishes. A job that fails still gets a result file carrying its plan and the error in
+    /// `note`, so a report shows it; `onFinish` is called after each job (from worker threads,
+    /// one at a time).
+    public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int, toolchain: Toolchain,
+                           onStart: @escaping @Sendable (SweepJob) -> Void = { _ in },
+                           onFinish: @escaping @Sendable (Outcome) -> Void = { _ in }) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let work = folder.appendingPathComponent(".work", isDirectory: true)
+        let queue = JobQueue(jobs)
+        let report = NSLock()
+        let workers = max(1, min(parallelism, jobs.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let job = queue.next() {
+                onStart(job)
+                let started = Date()
+                let request = DeploymentRequest(network: job.network, scheme: job.scheme, clockMHz: clockMHz,
+                                                outputDirectory: work.appendingPathComponent("\(job.model.name)-\(job.scheme.rawValue)"),
+                                                conversionImages: 1)
+                var failed = false
+                let result: DeploymentResult
+                do {
+                    result = try Deployer.deploy(request, toolchain: toolchain)
+                } catch {
+                    failed = true
+                    result = failedResult(job, error: error, clockMHz: clockMHz)
+                }
+                if let data = try? result.json() {
+                    try? data.write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
+                }
+                report.lock()
+                onFinish(Outcome(job: job, result: result, failed: failed, seconds: Date().timeIntervalSince(started)))
+                report.unlock()
+            }
+        }
+    }
+
+    private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int) -> DeploymentResult {
+        var result: DeploymentResult
+        if let plan = try? BitWidthPlanner.plan(job.network, budget: .stm32h743, scheme: job.scheme) {
+            result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
+        } else {
+            result = DeploymentResult(model: job.model.name, scheme: job.scheme.rawValue, flashBudget: MemoryBudget.stm32h743.flash,
+                                      ramBudget: MemoryBudget.stm32h743.ram, weightBytes: 0, paramBytes: 0, flashBytes: 0,
+                                      peakActivationBytes: 0, fits: false, cuts: [], layers: [],
+                                      macs: job.network.multiplyAccumulates, totalCycles: nil, latencyMs: nil,
+                                      clockMhz: clockMHz, flashUsed: nil, ramUsed: nil, bitExact: nil, imagesChecked: nil,
+                                      conversionLoss: nil, conditions: nil, note: nil)
+        }
+        result.fits = false
+        result.note = "failed: \(error)"
+        return result
+    }
+}
+
+/// Hands out jobs to worker threads in order.
+private final class JobQueue: @unchecked Sendable {
+    private var jobs: [SweepJob]
+    private var position = 0
+    private let lock = NSLock()
+
+    init(_ jobs: [SweepJob]) { self.jobs = jobs }
+
+    func next() -> SweepJob? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard position < jobs.count else { return nil }
+        defer { position += 1 }
+        return jobs[position]
+    }
+}

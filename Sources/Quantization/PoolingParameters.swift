@@ -1,0 +1,28 @@
+/// Integer parameters of a global average pooling layer.
+///
+/// Output channel `c`: `acc = sum over all H*W pixels of (x - zx)` (int32), then
+/// `y = clamp(M.scaled(acc) + zy, 0, 2^outputBits - 1)` with the rounding rule of
+/// `FixedPointMultiplier`. `M` folds `1 / (H * W)` and the input/output scale ratio.
+public struct PoolingParameters: Equatable, Sendable {
+    public let multiplier: FixedPointMultiplier
+    public let inputZeroPoint: Int
+    public let outputZeroPoint: Int
+    public let inputBits: BitWidth
+    public let outputBits: BitWidth
+
+    /// - Throws: `QuantizationError.zeroPointOutOfRange` when a zero-point does not fit its bits.
+    public init(multiplier: FixedPointMultiplier, inputZeroPoint: Int, outputZeroPoint: Int,
+                inputBits: BitWidth, outputBits: BitWidth) throws {
+        guard (0...inputBits.maxUnsigned).contains(inputZeroPoint) else {
+            throw QuantizationError.zeroPointOutOfRange(inputZeroPoint, bits: inputBits)
+        }
+        guard (0...outputBits.maxUnsigned).contains(outputZeroPoint) else {
+            throw QuantizationError.zeroPointOutOfRange(outputZeroPoint, bits: outputBits)
+        }
+        self.multiplier = multiplier
+        self.inputZeroPoint = inputZeroPoint
+        self.outputZeroPoint = outputZeroPoint
+        self.inputBits = inputBits
+        self.outputBits = outputBits
+    }
+}

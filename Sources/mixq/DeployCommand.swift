@@ -1,0 +1,129 @@
+import ArgumentParser
+import Deployment
+import Emulator
+import FirmwareBuild
+import Foundation
+import Planning
+
+/// `mixq deploy`: plan, generate C, build, run on the emulated STM32H743, check bit-exactness.
+struct Deploy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deploy a quantized MobilenetV1 on the emulated STM32H743 and profile it per layer.",
+        discussion: """
+            Plans the bit-widths (as `mixq plan`), quantizes the network (synthetic seeded weights \
+            with realistic statistics until a checkpoint is supplied), generates one C source with \
+            the weights in FLASH and the activation arena in AXI SRAM, builds it with \
+            arm-none-eabi-gcc, measures FLASH and RAM from the ELF, runs it on the emulated \
+            STM32H743 and prints the cycles of every layer. The on-target output is compared byte \
+            for byte with the Swift host reference.
+            """
+    )
+
+    @OptionGroup var target: NetworkOptions
+
+    @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
+    var out: String?
+
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
+    var clockMHz: Int = 400
+
+    @Option(help: "Seed of the synthetic weights and images.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seeded images to run on the target and compare with the host reference.")
+    var images: Int = 1
+
+    @Option(help: "Images for the conversion-loss measurement against the fake-quantized float network (0 skips it).")
+    var conversionImages: Int = 1
+
+    @Flag(help: "Use the kernels' plain C paths instead of the optimized ones.")
+    var plainKernels = false
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func validate() throws {
+        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
+            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        }
+        guard (1...100).contains(images) else { throw ValidationError("--images must be 1...100") }
+        guard (0...100).contains(conversionImages) else { throw ValidationError("--conversion-images must be 0...100") }
+    }
+
+    func run() throws {
+        let scheme = try target.quantizationScheme()
+        let directory = URL(fileURLWithPath: out ?? "build/\(target.model)-\(scheme.rawValue)", isDirectory: true)
+        let request = try DeploymentRequest(network: target.network(), scheme: scheme, budget: target.budget(),
+                                            clockMHz: clockMHz, outputDirectory: directory, seed: seed,
+                                            plainKernels: plainKernels, imagesChecked: images,
+                                            conversionImages: conversionImages)
+        let result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
+            if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
+        }
+        let data = try result.json()
+        try? data.write(to: directory.appendingPathComponent("deploy.json"), options: .atomic)
+        if json {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        } else {
+            print(DeploymentTable.render(result))
+        }
+        if !result.fits { throw CommandFailure(message: "\(result.model) under \(result.scheme) \(result.note ?? "does not fit")") }
+        if result.bitExact == false {
+            throw CommandFailure(message: "the on-target output differs from the host reference")
+        }
+    }
+}
+
+/// The human-readable deployment report.
+enum DeploymentTable {
+    static func render(_ result: DeploymentResult) -> String {
+        let pad = SizeTable.pad, lpad = SizeTable.lpad
+        var lines: [String] = []
+        lines.append("\(result.model) under \(result.scheme) on the emulated STM32H743 at \(result.clockMhz) MHz")
+        if let conditions = result.conditions {
+            lines.append("conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
+                         + "\(conditions.caches), timing model \(conditions.timingModel); \(conditions.compiler); "
+                         + "\(conditions.flags); weights \(conditions.weights)")
+        }
+        lines.append("")
+        lines.append(pad("layer", 22) + pad("shape", 22) + pad("bits i/w/o", 11) + lpad("MACs", 11) + lpad("cycles", 12)
+                     + lpad("MAC/cyc", 8) + lpad("ms", 9) + lpad("share", 7))
+        let total = Double(result.totalCycles ?? 0)
+        for layer in result.layers {
+            let bits = "\(layer.inputBits)/\(layer.weightBits.map(String.init) ?? "-")/\(layer.outputBits)"
+            let cycles = layer.cycles.map { Double($0) }
+            lines.append(pad(layer.name, 22) + pad("\(layer.inputShape)->\(layer.outputShape)", 22) + pad(bits, 11)
+                         + lpad("\(layer.macs)", 11) + lpad(cycles.map { String(format: "%.0f", $0) } ?? "-", 12)
+                         + lpad(cycles.map { $0 > 0 && layer.macs > 0 ? String(format: "%.3f", Double(layer.macs) / $0) : "-" } ?? "-", 8)
+                         + lpad(cycles.map { String(format: "%.3f", $0 / Double(result.clockMhz) / 1000) } ?? "-", 9)
+                         + lpad(cycles.map { total > 0 ? String(format: "%.1f%%", $0 * 100 / total) : "-" } ?? "-", 7))
+        }
+        lines.append("")
+        if let cycles = result.totalCycles, let ms = result.latencyMs {
+            lines.append(String(format: "total: %d MACs, %llu cycles, %.3f MAC/cycle, %.2f ms at %d MHz", result.macs, cycles,
+                                Double(result.macs) / Double(max(cycles, 1)), ms, result.clockMhz))
+        }
+        lines.append("planner: weights \(result.weightBytes) B + parameters \(result.paramBytes) B = \(result.flashBytes) B "
+                     + "of \(result.flashBudget) B; peak activations \(result.peakActivationBytes) B of \(result.ramBudget) B; "
+                     + "\(result.cuts.count) cuts")
+        if let flash = result.flashUsed, let ram = result.ramUsed {
+            let regions = (flash.merging(ram) { a, _ in a }).sorted { $0.key < $1.key }
+            let capacity = Dictionary(uniqueKeysWithValues: Part.stm32h743.regions.map { ($0.name, UInt64($0.size)) })
+            lines.append("memory from the ELF: " + regions.map { name, used in
+                let size = capacity[name] ?? 0
+                return String(format: "%@ %llu of %llu B (%.1f%%)", name, used, size, size > 0 ? Double(used) * 100 / Double(size) : 0)
+            }.joined(separator: ", "))
+        }
+        if let exact = result.bitExact {
+            lines.append("on-target output vs host reference: " + (exact ? "bit-exact" : "DIFFERENT")
+                         + " on \(result.imagesChecked ?? 1) image(s)")
+        }
+        if let loss = result.conversionLoss {
+            let worst = loss.steps.map(\.largestDifference).max() ?? 0
+            lines.append("integer vs fake-quantized float (\(loss.images) image(s)): top-1 agreement \(loss.top1Agreements)/\(loss.images), "
+                         + "largest logit difference \(loss.largestLogitDifference) LSB end to end, at most \(worst) LSB per layer in isolation")
+        }
+        if let note = result.note { lines.append(note) }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,273 @@
+/*
+ * mixq_gemm.h - the optimized core shared by conv.c, pointwise.c and fc.c, and the input
+ * expansion depthwise.c uses too (internal header).
+ *
+ * Each output pixel's receptive field (im2col for a convolution, the pixel itself for a 1x1
+ * layer) is expanded once into a "column" of int16 values (x - zx) in scratch; that cost is
+ * shared by all output channels. Within every group of 4 elements the order is x0, x2, x1, x3
+ * (two words: x0 | x2 << 16 and x1 | x3 << 16), matching what UXTB16 and UXTB16 ROR 8 make of
+ * a weight word (see "Weight layout" in mixq_common.h). The columns of two pixels are
+ * interleaved group by group (a's two words, then b's two words), so one pointer and LDRD reach
+ * both, and the inner loop takes a pair of weight rows (one LDRD) times two pixels: four int32
+ * accumulators, SMLAD on 16-bit pairs, at most one AND per unpacked weight word for sub-byte
+ * weights. The weight zero-point is applied once per output:
+ *   acc = bias + sum w*(x - zx) - zw * sum (x - zx).
+ *
+ * Scratch: 2 columns of mixq_gemm_padded_k(K, weight_bits) int16 each.
+ */
+#ifndef MIXQ_GEMM_H
+#define MIXQ_GEMM_H
+
+#include "mixq_common.h"
+
+/* Padded column length: K rounded up to whole weight words. */
+MIXQ_INLINE uint32_t mixq_gemm_padded_k(uint32_t k, uint32_t weight_bits)
+{
+    return mixq_matrix_row_bytes(k, weight_bits) / 4 * (32 / weight_bits);
+}
+
+MIXQ_INLINE uint32_t mixq_gemm_scratch_bytes(uint32_t k, uint32_t weight_bits)
+{
+    return 2 * 2 * mixq_gemm_padded_k(k, weight_bits);
+}
+
+/* Stores (x - zx) of element k; groups of 4 elements are `group_stride` int16 apart. */
+MIXQ_INLINE void mixq_column_put(int16_t *col, uint32_t k, int32_t v, uint32_t group_stride)
+{
+    uint32_t j = k & 3;
+    col[(k >> 2) * group_stride + ((j & 1) << 1) + (j >> 1)] = (int16_t)v;
+}
+
+/* Expands `count` elements of a packed tensor, from element `first`, to column positions
+ * k0..k0+count-1 as (x - zx). Whole groups of 4 that start on a byte take the SIMD path. */
+static inline void mixq_column_gather(int16_t *col, uint32_t k0, const uint8_t *src, uint32_t first,
+                                      uint32_t count, uint32_t bits, int32_t zx, uint32_t group_stride)
+{
+    uint32_t i = 0;
+    if ((k0 & 3) == 0 && ((first * bits) & 7) == 0) {
+        uint32_t zx2 = (uint32_t)zx | ((uint32_t)zx << 16);
+        uint32_t *dst = (uint32_t *)(col + (k0 >> 2) * group_stride);
+        const uint32_t step = group_stride / 2;   /* in words */
+        const uint8_t *s = src + (first * bits) / 8;
+        uint32_t groups = count / 4;
+        if (bits == 8) {
+            for (uint32_t g = 0; g < groups; ++g, s += 4, dst += step) {
+                uint32_t v = mixq_load_word(s);
+                dst[0] = __ssub16(__uxtb16(v), zx2);          /* x0 | x2 << 16 */
+                dst[1] = __ssub16(mixq_uxtb16_ror8(v), zx2);  /* x1 | x3 << 16 */
+            }
+        } else if (bits == 4) {
+            for (uint32_t g = 0; g < groups; ++g, s += 2, dst += step) {
+                uint32_t v = (uint32_t)s[0] | ((uint32_t)s[1] << 16);   /* byte0 = x1:x0, byte2 = x3:x2 */
+                dst[0] = __ssub16(v & 0x000F000Fu, zx2);
+                dst[1] = __ssub16((v >> 4) & 0x000F000Fu, zx2);
+            }
+        } else {
+            for (uint32_t g = 0; g < groups; ++g, s += 1, dst += step) {
+                uint32_t b = *s;
+                dst[0] = __ssub16((b | (b << 12)) & 0x30003u, zx2);        /* x0 | x2 << 16 */
+                dst[1] = __ssub16(((b >> 2) | (b << 10)) & 0x30003u, zx2); /* x1 | x3 << 16 */
+            }
+        }
+        i = groups * 4;
+    }
+    for (; i < count; ++i) {
+        mixq_column_put(col, k0 + i, (int32_t)mixq_load_element(src, first + i, bits) - zx, group_stride);
+    }
+}
+
+/* Interleaved columns: group g of pixel a at words 4g, 4g+1, of pixel b at words 4g+2, 4g+3. */
+#define MIXQ_GEMM_GROUP_STRIDE 8u
+
+/* Fills one column (col = base for pixel a, base + 4 for pixel b) of output pixel `pixel`:
+ * im2col over the kernel window, padding reads 0. The padding after K is zeroed beforehand. */
+static inline void mixq_column_fill(int16_t *col, const mixq_conv_shape *s, const uint8_t *input, uint32_t pixel,
+                                    uint32_t bits, int32_t zx)
+{
+    uint32_t in_c = s->in_c;
+    if (s->kernel_h == 1 && s->kernel_w == 1 && s->stride_h == 1 && s->stride_w == 1 && s->in_w == s->out_w
+        && s->pad_top == 0 && s->pad_left == 0) {
+        mixq_column_gather(col, 0, input, pixel * in_c, in_c, bits, zx, MIXQ_GEMM_GROUP_STRIDE);
+        return;
+    }
+    uint32_t oy = pixel / s->out_w, ox = pixel % s->out_w;
+    uint32_t k = 0;
+    for (uint32_t ky = 0; ky < s->kernel_h; ++ky) {
+        int32_t iy = (int32_t)(oy * s->stride_h + ky) - s->pad_top;
+        for (uint32_t kx = 0; kx < s->kernel_w; ++kx, k += in_c) {
+            int32_t ix = (int32_t)(ox * s->stride_w + kx) - s->pad_left;
+            if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) {
+                for (uint32_t i = 0; i < in_c; ++i) mixq_column_put(col, k + i, 0, MIXQ_GEMM_GROUP_STRIDE);
+            } else {
+                mixq_column_gather(col, k, input, ((uint32_t)iy * s->in_w + (uint32_t)ix) * in_c, in_c, bits, zx,
+                                   MIXQ_GEMM_GROUP_STRIDE);
+            }
+        }
+    }
+}
+
+/* Sums of both interleaved columns (padding is 0): SMLAD against (1, 1). */
+MIXQ_INLINE void mixq_column_sums(const int16_t *col, uint32_t kp, int32_t *sum_a, int32_t *sum_b)
+{
+    const uint32_t *w = (const uint32_t *)col;
+    int32_t a = 0, b = 0;
+    for (uint32_t g = 0; g < kp / 4; ++g, w += 4) {
+        a = __smlad(w[0], 0x00010001u, a);
+        a = __smlad(w[1], 0x00010001u, a);
+        b = __smlad(w[2], 0x00010001u, b);
+        b = __smlad(w[3], 0x00010001u, b);
+    }
+    *sum_a = a;
+    *sum_b = b;
+}
+
+/* Dot products of a pair of interleaved weight rows with the two interleaved columns:
+ * acc[0] = row0.a, acc[1] = row0.b, acc[2] = row1.a, acc[3] = row1.b.
+ * `bits` is a constant after inlining. Per weight word and unpacked half (4 weights of each
+ * row): one AND per row (sub-byte only), two UXTB16 per row, two LDRD of the columns, eight
+ * SMLAD. */
+/* Four weights of each row (u0, u1: bytes or masked sub-byte fields) times 4 elements of both
+ * columns at x: two UXTB16 per row, four column words, eight SMLAD. */
+#define MIXQ_DOT_STEP(u0, u1, x)                                                                   \
+    do {                                                                                          \
+        uint32_t p0_ = __uxtb16(u0), p1_ = __uxtb16(u1);                                          \
+        uint32_t xa_ = (x)[0], xb_ = (x)[2];                                                      \
+        a00 = __smlad(p0_, xa_, a00);                                                             \
+        a01 = __smlad(p0_, xb_, a01);                                                             \
+        a10 = __smlad(p1_, xa_, a10);                                                             \
+        a11 = __smlad(p1_, xb_, a11);                                                             \
+        uint32_t q0_ = mixq_uxtb16_ror8(u0), q1_ = mixq_uxtb16_ror8(u1);                          \
+        xa_ = (x)[1];                                                                             \
+        xb_ = (x)[3];                                                                             \
+        a00 = __smlad(q0_, xa_, a00);                                                             \
+        a01 = __smlad(q0_, xb_, a01);                                                             \
+        a10 = __smlad(q1_, xa_, a10);                                                             \
+        a11 = __smlad(q1_, xb_, a11);                                                             \
+    } while (0)
+
+MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t words, const uint32_t bits, int32_t *acc)
+{
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    if (bits == 8) {
+        /* a word holds only 4 weights per row: two words per iteration halve the loop overhead */
+        for (uint32_t i = 0; i < words / 2; ++i, w += 4, x += 8) {
+            MIXQ_DOT_STEP(w[0], w[1], x);
+            MIXQ_DOT_STEP(w[2], w[3], x + 4);
+        }
+        if (words & 1) MIXQ_DOT_STEP(w[0], w[1], x);
+    } else {
+        uint32_t mask = bits == 4 ? 0x0F0F0F0Fu : 0x03030303u;
+        /* keep the mask in a register so the shift folds into the AND (AND Rd, Rmask, Rw, LSR #n) */
+        __asm__("" : "+r"(mask));
+        const uint32_t *end = w + 2 * words;
+        while (w != end) {
+            uint32_t r0 = w[0], r1 = w[1];
+            w += 2;
+            for (uint32_t j = 0; j < 8 / bits; ++j, x += 4) {
+                MIXQ_DOT_STEP((r0 >> (j * bits)) & mask, (r1 >> (j * bits)) & mask, x);
+            }
+        }
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+/* The same for an odd last row stored alone: acc[0] = row.a, acc[1] = row.b. */
+MIXQ_INLINE void mixq_dot_single(const uint32_t *w, const uint32_t *x, uint32_t words, const uint32_t bits, int32_t *acc)
+{
+    const uint32_t e = 8 / bits;
+    const uint32_t mask = bits == 4 ? 0x0F0F0F0Fu : 0x03030303u;
+    int32_t a0 = 0, a1 = 0;
+    for (uint32_t i = 0; i < words; ++i) {
+        uint32_t r = w[i];
+        for (uint32_t j = 0; j < e; ++j, x += 4) {
+            uint32_t u = bits == 8 ? r : (r >> (j * bits)) & mask;
+            uint32_t p = __uxtb16(u), q = mixq_uxtb16_ror8(u);
+            a0 = __smlad(p, x[0], a0);
+            a1 = __smlad(p, x[2], a1);
+            a0 = __smlad(q, x[1], a0);
+            a1 = __smlad(q, x[3], a1);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = 0;   /* no second row */
+    acc[3] = 0;
+}
+
+/* Output of a lane's channel from its raw dot product and column sum. */
+MIXQ_INLINE uint32_t mixq_gemm_output(const mixq_lane *lane, int32_t dot, int32_t column_sum, int32_t zy, int32_t qmax)
+{
+    return mixq_lane_output(lane, (int32_t)((uint32_t)dot - (uint32_t)(lane->weight_zero * column_sum)), zy, qmax);
+}
+
+/* Dispatches on the weight bits so each dot loop is compiled for a constant width. */
+MIXQ_INLINE void mixq_dot_rows(const uint8_t *rows, int pair, const uint32_t *x, uint32_t words, uint32_t bits,
+                               int32_t *acc)
+{
+    const uint32_t *w = (const uint32_t *)rows;
+    if (pair) {
+        if (bits == 8) mixq_dot_pair(w, x, words, 8, acc);
+        else if (bits == 4) mixq_dot_pair(w, x, words, 4, acc);
+        else mixq_dot_pair(w, x, words, 2, acc);
+    } else {
+        if (bits == 8) mixq_dot_single(w, x, words, 8, acc);
+        else if (bits == 4) mixq_dot_single(w, x, words, 4, acc);
+        else mixq_dot_single(w, x, words, 2, acc);
+    }
+}
+
+/* The optimized convolution-as-matrix-product shared by conv, pointwise and fully connected. */
+static inline int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
+                                const mixq_requant_params *p, uint8_t *output, void *scratch)
+{
+    if (!mixq_valid_params(p) || ((uintptr_t)weights & 3) != 0 || ((uintptr_t)scratch & 3) != 0) {
+        return MIXQ_ERROR_ARGUMENT;
+    }
+    const uint32_t wbits = p->weight_bits, ibits = p->input_bits, obits = p->output_bits;
+    const uint32_t k_total = (uint32_t)s->kernel_h * s->kernel_w * s->in_c;
+    const uint32_t row_bytes = mixq_matrix_row_bytes(k_total, wbits);
+    const uint32_t words = row_bytes / 4;
+    const uint32_t kp = mixq_gemm_padded_k(k_total, wbits);
+    const uint32_t pixels = (uint32_t)s->out_h * s->out_w, out_c = s->out_c;
+    const int32_t qmax = (int32_t)((1u << obits) - 1), zx = p->input_zero, zy = p->output_zero;
+    int16_t *col = (int16_t *)scratch;
+    const uint32_t *x = (const uint32_t *)scratch;
+
+    /* the last, possibly partial, group and the word padding stay 0 for every pixel */
+    uint32_t first_pad_group = k_total / 4;
+    memset(col + first_pad_group * MIXQ_GEMM_GROUP_STRIDE, 0, (kp / 4 - first_pad_group) * MIXQ_GEMM_GROUP_STRIDE * 2);
+
+    for (uint32_t p0 = 0; p0 < pixels; p0 += 2) {
+        uint32_t p1 = p0 + 1 < pixels ? p0 + 1 : p0;
+        mixq_column_fill(col, s, input, p0, ibits, zx);
+        mixq_column_fill(col + 4, s, input, p1, ibits, zx);
+        int32_t sum_a, sum_b;
+        mixq_column_sums(col, kp, &sum_a, &sum_b);
+        mixq_writer wa, wb;
+        mixq_writer_init(&wa, output, p0 * out_c, obits);
+        mixq_writer_init(&wb, output, p1 * out_c, obits);
+        for (uint32_t c = 0; c < out_c; c += 2) {
+            int pair = c + 1 < out_c;
+            int32_t acc[4];
+            mixq_dot_rows(weights + c * row_bytes, pair, x, words, wbits, acc);
+            mixq_lane l0, l1;
+            mixq_lane_init(&l0, p, c);
+            mixq_lane_init(&l1, p, pair ? c + 1 : c);
+            mixq_writer_push(&wa, mixq_gemm_output(&l0, acc[0], sum_a, zy, qmax));
+            if (pair) mixq_writer_push(&wa, mixq_gemm_output(&l1, acc[2], sum_a, zy, qmax));
+            if (p1 != p0) {
+                mixq_writer_push(&wb, mixq_gemm_output(&l0, acc[1], sum_b, zy, qmax));
+                if (pair) mixq_writer_push(&wb, mixq_gemm_output(&l1, acc[3], sum_b, zy, qmax));
+            }
+        }
+        mixq_writer_finish(&wa);
+        if (p1 != p0) mixq_writer_finish(&wb);
+    }
+    mixq_clear_tail(output, pixels * out_c, obits);
+    return MIXQ_OK;
+}
+
+#endif /* MIXQ_GEMM_H */
