@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// `mixq plan`, `deploy`, `sweep` and `report` as other tools call them: the JSON keys of
+/// issue 5 and the files of issue 6.
+@Suite(.serialized) struct PipelineCLITests {
+    private func object(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func planJSONHasTheContractKeys() throws {
+        let outcome = try CLITests.mixq("plan", "--model", "mobilenet_v1_1.0_224", "--scheme", "mixpc", "--json")
+        #expect(outcome.status == 0)
+        let plan = try object(outcome.stdout)
+        for key in ["model", "scheme", "flash_budget", "ram_budget", "weight_bytes", "param_bytes", "flash_bytes",
+                    "peak_activation_bytes", "fits", "cuts", "layers"] {
+            #expect(plan[key] != nil, "missing \(key)")
+        }
+        let layers = try #require(plan["layers"] as? [[String: Any]])
+        #expect(layers.count == 28)
+        for key in ["name", "kind", "input_bits", "weight_bits", "output_bits", "weight_bytes", "activation_bytes"] {
+            #expect(layers.allSatisfy { $0[key] != nil }, "layers miss \(key)")
+        }
+        // The planner's accounting must respect the paper's budgets (DESIGN.md section 6).
+        #expect((plan["flash_bytes"] as? Int ?? .max) <= 2_048_000)
+        #expect((plan["peak_activation_bytes"] as? Int ?? .max) <= 512_000)
+        #expect(plan["fits"] as? Bool == true)
+    }
+
+    @Test func impossibleBudgetsAreAnErrorLine() throws {
+        let outcome = try CLITests.mixq("plan", "--model", "mobilenet_v1_1.0_224", "--ram", "10k", "--scheme", "mixpl")
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("error: "))
+    }
+
+    @Test func sweepThenReportWritesTheTables() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-sweep-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sweep = try CLITests.mixq("sweep", "--models", "mobilenet_v1_0.25_128", "--schemes", "mixpc",
+                                      "--out", folder.path, "--jobs", "1")
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        let resultURL = folder.appendingPathComponent("mobilenet_v1_0.25_128__mixpc.json")
+        let result = try object(String(decoding: try Data(contentsOf: resultURL), as: UTF8.self))
+        for key in ["total_cycles", "latency_ms", "clock_mhz", "flash_used", "ram_used", "bit_exact", "layers"] {
+            #expect(result[key] != nil, "missing \(key)")
+        }
+        #expect(result["bit_exact"] as? Bool == true)
+        let layers = try #require(result["layers"] as? [[String: Any]])
+        #expect(layers.allSatisfy { ($0["cycles"] as? Int ?? 0) > 0 })
+
+        // Running it again finds the pair done and recomputes nothing.
+        let again = try CLITests.mixq("sweep", "--models", "mobilenet_v1_0.25_128", "--schemes", "mixpc",
+                                      "--out", folder.path, "--jobs", "1")
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("1 already done"))
+
+        let report = try CLITests.mixq("report", folder.path)
+        #expect(report.status == 0, "\(report.stderr)")
+        for file in ["report.md", "results.csv", "results.json", "latency_accuracy.svg", "memory.svg"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "missing \(file)")
+        }
+        let markdown = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("mobilenet_v1_0.25_128"))
+    }
+}
