@@ -8,6 +8,8 @@
 public struct ConversionLoss: Sendable, Codable {
     public struct Step: Sendable, Codable {
         public var name: String
+        /// `pl_fb`, `pl_icn` or `pc_icn`; nil for pooling.
+        public var flavour: String?
         /// Largest difference of one output code, in LSBs of the step's output.
         public var largestDifference: Int
         /// Share of output codes that differ at all.
@@ -48,18 +50,30 @@ public struct ConversionLoss: Sendable, Codable {
             }
             if argmax(logits.map(Float.init)) == argmax(fake.logits) { agreements += 1 }
         }
-        let names = network.steps.map { step -> String in
+        let names = network.steps.map { step -> (String, String?) in
             switch step {
-            case .layer(let layer): return layer.layer.name
-            case .pool(let pool): return pool.pool.name
+            case .layer(let layer): return (layer.layer.name, layer.plan.flavour.rawValue)
+            case .pool(let pool): return (pool.pool.name, nil)
             }
         }
         let steps = names.indices.map {
-            Step(name: names[$0], largestDifference: largest[$0],
+            Step(name: names[$0].0, flavour: names[$0].1, largestDifference: largest[$0],
                  differingFraction: totals[$0] > 0 ? Double(differing[$0]) / Double(totals[$0]) : 0)
         }
         return ConversionLoss(images: images, steps: steps, top1Agreements: agreements,
                               largestLogitDifference: logitDifference)
+    }
+}
+
+extension ConversionLoss {
+    /// Per requantization flavour: the largest isolated difference and the largest share of a
+    /// layer's codes that differ, over the layers using that flavour.
+    public var byFlavour: [(flavour: String, largestDifference: Int, differingFraction: Double)] {
+        let flavours = Set(steps.compactMap(\.flavour)).sorted()
+        return flavours.map { flavour in
+            let members = steps.filter { $0.flavour == flavour }
+            return (flavour, members.map(\.largestDifference).max() ?? 0, members.map(\.differingFraction).max() ?? 0)
+        }
     }
 }
 

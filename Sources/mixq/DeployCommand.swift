@@ -122,6 +122,10 @@ enum DeploymentTable {
             let worst = loss.steps.map(\.largestDifference).max() ?? 0
             lines.append("integer vs fake-quantized float (\(loss.images) image(s)): top-1 agreement \(loss.top1Agreements)/\(loss.images), "
                          + "largest logit difference \(loss.largestLogitDifference) LSB end to end, at most \(worst) LSB per layer in isolation")
+            for entry in loss.byFlavour {
+                lines.append(String(format: "  %@ layers in isolation: at most %d LSB, at most %.2f%% of a layer's codes differ",
+                                    entry.flavour, entry.largestDifference, entry.differingFraction * 100))
+            }
         }
         if let note = result.note { lines.append(note) }
         return lines.joined(separator: "\n")
