@@ -52,6 +52,8 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )

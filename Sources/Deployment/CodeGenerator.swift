@@ -94,11 +94,11 @@ public enum CodeGenerator {
                         : "\(function)(&shape\(index), \(input), weights\(index), &params\(index), \(output), scratch)")
                 case .pointwise:
                     let pixels = layer.input.height * layer.input.width
-                    scratchTerms.append("mixq_pointwise_scratch_bytes(\(layer.input.channels), \(wbits))")
+                    scratchTerms.append("mixq_pointwise_scratch_bytes(\(layer.input.channels), \(layer.outputChannels), \(wbits))")
                     let arguments = "\(pixels), \(layer.input.channels), \(layer.outputChannels), \(input), weights\(index), &params\(index), \(output)"
                     calls.append(plainKernels ? "mixq_pointwise_plain(\(arguments))" : "mixq_pointwise(\(arguments), scratch)")
                 case .fc:
-                    scratchTerms.append("mixq_fc_scratch_bytes(\(layer.input.channels), \(wbits))")
+                    scratchTerms.append("mixq_fc_scratch_bytes(\(layer.input.channels), \(layer.outputChannels), \(wbits))")
                     let arguments = "\(layer.input.channels), \(layer.outputChannels), \(input), weights\(index), &params\(index), \(output)"
                     calls.append(plainKernels ? "mixq_fc_plain(\(arguments))" : "mixq_fc(\(arguments), scratch)")
                 }

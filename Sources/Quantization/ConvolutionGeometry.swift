@@ -3,18 +3,29 @@
 /// Output size with explicit padding: `out = (in + padBefore + padAfter - kernel) / stride + 1`.
 /// Padded input positions hold the input zero-point, so they contribute nothing to the sum.
 public struct ConvolutionGeometry: Equatable, Hashable, Sendable {
+    /// Input rows.
     public let inputHeight: Int
+    /// Input columns.
     public let inputWidth: Int
+    /// Input channels (innermost in memory).
     public let inputChannels: Int
     /// Equal to `inputChannels` for a depthwise convolution (depth multiplier 1).
     public let outputChannels: Int
+    /// Kernel rows.
     public let kernelHeight: Int
+    /// Kernel columns.
     public let kernelWidth: Int
+    /// Vertical stride.
     public let strideHeight: Int
+    /// Horizontal stride.
     public let strideWidth: Int
+    /// Padding rows before the input (they read as the input zero-point).
     public let padTop: Int
+    /// Padding columns before the input.
     public let padLeft: Int
+    /// Padding rows after the input.
     public let padBottom: Int
+    /// Padding columns after the input.
     public let padRight: Int
 
     /// Creates and validates a geometry.
@@ -71,9 +82,13 @@ public struct ConvolutionGeometry: Equatable, Hashable, Sendable {
                                        padBottom: bottom, padRight: right)
     }
 
+    /// Output rows.
     public var outputHeight: Int { (inputHeight + padTop + padBottom - kernelHeight) / strideHeight + 1 }
+    /// Output columns.
     public var outputWidth: Int { (inputWidth + padLeft + padRight - kernelWidth) / strideWidth + 1 }
+    /// Elements of the input tensor.
     public var inputElements: Int { inputHeight * inputWidth * inputChannels }
+    /// Elements of the output tensor.
     public var outputElements: Int { outputHeight * outputWidth * outputChannels }
     /// Weights per output channel of a standard convolution (`kernelHeight * kernelWidth * inputChannels`).
     public var weightsPerOutputChannel: Int { kernelHeight * kernelWidth * inputChannels }

@@ -85,6 +85,7 @@ public struct KernelParameterArrays: Equatable, Sendable {
     /// `uint8_t weight_zero[1 or out_channels]`.
     public let weightZero: [UInt8]
 
+    /// Serialises validated parameters in the kernels' byte order.
     public init(_ p: RequantizationParameters) {
         bias = p.bias.flatMap { littleEndianBytes(UInt32(bitPattern: $0)) }
         multiplier = p.multipliers.flatMap { littleEndianBytes(UInt32(bitPattern: $0.multiplier)) }

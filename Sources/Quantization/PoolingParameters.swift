@@ -4,12 +4,18 @@
 /// `y = clamp(M.scaled(acc) + zy, 0, 2^outputBits - 1)` with the rounding rule of
 /// `FixedPointMultiplier`. `M` folds `1 / (H * W)` and the input/output scale ratio.
 public struct PoolingParameters: Equatable, Sendable {
+    /// Folds `1 / (H * W)` and the input-to-output scale ratio.
     public let multiplier: FixedPointMultiplier
+    /// Zero-point of the input activations.
     public let inputZeroPoint: Int
+    /// Zero-point of the output activations.
     public let outputZeroPoint: Int
+    /// Bits of the input activations.
     public let inputBits: BitWidth
+    /// Bits of the output activations.
     public let outputBits: BitWidth
 
+    /// Creates and validates pooling parameters.
     /// - Throws: `QuantizationError.zeroPointOutOfRange` when a zero-point does not fit its bits.
     public init(multiplier: FixedPointMultiplier, inputZeroPoint: Int, outputZeroPoint: Int,
                 inputBits: BitWidth, outputBits: BitWidth) throws {

@@ -21,12 +21,16 @@ public struct RequantizationParameters: Equatable, Sendable {
     public let inputZeroPoint: Int
     /// Zero-point of the output activations.
     public let outputZeroPoint: Int
+    /// Bits of the weights.
     public let weightBits: BitWidth
+    /// Bits of the input activations.
     public let inputBits: BitWidth
+    /// Bits of the output activations.
     public let outputBits: BitWidth
 
     /// Creates and validates parameters: array lengths must match the flavour, zero-points
     /// must fit their bit widths.
+    /// - Throws: `QuantizationError` naming the array or zero-point that does not fit.
     public init(flavour: RequantizationFlavour, bias: [Int32], multipliers: [FixedPointMultiplier],
                 weightZeroPoints: [Int], inputZeroPoint: Int, outputZeroPoint: Int,
                 inputBits: BitWidth, weightBits: BitWidth, outputBits: BitWidth) throws {

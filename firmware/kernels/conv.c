@@ -5,13 +5,13 @@
 uint32_t mixq_conv_scratch_bytes(const mixq_conv_shape *shape, uint32_t weight_bits)
 {
     if (!mixq_valid_bits(weight_bits)) return 0;
-    return mixq_gemm_scratch_bytes((uint32_t)shape->kernel_h * shape->kernel_w * shape->in_c, weight_bits);
+    return mixq_gemm_scratch_bytes((uint32_t)shape->kernel_h * shape->kernel_w * shape->in_c, shape->out_c, weight_bits);
 }
 
 int mixq_conv(const mixq_conv_shape *shape, const uint8_t *input, const uint8_t *weights,
               const mixq_requant_params *params, uint8_t *output, void *scratch)
 {
-    return mixq_gemm_run(shape, input, weights, params, output, scratch);
+    return mixq_gemm_run(shape, input, weights, params, output, scratch, 0);
 }
 
 int mixq_conv_plain(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,

@@ -9,8 +9,11 @@
  * Padding: pad_top/pad_left before the input; out_h/out_w imply the padding after it; padded
  * positions read as the input zero-point. The first MobilenetV1 layer (3x3 stride 2, 8-bit RGB,
  * in_c = 3) is the usual caller. Rounding and arithmetic: mixq_common.h.
- * Constraints: any channel counts (no multiple required); sizes up to 65535.
- * Scratch: mixq_conv_scratch_bytes() bytes, 4-byte aligned, caller-provided (DTCM is best).
+ * Constraints: any channel counts (no multiple required); sizes up to 65535. The fast paths are
+ * those of pointwise.h (in_c a multiple of 4 for SIMD im2col; out_c even, byte-aligned output
+ * rows and N0 >= 1 for the USAT/byte-store epilogue).
+ * Scratch: mixq_conv_scratch_bytes() bytes (28 per output channel plus 4 per element of the
+ * kernel window, rounded up to whole weight words), 4-byte aligned, caller-provided (DTCM is best).
  * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for bad bit widths, flavour, zero-points or alignment.
  */
 #ifndef MIXQ_CONV_H

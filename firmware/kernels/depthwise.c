@@ -17,7 +17,7 @@ MIXQ_INLINE uint32_t mixq_dw_row_width(const mixq_conv_shape *s)
  * offset): expanded weights [group][tap][2 words], a ring of kernel_h expanded rows
  * [slot][group][column][2 words], kernel_h row tags, and one output row of bytes for channel
  * counts that are not a multiple of 4. */
-uint32_t mixq_depthwise_scratch_bytes(const mixq_conv_shape *s)
+static uint32_t mixq_dw_group_scratch_bytes(const mixq_conv_shape *s)
 {
     uint32_t ce = mixq_dw_channels(s), taps = (uint32_t)s->kernel_h * s->kernel_w;
     uint32_t staging = (s->in_c & 3u) ? ((uint32_t)s->out_w * s->in_c + 3u) & ~3u : 0;
@@ -80,6 +80,7 @@ MIXQ_INLINE void mixq_dw_row(const mixq_conv_shape *s, int16_t *const *rows, con
         mixq_lane_init(&lane[1], p, g + 2 < c_total ? g + 2 : g);
         mixq_lane_init(&lane[2], p, g + 1 < c_total ? g + 1 : g);
         mixq_lane_init(&lane[3], p, g + 3 < c_total ? g + 3 : g);
+        const int fast = !(lane[0].general | lane[1].general | lane[2].general | lane[3].general);
         const uint32_t *wg = (const uint32_t *)wexp + (g / 4) * taps * 2;
         const uint32_t *xg[16];
         for (uint32_t ky = 0; ky < kh; ++ky) xg[ky] = (const uint32_t *)rows[ky] + (g / 4) * width * 2;
@@ -103,8 +104,18 @@ MIXQ_INLINE void mixq_dw_row(const mixq_conv_shape *s, int16_t *const *rows, con
                 }
             }
             uint32_t pixel = oy * out_w + ox;
-            uint32_t y0 = mixq_lane_output(&lane[0], a0, zy, qmax), y2 = mixq_lane_output(&lane[1], a1, zy, qmax);
-            uint32_t y1 = mixq_lane_output(&lane[2], a2, zy, qmax), y3 = mixq_lane_output(&lane[3], a3, zy, qmax);
+            uint32_t y0, y1, y2, y3;
+            if (fast) {
+                y0 = mixq_lane_output_fast(&lane[0], a0, zy, obits);
+                y2 = mixq_lane_output_fast(&lane[1], a1, zy, obits);
+                y1 = mixq_lane_output_fast(&lane[2], a2, zy, obits);
+                y3 = mixq_lane_output_fast(&lane[3], a3, zy, obits);
+            } else {
+                y0 = mixq_lane_output(&lane[0], a0, zy, qmax);
+                y2 = mixq_lane_output(&lane[1], a1, zy, qmax);
+                y1 = mixq_lane_output(&lane[2], a2, zy, qmax);
+                y3 = mixq_lane_output(&lane[3], a3, zy, qmax);
+            }
             if (aligned) {
                 mixq_dw_store4(output, pixel, c_total, g, obits, y0, y1, y2, y3);
             } else {
@@ -124,12 +135,9 @@ MIXQ_INLINE void mixq_dw_row(const mixq_conv_shape *s, int16_t *const *rows, con
     }
 }
 
-int mixq_depthwise(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
-                   const mixq_requant_params *p, uint8_t *output, void *scratch)
+static int mixq_dw_group_run(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
+                             const mixq_requant_params *p, uint8_t *output, void *scratch)
 {
-    if (!mixq_valid_params(p) || s->in_c != s->out_c || s->kernel_h > 16 || ((uintptr_t)scratch & 3) != 0) {
-        return MIXQ_ERROR_ARGUMENT;
-    }
     const uint32_t ce = mixq_dw_channels(s), taps = (uint32_t)s->kernel_h * s->kernel_w, c_total = s->in_c;
     const uint32_t width = mixq_dw_row_width(s), kh = s->kernel_h;
     int16_t *wexp = (int16_t *)scratch;
@@ -173,6 +181,23 @@ int mixq_depthwise(const mixq_conv_shape *s, const uint8_t *input, const uint8_t
     mixq_clear_tail(output, (uint32_t)s->out_h * s->out_w * c_total, p->output_bits);
     return MIXQ_OK;
 }
+
+/* ---- entry points ---------------------------------------------------------------------------- */
+
+uint32_t mixq_depthwise_scratch_bytes(const mixq_conv_shape *s)
+{
+    return mixq_dw_group_scratch_bytes(s);
+}
+
+int mixq_depthwise(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
+                   const mixq_requant_params *p, uint8_t *output, void *scratch)
+{
+    if (!mixq_valid_params(p) || s->in_c != s->out_c || s->kernel_h > 16 || ((uintptr_t)scratch & 3) != 0) {
+        return MIXQ_ERROR_ARGUMENT;
+    }
+    return mixq_dw_group_run(s, input, weights, p, output, scratch);
+}
+
 
 int mixq_depthwise_plain(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
                          const mixq_requant_params *p, uint8_t *output)

@@ -13,7 +13,8 @@
  * "group-major" (channels in groups of 4, as two halfword pairs c, c+2 | c+1, c+3), so every tap
  * of a group is a constant offset: per tap and group, four word loads and four 16x16 MACs
  * (SMLABB/SMLATT). Requantization constants are prepared once per group and row (one SMLAL,
- * one shift and a clamp per output); 3x3 kernels get a fully unrolled body per output width.
+ * one shift and USAT per output when N0 >= 1; the general rounding path otherwise, same
+ * results); 3x3 kernels get a fully unrolled body per output bit width.
  * Constraints: any channel count (the last group is zero-padded; C not a multiple of 4 stages
  * each output row in scratch and packs it); kernel_h <= 16; sizes up to 65535.
  * Scratch: mixq_depthwise_scratch_bytes() bytes, 4-byte aligned, caller-provided.

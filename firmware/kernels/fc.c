@@ -2,10 +2,10 @@
 #include "fc.h"
 #include "mixq_gemm.h"
 
-uint32_t mixq_fc_scratch_bytes(uint32_t in_features, uint32_t weight_bits)
+uint32_t mixq_fc_scratch_bytes(uint32_t in_features, uint32_t out_features, uint32_t weight_bits)
 {
     if (!mixq_valid_bits(weight_bits)) return 0;
-    return mixq_gemm_scratch_bytes(in_features, weight_bits);
+    return mixq_gemm_scratch_bytes(in_features, out_features, weight_bits);
 }
 
 int mixq_fc(uint32_t in_features, uint32_t out_features, const uint8_t *input, const uint8_t *weights,
@@ -16,7 +16,7 @@ int mixq_fc(uint32_t in_features, uint32_t out_features, const uint8_t *input, c
     }
     /* one pixel: the shared core runs it as its own pair (the second column repeats it) */
     mixq_conv_shape s = { 1, 1, (uint16_t)in_features, 1, 1, (uint16_t)out_features, 1, 1, 1, 1, 0, 0 };
-    return mixq_gemm_run(&s, input, weights, params, output, scratch);
+    return mixq_gemm_run(&s, input, weights, params, output, scratch, 1);
 }
 
 int mixq_fc_plain(uint32_t in_features, uint32_t out_features, const uint8_t *input, const uint8_t *weights,

@@ -27,15 +27,17 @@
  *
  * Arithmetic (DESIGN.md section 5)
  *   acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)     int32, wrapping modulo 2^32
- *   y   = clamp(mixq_rounding_shift(acc * M0[c], 31 + N0[c]) + zy, 0, 2^out_bits - 1)
+ *   y   = clamp(r + zy, 0, 2^out_bits - 1),  r = acc * M0[c] / 2^(31 + N0[c]) rounded as below
  *   Padded input positions read as zx (they contribute 0).
  *
  * Rounding rule (the same as FixedPointMultiplier.scaled in Swift)
  *   With s = 31 + N0 in 1..62:  p = (int64)acc * M0 + 2^(s-1);  r = p >> s  (arithmetic shift),
  *   i.e. r = floor(acc * M0 / 2^s + 1/2): round half up, towards +infinity, also for negative
  *   products (-2.5 -> -2). N0 < 0 (a scale >= 0.5) only shortens the shift; it never shifts
- *   left. |acc * M0| < 2^62, so p cannot overflow. The sum r + zy and the clamp are done in
- *   64-bit (for s >= 32 the high word alone is exact and used).
+ *   left. |acc * M0| < 2^62, so p cannot overflow. For s >= 32 (N0 >= 1, every scale below 0.5)
+ *   r is the high word of p shifted by s - 32 (one SMLAL into a register pair preloaded with
+ *   2^(s-1), one ASR; mixq_lane keeps the constants), then + zy and USAT. Smaller shifts take
+ *   mixq_requantize's 64-bit path; both give the same values.
  *
  * Flavours (RequantizationFlavour in Swift)
  *   MIXQ_PL_FB:  multiplier/shift arrays of length 1, weight_zero of length 1.
@@ -188,6 +190,23 @@ MIXQ_INLINE uint32_t mixq_lane_output(const mixq_lane *lane, int32_t acc, int32_
     int64_t p = (int64_t)(((uint64_t)lane->round_hi << 32) | lane->round_lo) + (int64_t)acc * lane->multiplier;
     int32_t r = ((int32_t)(p >> 32) >> lane->shift) + zy;
     return (uint32_t)(r < 0 ? 0 : (r > qmax ? qmax : r));
+}
+
+/* Clamps to 0..2^bits-1 with one USAT when `bits` is a constant after inlining. */
+MIXQ_INLINE uint32_t mixq_clamp_bits(int32_t r, const uint32_t bits)
+{
+    if (bits == 8) return (uint32_t)__usat(r, 8);
+    if (bits == 4) return (uint32_t)__usat(r, 4);
+    return (uint32_t)__usat(r, 2);
+}
+
+/* mixq_lane_output for a lane with N0 >= 1 (lane->general == 0) and constant output bits:
+ * bias add, SMLAL, ASR, zero-point add, USAT. */
+MIXQ_INLINE uint32_t mixq_lane_output_fast(const mixq_lane *lane, int32_t acc, int32_t zy, const uint32_t bits)
+{
+    acc = (int32_t)((uint32_t)acc + (uint32_t)lane->bias);
+    int64_t p = (int64_t)(((uint64_t)lane->round_hi << 32) | lane->round_lo) + (int64_t)acc * lane->multiplier;
+    return mixq_clamp_bits(((int32_t)(p >> 32) >> lane->shift) + zy, bits);
 }
 
 /* ---- sequential packed writer ------------------------------------------------------------ */

@@ -13,7 +13,11 @@
  * weights. The weight zero-point is applied once per output:
  *   acc = bias + sum w*(x - zx) - zw * sum (x - zx).
  *
- * Scratch: 2 columns of mixq_gemm_padded_k(K, weight_bits) int16 each.
+ * Requantization constants (mixq_lane) are prepared once per call for every output channel, and
+ * the channel loop is compiled once per (weight bits, output bits) so rounding ends in USAT and
+ * 8-bit outputs in a byte store.
+ *
+ * Scratch: out_c mixq_lane records, then 2 columns of mixq_gemm_padded_k(K, weight_bits) int16.
  */
 #ifndef MIXQ_GEMM_H
 #define MIXQ_GEMM_H
@@ -26,10 +30,6 @@ MIXQ_INLINE uint32_t mixq_gemm_padded_k(uint32_t k, uint32_t weight_bits)
     return mixq_matrix_row_bytes(k, weight_bits) / 4 * (32 / weight_bits);
 }
 
-MIXQ_INLINE uint32_t mixq_gemm_scratch_bytes(uint32_t k, uint32_t weight_bits)
-{
-    return 2 * 2 * mixq_gemm_padded_k(k, weight_bits);
-}
 
 /* Stores (x - zx) of element k; groups of 4 elements are `group_stride` int16 apart. */
 MIXQ_INLINE void mixq_column_put(int16_t *col, uint32_t k, int32_t v, uint32_t group_stride)
@@ -159,11 +159,22 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t wo
         uint32_t mask = bits == 4 ? 0x0F0F0F0Fu : 0x03030303u;
         /* keep the mask in a register so the shift folds into the AND (AND Rd, Rmask, Rw, LSR #n) */
         __asm__("" : "+r"(mask));
-        const uint32_t *end = w + 2 * words;
-        while (w != end) {
+        const uint32_t per_word = 8 / bits;   /* steps of 4 weights per word */
+        uint32_t i = 0;
+        if (bits == 4) {
+            /* 4-bit: two words per iteration, as for 8-bit, to halve the loop overhead */
+            for (; i + 2 <= words; i += 2, w += 4, x += 16) {
+                uint32_t r0 = w[0], r1 = w[1], s0 = w[2], s1 = w[3];
+                MIXQ_DOT_STEP(r0 & mask, r1 & mask, x);
+                MIXQ_DOT_STEP((r0 >> 4) & mask, (r1 >> 4) & mask, x + 4);
+                MIXQ_DOT_STEP(s0 & mask, s1 & mask, x + 8);
+                MIXQ_DOT_STEP((s0 >> 4) & mask, (s1 >> 4) & mask, x + 12);
+            }
+        }
+        for (; i < words; ++i) {
             uint32_t r0 = w[0], r1 = w[1];
             w += 2;
-            for (uint32_t j = 0; j < 8 / bits; ++j, x += 4) {
+            for (uint32_t j = 0; j < per_word; ++j, x += 4) {
                 MIXQ_DOT_STEP((r0 >> (j * bits)) & mask, (r1 >> (j * bits)) & mask, x);
             }
         }
@@ -172,6 +183,43 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t wo
     acc[1] = a01;
     acc[2] = a10;
     acc[3] = a11;
+}
+
+/* A pair of weight rows times one column (the last pixel of an odd count, fully connected
+ * layers): acc[0] = row0.a, acc[2] = row1.a; the second column is not read. */
+#define MIXQ_DOT_STEP_1(u0, u1, x)                                                                 \
+    do {                                                                                          \
+        uint32_t xa_ = (x)[0], xc_ = (x)[1];                                                      \
+        a00 = __smlad(__uxtb16(u0), xa_, a00);                                                    \
+        a10 = __smlad(__uxtb16(u1), xa_, a10);                                                    \
+        a00 = __smlad(mixq_uxtb16_ror8(u0), xc_, a00);                                            \
+        a10 = __smlad(mixq_uxtb16_ror8(u1), xc_, a10);                                            \
+    } while (0)
+
+MIXQ_INLINE void mixq_dot_pair_1(const uint32_t *w, const uint32_t *x, uint32_t words, const uint32_t bits,
+                                 int32_t *acc)
+{
+    int32_t a00 = 0, a10 = 0;
+    if (bits == 8) {
+        for (uint32_t i = 0; i < words / 2; ++i, w += 4, x += 8) {
+            MIXQ_DOT_STEP_1(w[0], w[1], x);
+            MIXQ_DOT_STEP_1(w[2], w[3], x + 4);
+        }
+        if (words & 1) MIXQ_DOT_STEP_1(w[0], w[1], x);
+    } else {
+        uint32_t mask = bits == 4 ? 0x0F0F0F0Fu : 0x03030303u;
+        __asm__("" : "+r"(mask));
+        for (uint32_t i = 0; i < words; ++i, w += 2) {
+            uint32_t r0 = w[0], r1 = w[1];
+            for (uint32_t j = 0; j < 8 / bits; ++j, x += 4) {
+                MIXQ_DOT_STEP_1((r0 >> (j * bits)) & mask, (r1 >> (j * bits)) & mask, x);
+            }
+        }
+    }
+    acc[0] = a00;
+    acc[1] = 0;
+    acc[2] = a10;
+    acc[3] = 0;
 }
 
 /* The same for an odd last row stored alone: acc[0] = row.a, acc[1] = row.b. */
@@ -197,31 +245,106 @@ MIXQ_INLINE void mixq_dot_single(const uint32_t *w, const uint32_t *x, uint32_t 
     acc[3] = 0;
 }
 
-/* Output of a lane's channel from its raw dot product and column sum. */
-MIXQ_INLINE uint32_t mixq_gemm_output(const mixq_lane *lane, int32_t dot, int32_t column_sum, int32_t zy, int32_t qmax)
+/* Output of a lane's channel from its raw dot product and column sum; `fast` (no lane needs the
+ * general rounding path) and `obits` are constants in the specialized loops. */
+MIXQ_INLINE uint32_t mixq_gemm_output(const mixq_lane *lane, int32_t dot, int32_t column_sum, int32_t zy,
+                                      const uint32_t obits, const int fast)
 {
-    return mixq_lane_output(lane, (int32_t)((uint32_t)dot - (uint32_t)(lane->weight_zero * column_sum)), zy, qmax);
+    int32_t acc = (int32_t)((uint32_t)dot - (uint32_t)(lane->weight_zero * column_sum));
+    if (fast) return mixq_lane_output_fast(lane, acc, zy, obits);
+    return mixq_lane_output(lane, acc, zy, (int32_t)((1u << obits) - 1u));
 }
 
-/* Dispatches on the weight bits so each dot loop is compiled for a constant width. */
-MIXQ_INLINE void mixq_dot_rows(const uint8_t *rows, int pair, const uint32_t *x, uint32_t words, uint32_t bits,
-                               int32_t *acc)
+/* Stores one output element through the sequential writer (general path). */
+MIXQ_INLINE void mixq_gemm_store(mixq_writer *w, uint32_t y)
 {
-    const uint32_t *w = (const uint32_t *)rows;
-    if (pair) {
-        if (bits == 8) mixq_dot_pair(w, x, words, 8, acc);
-        else if (bits == 4) mixq_dot_pair(w, x, words, 4, acc);
-        else mixq_dot_pair(w, x, words, 2, acc);
+    mixq_writer_push(w, y);
+}
+
+/* Stores the outputs of channels c and c+1 (c even) of a pixel whose output row starts on a byte
+ * (fast path: out_c * obits is a multiple of 8). 2-bit pairs are held in *pending until the
+ * byte's second pair arrives (c % 4 == 2). */
+MIXQ_INLINE void mixq_gemm_store_pair(uint8_t *row, uint32_t *pending, uint32_t c, uint32_t y0, uint32_t y1,
+                                      const uint32_t obits)
+{
+    if (obits == 8) {
+        row[c] = (uint8_t)y0;
+        row[c + 1] = (uint8_t)y1;
+    } else if (obits == 4) {
+        row[c / 2] = (uint8_t)(y0 | (y1 << 4));
+    } else if ((c & 2) == 0) {
+        *pending = y0 | (y1 << 2);
     } else {
-        if (bits == 8) mixq_dot_single(w, x, words, 8, acc);
-        else if (bits == 4) mixq_dot_single(w, x, words, 4, acc);
-        else mixq_dot_single(w, x, words, 2, acc);
+        row[c / 4] = (uint8_t)(*pending | (y0 << 4) | (y1 << 6));
     }
 }
 
-/* The optimized convolution-as-matrix-product shared by conv, pointwise and fully connected. */
-static inline int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
-                                const mixq_requant_params *p, uint8_t *output, void *scratch)
+/* All output channels of one pixel pair (or one pixel when !two). Every argument marked const is
+ * a compile-time constant in the specialized copies. The fast copies (every channel with N0 >= 1,
+ * byte-aligned output rows, so out_c is even) end in USAT and direct byte stores; the general
+ * copies use mixq_requantize's full rule and the sequential writers. */
+MIXQ_INLINE void mixq_gemm_channels(const uint8_t *weights, const mixq_lane *lanes, const uint32_t *x, uint32_t out_c,
+                                    uint32_t row_bytes, uint32_t words, int32_t sum_a, int32_t sum_b, int32_t zy,
+                                    uint8_t *row_a, uint8_t *row_b, mixq_writer *wa, mixq_writer *wb,
+                                    const uint32_t wbits, const uint32_t obits, const int fast, const int two)
+{
+    uint32_t c = 0, pending_a = 0, pending_b = 0;
+    for (; c + 2 <= out_c; c += 2) {
+        int32_t acc[4];
+        const uint32_t *w = (const uint32_t *)(weights + c * row_bytes);
+        if (two) mixq_dot_pair(w, x, words, wbits, acc);
+        else mixq_dot_pair_1(w, x, words, wbits, acc);
+        const mixq_lane *l0 = lanes + c, *l1 = lanes + c + 1;
+        uint32_t y0 = mixq_gemm_output(l0, acc[0], sum_a, zy, obits, fast);
+        uint32_t y1 = mixq_gemm_output(l1, acc[2], sum_a, zy, obits, fast);
+        if (fast) {
+            mixq_gemm_store_pair(row_a, &pending_a, c, y0, y1, obits);
+        } else {
+            mixq_gemm_store(wa, y0);
+            mixq_gemm_store(wa, y1);
+        }
+        if (two) {
+            y0 = mixq_gemm_output(l0, acc[1], sum_b, zy, obits, fast);
+            y1 = mixq_gemm_output(l1, acc[3], sum_b, zy, obits, fast);
+            if (fast) {
+                mixq_gemm_store_pair(row_b, &pending_b, c, y0, y1, obits);
+            } else {
+                mixq_gemm_store(wb, y0);
+                mixq_gemm_store(wb, y1);
+            }
+        }
+    }
+    if (!fast && c < out_c) {   /* an odd last row, stored alone (out_c is even on the fast path) */
+        int32_t acc[4];
+        mixq_dot_single((const uint32_t *)(weights + c * row_bytes), x, words, wbits, acc);
+        mixq_gemm_store(wa, mixq_gemm_output(lanes + c, acc[0], sum_a, zy, obits, fast));
+        if (two) mixq_gemm_store(wb, mixq_gemm_output(lanes + c, acc[1], sum_b, zy, obits, fast));
+    }
+}
+
+/* Instantiates mixq_gemm_channels for constant weight bits, given constant obits/fast/two. */
+#define MIXQ_GEMM_CHANNELS_W(OBITS, FAST, TWO)                                                                 \
+    do {                                                                                                      \
+        if (wbits == 8) mixq_gemm_channels(weights, lanes, x, out_c, row_bytes, words, sum_a, sum_b, zy, row_a, \
+                                           row_b, &wa, &wb, 8, OBITS, FAST, TWO);                             \
+        else if (wbits == 4) mixq_gemm_channels(weights, lanes, x, out_c, row_bytes, words, sum_a, sum_b, zy,   \
+                                                row_a, row_b, &wa, &wb, 4, OBITS, FAST, TWO);                 \
+        else mixq_gemm_channels(weights, lanes, x, out_c, row_bytes, words, sum_a, sum_b, zy, row_a, row_b,     \
+                                &wa, &wb, 2, OBITS, FAST, TWO);                                               \
+    } while (0)
+
+/* Scratch: the per-channel requantization constants, then two interleaved columns. */
+MIXQ_INLINE uint32_t mixq_gemm_scratch_bytes(uint32_t k, uint32_t out_c, uint32_t weight_bits)
+{
+    return out_c * (uint32_t)sizeof(mixq_lane) + 2 * 2 * mixq_gemm_padded_k(k, weight_bits);
+}
+
+/* The optimized convolution-as-matrix-product shared by conv, pointwise and fully connected.
+ * `one_pixel_fast` (a constant) compiles the fast single-column loops: fully connected layers run
+ * only those; conv and pointwise meet a single column only for an odd last pixel, which takes the
+ * general loop instead of nine more specialized copies (FLASH). */
+MIXQ_INLINE int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
+                              const mixq_requant_params *p, uint8_t *output, void *scratch, const int one_pixel_fast)
 {
     if (!mixq_valid_params(p) || ((uintptr_t)weights & 3) != 0 || ((uintptr_t)scratch & 3) != 0) {
         return MIXQ_ERROR_ARGUMENT;
@@ -232,39 +355,51 @@ static inline int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, 
     const uint32_t words = row_bytes / 4;
     const uint32_t kp = mixq_gemm_padded_k(k_total, wbits);
     const uint32_t pixels = (uint32_t)s->out_h * s->out_w, out_c = s->out_c;
-    const int32_t qmax = (int32_t)((1u << obits) - 1), zx = p->input_zero, zy = p->output_zero;
-    int16_t *col = (int16_t *)scratch;
-    const uint32_t *x = (const uint32_t *)scratch;
+    const int32_t zx = p->input_zero, zy = p->output_zero;
+
+    /* requantization constants once per call; `fast` when every channel has N0 >= 1 and every
+     * pixel's outputs start on a byte */
+    mixq_lane *lanes = (mixq_lane *)scratch;
+    int fast = ((out_c * obits) & 7u) == 0 && (out_c & 1u) == 0;
+    for (uint32_t c = 0; c < out_c; ++c) {
+        mixq_lane_init(&lanes[c], p, c);
+        fast &= !lanes[c].general;
+    }
+    int16_t *col = (int16_t *)(lanes + out_c);
+    const uint32_t *x = (const uint32_t *)col;
 
     /* the last, possibly partial, group and the word padding stay 0 for every pixel */
     uint32_t first_pad_group = k_total / 4;
     memset(col + first_pad_group * MIXQ_GEMM_GROUP_STRIDE, 0, (kp / 4 - first_pad_group) * MIXQ_GEMM_GROUP_STRIDE * 2);
 
     for (uint32_t p0 = 0; p0 < pixels; p0 += 2) {
-        uint32_t p1 = p0 + 1 < pixels ? p0 + 1 : p0;
+        const int two = p0 + 1 < pixels;
+        const uint32_t p1 = two ? p0 + 1 : p0;
         mixq_column_fill(col, s, input, p0, ibits, zx);
-        mixq_column_fill(col + 4, s, input, p1, ibits, zx);
+        if (two) mixq_column_fill(col + 4, s, input, p1, ibits, zx);
         int32_t sum_a, sum_b;
         mixq_column_sums(col, kp, &sum_a, &sum_b);
+        uint8_t *row_a = output + p0 * out_c * obits / 8, *row_b = output + p1 * out_c * obits / 8;
         mixq_writer wa, wb;
         mixq_writer_init(&wa, output, p0 * out_c, obits);
         mixq_writer_init(&wb, output, p1 * out_c, obits);
-        for (uint32_t c = 0; c < out_c; c += 2) {
-            int pair = c + 1 < out_c;
-            int32_t acc[4];
-            mixq_dot_rows(weights + c * row_bytes, pair, x, words, wbits, acc);
-            mixq_lane l0, l1;
-            mixq_lane_init(&l0, p, c);
-            mixq_lane_init(&l1, p, pair ? c + 1 : c);
-            mixq_writer_push(&wa, mixq_gemm_output(&l0, acc[0], sum_a, zy, qmax));
-            if (pair) mixq_writer_push(&wa, mixq_gemm_output(&l1, acc[2], sum_a, zy, qmax));
-            if (p1 != p0) {
-                mixq_writer_push(&wb, mixq_gemm_output(&l0, acc[1], sum_b, zy, qmax));
-                if (pair) mixq_writer_push(&wb, mixq_gemm_output(&l1, acc[3], sum_b, zy, qmax));
-            }
+        if (!fast || (!two && !one_pixel_fast)) {
+            if (two) MIXQ_GEMM_CHANNELS_W(obits, 0, 1);
+            else MIXQ_GEMM_CHANNELS_W(obits, 0, 0);
+        } else if (obits == 8) {
+            if (two) MIXQ_GEMM_CHANNELS_W(8, 1, 1);
+            else MIXQ_GEMM_CHANNELS_W(8, 1, 0);
+        } else if (obits == 4) {
+            if (two) MIXQ_GEMM_CHANNELS_W(4, 1, 1);
+            else MIXQ_GEMM_CHANNELS_W(4, 1, 0);
+        } else {
+            if (two) MIXQ_GEMM_CHANNELS_W(2, 1, 1);
+            else MIXQ_GEMM_CHANNELS_W(2, 1, 0);
         }
-        mixq_writer_finish(&wa);
-        if (p1 != p0) mixq_writer_finish(&wb);
+        if (!fast || (!two && !one_pixel_fast)) {
+            mixq_writer_finish(&wa);
+            if (two) mixq_writer_finish(&wb);
+        }
     }
     mixq_clear_tail(output, pixels * out_c, obits);
     return MIXQ_OK;

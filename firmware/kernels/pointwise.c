@@ -2,10 +2,10 @@
 #include "pointwise.h"
 #include "mixq_gemm.h"
 
-uint32_t mixq_pointwise_scratch_bytes(uint32_t in_c, uint32_t weight_bits)
+uint32_t mixq_pointwise_scratch_bytes(uint32_t in_c, uint32_t out_c, uint32_t weight_bits)
 {
     if (!mixq_valid_bits(weight_bits)) return 0;
-    return mixq_gemm_scratch_bytes(in_c, weight_bits);
+    return mixq_gemm_scratch_bytes(in_c, out_c, weight_bits);
 }
 
 int mixq_pointwise(uint32_t pixels, uint32_t in_c, uint32_t out_c, const uint8_t *input, const uint8_t *weights,
@@ -16,7 +16,7 @@ int mixq_pointwise(uint32_t pixels, uint32_t in_c, uint32_t out_c, const uint8_t
     }
     /* pixels as a 1 x pixels image: the column of pixel p is pixel p itself */
     mixq_conv_shape s = { 1, (uint16_t)pixels, (uint16_t)in_c, 1, (uint16_t)pixels, (uint16_t)out_c, 1, 1, 1, 1, 0, 0 };
-    return mixq_gemm_run(&s, input, weights, params, output, scratch);
+    return mixq_gemm_run(&s, input, weights, params, output, scratch, 0);
 }
 
 int mixq_pointwise_plain(uint32_t pixels, uint32_t in_c, uint32_t out_c, const uint8_t *input,

@@ -5,9 +5,12 @@
  * Layout: input pixels x in_c, output pixels x out_c (pixels = height * width), packed as in
  * mixq_common.h; weights are matrix weights with K = in_c ("Weight layout"; Swift:
  * KernelWeightLayout.packMatrix), 4-byte aligned. Rounding and arithmetic: mixq_common.h.
- * Constraints: any channel counts; the fast column expansion needs in_c*input_bits to be a
- * multiple of 32 (true for every MobilenetV1 layer), otherwise elements are expanded one by one.
- * Scratch: mixq_pointwise_scratch_bytes() bytes, 4-byte aligned, caller-provided.
+ * Constraints: any channel counts. Fastest when in_c is a multiple of 4 (SIMD input expansion),
+ * out_c is even with out_c*output_bits a multiple of 8 (direct byte stores) and every N0 >= 1
+ * (requantization in SMLAL + ASR + USAT) - true for MobilenetV1; otherwise the same results
+ * come from the general paths (element-wise expansion, sequential writer, full rounding rule).
+ * Scratch: mixq_pointwise_scratch_bytes() bytes (28 per output channel for requantization
+ * constants, plus 4 per input channel rounded up to whole weight words), 4-byte aligned.
  * Returns MIXQ_OK or MIXQ_ERROR_ARGUMENT.
  */
 #ifndef MIXQ_POINTWISE_H
@@ -15,7 +18,7 @@
 
 #include "mixq_common.h"
 
-uint32_t mixq_pointwise_scratch_bytes(uint32_t in_c, uint32_t weight_bits);
+uint32_t mixq_pointwise_scratch_bytes(uint32_t in_c, uint32_t out_c, uint32_t weight_bits);
 
 /* Optimized path (two pixels x two output channels per SMLAD step). */
 int mixq_pointwise(uint32_t pixels, uint32_t in_c, uint32_t out_c, const uint8_t *input, const uint8_t *weights,
