@@ -166,14 +166,13 @@ public enum Deployer {
         return url
     }
 
+    /// Copies `source` over `destination` atomically (copy beside it, then rename(2)).
     private static func replaceFile(_ destination: URL, with source: URL) throws {
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp")
         try? FileManager.default.removeItem(at: temporary)
         try FileManager.default.copyItem(at: source, to: temporary)
-        if FileManager.default.fileExists(atPath: destination.path) {
-            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: destination)
+        guard rename(temporary.path, destination.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
         }
     }
 }
