@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FirmwareBuild", targets: ["FirmwareBuild"]),
         .library(name: "Quantization", targets: ["Quantization"]),
         .library(name: "Planning", targets: ["Planning"]),
+        .library(name: "Timing", targets: ["Timing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,7 +26,9 @@ let package = Package(
         .target(name: "UnicornShim", dependencies: ["CUnicorn"]),
 
         // Run a Cortex-M7 ELF on an emulated STM32H743.
-        .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn"]),
+        .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn", "Timing"]),
+        // Cortex-M7 cycle model: decode a block once (Capstone), schedule it, cache/FLASH model.
+        .target(name: "Timing", dependencies: ["CCapstone"]),
         // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
         .target(name: "FirmwareBuild"),
         // Integer arithmetic of quantized networks: requantization, packing, reference layers.
@@ -35,24 +38,25 @@ let package = Package(
 
         // Float model -> integer network -> C source -> ELF -> on-target run, checked against
         // the host reference.
-        .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator"]),
+        .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator", "Timing"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
         .target(name: "Reports"),
 
         .executableTarget(name: "mixq", dependencies: [
-            "Emulator", "FirmwareBuild", "Quantization", "Planning", "Deployment", "Reports",
+            "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
+        .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),
         // Runs the built `mixq` executable to check the CLI contract.
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]

@@ -3,6 +3,7 @@ import FirmwareBuild
 import Foundation
 import Planning
 import Quantization
+import Timing
 
 /// What to deploy and how.
 public struct DeploymentRequest: Sendable {
@@ -23,10 +24,12 @@ public struct DeploymentRequest: Sendable {
     public var imagesChecked: Int
     /// Images for the conversion-loss measurement (0 skips it).
     public var conversionImages: Int
+    /// The Cortex-M7 cycle model the run is timed with.
+    public var timing: TimingMode
 
     public init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget = .stm32h743, clockMHz: Int = 400,
                 outputDirectory: URL? = nil, seed: UInt64 = 1, model: FloatModel? = nil, plainKernels: Bool = false,
-                imagesChecked: Int = 1, conversionImages: Int = 0) {
+                imagesChecked: Int = 1, conversionImages: Int = 0, timing: TimingMode = .pipeline) {
         self.network = network
         self.scheme = scheme
         self.budget = budget
@@ -37,6 +40,7 @@ public struct DeploymentRequest: Sendable {
         self.plainKernels = plainKernels
         self.imagesChecked = imagesChecked
         self.conversionImages = conversionImages
+        self.timing = timing
     }
 }
 
@@ -99,7 +103,9 @@ public enum Deployer {
         for index in 0..<max(request.imagesChecked, 1) {
             let pixels = SyntheticImage.bytes(shape: network.input, seed: request.seed &+ 500 &+ UInt64(index))
             progress("running image \(index + 1) of \(max(request.imagesChecked, 1)) on the emulated STM32H743")
-            let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz),
+            // Only the first image is timed; the others check bit-exactness, faster untimed.
+            let timing = index == 0 ? request.timing : .off
+            let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
                                           inputs: [MemoryWrite(address: arena.address, bytes: pixels)])
             guard outcome.exitStatus == 0 else {
                 throw DeploymentError.unexpectedOutput("exit status \(outcome.exitStatus): \(outcome.stdout)")
@@ -134,8 +140,8 @@ public enum Deployer {
         }
         result.conditions = DeploymentResult.Conditions(
             clockMhz: request.clockMHz, flashWaitStates: Part.stm32h743.flashWaitStates[request.clockMHz] ?? 0,
-            caches: "as the firmware sets them (off: the generated code does not enable them)",
-            timingModel: run.map { _ in "instruction count (1 cycle per instruction)" } ?? "none",
+            caches: "L1 I- and D-cache enabled by the generated firmware (they matter under full timing)",
+            timingModel: run.map { $0.timing.summary } ?? "none",
             compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
             weights: request.model == nil ? "synthetic, seed \(request.seed)" : "supplied")
         return result

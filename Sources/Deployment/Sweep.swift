@@ -1,6 +1,7 @@
 import FirmwareBuild
 import Foundation
 import Planning
+import Timing
 
 /// One (model, scheme) pair of a sweep.
 public struct SweepJob: Sendable, Hashable {
@@ -100,11 +101,16 @@ public enum Sweep {
         return jobs
     }
 
-    /// Jobs whose result file in `folder` is missing or unreadable.
-    public static func pending(_ jobs: [SweepJob], in folder: URL) -> [SweepJob] {
+    /// Jobs whose result file in `folder` is missing, unreadable, or was measured under other
+    /// conditions (clock or cycle model) than the ones asked for now.
+    public static func pending(_ jobs: [SweepJob], in folder: URL, clockMHz: Int = 400,
+                               timing: TimingMode = .pipeline) -> [SweepJob] {
         jobs.filter { job in
-            guard let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)) else { return true }
-            return (try? DeploymentResult.decode(data)) == nil
+            guard let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)),
+                  let result = try? DeploymentResult.decode(data) else { return true }
+            if result.clockMhz != clockMHz { return true }
+            if let conditions = result.conditions, conditions.timingModel != timing.summary { return true }
+            return false
         }
     }
 
@@ -120,7 +126,8 @@ public enum Sweep {
     /// finishes. A job that fails still gets a result file carrying its plan and the error in
     /// `note`, so a report shows it; `onFinish` is called after each job (from worker threads,
     /// one at a time).
-    public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int, toolchain: Toolchain,
+    public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int, timing: TimingMode = .pipeline,
+                           toolchain: Toolchain,
                            onStart: @escaping @Sendable (SweepJob) -> Void = { _ in },
                            onFinish: @escaping @Sendable (Outcome) -> Void = { _ in }) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -134,7 +141,7 @@ public enum Sweep {
                 let started = Date()
                 let request = DeploymentRequest(network: job.network, scheme: job.scheme, clockMHz: clockMHz,
                                                 outputDirectory: work.appendingPathComponent("\(job.model.name)-\(job.scheme.rawValue)"),
-                                                conversionImages: 1)
+                                                conversionImages: 1, timing: timing)
                 var failed = false
                 let result: DeploymentResult
                 do {

@@ -64,7 +64,10 @@ struct BlockInstructionCounts {
     @inline(__always)
     private static func hash(_ key: UInt64) -> Int {
         // Fibonacci hashing of the 64-bit key.
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20)
+        // Fold the address (high half) into the low bits before the multiply, then keep the
+        // product's high bits: the low bits of a product depend only on the key's low bits, so
+        // taking them would make every block of one size collide.
+        Int(truncatingIfNeeded: ((key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 
     private mutating func grow() {

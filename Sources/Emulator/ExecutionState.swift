@@ -1,5 +1,6 @@
 import CUnicorn
 import Foundation
+import Timing
 import UnicornShim
 
 /// Why the emulation loop stopped.
@@ -19,26 +20,45 @@ final class ExecutionState {
     let image: ELFImage
     let options: RunOptions
 
-    var instructions: UInt64 = 0
+    /// Instructions so far. Kept behind `hotCounters` with `lastBlock`: the block hook updates
+    /// them on every block, and stored `var`s of a class pay a dynamic exclusivity check on
+    /// every access (DESIGN.md section 8).
+    var instructions: UInt64 {
+        get { hotCounters.pointee.instructions }
+        set { hotCounters.pointee.instructions = newValue }
+    }
+    private let hotCounters: UnsafeMutablePointer<BlockCounters> = {
+        let counters = UnsafeMutablePointer<BlockCounters>.allocate(capacity: 1)
+        counters.initialize(to: BlockCounters())
+        return counters
+    }()
     private let budget: UInt64
     var stopReason: StopReason?
     var stdout: [UInt8] = []
     var stderr: [UInt8] = []
     var systemControl = SystemControlSpace()
     private var blockLengths = BlockInstructionCounts()
+    /// The Cortex-M7 cycle model (`--timing pipeline|full`); nil with `--timing off`. A `let`:
+    /// the block hook reads it without an exclusivity check.
+    let cycleModel: CycleModel?
+    /// `cycleModel` for the block hook, without retain/release traffic (DESIGN.md section 8).
+    let cycleModelReference: Unmanaged<CycleModel>?
     private var hooks: [uc_hook] = []
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
     let stackBottom: UInt32?
     /// The translated block that ran last. Unicorn reports memory faults with PC at the start
     /// of the block, so this is where the faulting instruction is searched for.
-    private(set) var lastBlock: (address: UInt32, size: UInt32) = (0, 0)
+    private(set) var lastBlock: (address: UInt32, size: UInt32) {
+        get { (hotCounters.pointee.lastBlockAddress, hotCounters.pointee.lastBlockSize) }
+        set { hotCounters.pointee.lastBlockAddress = newValue.address; hotCounters.pointee.lastBlockSize = newValue.size }
+    }
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
     private var lastTracedInstruction: UInt32?
 
     init(engine: OpaquePointer, part: Part, image: ELFImage, options: RunOptions,
-         tracing block: (address: UInt32, size: UInt32)? = nil) {
+         tracing block: (address: UInt32, size: UInt32)? = nil) throws {
         self.engine = engine
         self.part = part
         self.image = image
@@ -46,22 +66,29 @@ final class ExecutionState {
         self.tracedBlock = block
         self.budget = options.maxInstructions
         self.stackBottom = image.symbol(named: "__stack_bottom")?.address
+        self.cycleModel = try Self.makeCycleModel(options: options, part: part)
+        self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
         blockLengths.release()
+        hotCounters.deallocate()
     }
 
-    /// Core cycles so far. Until the cycle model is attached, one instruction is one cycle.
-    var cycles: UInt64 { instructions }
+    /// Core cycles so far: the cycle model's count, or one cycle per instruction with
+    /// `--timing off`.
+    var cycles: UInt64 { cycleModel?.cycles ?? instructions }
 
     // MARK: Set-up
 
     func installHooks() throws {
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
-        try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
-        hooks.append(handle)
+        if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
+        if options.countsInstructions {
+            try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
+            hooks.append(handle)
+        }
         try check(mixq_uc_hook_interrupt(engine, &handle, interruptHook, context), "adding the interrupt hook")
         hooks.append(handle)
         try check(mixq_uc_hook_invalid_memory(engine, &handle, invalidMemoryHook, context), "adding the memory-fault hook")
@@ -103,7 +130,11 @@ final class ExecutionState {
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
         lastBlock = (address, size)
-        instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
+        if let model = cycleModelReference {
+            instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
+        } else {
+            instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
+        }
         if instructions > budget && stopReason == nil {
             stopReason = .budgetExhausted(pc: address)
             uc_emu_stop(engine)
@@ -297,13 +328,21 @@ private let invalidMemoryHook: mixq_invalid_memory_callback = { _, type, address
 private let systemControlRead: uc_cb_mmio_read_t = { _, offset, _, context in
     state(context)._withUnsafeGuaranteedRef { machine in
         let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
-        return UInt64(machine.systemControl.read(address, now: machine.cycles))
+        return UInt64(machine.systemControl.read(address, now: machine.cyclesAtPeripheralAccess))
     }
 }
 
 private let systemControlWrite: uc_cb_mmio_write_t = { _, offset, _, value, context in
     state(context)._withUnsafeGuaranteedRef { machine in
         let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
-        machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cycles)
+        machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cyclesAtPeripheralAccess)
+        if address >= SystemControlSpace.Address.configurationControl { machine.cacheControlWritten(at: address) }
     }
+}
+
+/// What the block hook updates on every block, stored outside the class (see `instructions`).
+struct BlockCounters {
+    var instructions: UInt64 = 0
+    var lastBlockAddress: UInt32 = 0
+    var lastBlockSize: UInt32 = 0
 }

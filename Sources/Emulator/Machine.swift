@@ -1,5 +1,6 @@
 import CUnicorn
 import Foundation
+import Timing
 import UnicornShim
 
 /// How to run firmware.
@@ -10,11 +11,22 @@ public struct RunOptions: Sendable {
     public var clockMHz: Int = 400
     /// Also write the firmware's output to this process's stdout/stderr as it is produced.
     public var echoOutput: Bool = false
+    /// The Cortex-M7 cycle model: `.off` (one cycle per instruction), `.pipeline` or `.full`
+    /// (see `TimingMode`). DWT->CYCCNT and SysTick follow the model's cycles. The library
+    /// default is `.off`; `mixq run` defaults to `.pipeline`.
+    public var timing: TimingMode = .off
+    /// False runs with no block hook at all, to measure raw emulation speed (`mixq bench
+    /// timing`'s `mips_no_hooks`): `instructions` and `cycles` then read 0 and
+    /// `maxInstructions` is not enforced.
+    public var countsInstructions: Bool = true
 
-    public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false) {
+    public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false,
+                timing: TimingMode = .off, countsInstructions: Bool = true) {
         self.maxInstructions = maxInstructions
         self.clockMHz = clockMHz
         self.echoOutput = echoOutput
+        self.timing = timing
+        self.countsInstructions = countsInstructions
     }
 }
 
@@ -30,11 +42,24 @@ public struct RunResult: Sendable {
     /// Instructions executed (condition-failed instructions in IT blocks included, as they
     /// still issue on a Cortex-M7).
     public var instructions: UInt64
-    /// Core clock cycles. Until the cycle model is attached this equals `instructions`.
+    /// Core clock cycles from the cycle model chosen in `RunOptions.timing` (equal to
+    /// `instructions` with `.off`).
     public var cycles: UInt64
     public var clockMHz: Int
     /// Host time spent emulating.
     public var wallSeconds: Double
+    /// The cycle model that counted `cycles`.
+    public var timing: TimingMode = .off
+    /// The cycle model's counters (mispredictions, cache misses, stalls); nil with `.off`.
+    public var cycleStatistics: CycleStatistics?
+
+    /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
+    /// and cycle model.
+    public var conditions: String {
+        let waitStates = TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz).map(String.init) ?? "?"
+        return "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, "
+            + "timing model \(timing.summary)"
+    }
 
     /// Millions of emulated instructions per host second.
     public var emulatedMIPS: Double { wallSeconds > 0 ? Double(instructions) / wallSeconds / 1e6 : 0 }
@@ -113,7 +138,7 @@ public final class Machine {
             throw EmulatorError.engine(operation: "uc_open", message: "no engine")
         }
         self.engine = engine
-        let state = ExecutionState(engine: engine, part: part, image: image, options: options, tracing: block)
+        let state = try ExecutionState(engine: engine, part: part, image: image, options: options, tracing: block)
         self.state = state
         try mapMemory(engine, state: state)
         try load(image, into: engine)
@@ -133,7 +158,10 @@ public final class Machine {
         let err = uc_emu_start(engine, UInt64(resetVector | 1), 0xFFFF_FFFE, 0, 0)
         let elapsed = clock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return try state.finish(engineStatus: err, wallSeconds: seconds)
+        var result = try state.finish(engineStatus: err, wallSeconds: seconds)
+        result.timing = options.timing
+        result.cycleStatistics = state.cycleModel?.statistics
+        return result
     }
 
     /// Reads `count` bytes of target memory at `address` (after or during a run).

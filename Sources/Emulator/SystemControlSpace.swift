@@ -36,13 +36,17 @@ struct SystemControlSpace {
         static let cacheSizeSelection: UInt32 = 0xE000_ED84
         static let coprocessorAccess: UInt32 = 0xE000_ED88
         static let debugExceptionMonitor: UInt32 = 0xE000_EDFC
+        /// ICIALLU: invalidate the whole instruction cache (ARMv7-M ARM B2.2.7).
+        static let instructionCacheInvalidateAll: UInt32 = 0xE000_EF50
     }
 
     /// CCR bits: IC (bit 17) and DC (bit 16) enable the L1 caches (ARMv7-M ARM B3.2.8).
     static let instructionCacheEnable: UInt32 = 1 << 17
     static let dataCacheEnable: UInt32 = 1 << 16
 
-    /// Core clock cycles elapsed, supplied by the machine on every access.
+    /// Core clock cycles elapsed, supplied by the machine on every access: with a cycle model,
+    /// the issue cycle of the accessing instruction (`CycleModel.cyclesAtPeripheralAccess`), so
+    /// CYCCNT and SysTick read mid-block do not include the rest of the block.
     typealias Cycles = UInt64
 
     private var stored: [UInt32: UInt32] = [:]

@@ -32,6 +32,11 @@ uc_err mixq_uc_hook_invalid_memory(uc_engine *engine, uc_hook *handle,
                        (uint64_t)1, (uint64_t)0);
 }
 
+uc_err mixq_uc_hook_memory(uc_engine *engine, uc_hook *handle, int types, mixq_memory_callback callback,
+                           void *context, uint64_t begin, uint64_t end) {
+    return uc_hook_add(engine, handle, types, (void *)callback, context, begin, end);
+}
+
 uc_err mixq_uc_flush_translations(uc_engine *engine) {
     return uc_ctl_remove_cache(engine, 0, UINT64_MAX);
 }

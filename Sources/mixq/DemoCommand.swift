@@ -2,6 +2,7 @@ import ArgumentParser
 import Emulator
 import FirmwareBuild
 import Foundation
+import Timing
 
 /// `mixq demo`: builds the bundled demo firmware (an int8 pointwise convolution timed with
 /// DWT->CYCCNT, firmware/demo/demo.c), runs it on the emulated STM32H743 and shows what it
@@ -13,6 +14,9 @@ struct Demo: ParsableCommand {
 
     @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
     var clockMHz: Int = 400
+
+    @Option(help: "Cycle model: off, pipeline or full.")
+    var timing: TimingMode = .pipeline
 
     func validate() throws {
         guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
@@ -28,7 +32,7 @@ struct Demo: ParsableCommand {
         let image = try ELFImage(contentsOf: built.elf)
         print("\n--- firmware output ---")
         fflush(nil)  // flush Swift's buffered stdout: the firmware's output goes straight to the descriptor
-        let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, echoOutput: true))
+        let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, echoOutput: true, timing: timing))
         print("--- end of output ---\n")
         print(RunConditions.summary(of: result))
         print("")

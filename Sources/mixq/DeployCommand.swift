@@ -4,6 +4,7 @@ import Emulator
 import FirmwareBuild
 import Foundation
 import Planning
+import Timing
 
 /// `mixq deploy`: plan, generate C, build, run on the emulated STM32H743, check bit-exactness.
 struct Deploy: ParsableCommand {
@@ -36,6 +37,9 @@ struct Deploy: ParsableCommand {
     @Option(help: "Images for the conversion-loss measurement against the fake-quantized float network (0 skips it).")
     var conversionImages: Int = 1
 
+    @Option(help: "Cycle model: off, pipeline or full.")
+    var timing: TimingMode = .pipeline
+
     @Flag(help: "Use the kernels' plain C paths instead of the optimized ones.")
     var plainKernels = false
 
@@ -56,7 +60,7 @@ struct Deploy: ParsableCommand {
         let request = try DeploymentRequest(network: target.network(), scheme: scheme, budget: target.budget(),
                                             clockMHz: clockMHz, outputDirectory: directory, seed: seed,
                                             plainKernels: plainKernels, imagesChecked: images,
-                                            conversionImages: conversionImages)
+                                            conversionImages: conversionImages, timing: timing)
         let result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
             if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
         }

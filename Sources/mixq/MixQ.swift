@@ -21,9 +21,9 @@ struct MixQ: ParsableCommand {
             Plan.self,
             Deploy.self,
             SweepCommand.self,
-            Report.self,
             Bench.self,
             Demo.self,
+            Report.self,
         ]
     )
 }

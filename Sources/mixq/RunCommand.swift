@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import Timing
 
 /// `mixq run FILE`: run firmware on the emulated STM32H743.
 struct Run: ParsableCommand {
@@ -21,6 +22,9 @@ struct Run: ParsableCommand {
 
     @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
     var clockMHz: Int = 400
+
+    @Option(help: "Cycle model: off (1 cycle per instruction), pipeline (dual-issue schedule, latencies, branch prediction), full (pipeline + caches, FLASH wait states, AXI/TCM placement).")
+    var timing: TimingMode = .pipeline
 
     @Option(help: "Write run statistics as JSON to this path.")
     var stats: String?
@@ -46,7 +50,8 @@ struct Run: ParsableCommand {
             let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
             let machine = try Machine(part: .stm32h743)
             result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
-                                                                  clockMHz: clockMHz, echoOutput: true))
+                                                                  clockMHz: clockMHz, echoOutput: true,
+                                                                  timing: timing))
         } catch {
             throw CommandFailure(error)
         }
@@ -79,17 +84,20 @@ struct RunStatistics: Encodable {
     var wallSeconds: Double
     var emulatedMIPS: Double
     var milliseconds: Double
+    /// The cycle model's counters (absent with `--timing off`).
+    var cycleModel: CycleModelStatistics?
 
     init(result: RunResult, waitStates: Int) {
         instructions = result.instructions
         cycles = result.cycles
         clockMHz = result.clockMHz
         flashWaitStates = waitStates
-        timingModel = RunConditions.timingModel
+        timingModel = result.timing.summary
         exitStatus = result.exitStatus
         wallSeconds = result.wallSeconds
         emulatedMIPS = result.emulatedMIPS
         milliseconds = result.milliseconds
+        cycleModel = result.cycleStatistics.map(CycleModelStatistics.init)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -101,5 +109,38 @@ struct RunStatistics: Encodable {
         case wallSeconds = "wall_seconds"
         case emulatedMIPS = "emulated_mips"
         case milliseconds
+        case cycleModel = "cycle_model"
     }
 }
+
+/// `--stats` JSON of the cycle model's counters.
+struct CycleModelStatistics: Encodable {
+    var blocksDecoded: Int
+    var branchesResolved: UInt64
+    var mispredictions: UInt64
+    var dependencyStallCycles: UInt64
+    var instructionCacheMisses: UInt64
+    var dataCacheMisses: UInt64
+    var dataAccesses: UInt64
+    var memoryStallCycles: UInt64
+
+    init(_ s: CycleStatistics) {
+        blocksDecoded = s.blocksDecoded
+        branchesResolved = s.branchesResolved
+        mispredictions = s.mispredictions
+        dependencyStallCycles = s.dependencyStallCycles
+        instructionCacheMisses = s.instructionCacheMisses
+        dataCacheMisses = s.dataCacheMisses
+        dataAccesses = s.dataAccesses
+        memoryStallCycles = s.memoryStallCycles
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case blocksDecoded = "blocks_decoded", branchesResolved = "branches_resolved", mispredictions
+        case dependencyStallCycles = "dependency_stall_cycles", instructionCacheMisses = "instruction_cache_misses"
+        case dataCacheMisses = "data_cache_misses", dataAccesses = "data_accesses"
+        case memoryStallCycles = "memory_stall_cycles"
+    }
+}
+
+extension TimingMode: ExpressibleByArgument {}

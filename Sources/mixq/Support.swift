@@ -19,23 +19,15 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// The conditions every printed figure carries.
-enum RunConditions {
-    /// The cycle model in use. Until the Timing module is attached, one instruction counts as
-    /// one cycle, and this says so.
-    static let timingModel = "instruction-count (1 cycle per instruction; no cycle model yet)"
-
-    static func describe(clockMHz: Int, waitStates: Int) -> String {
-        "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, timing model \(timingModel)"
-    }
-}
+/// The one-line summary every run prints, with the conditions its figures hold under.
+enum RunConditions {}
 
 extension RunConditions {
     /// One line: exit status, instructions, cycles, time, the conditions, emulation speed.
     static func summary(of result: RunResult) -> String {
-        let waitStates = Part.stm32h743.flashWaitStates[result.clockMHz] ?? 0
-        return String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
+        String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
                       result.exitStatus, result.instructions, result.cycles, result.milliseconds, result.clockMHz)
-            + "conditions: \(describe(clockMHz: result.clockMHz, waitStates: waitStates)); "
+            + "conditions: \(result.conditions); "
             + String(format: "%.1f emulated MIPS", result.emulatedMIPS)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Deployment
 import FirmwareBuild
 import Foundation
+import Timing
 
 /// `mixq sweep`: deploy every (model, scheme) pair, in parallel and resumably.
 struct SweepCommand: ParsableCommand {
@@ -32,6 +33,9 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
     var clockMHz: Int = 400
 
+    @Option(help: "Cycle model: off, pipeline or full.")
+    var timing: TimingMode = .pipeline
+
     @Option(help: "Run only shard i of n (i/n, 1-based).")
     var shard: String = "1/1"
 
@@ -50,12 +54,12 @@ struct SweepCommand: ParsableCommand {
         let all = try Sweep.jobs(models: models, schemes: schemes)
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        let todo = Sweep.pending(mine, in: folder)
+        let todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
         let progress = SweepProgress(total: mine.count, alreadyDone: mine.count - todo.count)
         progress.announce("sweep: \(mine.count) pairs in shard \(shard) (\(all.count) in all), \(mine.count - todo.count) already done, "
                           + "\(todo.count) to run on \(min(jobs, max(todo.count, 1))) workers; results in \(folder.path)")
         let toolchain = try Toolchain.locate()
-        try Sweep.run(todo, into: folder, parallelism: jobs, clockMHz: clockMHz, toolchain: toolchain,
+        try Sweep.run(todo, into: folder, parallelism: jobs, clockMHz: clockMHz, timing: timing, toolchain: toolchain,
                       onStart: { progress.started($0) }, onFinish: { progress.finished($0) })
         progress.announce("sweep: done; \(progress.failures) failed. Next: mixq report \(folder.path)")
         if progress.failures > 0 { throw ExitCode(1) }

@@ -43,5 +43,7 @@ import Testing
             .write(to: folder.appendingPathComponent(jobs[0].fileName))
         try Data("{ not json".utf8).write(to: folder.appendingPathComponent(jobs[1].fileName))
         #expect(Sweep.pending(jobs, in: folder).map(\.scheme) == [.mixpl, .mixpc])
+        // The same pair asked for at another clock is measured again.
+        #expect(Sweep.pending(jobs, in: folder, clockMHz: 480).map(\.scheme) == [.int8, .mixpl, .mixpc])
     }
 }

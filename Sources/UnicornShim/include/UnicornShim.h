@@ -31,6 +31,13 @@ uc_err mixq_uc_hook_interrupt(uc_engine *engine, uc_hook *handle, mixq_interrupt
 uc_err mixq_uc_hook_invalid_memory(uc_engine *engine, uc_hook *handle,
                                    mixq_invalid_memory_callback callback, void *context);
 
+typedef void (*mixq_memory_callback)(uc_engine *engine, uc_mem_type type, uint64_t address, int size,
+                                     int64_t value, void *context);
+/// UC_HOOK_MEM_READ and/or UC_HOOK_MEM_WRITE (`types`) over [begin, end] (begin > end means
+/// everywhere): the cycle model's D-cache (Timing, `full` mode only).
+uc_err mixq_uc_hook_memory(uc_engine *engine, uc_hook *handle, int types, mixq_memory_callback callback,
+                           void *context, uint64_t begin, uint64_t end);
+
 /// Drops every translated block, so code written at run time is translated anew.
 uc_err mixq_uc_flush_translations(uc_engine *engine);
 

@@ -1,0 +1,79 @@
+import CUnicorn
+import Timing
+import UnicornShim
+
+/// Connects the Timing module's `CycleModel` to a run: creates it for `--timing pipeline|full`,
+/// feeds it every translated block (from the block hook) and, in `full` mode, every data access
+/// (through one memory hook), and tells it when the firmware switches the L1 caches.
+extension ExecutionState {
+    /// The cycle model for `options.timing`, or nil for `.off`.
+    static func makeCycleModel(options: RunOptions, part: Part) throws -> CycleModel? {
+        guard options.timing != .off else { return nil }
+        let regions = part.regions.map { region in
+            TimedRegion(base: region.base, size: region.size, kind: memoryKind(of: region))
+        }
+        return try CycleModel(mode: options.timing, clockMHz: options.clockMHz, regions: regions)
+    }
+
+    /// How the cycle model treats a region of the part: TCM zero-wait, FLASH with wait states,
+    /// AXI SRAM (D1) and the bus SRAMs (D2/D3) behind the cache.
+    static func memoryKind(of region: MemoryRegion) -> MemoryKind {
+        switch region.kind {
+        case .tcm: return .tcm
+        case .flash: return .flash
+        case .sram: return region.name.uppercased().contains("AXI") ? .axiSRAM : .busSRAM
+        }
+    }
+
+    /// Adds the memory hook the `full` model's D-cache needs. Memory hooks slow every access
+    /// (DESIGN.md section 8), so `pipeline` mode never installs one.
+    func installCycleModelHooks(_ model: CycleModel) throws -> uc_hook? {
+        guard model.mode == .full else { return nil }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var handle: uc_hook = 0
+        let types = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
+        let err = mixq_uc_hook_memory(engine, &handle, types, dataAccessHook, context, 1, 0)
+        guard err == UC_ERR_OK else {
+            throw EmulatorError.engine(operation: "adding the cycle model's memory hook", message: String(cString: uc_strerror(err)))
+        }
+        return handle
+    }
+
+    /// Accounts one block with the cycle model and returns its instruction count.
+    @inline(__always)
+    func timeBlock(_ model: CycleModel, address: UInt32, size: UInt32) -> UInt32 {
+        let engine = self.engine
+        return model.enterBlock(address: address, size: size) { address, count, buffer in
+            uc_mem_read(engine, UInt64(address), buffer, count) == UC_ERR_OK
+        }
+    }
+
+    /// Passes the firmware's cache control to the model after a write to the system control
+    /// space: SCB->CCR IC/DC enables, and ICIALLU (invalidate the whole I-cache, 0xE000_EF50,
+    /// ARMv7-M ARM B2.2.7). D-cache set/way invalidation before enabling is implied: the model
+    /// starts the D-cache empty when the firmware enables it.
+    func cacheControlWritten(at address: UInt32) {
+        guard let model = cycleModel else { return }
+        if address == SystemControlSpace.Address.configurationControl {
+            model.setCacheEnables(instruction: systemControl.instructionCacheEnabled,
+                                  data: systemControl.dataCacheEnabled)
+        } else if address == SystemControlSpace.Address.instructionCacheInvalidateAll {
+            model.invalidateInstructionCache()
+        }
+    }
+
+
+    /// The cycle count a DWT->CYCCNT or SysTick access sees: the issue cycle of the accessing
+    /// instruction when the cycle model runs, else the instruction count.
+    var cyclesAtPeripheralAccess: UInt64 {
+        cycleModel?.cyclesAtPeripheralAccess() ?? instructions
+    }
+}
+
+private let dataAccessHook: mixq_memory_callback = { _, type, address, size, _, context in
+    Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef { state in
+        state.cycleModelReference?._withUnsafeGuaranteedRef {
+            $0.dataAccess(address: UInt32(truncatingIfNeeded: address), size: Int(size), write: type == UC_MEM_WRITE)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+/// The static schedule of one translated block on the Cortex-M7's 2-wide in-order pipeline,
+/// computed once and reused on every execution of the block.
+///
+/// The block is scheduled as if every input register were ready and the pipeline empty at
+/// cycle 0; what the run-time model needs to correct for the real state is kept alongside:
+/// for each input register the cycle it is first needed, for each result how long it is still
+/// pending after the block's last issue cycle.
+struct BlockSchedule: Sendable {
+    struct Input: Sendable, Equatable {
+        var register: UInt8
+        var role: ReadRole
+        /// Issue cycle (from the block's start) of the first instruction reading the register.
+        var needed: Int
+    }
+
+    struct Output: Sendable, Equatable {
+        var register: UInt8
+        var producer: ProducerKind
+        /// Cycles after the block's end until a normal consumer may issue (may be negative).
+        var pending: Int
+    }
+
+    /// Cycles from the first issue to the first free cycle after the block.
+    var cost: Int
+    /// The cost when the first instruction takes the free younger slot left by the previous
+    /// block (a fall-through split or a correctly predicted taken branch).
+    var costWhenPairedIn: Int
+    /// The last issue cycle holds one instruction that could take a younger partner.
+    var endsWithFreeSlot: Bool
+    var inputs: [Input]
+    var outputs: [Output]
+    /// Issue cycle of each instruction, in order.
+    var issueCycles: [Int]
+    var instructionAddresses: [UInt32]
+    var branch: BranchKind
+    var branchAddress: UInt32
+    /// The condition (flags or CBZ register) was set 3+ cycles before the branch, or outside
+    /// the block: the shorter mispredict penalty applies.
+    var conditionSetEarly: Bool
+    var instructionCount: Int { issueCycles.count }
+}
+
+/// Schedules decoded instructions with the Cortex-M7 issue rules (DESIGN.md section 4).
+struct BlockScheduler {
+    let parameters: TimingParameters
+    private let readDelay: ReadDelayTable
+
+    init(parameters: TimingParameters = .cortexM7) {
+        self.parameters = parameters
+        self.readDelay = ReadDelayTable(parameters: parameters)
+    }
+
+    func schedule(_ instructions: [InstructionProfile]) -> BlockSchedule {
+        let plain = run(instructions, pairedIn: false)
+        let paired = parameters[.takenBranchPairsWithTarget] != 0 ? run(instructions, pairedIn: true).cost : plain.cost
+        var result = plain
+        result.costWhenPairedIn = min(paired, plain.cost)
+        return result
+    }
+
+    private func run(_ instructions: [InstructionProfile], pairedIn: Bool) -> BlockSchedule {
+        var ready = [Int?](repeating: nil, count: RegisterIndex.count)
+        var producer = [ProducerKind](repeating: .alu, count: RegisterIndex.count)
+        var lastWrite = [Int?](repeating: nil, count: RegisterIndex.count)
+        var inputs: [BlockSchedule.Input] = []
+        var inputSeen = [Bool](repeating: false, count: RegisterIndex.count)
+        var issueCycles: [Int] = []
+
+        // A neutral ALU instruction in the older slot of cycle -1 when pairing in.
+        let neutral = InstructionProfile(address: 0, length: 2, mnemonic: "(previous)", unit: .alu)
+        var cycle = pairedIn ? -1 : 0
+        var older: InstructionProfile? = pairedIn ? neutral : nil
+        var narrowStoreFree = Int.min
+        var lockedUntil = Int.min
+
+        for p in instructions {
+            var t = cycle
+            for read in p.reads {
+                if let r = ready[Int(read.register)] {
+                    t = max(t, r + readDelay[producer[Int(read.register)], read.role])
+                }
+            }
+            if p.narrowStore { t = max(t, narrowStoreFree) }
+            t = max(t, lockedUntil)
+            if t == cycle, let o = older, !PairingRules.canPair(older: o, younger: p) { t = cycle + 1 }
+            if t > cycle {
+                cycle = t
+                older = nil
+            }
+            let issue = cycle
+            if older == nil {
+                if p.singleIssue {
+                    cycle += max(1, p.issueCycles)
+                } else {
+                    older = p
+                }
+            } else {
+                cycle += 1
+                older = nil
+            }
+            issueCycles.append(issue)
+            if p.narrowStore { narrowStoreFree = issue + parameters[.narrowStoreCycles] }
+            if p.lockCycles > 0 { lockedUntil = issue + 1 + p.lockCycles }
+
+            for read in p.reads where ready[Int(read.register)] == nil && !inputSeen[Int(read.register)] {
+                inputSeen[Int(read.register)] = true
+                inputs.append(.init(register: read.register, role: read.role, needed: issue))
+            }
+            let extra = p.singleIssue ? max(0, p.issueCycles - 1) : 0
+            for write in p.writes {
+                ready[Int(write.register)] = issue + extra + write.latency
+                producer[Int(write.register)] = write.producer
+                lastWrite[Int(write.register)] = issue
+            }
+        }
+        var end = older != nil ? cycle + 1 : cycle
+        end = max(end, lockedUntil, 0)
+
+        var outputs: [BlockSchedule.Output] = []
+        for register in 0..<RegisterIndex.count {
+            if let r = ready[register] {
+                outputs.append(.init(register: UInt8(register), producer: producer[register], pending: r - end))
+            }
+        }
+        let last = instructions.last
+        var conditionSetEarly = true
+        if let last, last.branch == .conditional, let branchIssue = issueCycles.last {
+            let source = Int(last.comparedRegister ?? RegisterIndex.flags)
+            if let set = lastWrite[source] {
+                conditionSetEarly = branchIssue - set >= parameters[.earlyFlagsDistance]
+            }
+        }
+        return BlockSchedule(cost: end, costWhenPairedIn: end, endsWithFreeSlot: older != nil,
+                             inputs: inputs, outputs: outputs, issueCycles: issueCycles,
+                             instructionAddresses: instructions.map(\.address),
+                             branch: last?.branch ?? .none, branchAddress: last?.address ?? 0,
+                             conditionSetEarly: conditionSetEarly)
+    }
+}
+
+/// Extra cycles between a producer's "ready for a normal consumer" cycle and the cycle a
+/// consumer reading in `role` may issue (DESIGN.md section 4, jnk0le's measurements):
+/// early reads (addresses, shifted operands) need the value one cycle sooner; store data and
+/// MAC accumulators one cycle later; a MAC cannot take an `ldr` result of the previous cycle;
+/// a DSP/bitfield result used as an address costs one more cycle; an FP MAC chains on its
+/// accumulator two cycles sooner than its full latency.
+struct ReadDelayTable: Sendable {
+    private var delays: [Int]
+
+    init(parameters: TimingParameters) {
+        delays = [Int](repeating: 0, count: ProducerKind.count * ReadRole.count)
+        let early = parameters[.earlyReadCycles]
+        for producer in 0..<ProducerKind.count {
+            set(producer, .address, early)
+            set(producer, .early, early)
+            set(producer, .accumulator, -parameters[.lateStoreDataCycles])
+            set(producer, .storeData, -parameters[.lateStoreDataCycles])
+        }
+        set(Int(ProducerKind.load.rawValue), .multiplicand, parameters[.loadToMultiplyExtra])
+        set(Int(ProducerKind.dsp.rawValue), .address, early + parameters[.dspToAddressExtra])
+        set(Int(ProducerKind.subwordLoad.rawValue), .storeData, -parameters[.subwordLoadLatency])
+        set(Int(ProducerKind.fpMultiplyAccumulate.rawValue), .fpAccumulator,
+            -(parameters[.fpFusedLatency] - parameters[.fpArithmeticLatency]))
+    }
+
+    private mutating func set(_ producer: Int, _ role: ReadRole, _ value: Int) {
+        delays[producer * ReadRole.count + Int(role.rawValue)] = value
+    }
+
+    subscript(producer: ProducerKind, role: ReadRole) -> Int {
+        delays[Int(producer.rawValue) * ReadRole.count + Int(role.rawValue)]
+    }
+
+    /// The table flattened, producer-major, for the run-time model.
+    var flattened: [Int] { delays }
+}

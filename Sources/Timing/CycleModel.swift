@@ -1,0 +1,806 @@
+/// How an address range answers the core, for the `full` model.
+public enum MemoryKind: UInt8, Sendable {
+    /// ITCM/DTCM: zero wait states, never cached.
+    case tcm
+    /// Embedded FLASH behind AXI: wait states at the core clock, cached when enabled.
+    case flash
+    /// AXI SRAM (D1): behind the L1 D-cache.
+    case axiSRAM
+    /// D2/D3 SRAMs behind the AXI-to-AHB bridges.
+    case busSRAM
+    /// Peripherals and the system control space: never cached, not modelled.
+    case peripheral
+}
+
+/// A range of the address space and how it answers, as the cycle model sees it.
+public struct TimedRegion: Sendable {
+    /// First address.
+    public var base: UInt32
+    /// Bytes.
+    public var size: UInt32
+    /// How the range answers.
+    public var kind: MemoryKind
+
+    public init(base: UInt32, size: UInt32, kind: MemoryKind) {
+        self.base = base
+        self.size = size
+        self.kind = kind
+    }
+}
+
+/// Counters the model keeps while it runs, for reports and validation.
+public struct CycleStatistics: Sendable, Codable {
+    /// Distinct translated blocks decoded and scheduled.
+    public var blocksDecoded = 0
+    /// Conditional, indirect and return branches whose prediction was checked.
+    public var branchesResolved: UInt64 = 0
+    /// Of those, mispredicted (each cost 6 or 8 cycles).
+    public var mispredictions: UInt64 = 0
+    /// Cycles blocks waited for operands produced by earlier blocks.
+    public var dependencyStallCycles: UInt64 = 0
+    /// I-cache misses (`full`, I-cache enabled).
+    public var instructionCacheMisses: UInt64 = 0
+    /// D-cache misses (`full`, D-cache enabled).
+    public var dataCacheMisses: UInt64 = 0
+    /// Data accesses outside TCM and the peripheral space (`full`).
+    public var dataAccesses: UInt64 = 0
+    /// Cycles added for fetches, data accesses and unaligned loads (`full`).
+    public var memoryStallCycles: UInt64 = 0
+    /// Decoded blocks forgotten because their code was written.
+    public var codeInvalidations = 0
+}
+
+/// The Cortex-M7 cycle model at run time: one `enterBlock` per executed translated block.
+///
+/// A block is decoded with Capstone and scheduled the first time it runs (`BlockSchedule`);
+/// afterwards each execution costs a flat-table lookup plus
+/// `max(0, pending - needed)` over the block's inputs, the branch-prediction term of the
+/// previous block's exit, and, in `full` mode, the I-cache lines the block is fetched from.
+/// Data accesses reach `dataAccess` through a memory hook in `full` mode only.
+///
+/// Nothing on the hot path allocates or touches a dictionary (DESIGN.md section 8).
+public final class CycleModel {
+    /// `.pipeline` or `.full`.
+    public let mode: TimingMode
+    /// The numbers the model uses (`TimingParameters.table`).
+    public let parameters: TimingParameters
+    /// Core clock; sets `flashWaitStates`.
+    public let clockMHz: Int
+    /// FLASH wait states at `clockMHz` (RM0433 table 17).
+    public let flashWaitStates: Int
+
+    /// Core cycles so far, including every block entered (the current one in full).
+    public var cycles: UInt64 { state.pointee.cycles }
+    /// Instructions so far (condition-failed instructions in IT blocks included).
+    public var instructions: UInt64 { state.pointee.instructions }
+    public var statistics: CycleStatistics { state.pointee.statistics }
+    /// Whether one-block loops use the steady-state shortcut (on; tests compare both ways).
+    var steadyLoopsEnabled: Bool {
+        get { state.pointee.steadyLoopsEnabled }
+        set { state.pointee.steadyLoopsEnabled = newValue }
+    }
+
+    /// Everything the hot path mutates, behind one pointer: stored `var`s of a class would pay
+    /// a dynamic exclusivity check on every access (DESIGN.md section 8).
+    private let state: UnsafeMutablePointer<RunningState>
+
+    // Decoding (cold path).
+    private let decoder: InstructionDecoder
+    private let scheduler: BlockScheduler
+
+    private static let empty = UInt64.max
+    /// Inputs/outputs per unrolled group, and the scoreboard entries padding uses.
+    private static let group = 4
+    private static let paddingRead = UInt8(RegisterIndex.count)
+    private static let paddingWrite = UInt8(RegisterIndex.count + 1)
+    private static let removed = UInt64.max - 1
+
+    // Scoreboard: per register, the absolute cycle a normal consumer may issue, and the read
+    // delays of its producer for every `ReadRole` as 4-bit fields (delay + 8): two independent
+    // loads per input and two stores per result on the hot path.
+    private let readyAt: UnsafeMutablePointer<Int64>
+    private let delayFields: UnsafeMutablePointer<UInt32>
+    /// Read delays, producer-major, `ReadRole.slots` per producer.
+    private let readDelay: UnsafeMutablePointer<Int64>
+
+    // Branch prediction.
+    private let counters: UnsafeMutablePointer<UInt8>
+    private let counterMask: Int
+    private let targets: UnsafeMutablePointer<UInt32>
+    private let targetMask: Int
+    private let returnStack: UnsafeMutablePointer<UInt32>
+    private let returnStackMask: Int
+    private let mispredictPenalty: Int64
+    private let mispredictPenaltyEarly: Int64
+
+    // Memory system (`full`).
+    private let regionKinds: UnsafeMutablePointer<UInt8>  // per MiB of address space
+    private let lineFill: UnsafeMutablePointer<Int64>     // per MemoryKind
+    private let uncachedRead: UnsafeMutablePointer<Int64> // per MemoryKind
+    private let writeBack: Int64
+    private let uncachedStore: Int64
+    private let unalignedLoad: Int64
+    /// Pages (4 KiB) holding decoded code, for invalidation on writes.
+    private let codePages: UnsafeMutablePointer<UInt8>
+    private var codeBuffer: UnsafeMutableRawPointer
+    private var codeBufferSize = 4096
+
+    /// - Parameters:
+    ///   - mode: `.pipeline` or `.full` (`.off` needs no model).
+    ///   - clockMHz: 400 or 480; sets the FLASH wait states.
+    ///   - regions: how each address range answers (used by `full`).
+    public init(mode: TimingMode, clockMHz: Int, regions: [TimedRegion], parameters: TimingParameters = .cortexM7) throws {
+        self.mode = mode
+        self.parameters = parameters
+        self.clockMHz = clockMHz
+        self.flashWaitStates = parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
+        decoder = try InstructionDecoder(parameters: parameters)
+        scheduler = BlockScheduler(parameters: parameters)
+
+
+        // Two extra entries: padding inputs read `paddingRead` (never written, always old),
+        // padding outputs write `paddingWrite` (never read).
+        readyAt = .allocate(capacity: RegisterIndex.count + 2)
+        // At reset every register is long since ready (early reads must not stall at cycle 0).
+        readyAt.initialize(repeating: -1_000_000, count: RegisterIndex.count + 2)
+        delayFields = .allocate(capacity: RegisterIndex.count + 2)
+        delayFields.initialize(repeating: 0x8888_8888, count: RegisterIndex.count + 2)
+        let table = ReadDelayTable(parameters: parameters)
+        readDelay = .allocate(capacity: ProducerKind.count * ReadRole.slots)
+        readDelay.initialize(repeating: 0, count: ProducerKind.count * ReadRole.slots)
+        for producer in 0..<ProducerKind.count {
+            for role in 0..<ReadRole.count {
+                readDelay[producer * ReadRole.slots + role] = Int64(
+                    table[ProducerKind(rawValue: UInt8(producer))!, ReadRole(rawValue: UInt8(role))!])
+            }
+        }
+
+        let entries = max(16, parameters[.predictorEntries]).nextPowerOfTwo
+        counterMask = entries - 1
+        counters = .allocate(capacity: entries)
+        counters.initialize(repeating: 1, count: entries)  // weakly not taken
+        let targetEntries = max(16, parameters[.indirectTargetEntries]).nextPowerOfTwo
+        targetMask = targetEntries - 1
+        targets = .allocate(capacity: targetEntries)
+        targets.initialize(repeating: 0, count: targetEntries)
+        let depth = max(1, parameters[.returnStackEntries]).nextPowerOfTwo
+        returnStackMask = depth - 1
+        returnStack = .allocate(capacity: depth)
+        returnStack.initialize(repeating: 0, count: depth)
+        mispredictPenalty = Int64(parameters[.mispredictPenalty])
+        mispredictPenaltyEarly = Int64(parameters[.mispredictPenaltyEarlyFlags])
+
+        let line = parameters[.cacheLineBytes]
+        state = .allocate(capacity: 1)
+        state.initialize(to: RunningState(
+            instructionCache: CacheModel(bytes: parameters[.instructionCacheBytes], ways: parameters[.instructionCacheWays], lineBytes: line),
+            dataCache: CacheModel(bytes: parameters[.dataCacheBytes], ways: parameters[.dataCacheWays], lineBytes: line)))
+        regionKinds = .allocate(capacity: 4096)
+        regionKinds.initialize(repeating: MemoryKind.peripheral.rawValue, count: 4096)
+        for region in regions where region.size > 0 {
+            let first = Int(region.base >> 20)
+            let last = Int((UInt64(region.base) + UInt64(region.size) - 1) >> 20)
+            for mib in first...min(last, 4095) { regionKinds[mib] = region.kind.rawValue }
+        }
+        // Costs of a line fill and of one uncached read, per MemoryKind (see TimingParameters).
+        let axi = Int64(parameters[.axiAccessCycles])
+        let beats = Int64(line / 8 - 1) * Int64(parameters[.lineFillBeatCycles])
+        let flashExtra = Int64(flashWaitStates * parameters[.flashWaitStateCycles])
+        let bus = Int64(parameters[.d2SramExtraCycles])
+        lineFill = .allocate(capacity: 5)
+        uncachedRead = .allocate(capacity: 5)
+        let fills: [Int64] = [0, axi + flashExtra + beats, axi + beats, axi + bus + beats, 0]
+        let reads: [Int64] = [0, axi + flashExtra, axi, axi + bus, 0]
+        for index in 0..<5 {
+            (lineFill + index).initialize(to: fills[index])
+            (uncachedRead + index).initialize(to: reads[index])
+        }
+        writeBack = Int64(parameters[.writeBackCycles])
+        uncachedStore = Int64(parameters[.uncachedStoreCycles])
+        unalignedLoad = Int64(parameters[.unalignedLoadExtra])
+        codePages = .allocate(capacity: 1 << 20)
+        codePages.initialize(repeating: 0, count: 1 << 20)
+        codeBuffer = .allocate(byteCount: codeBufferSize, alignment: 8)
+    }
+
+    deinit {
+        state.pointee.release()
+        state.deinitialize(count: 1)
+        state.deallocate()
+        readyAt.deallocate(); delayFields.deallocate(); readDelay.deallocate()
+        counters.deallocate(); targets.deallocate(); returnStack.deallocate()
+        regionKinds.deallocate(); lineFill.deallocate(); uncachedRead.deallocate()
+        codePages.deallocate(); codeBuffer.deallocate()
+    }
+
+    // MARK: The block hook
+
+    /// Accounts one execution of the translated block at `address` (`size` bytes) and returns
+    /// how many instructions it holds. `readCode` fills a buffer with the block's bytes; it is
+    /// called only the first time a block is seen.
+    public func enterBlock(address: UInt32, size: UInt32,
+                           readCode: (_ address: UInt32, _ size: Int, _ into: UnsafeMutableRawPointer) -> Bool) -> UInt32 {
+        // A block that repeats itself (a one-block loop) needs no table lookup.
+        let previousIndex = state.pointee.previous
+        var index: Int32
+        if previousIndex >= 0, state.pointee.records.pointer[Int(previousIndex)].address == address,
+           state.pointee.records.pointer[Int(previousIndex)].size == size {
+            index = previousIndex
+        } else {
+            index = lookup(address: address, size: size)
+            if index < 0 { index = learn(address: address, size: size, readCode: readCode) }
+        }
+        let block = state.pointee.records.pointer + Int(index)
+
+        let entered = Int64(bitPattern: state.pointee.cycles)
+        var now = entered
+        var pairedIn = false
+        // Branch term: how the previous block was left.
+        if state.pointee.previous >= 0 {
+            let last = state.pointee.records.pointer + Int(state.pointee.previous)
+            let kind = last.pointee.branch
+            // An if-chain, most frequent case first: cheaper on the host than a jump table.
+            if kind == .conditional {
+                let taken = address != last.pointee.fallThrough
+                let slot = Int(last.pointee.branchAddress >> 1) & counterMask
+                let counter = counters[slot]
+                let predictedTaken = counter >= 2
+                counters[slot] = taken ? min(counter + 1, 3) : (counter == 0 ? 0 : counter - 1)
+                state.pointee.statistics.branchesResolved &+= 1
+                if predictedTaken != taken {
+                    state.pointee.statistics.mispredictions &+= 1
+                    now &+= last.pointee.conditionSetEarly ? mispredictPenaltyEarly : mispredictPenalty
+                } else {
+                    pairedIn = last.pointee.endsWithFreeSlot
+                }
+            } else if kind.rawValue <= BranchKind.call.rawValue {
+                // Fall-through split, direct branch or call: always predicted (BTAC).
+                if kind == .call { pushReturn(last.pointee.fallThrough) }
+                pairedIn = last.pointee.endsWithFreeSlot
+            } else if kind == .return {
+                state.pointee.statistics.branchesResolved &+= 1
+                if popReturn() != address {
+                    state.pointee.statistics.mispredictions &+= 1
+                    now &+= mispredictPenalty
+                } else {
+                    pairedIn = last.pointee.endsWithFreeSlot
+                }
+            } else {
+                if kind == .indirectCall { pushReturn(last.pointee.fallThrough) }
+                let slot = Int(last.pointee.branchAddress >> 1) & targetMask
+                state.pointee.statistics.branchesResolved &+= 1
+                if targets[slot] != address {
+                    targets[slot] = address
+                    state.pointee.statistics.mispredictions &+= 1
+                    now &+= mispredictPenalty
+                } else {
+                    pairedIn = last.pointee.endsWithFreeSlot
+                }
+            }
+        }
+        state.pointee.previous = index
+
+        let predicted = now == entered
+        // Fetch (full): FLASH/AXI code goes through the I-cache, TCM code is zero-wait.
+        var fetch: Int64 = 0
+        if mode == .full {
+            let kind = Int(regionKinds[Int(address >> 20)])
+            if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
+                fetch = fetchCost(address: address, size: size, kind: kind)
+                now &+= fetch
+            }
+        }
+        // The steady state below holds only while every iteration is timed alike: no
+        // mispredict, the same fetch cost, no data stall in the previous iteration.
+        let alike = predicted && fetch == state.pointee.lastFetch && !state.pointee.dataStalled
+        state.pointee.lastFetch = fetch
+        state.pointee.dataStalled = false
+
+        // One-block loops reach a steady state: from the third iteration on, every input is
+        // either written by the previous iteration (same timing every time) or long ready, so
+        // the stall repeats. Once two consecutive iterations stalled alike, the loop runs in
+        // "steady" mode: the stall is reused and the outputs are written only when the loop is
+        // left (with the last iteration's end), which is exact and skips both loops below.
+        if index == previousIndex && alike {
+            state.pointee.repeats &+= 1
+        } else {
+            if state.pointee.steadyLoop {
+                writeOutputs(of: state.pointee.records.pointer + Int(previousIndex), end: state.pointee.previousEnd)
+                state.pointee.steadyLoop = false
+            }
+            state.pointee.repeats = 0
+        }
+        if state.pointee.steadyLoop {
+            let stall = state.pointee.steadyStall
+            if stall > 0 {
+                now &+= stall
+                state.pointee.statistics.dependencyStallCycles &+= UInt64(stall)
+                pairedIn = false
+            }
+            let cost = Int64(pairedIn ? block.pointee.costWhenPairedIn : block.pointee.cost)
+            state.pointee.blockStart = UInt64(bitPattern: now)
+            now &+= cost
+            state.pointee.previousEnd = now
+            state.pointee.cycles = UInt64(bitPattern: now)
+            state.pointee.currentBlock = index
+            state.pointee.peripheralAccessesInBlock = 0
+            state.pointee.instructions &+= UInt64(block.pointee.instructions)
+            return block.pointee.instructions
+        }
+
+        // Operands still pending from earlier blocks.
+        // Inputs and outputs are padded to groups of `Self.group`, so the loops below run a
+        // fixed number of times and unroll: variable trip counts cost more in host branch
+        // mispredictions than the work itself.
+        var stall: Int64 = 0
+        var input = state.pointee.inputs.pointer + Int(block.pointee.inputStart)
+        for _ in 0..<Int(block.pointee.inputGroups) {
+            for k in 0..<Self.group {
+                let r = Int(input[k].register)
+                let delay = Int64((delayFields[r] >> UInt32(input[k].shift)) & 0xF) &- 8
+                let wait = readyAt[r] &+ delay &- (now &+ Int64(input[k].needed))
+                stall = max(stall, wait)
+            }
+            input += Self.group
+        }
+        if state.pointee.repeats >= 2 && state.pointee.steadyLoopsEnabled {
+            if stall == state.pointee.steadyStall { state.pointee.steadyLoop = true }
+            state.pointee.steadyStall = stall
+        } else {
+            state.pointee.steadyStall = Int64.min
+        }
+        if stall > 0 {
+            now &+= stall
+            state.pointee.statistics.dependencyStallCycles &+= UInt64(stall)
+            pairedIn = false
+        }
+        let cost = Int64(pairedIn ? block.pointee.costWhenPairedIn : block.pointee.cost)
+        // Paired in, the first instruction took the previous cycle's younger slot; in-block
+        // probes stay relative to the cycle after it.
+        state.pointee.blockStart = UInt64(bitPattern: now)
+        now &+= cost
+        writeOutputs(of: block, end: now)
+        state.pointee.previousEnd = now
+        state.pointee.cycles = UInt64(bitPattern: now)
+        state.pointee.currentBlock = index
+        state.pointee.peripheralAccessesInBlock = 0
+        let count = block.pointee.instructions
+        state.pointee.instructions &+= UInt64(count)
+        return count
+    }
+
+    /// Records when the block's results are ready, the block having ended at cycle `end`.
+    @inline(__always)
+    private func writeOutputs(of block: UnsafeMutablePointer<BlockRecord>, end: Int64) {
+        var output = state.pointee.outputs.pointer + Int(block.pointee.outputStart)
+        for _ in 0..<Int(block.pointee.outputGroups) {
+            for k in 0..<Self.group {
+                readyAt[Int(output[k].register)] = end &+ Int64(output[k].pending)
+                delayFields[Int(output[k].register)] = output[k].delays
+            }
+            output += Self.group
+        }
+    }
+
+    @inline(__always)
+    private func pushReturn(_ address: UInt32) {
+        state.pointee.returnTop = (state.pointee.returnTop + 1) & returnStackMask
+        returnStack[state.pointee.returnTop] = address
+    }
+
+    @inline(__always)
+    private func popReturn() -> UInt32 {
+        let value = returnStack[state.pointee.returnTop]
+        state.pointee.returnTop = (state.pointee.returnTop - 1) & returnStackMask
+        return value
+    }
+
+    private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
+        let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        var cost: Int64 = 0
+        var line = lines.first
+        while true {
+            if state.pointee.instructionCacheOn {
+                if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
+                    cost &+= lineFill[kind]
+                    state.pointee.statistics.instructionCacheMisses &+= 1
+                }
+            } else {
+                cost &+= lineFill[kind]
+            }
+            if line == lines.last { break }
+            line &+= 1
+        }
+        state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
+        return cost
+    }
+
+    // MARK: Data accesses (`full`)
+
+    /// Accounts one data access seen by the memory hook: D-cache when enabled, uncached bus
+    /// latency otherwise, TCM free, unaligned loads penalised.
+    @inline(__always)
+    public func dataAccess(address: UInt32, size: Int, write: Bool) {
+        if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
+        let kind = Int(regionKinds[Int(address >> 20)])
+        var cost: Int64 = 0
+        if !write && size > 1 && Int(address) & (size - 1) != 0 { cost = unalignedLoad }
+        if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
+            state.pointee.statistics.dataAccesses &+= 1
+            if state.pointee.dataCacheOn {
+                switch state.pointee.dataCache.access(address, write: write) {
+                case .hit: break
+                case .miss:
+                    state.pointee.statistics.dataCacheMisses &+= 1
+                    cost &+= lineFill[kind]
+                case .missEvictingDirty:
+                    state.pointee.statistics.dataCacheMisses &+= 1
+                    cost &+= lineFill[kind] &+ writeBack
+                }
+            } else {
+                cost &+= write ? uncachedStore : uncachedRead[kind]
+            }
+        }
+        if cost > 0 {
+            state.pointee.dataStalled = true
+            state.pointee.cycles &+= UInt64(cost)
+            state.pointee.blockStart &+= UInt64(cost)
+            state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
+        }
+    }
+
+    /// Follows the firmware's SCB->CCR IC/DC bits. Enabling a cache after it was off starts it
+    /// empty (firmware invalidates before enabling, as the architecture requires).
+    public func setCacheEnables(instruction: Bool, data: Bool) {
+        if instruction && !state.pointee.instructionCacheOn { state.pointee.instructionCache.invalidateAll() }
+        if data && !state.pointee.dataCacheOn { state.pointee.dataCache.invalidateAll() }
+        state.pointee.instructionCacheOn = instruction
+        state.pointee.dataCacheOn = data
+    }
+
+    /// ICIALLU: the firmware invalidated the whole I-cache.
+    public func invalidateInstructionCache() {
+        state.pointee.instructionCache.invalidateAll()
+    }
+
+    public var instructionCacheEnabled: Bool { state.pointee.instructionCacheOn }
+    public var dataCacheEnabled: Bool { state.pointee.dataCacheOn }
+
+    // MARK: Cycle counter reads inside a block
+
+    /// The cycle at which the current block's next system-control-space access (a DWT->CYCCNT
+    /// or SysTick read or write) issues, for the memory-mapped register handlers.
+    ///
+    /// Unicorn runs a whole block before the next block hook, and its PC inside memory
+    /// callbacks is the block's start, not the accessing instruction's. So the model counts
+    /// the peripheral accesses of the current block execution and maps the k-th one to the
+    /// k-th load/store of the block that may reach the peripheral space (a load/store whose
+    /// base is not SP or PC and not a constant known to point elsewhere; constants come from
+    /// `ldr rX, =literal` and MOVW/MOVT in the same block). The answer is the block's start
+    /// plus that instruction's issue cycle in the static schedule (plus memory stalls so far),
+    /// so a read in the middle of a block does not see the cycles of the instructions after
+    /// it. When no candidate is left, the block's end is returned.
+    public func cyclesAtPeripheralAccess() -> UInt64 {
+        guard state.pointee.currentBlock >= 0 else { return cycles }
+        let block = state.pointee.records.pointer + Int(state.pointee.currentBlock)
+        let k = Int(state.pointee.peripheralAccessesInBlock)
+        state.pointee.peripheralAccessesInBlock &+= 1
+        guard k < Int(block.pointee.probeCount) else { return cycles }
+        let probe = state.pointee.probes.pointer[Int(block.pointee.probeStart) + k]
+        return min(cycles, state.pointee.blockStart &+ UInt64(probe.cycle))
+    }
+
+    /// Which instructions of a block may access the system control space (0xE000_0000 and up).
+    static func peripheralCandidates(_ profiles: [InstructionProfile], readWord: (UInt32) -> UInt32?) -> [Bool] {
+        var known = [UInt32?](repeating: nil, count: RegisterIndex.count)
+        var result: [Bool] = []
+        for p in profiles {
+            var candidate = false
+            if p.unit == .load || p.unit == .store {
+                if p.literalAddress != nil {
+                    candidate = false
+                } else if let base = p.memoryBase, base != RegisterIndex.stackPointer, base != RegisterIndex.programCounter {
+                    if let value = known[Int(base)], !p.hasIndexRegister {
+                        // 0xE000_0000 and up: the ARMv7-M private peripheral bus (ARM ARM B3.1).
+                        candidate = value &+ UInt32(bitPattern: p.memoryOffset) >= 0xE000_0000
+                    } else {
+                        candidate = true
+                    }
+                }
+            }
+            result.append(candidate)
+            let prior = p.immediate.flatMap { known[Int($0.register)] }
+            for write in p.writes { known[Int(write.register)] = nil }
+            if let literal = p.literalAddress, let target = p.writes.first?.register {
+                known[Int(target)] = readWord(literal)
+            }
+            if let imm = p.immediate {
+                if imm.topHalf {
+                    known[Int(imm.register)] = prior.map { ($0 & 0xFFFF) | (imm.value << 16) }
+                } else {
+                    known[Int(imm.register)] = imm.value
+                }
+            }
+        }
+        return result
+    }
+
+    // MARK: Code writes
+
+    /// Whether `address` lies in a 4 KiB page holding code the model has decoded.
+    @inline(__always)
+    public func holdsDecodedCode(_ address: UInt32) -> Bool { codePages[Int(address >> 12)] != 0 }
+
+    /// Forgets the schedules of blocks overlapping `[address, address + size)` (code written at
+    /// run time, e.g. into ITCM); they are decoded again when they next run.
+    public func invalidateCode(address: UInt32, size: UInt32) {
+        let end = UInt64(address) + UInt64(max(size, 1))
+        // The previous block may be among those forgotten: leave the steady loop and drop the
+        // one-block-loop shortcut (its branch was already accounted when this block entered).
+        if state.pointee.steadyLoop, state.pointee.previous >= 0 {
+            writeOutputs(of: state.pointee.records.pointer + Int(state.pointee.previous), end: state.pointee.previousEnd)
+        }
+        state.pointee.steadyLoop = false
+        state.pointee.repeats = 0
+        state.pointee.previous = -1
+        for slot in 0..<state.pointee.capacity where state.pointee.keys[slot] != Self.empty && state.pointee.keys[slot] != Self.removed {
+            let start = UInt64(state.pointee.keys[slot] >> 32)
+            let blockEnd = start + (state.pointee.keys[slot] & 0xFFFF_FFFF)
+            if start < end && UInt64(address) < blockEnd {
+                state.pointee.keys[slot] = Self.removed
+                state.pointee.statistics.codeInvalidations += 1
+            }
+        }
+    }
+
+    // MARK: Block table
+
+    @inline(__always)
+    private func lookup(address: UInt32, size: UInt32) -> Int32 {
+        let key = UInt64(address) << 32 | UInt64(size)
+        var slot = Self.hash(key) & (state.pointee.capacity - 1)
+        while true {
+            let found = state.pointee.keys[slot]
+            if found == key { return state.pointee.slots[slot] }
+            if found == Self.empty { return -1 }
+            slot = (slot + 1) & (state.pointee.capacity - 1)
+        }
+    }
+
+    @inline(__always)
+    private static func hash(_ key: UInt64) -> Int {
+        // Fold the address (high half) into the low bits before the multiply, then keep the
+        // product's high bits: the low bits of a product depend only on the key's low bits, so
+        // taking them would make every block of one size collide.
+        Int(truncatingIfNeeded: ((key ^ (key >> 29)) &* 0x9E37_79B9_7F4A_7C15) >> 32)
+    }
+
+    private func learn(address: UInt32, size: UInt32,
+                       readCode: (UInt32, Int, UnsafeMutableRawPointer) -> Bool) -> Int32 {
+        if Int(size) > codeBufferSize {
+            codeBuffer.deallocate()
+            codeBufferSize = Int(size).nextPowerOfTwo
+            codeBuffer = .allocate(byteCount: codeBufferSize, alignment: 8)
+        }
+        let schedule: BlockSchedule
+        var peripheral: [Bool] = []
+        if size > 0 && readCode(address, Int(size), codeBuffer) {
+            let profiles = decoder.decode(UnsafeRawBufferPointer(start: codeBuffer, count: Int(size)), address: address)
+            schedule = scheduler.schedule(profiles)
+            peripheral = Self.peripheralCandidates(profiles) { literal in
+                var word: UInt32 = 0
+                return withUnsafeMutableBytes(of: &word) { readCode(literal, 4, $0.baseAddress!) } ? word : nil
+            }
+        } else {
+            // Unreadable code: one cycle per halfword, no dependencies.
+            let halfwords = Int(size + 1) / 2
+            schedule = BlockSchedule(cost: halfwords, costWhenPairedIn: halfwords, endsWithFreeSlot: false,
+                                     inputs: [], outputs: [], issueCycles: Array(0..<halfwords),
+                                     instructionAddresses: [], branch: .none, branchAddress: 0, conditionSetEarly: true)
+        }
+        state.pointee.statistics.blocksDecoded += 1
+        let index = Int32(state.pointee.records.count)
+        var record = BlockRecord(address: address, size: size, schedule: schedule,
+                                 inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
+                                 probeStart: Int32(state.pointee.probes.count))
+        for input in schedule.inputs {
+            state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,
+                                              needed: Int16(clamping: input.needed)))
+        }
+        // Results ready 2+ cycles before the block's end cannot delay a later consumer (the
+        // largest read delay is 2: a DSP result used as an address), so only the others are
+        // kept. Approximation: such an early result does not overwrite a value an older block
+        // left pending past this block's end (a write-after-write on a divide or FP result
+        // nobody read), which would then stall a reader in vain.
+        for output in schedule.outputs where output.pending >= -1 {
+            state.pointee.outputs.append(.init(register: output.register, pending: Int16(clamping: output.pending),
+                                               delays: delayFields(of: output.producer)))
+        }
+        for (index, (offset, issue)) in zip(schedule.instructionAddresses, schedule.issueCycles).enumerated()
+        where index < peripheral.count && peripheral[index] {
+            state.pointee.probes.append(.init(offset: UInt16(truncatingIfNeeded: offset &- address), cycle: UInt16(clamping: issue)))
+        }
+        while (state.pointee.inputs.count - Int(record.inputStart)) % Self.group != 0 {
+            state.pointee.inputs.append(.init(register: Self.paddingRead, shift: 0, needed: 0))
+        }
+        while (state.pointee.outputs.count - Int(record.outputStart)) % Self.group != 0 {
+            state.pointee.outputs.append(.init(register: Self.paddingWrite, pending: 0, delays: 0x8888_8888))
+        }
+        record.inputGroups = Int16((state.pointee.inputs.count - Int(record.inputStart)) / Self.group)
+        record.outputGroups = Int16((state.pointee.outputs.count - Int(record.outputStart)) / Self.group)
+        record.probeCount = Int16(clamping: state.pointee.probes.count - Int(record.probeStart))
+        state.pointee.records.append(record)
+        var page = address >> 12
+        while page <= (address &+ max(size, 1) &- 1) >> 12 {
+            codePages[Int(page)] = 1
+            page += 1
+        }
+        insert(key: UInt64(address) << 32 | UInt64(size), index: index)
+        return index
+    }
+
+    /// The read delays of `producer` for every role, packed as `Output.delays` expects.
+    private func delayFields(of producer: ProducerKind) -> UInt32 {
+        var fields: UInt32 = 0
+        for role in 0..<ReadRole.count {
+            let delay = readDelay[Int(producer.rawValue) * ReadRole.slots + role]
+            fields |= UInt32(clamping: delay + 8) << UInt32(role * 4)
+        }
+        return fields
+    }
+
+    private func insert(key: UInt64, index: Int32) {
+        var slot = Self.hash(key) & (state.pointee.capacity - 1)
+        while state.pointee.keys[slot] != Self.empty { slot = (slot + 1) & (state.pointee.capacity - 1) }
+        state.pointee.keys[slot] = key
+        state.pointee.slots[slot] = index
+        state.pointee.used += 1
+        if state.pointee.used * 2 > state.pointee.capacity { grow() }
+    }
+
+    private func grow() {
+        let oldKeys = state.pointee.keys, oldSlots = state.pointee.slots, oldCapacity = state.pointee.capacity
+        state.pointee.capacity *= 2
+        state.pointee.keys = .allocate(capacity: state.pointee.capacity)
+        state.pointee.keys.initialize(repeating: Self.empty, count: state.pointee.capacity)
+        state.pointee.slots = .allocate(capacity: state.pointee.capacity)
+        state.pointee.slots.initialize(repeating: 0, count: state.pointee.capacity)
+        state.pointee.used = 0
+        for slot in 0..<oldCapacity where oldKeys[slot] != Self.empty && oldKeys[slot] != Self.removed {
+            insert(key: oldKeys[slot], index: oldSlots[slot])
+        }
+        oldKeys.deallocate()
+        oldSlots.deallocate()
+    }
+}
+
+/// One block as the hot path reads it: plain values, no references.
+struct BlockRecord {
+    /// `shift` = 4 x the `ReadRole`: where the role's delay sits in the producer's delay fields.
+    struct Input { var register: UInt8; var shift: UInt8; var needed: Int16 }
+    /// `delays`: the producer's read delay for every role, 4 bits each, biased by 8.
+    struct Output { var register: UInt8; var pending: Int16; var delays: UInt32 }
+    struct Probe { var offset: UInt16; var cycle: UInt16 }
+
+    var address: UInt32
+    var size: UInt32
+    var cost: Int32
+    var costWhenPairedIn: Int32
+    var instructions: UInt32
+    var inputStart: Int32
+    var inputGroups: Int16 = 0
+    var outputStart: Int32
+    var outputGroups: Int16 = 0
+    var probeStart: Int32
+    var probeCount: Int16 = 0
+    var branch: BranchKind
+    var endsWithFreeSlot: Bool
+    var conditionSetEarly: Bool
+    var branchAddress: UInt32
+    var fallThrough: UInt32
+
+    init(address: UInt32, size: UInt32, schedule: BlockSchedule, inputStart: Int32, outputStart: Int32, probeStart: Int32) {
+        self.address = address
+        self.size = size
+        cost = Int32(clamping: schedule.cost)
+        costWhenPairedIn = Int32(clamping: schedule.costWhenPairedIn)
+        instructions = UInt32(schedule.instructionCount)
+        self.inputStart = inputStart
+        self.outputStart = outputStart
+        self.probeStart = probeStart
+        branch = schedule.branch
+        endsWithFreeSlot = schedule.endsWithFreeSlot
+        conditionSetEarly = schedule.conditionSetEarly
+        branchAddress = schedule.branchAddress
+        fallThrough = address &+ size
+    }
+}
+
+/// A growable buffer of plain values, read through `pointer` on hot paths.
+struct FlatArray<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 1024) {
+        self.capacity = capacity
+        pointer = .allocate(capacity: capacity)
+    }
+
+    mutating func append(_ element: Element) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: pointer, count: count)
+            pointer.deallocate()
+            pointer = bigger
+            capacity *= 2
+        }
+        (pointer + count).initialize(to: element)
+        count += 1
+    }
+
+    func release() {
+        pointer.deinitialize(count: count)
+        pointer.deallocate()
+    }
+}
+
+extension Int {
+    var nextPowerOfTwo: Int {
+        var value = 1
+        while value < self { value <<= 1 }
+        return value
+    }
+}
+
+/// The mutable state of a `CycleModel`, kept in one allocation the model points to.
+struct RunningState {
+    var cycles: UInt64 = 0
+    var instructions: UInt64 = 0
+    var statistics = CycleStatistics()
+    // Block table: open addressing on (address << 32 | size) -> record index.
+    var capacity = 4096
+    var used = 0
+    var keys: UnsafeMutablePointer<UInt64>
+    var slots: UnsafeMutablePointer<Int32>
+    var records = FlatArray<BlockRecord>()
+    var inputs = FlatArray<BlockRecord.Input>()
+    var outputs = FlatArray<BlockRecord.Output>()
+    var probes = FlatArray<BlockRecord.Probe>()
+    var previous: Int32 = -1
+    /// Cycle at which the previous block ended.
+    var previousEnd: Int64 = 0
+    /// Consecutive re-executions of the current block, and the one-block-loop steady state.
+    var repeats = 0
+    var steadyLoop = false
+    var steadyStall = Int64.min
+    var lastFetch: Int64 = 0
+    var dataStalled = false
+    /// Tests switch the steady state off to check that it changes no cycle count.
+    var steadyLoopsEnabled = true
+    var returnTop = 0
+    /// Cycle at which the current block's first instruction issued.
+    var blockStart: UInt64 = 0
+    var currentBlock: Int32 = -1
+    var peripheralAccessesInBlock: UInt32 = 0
+    var instructionCache: CacheModel
+    var dataCache: CacheModel
+    var instructionCacheOn = false
+    var dataCacheOn = false
+
+    init(instructionCache: CacheModel, dataCache: CacheModel) {
+        self.instructionCache = instructionCache
+        self.dataCache = dataCache
+        keys = .allocate(capacity: capacity)
+        keys.initialize(repeating: UInt64.max, count: capacity)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: 0, count: capacity)
+    }
+
+    func release() {
+        keys.deallocate()
+        slots.deallocate()
+        records.release(); inputs.release(); outputs.release(); probes.release()
+        instructionCache.release(); dataCache.release()
+    }
+}

@@ -1,0 +1,20 @@
+/// Which Cortex-M7 cycle model a run uses.
+public enum TimingMode: String, Sendable, CaseIterable, Codable {
+    /// Instruction count only: one instruction is one cycle.
+    case off
+    /// Per-block dual-issue schedule, operand latencies, branch prediction; all memory assumed to
+    /// answer like TCM (no wait states, no cache misses).
+    case pipeline
+    /// `pipeline` plus the L1 I-cache and D-cache (following the firmware's SCB->CCR enables),
+    /// FLASH wait states, AXI/D2 SRAM latency, zero-wait TCM and unaligned-load penalties.
+    case full
+
+    /// One line describing the model, for reports and `--stats`.
+    public var summary: String {
+        switch self {
+        case .off: return "off (1 cycle per instruction)"
+        case .pipeline: return "pipeline (Cortex-M7 dual-issue schedule, latencies, branch prediction; memory as TCM)"
+        case .full: return "full (pipeline + L1 I/D caches as enabled by firmware, FLASH wait states, AXI/TCM placement)"
+        }
+    }
+}

@@ -1,0 +1,158 @@
+/// Where a number of the cycle model comes from.
+public enum Provenance: String, Sendable, Codable {
+    /// Measured by someone on an STM32H743 with DWT->CYCCNT (jnk0le/random, "pipeline cycle
+    /// test", doc/cortex_m7.md, tested on an STM32H743 rev Y).
+    case measured = "measured on hardware"
+    /// Taken from a vendor document (RM0433, DS12110, Cortex-M7 TRM).
+    case datasheet = "datasheet"
+    /// Taken from LLVM's Cortex-M7 scheduling model (ARMScheduleM7.td, ARMLatencyMutations.cpp).
+    case llvmModel = "LLVM scheduling model"
+    /// Our estimate: no public measurement found; chosen to be plausible and documented.
+    case estimate = "our estimate"
+}
+
+/// One number of the Cortex-M7 cycle model, with its source.
+public struct TimingParameter: Sendable, Codable {
+    /// Which parameter.
+    public var key: TimingParameters.Key
+    /// Cycles, bytes, ways or entries, as the key's name says.
+    public var value: Int
+    /// Where the value comes from.
+    public var source: String
+    /// Measured on hardware, from a datasheet or LLVM, or our estimate.
+    public var provenance: Provenance
+}
+
+/// Every parameter of the cycle model, in ONE table (`TimingParameters.table`), each with its
+/// source and whether it was measured on hardware or is our estimate.
+///
+/// Latencies follow one convention: a result of latency L is usable by an instruction that reads
+/// it at the normal (late-ALU, EX2) stage L cycles after the producer issued. An operand read
+/// early (addresses, inline-shifted operands) needs it one cycle sooner; store data one later.
+public struct TimingParameters: Sendable {
+    /// The names of the parameters (`table` documents each).
+    public enum Key: String, Sendable, Codable, CaseIterable {
+        case issueWidth
+        case aluLatency
+        case wordLoadLatency
+        case subwordLoadLatency
+        case multiplyLatency
+        case accumulatorLatency
+        case loadToMultiplyExtra
+        case dspToAddressExtra
+        case earlyReadCycles
+        case lateStoreDataCycles
+        case narrowStoreCycles
+        case divideCycles
+        case loadStoreDualCycles
+        case barrierCycles
+        case mispredictPenalty
+        case mispredictPenaltyEarlyFlags
+        case earlyFlagsDistance
+        case takenBranchPairsWithTarget
+        case predictorEntries
+        case returnStackEntries
+        case indirectTargetEntries
+        case fpArithmeticLatency
+        case fpFusedLatency
+        case fpChainedLatency
+        case fpDivideCycles
+        case fpSqrtCycles
+        case fpDoubleMultiplyCycles
+        case fpDoubleDivideCycles
+        case fpLoadLatency
+        case fpMoveLatency
+        case unalignedLoadExtra
+        case flashWaitStateCycles
+        case flashWaitStates400MHz
+        case flashWaitStates480MHz
+        case axiAccessCycles
+        case d2SramExtraCycles
+        case cacheLineBytes
+        case instructionCacheBytes
+        case instructionCacheWays
+        case dataCacheBytes
+        case dataCacheWays
+        case lineFillBeatCycles
+        case writeBackCycles
+        case uncachedStoreCycles
+    }
+
+    // The table. Sources: [J] jnk0le/random "pipeline cycle test" doc/cortex_m7.md (STM32H743
+    // measurements); [L] LLVM ARMScheduleM7.td; [D] /work/shared/DESIGN.md sections 3-4, which
+    // summarise both; [RM] RM0433 (STM32H7 reference manual); [TRM] Cortex-M7 TRM DDI 0489.
+    public static let table: [TimingParameter] = [
+        .init(key: .issueWidth, value: 2, source: "[J][L] dual issue, IssueWidth = 2 (structural: BlockScheduler has an older and a younger slot)", provenance: .measured),
+        .init(key: .aluLatency, value: 1, source: "[J][L] ALU result usable by the next cycle", provenance: .measured),
+        .init(key: .wordLoadLatency, value: 1, source: "[J] word loads consumed by the late ALU in the next cycle", provenance: .measured),
+        .init(key: .subwordLoadLatency, value: 2, source: "[J] byte/half loads: 1 extra cycle of result latency", provenance: .measured),
+        .init(key: .multiplyLatency, value: 2, source: "[J] all multiplications and MACs have 1 additional cycle of result latency", provenance: .measured),
+        .init(key: .accumulatorLatency, value: 1, source: "[J] MACs chain on the accumulator every cycle", provenance: .measured),
+        .init(key: .loadToMultiplyExtra, value: 1, source: "[J] MACs can't consume an ldr result from the previous cycle", provenance: .measured),
+        .init(key: .dspToAddressExtra, value: 1, source: "[J] bitfield/DSP result used as a load/store address: 1 extra cycle", provenance: .measured),
+        .init(key: .earlyReadCycles, value: 1, source: "[J][D] addresses and inline-shifted/extracted operands are read one cycle early", provenance: .measured),
+        .init(key: .lateStoreDataCycles, value: 1, source: "[J] a store can store any result in the same cycle", provenance: .measured),
+        .init(key: .narrowStoreCycles, value: 2, source: "[J] a stream of strb/strh runs at 2 cycles per store (4 on one bank)", provenance: .measured),
+        .init(key: .divideCycles, value: 7, source: "[D][L] SDIV/UDIV up to ~7 cycles, single issue (data-dependent on hardware; fixed here)", provenance: .llvmModel),
+        .init(key: .loadStoreDualCycles, value: 1, source: "[J] LDRD/STRD: ceil(2/2) = 1 cycle, single issue", provenance: .measured),
+        .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate", provenance: .estimate),
+        .init(key: .mispredictPenalty, value: 8, source: "[J] misprediction penalty 8 cycles", provenance: .measured),
+        .init(key: .mispredictPenaltyEarlyFlags, value: 6, source: "[J] 6 cycles when the flags were set 3+ cycles before the branch", provenance: .measured),
+        .init(key: .earlyFlagsDistance, value: 3, source: "[J] flags set at least 3 cycles before the branch", provenance: .measured),
+        .init(key: .takenBranchPairsWithTarget, value: 1, source: "[J] a predicted taken branch dual issues with one instruction at its target (alignment-sensitive)", provenance: .measured),
+        .init(key: .predictorEntries, value: 4096, source: "per-PC 2-bit counters; Arm does not publish the M7 predictor's organisation", provenance: .estimate),
+        .init(key: .returnStackEntries, value: 4, source: "return-address prediction depth; not published", provenance: .estimate),
+        .init(key: .indirectTargetEntries, value: 1024, source: "last-target table for indirect branches (BX rN, TBB, LDR pc); not published", provenance: .estimate),
+        .init(key: .fpArithmeticLatency, value: 3, source: "[J] vadd.f/vmul.f result latency 3; FP arithmetic never dual issues", provenance: .measured),
+        .init(key: .fpFusedLatency, value: 5, source: "[J] vfma.f result latency 5 (3 as the next accumulator)", provenance: .measured),
+        .init(key: .fpChainedLatency, value: 6, source: "[J] vmla.f result latency 6", provenance: .measured),
+        .init(key: .fpDivideCycles, value: 16, source: "[J] vdiv.f 16 cycles, locks the pipeline", provenance: .measured),
+        .init(key: .fpSqrtCycles, value: 14, source: "[J] vsqrt.f 14 cycles, locks the pipeline", provenance: .measured),
+        .init(key: .fpDoubleMultiplyCycles, value: 5, source: "[J] vmul.d 5 cycles per instruction", provenance: .measured),
+        .init(key: .fpDoubleDivideCycles, value: 30, source: "[J] vdiv.d 30 cycles", provenance: .measured),
+        .init(key: .fpLoadLatency, value: 1, source: "[J] vldr.f 1 cycle of result latency (3 into a vfma accumulator)", provenance: .measured),
+        .init(key: .fpMoveLatency, value: 3, source: "[J] vmov between core and FP registers: 3 cycles into the FPU, 1 into the ALU", provenance: .measured),
+        .init(key: .unalignedLoadExtra, value: 3, source: "[J] unaligned loads +3 cycles as the older op (+4 younger); full model only", provenance: .measured),
+        .init(key: .flashWaitStateCycles, value: 2, source: "[RM][D] FLASH on the AXI clock = core/2, so one wait state = 2 core cycles", provenance: .datasheet),
+        .init(key: .flashWaitStates400MHz, value: 2, source: "[RM] table 17: 2 wait states at 400 MHz (VOS1)", provenance: .datasheet),
+        .init(key: .flashWaitStates480MHz, value: 4, source: "[RM] table 17: 4 wait states at 480 MHz (VOS0)", provenance: .datasheet),
+        .init(key: .axiAccessCycles, value: 8, source: "first-word latency of an AXI SRAM/FLASH access through the M7 AXIM port (bus at core/2)", provenance: .estimate),
+        .init(key: .d2SramExtraCycles, value: 4, source: "D2 SRAM1-3 / D3 SRAM4 sit behind the AXI-to-AHB bridges: extra latency over AXI SRAM", provenance: .estimate),
+        .init(key: .cacheLineBytes, value: 32, source: "[TRM][D] 32-byte lines in both L1 caches", provenance: .datasheet),
+        .init(key: .instructionCacheBytes, value: 16384, source: "[D] 16 KiB I-cache on STM32H743", provenance: .datasheet),
+        .init(key: .instructionCacheWays, value: 2, source: "[TRM] I-cache 2-way", provenance: .datasheet),
+        .init(key: .dataCacheBytes, value: 16384, source: "[D] 16 KiB D-cache on STM32H743", provenance: .datasheet),
+        .init(key: .dataCacheWays, value: 4, source: "[TRM] D-cache 4-way", provenance: .datasheet),
+        .init(key: .lineFillBeatCycles, value: 2, source: "64-bit AXI at core/2: a 32-byte line is 4 beats of 2 core cycles after the first word", provenance: .estimate),
+        .init(key: .writeBackCycles, value: 8, source: "evicting a dirty line: 4 AXI beats, partly hidden by the write buffer", provenance: .estimate),
+        .init(key: .uncachedStoreCycles, value: 1, source: "uncached stores drain through the M7 store buffer; cost one extra cycle", provenance: .estimate),
+    ]
+
+    private let values: [Int]
+
+    /// The Cortex-M7 values of `table`.
+    public static let cortexM7 = TimingParameters()
+
+    private init() {
+        var values = [Int](repeating: 0, count: Key.allCases.count)
+        for entry in Self.table {
+            if let index = Key.allCases.firstIndex(of: entry.key) { values[index] = entry.value }
+        }
+        self.values = values
+    }
+
+    /// The value of `key`.
+    public subscript(key: Key) -> Int {
+        values[Key.allCases.firstIndex(of: key) ?? 0]
+    }
+
+    /// FLASH wait states the STM32H743 needs at `clockMHz` (RM0433 table 17), or nil for an
+    /// unsupported clock.
+    public func flashWaitStates(clockMHz: Int) -> Int? {
+        switch clockMHz {
+        case 400: return self[.flashWaitStates400MHz]
+        case 480: return self[.flashWaitStates480MHz]
+        default: return nil
+        }
+    }
+}

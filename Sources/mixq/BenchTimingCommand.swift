@@ -1,0 +1,174 @@
+import ArgumentParser
+import Emulator
+import FirmwareBuild
+import Foundation
+import Timing
+
+/// `mixq bench timing`: what the cycle model costs in emulation speed. Runs one compute-heavy
+/// firmware (int8 SMLAD dot products, firmware/bench/dot_product.c) with no hooks at all, then
+/// with `--timing off`, `pipeline` and `full`, in one process, and reports millions of emulated
+/// instructions per second for each plus the ratios to no-hooks (targets: pipeline >= 0.5,
+/// full >= 0.2; see issue 3).
+struct BenchTiming: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timing",
+        abstract: "Emulation speed with each cycle model versus Unicorn with no hooks (JSON).",
+        discussion: """
+            Every mode runs the same ELF; the instruction count of the `off` run is used for \
+            the no-hooks run, which cannot count. Each mode is run --repeats times, interleaved, \
+            and the fastest run (thread CPU time) is reported: the host is shared, and the least \
+            disturbed run is the closest to the emulator's own speed.
+            """
+    )
+
+    @Option(help: "Dot-product rounds; each is about 6 k instructions.")
+    var rounds: Int = 20000
+
+    @Option(help: "Runs per mode; the fastest is reported.")
+    var repeats: Int = 3
+
+    @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0).")
+    var elf: String?
+
+    @Option(help: "Core clock in MHz (400 or 480); sets the FLASH wait states of the full model.")
+    var clockMHz: Int = 400
+
+    @Flag(help: "Print JSON (the only format; accepted for symmetry with other commands).")
+    var json = false
+
+    func validate() throws {
+        guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
+        guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
+        guard TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) != nil else {
+            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        }
+    }
+
+    private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full }
+
+    func run() throws {
+        let toolchain: Toolchain
+        let image: ELFImage
+        do {
+            toolchain = try Toolchain.locate()
+            if let elf {
+                image = try ELFImage(contentsOf: URL(fileURLWithPath: elf))
+            } else {
+                let built = try toolchain.build(.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"]))
+                image = try ELFImage(contentsOf: built.elf)
+            }
+        } catch {
+            throw CommandFailure(error)
+        }
+        var best: [Mode: Double] = [:]
+        var results: [Mode: RunResult] = [:]
+        for _ in 0..<repeats {
+            for mode in Mode.allCases {
+                let options: RunOptions
+                switch mode {
+                case .noHooks: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, countsInstructions: false)
+                case .off: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .off)
+                case .pipeline: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .pipeline)
+                case .full: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .full)
+                }
+                let result: RunResult
+                let cpuSeconds: Double
+                do {
+                    let machine = try Machine(part: .stm32h743)
+                    let before = Self.threadCPUSeconds()
+                    result = try machine.run(image, options: options)
+                    cpuSeconds = Self.threadCPUSeconds() - before
+                } catch {
+                    throw CommandFailure(error)
+                }
+                guard result.exitStatus == 0 else {
+                    throw CommandFailure(message: "benchmark firmware exited with status \(result.exitStatus) in mode \(mode.rawValue)")
+                }
+                // Thread CPU time, not wall time: the host is shared, and time spent descheduled
+                // is not the emulator's. It includes loading the image (the same in every mode).
+                best[mode] = min(best[mode] ?? .infinity, cpuSeconds)
+                if results[mode] == nil { results[mode] = result }
+            }
+        }
+        guard let counted = results[.off]?.instructions, counted > 0 else {
+            throw CommandFailure(message: "the off run counted no instructions")
+        }
+        func mips(_ mode: Mode) -> Double {
+            guard let seconds = best[mode], seconds > 0 else { return 0 }
+            return (Double(counted) / seconds / 1e6 * 10).rounded() / 10
+        }
+        let noHooks = mips(.noHooks)
+        let report = TimingBenchReport(
+            firmware: elf ?? "firmware/bench/dot_product.c", rounds: elf == nil ? rounds : nil, instructions: counted,
+            mipsNoHooks: noHooks, mipsOff: mips(.off), mipsPipeline: mips(.pipeline), mipsFull: mips(.full),
+            pipelineRatio: noHooks > 0 ? (mips(.pipeline) / noHooks * 1000).rounded() / 1000 : 0,
+            fullRatio: noHooks > 0 ? (mips(.full) / noHooks * 1000).rounded() / 1000 : 0,
+            cyclesPipeline: results[.pipeline]?.cycles ?? 0, cyclesFull: results[.full]?.cycles ?? 0,
+            conditions: TimingBenchConditions(
+                part: Part.stm32h743.name, clockMHz: clockMHz,
+                flashWaitStates: TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) ?? 0,
+                placement: elf == nil ? "code in FLASH, data in DTCM, caches off (the firmware does not enable them)"
+                    : "as the firmware places it",
+                repeats: repeats, measure: "thread CPU time of Machine.run, fastest of the repeats, one process, modes interleaved",
+                compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
+                hostCores: ProcessInfo.processInfo.activeProcessorCount,
+                build: Self.buildConfiguration))
+        try JSONOutput.print(report)
+    }
+
+    /// CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID).
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
+    private static var buildConfiguration: String {
+        #if DEBUG
+        return "debug (speed figures need `swift build -c release`)"
+        #else
+        return "release"
+        #endif
+    }
+}
+
+struct TimingBenchConditions: Encodable {
+    var part: String
+    var clockMHz: Int
+    var flashWaitStates: Int
+    var placement: String
+    var repeats: Int
+    var measure: String
+    var compiler: String
+    var flags: String
+    var hostCores: Int
+    var build: String
+
+    enum CodingKeys: String, CodingKey {
+        case part, clockMHz = "clock_mhz", flashWaitStates = "flash_wait_states", placement, repeats, measure
+        case compiler, flags, hostCores = "host_cores", build
+    }
+}
+
+struct TimingBenchReport: Encodable {
+    var benchmark = "timing"
+    var firmware: String
+    var rounds: Int?
+    var instructions: UInt64
+    var mipsNoHooks: Double
+    var mipsOff: Double
+    var mipsPipeline: Double
+    var mipsFull: Double
+    var pipelineRatio: Double
+    var fullRatio: Double
+    var cyclesPipeline: UInt64
+    var cyclesFull: UInt64
+    var conditions: TimingBenchConditions
+
+    enum CodingKeys: String, CodingKey {
+        case benchmark, firmware, rounds, instructions
+        case mipsNoHooks = "mips_no_hooks", mipsOff = "mips_off", mipsPipeline = "mips_pipeline", mipsFull = "mips_full"
+        case pipelineRatio = "pipeline_over_no_hooks", fullRatio = "full_over_no_hooks"
+        case cyclesPipeline = "cycles_pipeline", cyclesFull = "cycles_full", conditions
+    }
+}

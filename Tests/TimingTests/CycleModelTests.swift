@@ -1,0 +1,193 @@
+@testable import Timing
+import Testing
+
+/// The run-time model: cross-block operand stalls, branch prediction, caches, with hand-worked
+/// expected cycle counts.
+@Suite("Cycle model at run time")
+struct CycleModelTests {
+    /// A tiny code memory: blocks placed at fixed addresses.
+    final class CodeMemory {
+        var bytes: [UInt32: UInt8] = [:]
+        func place(_ code: [UInt8], at address: UInt32) {
+            for (i, b) in code.enumerated() { bytes[address + UInt32(i)] = b }
+        }
+        func read(_ address: UInt32, _ count: Int, _ into: UnsafeMutableRawPointer) -> Bool {
+            for i in 0..<count {
+                guard let b = bytes[address + UInt32(i)] else { return false }
+                into.storeBytes(of: b, toByteOffset: i, as: UInt8.self)
+            }
+            return true
+        }
+    }
+
+    static let regions = [TimedRegion(base: 0, size: 0x10000, kind: .tcm),
+                          TimedRegion(base: 0x0800_0000, size: 0x20_0000, kind: .flash),
+                          TimedRegion(base: 0x2000_0000, size: 0x2_0000, kind: .tcm),
+                          TimedRegion(base: 0x2400_0000, size: 0x8_0000, kind: .axiSRAM)]
+
+    func model(_ mode: TimingMode = .pipeline) throws -> CycleModel {
+        try CycleModel(mode: mode, clockMHz: 400, regions: Self.regions)
+    }
+
+    @Test("a byte load at the end of one block stalls a consumer at the start of the next")
+    func crossBlockStall() throws {
+        let code = CodeMemory()
+        code.place(Thumb.ldrbR1, at: 0x100)          // block A: 1 cycle, r1 pending 1 more
+        code.place(Thumb.addsR2FromR1, at: 0x200)    // block B: needs r1 at its cycle 0
+        let m = try model()
+        _ = m.enterBlock(address: 0x100, size: 2, readCode: code.read)
+        #expect(m.cycles == 1)
+        _ = m.enterBlock(address: 0x200, size: 2, readCode: code.read)
+        // ldrb at 0, add could issue at 2 (latency 2): 1 stall cycle + 1 issue cycle.
+        #expect(m.cycles == 3)
+        #expect(m.statistics.dependencyStallCycles == 1)
+    }
+
+    @Test("an independent consumer is not stalled")
+    func noFalseStall() throws {
+        let code = CodeMemory()
+        code.place(Thumb.ldrbR1, at: 0x100)
+        code.place(Thumb.addsR2, at: 0x200)
+        let m = try model()
+        _ = m.enterBlock(address: 0x100, size: 2, readCode: code.read)
+        _ = m.enterBlock(address: 0x200, size: 2, readCode: code.read)
+        #expect(m.statistics.dependencyStallCycles == 0)
+        #expect(m.cycles <= 2)
+    }
+
+    @Test("an alternating conditional branch is mispredicted by 2-bit counters; a steady one is learnt")
+    func branchPrediction() throws {
+        let code = CodeMemory()
+        code.place(Thumb.cmpR1 + Thumb.bneBack, at: 0x100)  // fall-through 0x104
+        code.place(Thumb.nop + Thumb.bxLR, at: 0x104)
+        code.place(Thumb.nop + Thumb.bxLR, at: 0xF8)
+        let m = try model()
+        // Taken (to 0xF8) every time: the first is mispredicted (counter starts weakly not
+        // taken), then learnt.
+        for _ in 0..<10 {
+            _ = m.enterBlock(address: 0x100, size: 4, readCode: code.read)
+            _ = m.enterBlock(address: 0xF8, size: 4, readCode: code.read)
+        }
+        let steady = m.statistics.mispredictions
+        let m2 = try model()
+        for i in 0..<10 {
+            _ = m2.enterBlock(address: 0x100, size: 4, readCode: code.read)
+            _ = m2.enterBlock(address: i % 2 == 0 ? 0xF8 : 0x104, size: 4, readCode: code.read)
+        }
+        // The BX LR returns also mispredict (nothing on the return stack): the same in both runs.
+        let returns: UInt64 = 9
+        #expect(steady == 1 + returns)
+        #expect(m2.statistics.mispredictions == 10 + returns)
+        // cmp + bne with the flags set the cycle before: the 8-cycle penalty.
+        #expect(m2.cycles - m.cycles == 9 * 8)
+    }
+
+    @Test("full mode: code in FLASH pays line fills with the I-cache off and only misses with it on")
+    func instructionCache() throws {
+        let code = CodeMemory()
+        code.place(Thumb.addsR1 + Thumb.addsR2, at: 0x0800_0000)
+        let off = try model(.full)
+        let on = try model(.full)
+        on.setCacheEnables(instruction: true, data: false)
+        for _ in 0..<10 {
+            _ = off.enterBlock(address: 0x0800_0000, size: 4, readCode: code.read)
+            _ = on.enterBlock(address: 0x0800_0000, size: 4, readCode: code.read)
+        }
+        let p = TimingParameters.cortexM7
+        // One 32-byte line from FLASH: first-word latency + 2 wait states x 2 + 3 more beats.
+        let fill = UInt64(p[.axiAccessCycles] + 2 * p[.flashWaitStateCycles] + 3 * p[.lineFillBeatCycles])
+        #expect(on.statistics.instructionCacheMisses == 1)
+        #expect(off.cycles - on.cycles == 9 * fill)
+    }
+
+    @Test("full mode: D-cache misses once per line, uncached AXI reads pay every time, TCM is free")
+    func dataCache() throws {
+        let m = try model(.full)
+        let p = TimingParameters.cortexM7
+        m.dataAccess(address: 0x2000_0000, size: 4, write: false)
+        #expect(m.cycles == 0)
+        m.dataAccess(address: 0x2400_0000, size: 4, write: false)
+        #expect(m.cycles == UInt64(p[.axiAccessCycles]))
+        m.setCacheEnables(instruction: false, data: true)
+        let before = m.cycles
+        for offset in stride(from: UInt32(0), to: 64, by: 4) {
+            m.dataAccess(address: 0x2400_1000 + offset, size: 4, write: false)
+        }
+        #expect(m.statistics.dataCacheMisses == 2)
+        #expect(m.cycles - before == 2 * UInt64(p[.axiAccessCycles] + 3 * p[.lineFillBeatCycles]))
+    }
+
+    @Test("LRU: a 2-way set keeps the two most recent lines")
+    func leastRecentlyUsed() {
+        var cache = CacheModel(bytes: 64, ways: 2, lineBytes: 32)  // one set, two ways
+        defer { cache.release() }
+        #expect(cache.access(0x000, write: false) == .miss)
+        #expect(cache.access(0x020, write: false) == .miss)
+        #expect(cache.access(0x000, write: false) == .hit)
+        #expect(cache.access(0x040, write: true) == .miss)   // evicts 0x020
+        #expect(cache.access(0x000, write: false) == .hit)
+        #expect(cache.access(0x020, write: false) == .missEvictingDirty)  // LRU is the dirty 0x040
+        #expect(cache.access(0x040, write: false) == .miss)               // LRU is the clean 0x000
+    }
+
+    @Test("peripheral accesses: a load through a literal-pool address of DWT is a candidate, a stack load is not")
+    func peripheralCandidates() throws {
+        let decoder = try InstructionDecoder()
+        // ldr r3, [pc, #4]; ldr r2, [r3]; (pad); .word 0xE0001004 at 0x24 - as assembled at 0x1E.
+        let bytes: [UInt8] = [0x01, 0x4B, 0x1A, 0x68]
+        let profiles = bytes.withUnsafeBytes { decoder.decode($0, address: 0x1E) }
+        let candidates = CycleModel.peripheralCandidates(profiles) { address in address == 0x24 ? 0xE000_1004 : nil }
+        #expect(candidates == [false, true])
+        let ram = CycleModel.peripheralCandidates(profiles) { _ in 0x2000_0000 }
+        #expect(ram == [false, false])
+    }
+
+    @Test("writing code invalidates decoded blocks in the written range")
+    func invalidation() throws {
+        let code = CodeMemory()
+        code.place(Thumb.addsR1 + Thumb.addsR1, at: 0x100)
+        let m = try model()
+        _ = m.enterBlock(address: 0x100, size: 4, readCode: code.read)
+        #expect(m.cycles == 2)
+        code.place(Thumb.addsR1 + Thumb.addsR2, at: 0x100)
+        m.invalidateCode(address: 0x102, size: 2)
+        _ = m.enterBlock(address: 0x100, size: 4, readCode: code.read)
+        #expect(m.cycles == 3)
+        #expect(m.statistics.blocksDecoded == 2)
+    }
+
+    @Test("the one-block-loop steady state gives the same cycles as computing every iteration")
+    func steadyLoopIsExact() throws {
+        let code = CodeMemory()
+        // 0x100: mul r1, r1, r2 ; bne 0x100   (latency 2 > the 1-cycle body: one stall each time)
+        code.place([0x01, 0xFB, 0x02, 0xF1, 0xFC, 0xD1], at: 0x100)
+        // 0x106: adds r2, r1, #1 ; bx lr   (reads r1 after the loop)
+        code.place([0x4A, 0x1C, 0x70, 0x47], at: 0x106)
+        func run(steady: Bool) throws -> (UInt64, UInt64) {
+            let m = try model()
+            m.steadyLoopsEnabled = steady
+            for round in 0..<3 {
+                for _ in 0..<(20 + round) { _ = m.enterBlock(address: 0x100, size: 6, readCode: code.read) }
+                _ = m.enterBlock(address: 0x106, size: 4, readCode: code.read)
+            }
+            return (m.cycles, m.statistics.dependencyStallCycles)
+        }
+        let exact = try run(steady: false)
+        let steady = try run(steady: true)
+        #expect(exact == steady)
+        #expect(exact.1 > 0)
+    }
+
+    @Test("the block table grows past its initial capacity and still finds every block")
+    func blockTableGrows() throws {
+        let code = CodeMemory()
+        let count = 5000  // the table starts with 4096 slots and grows at half full
+        for i in 0..<count { code.place(Thumb.addsR1, at: 0x1000 + UInt32(2 * i)) }
+        let m = try model()
+        for _ in 0..<2 {
+            for i in 0..<count { _ = m.enterBlock(address: 0x1000 + UInt32(2 * i), size: 2, readCode: code.read) }
+        }
+        #expect(m.statistics.blocksDecoded == count)
+        #expect(m.instructions == UInt64(2 * count))
+    }
+}
