@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild"]),
+        .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild", "Quantization"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),

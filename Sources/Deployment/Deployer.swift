@@ -61,10 +61,15 @@ public enum Deployer {
         let plan = try BitWidthPlanner.plan(network, budget: request.budget, scheme: request.scheme)
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
         guard plan.fits else {
-            result.note = "does not fit: "
-                + (plan.fitsFlash ? "" : "FLASH needs \(plan.flashBytes) B, \(plan.flashBytes - plan.budget.flash) B over the budget; ")
-                + (plan.fitsRAM ? "" : "RAM needs \(plan.peakActivationBytes) B at \(plan.peakActivationLayer ?? "?"), "
-                    + "\(plan.peakActivationBytes - plan.budget.ram) B over the budget")
+            var reasons: [String] = []
+            if !plan.fitsFlash {
+                reasons.append("FLASH needs \(plan.flashBytes) B, \(plan.flashBytes - plan.budget.flash) B over the budget")
+            }
+            if !plan.fitsRAM {
+                reasons.append("RAM needs \(plan.peakActivationBytes) B at \(plan.peakActivationLayer ?? "?"), "
+                               + "\(plan.peakActivationBytes - plan.budget.ram) B over the budget")
+            }
+            result.note = "does not fit: " + reasons.joined(separator: "; ")
             return result
         }
 

@@ -1,4 +1,5 @@
 import Planning
+import Quantization
 
 /// Float versions of the network's operations, used to calibrate synthetic batch-norm
 /// statistics and by the fake-quantized reference. Tensors are HWC `[Float]`.

@@ -1,4 +1,5 @@
 import Planning
+import Quantization
 
 /// Float weights of one layer plus what follows the convolution: batch-norm for the
 /// convolutions (TF-slim MobilenetV1: shift and moving statistics, no scale), a bias for the
@@ -71,7 +72,7 @@ public struct FloatModel: Sendable {
             let perChannel = layer.kind == .depthwise ? layer.kernel.height * layer.kernel.width : layer.weightCount / n
             let fanIn = layer.kind == .depthwise ? perChannel : layer.kernel.height * layer.kernel.width * layer.input.channels
             let std = layer.kind == .fc ? (1 / Double(fanIn)).squareRoot() : (2 / Double(fanIn)).squareRoot()
-            let spread = (0..<n).map { _ in _exp(0.35 * random.normal()) }
+            let spread = (0..<n).map { _ in naturalExponential(0.35 * random.normal()) }
             var weights = [Float](repeating: 0, count: layer.weightCount)
             for i in weights.indices {
                 // Output channel of element i in the layer's weight order.
@@ -126,10 +127,3 @@ public struct FloatModel: Sendable {
     }
 }
 
-@inline(__always) func _exp(_ x: Double) -> Double { exp(x) }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

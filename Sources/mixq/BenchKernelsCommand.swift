@@ -96,6 +96,20 @@ struct KernelBenchReport: Encodable {
             layer = m.layer; input_bits = m.inputBits; weight_bits = m.weightBits; output_bits = m.outputBits
             flavour = m.flavour; macs = m.macs; cycles = m.cycles; mac_per_cycle = (m.macPerCycle * 1000).rounded() / 1000
         }
+
+        /// Every key always present (`null` where pooling has no weights or flavour).
+        func encode(to encoder: Encoder) throws {
+            enum Key: String, CodingKey { case layer, input_bits, weight_bits, output_bits, flavour, macs, cycles, mac_per_cycle }
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(layer, forKey: .layer)
+            try c.encode(input_bits, forKey: .input_bits)
+            try c.encode(weight_bits, forKey: .weight_bits)
+            try c.encode(output_bits, forKey: .output_bits)
+            try c.encode(flavour, forKey: .flavour)
+            try c.encode(macs, forKey: .macs)
+            try c.encode(cycles, forKey: .cycles)
+            try c.encode(mac_per_cycle, forKey: .mac_per_cycle)
+        }
     }
 
     func markdown() -> String {

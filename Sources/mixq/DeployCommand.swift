@@ -90,13 +90,13 @@ enum DeploymentTable {
                          + "\(conditions.flags); weights \(conditions.weights)")
         }
         lines.append("")
-        lines.append(pad("layer", 22) + pad("shape", 22) + pad("bits i/w/o", 11) + lpad("MACs", 11) + lpad("cycles", 12)
+        lines.append(pad("layer", 22) + pad("shape", 25) + pad("bits i/w/o", 11) + lpad("MACs", 11) + lpad("cycles", 12)
                      + lpad("MAC/cyc", 8) + lpad("ms", 9) + lpad("share", 7))
         let total = Double(result.totalCycles ?? 0)
         for layer in result.layers {
             let bits = "\(layer.inputBits)/\(layer.weightBits.map(String.init) ?? "-")/\(layer.outputBits)"
             let cycles = layer.cycles.map { Double($0) }
-            lines.append(pad(layer.name, 22) + pad("\(layer.inputShape)->\(layer.outputShape)", 22) + pad(bits, 11)
+            lines.append(pad(layer.name, 22) + pad("\(layer.inputShape)->\(layer.outputShape)", 25) + pad(bits, 11)
                          + lpad("\(layer.macs)", 11) + lpad(cycles.map { String(format: "%.0f", $0) } ?? "-", 12)
                          + lpad(cycles.map { $0 > 0 && layer.macs > 0 ? String(format: "%.3f", Double(layer.macs) / $0) : "-" } ?? "-", 8)
                          + lpad(cycles.map { String(format: "%.3f", $0 / Double(result.clockMhz) / 1000) } ?? "-", 9)

@@ -1,5 +1,6 @@
 import Emulator
 import Foundation
+import Quantization
 import Testing
 
 /// Malformed ELF files are rejected with an `ELFError` (or, if they parse, fail to run with an
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func randomBytesAreNotELF() {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for length in [10, 52, 4096] {
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
             expectELFError(bytes) { $0 == .notELF }
@@ -99,7 +100,7 @@ import Testing
     /// Seeded byte flips of a real image: every outcome is an error or a run, never a crash.
     @Test func mutatedImagesNeverCrash() throws {
         let valid = try Self.validBytes()
-        var generator = SplitMix64(seed: 2026)
+        var generator = SeededRandom(seed: 2026)
         let machine = try Machine(part: .stm32h743)
         var rejected = 0
         for _ in 0..<150 {
@@ -127,17 +128,4 @@ private func readWord(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
 
 private func writeWord(_ bytes: inout [UInt8], _ offset: Int, _ value: UInt32) {
     for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(i))) }
-}
-
-/// A small deterministic generator for test data (Steele, Lea, Flood: SplitMix64).
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -4,7 +4,7 @@ import Testing
 /// firmware/kernels/conv.c on the emulated STM32H743 against ReferenceLayers.convolution.
 @Suite struct ConvKernelTests {
     @Test func everyBitCombinationAndFlavourMatchesTheReference() throws {
-        var rng = SeededGenerator(seed: 0xC0_417)
+        var rng = SeededRandom(seed: 0xC0_417)
         var cases: [LayerCase] = []
         for bits in allBitCombinations {
             for flavour in RequantizationFlavour.allCases {
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func edgeCasesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0xED_6E)
+        var rng = SeededRandom(seed: 0xED_6E)
         var cases: [LayerCase] = []
         let rgb = try ConvolutionGeometry.same(inputHeight: 16, inputWidth: 16, inputChannels: 3, outputChannels: 8,
                                                kernel: 3, stride: 2)
@@ -50,7 +50,7 @@ import Testing
     /// a 3-bit input width (descriptor word 13) and a weight pointer that is not word aligned
     /// (word 20, the weight offset, set to arena byte 1).
     @Test func invalidArgumentsAreRejectedWithoutWriting() throws {
-        var rng = SeededGenerator(seed: 0xBAD)
+        var rng = SeededRandom(seed: 0xBAD)
         let g = try ConvolutionGeometry.same(inputHeight: 4, inputWidth: 4, inputChannels: 4, outputChannels: 4,
                                              kernel: 3, stride: 1)
         let c = try LayerCase(kind: .conv, geometry: g, bits: (.eight, .eight, .eight), flavour: .perLayerICN, rng: &rng)
@@ -70,7 +70,7 @@ import Testing
     /// MobilenetV1's first layer at its smallest (128, alpha 0.25: 8 channels) and largest
     /// (224, alpha 1: 32 channels) configuration; the largest runs the optimized path only.
     @Test func mobilenetFirstLayerShapesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0xF1_257)
+        var rng = SeededRandom(seed: 0xF1_257)
         let small = try ConvolutionGeometry.same(inputHeight: 128, inputWidth: 128, inputChannels: 3, outputChannels: 8,
                                                  kernel: 3, stride: 2)
         try KernelCheck.run([try LayerCase(kind: .conv, geometry: small, bits: (.eight, .four, .eight),

@@ -4,7 +4,7 @@ import Testing
 /// firmware/kernels/depthwise.c on the emulated STM32H743 against ReferenceLayers.depthwiseConvolution.
 @Suite struct DepthwiseKernelTests {
     @Test func everyBitCombinationAndFlavourMatchesTheReference() throws {
-        var rng = SeededGenerator(seed: 0xD3_97)
+        var rng = SeededRandom(seed: 0xD3_97)
         var cases: [LayerCase] = []
         for bits in allBitCombinations {
             for flavour in RequantizationFlavour.allCases {
@@ -19,7 +19,7 @@ import Testing
     }
 
     @Test func edgeCasesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0xD3_ED)
+        var rng = SeededRandom(seed: 0xD3_ED)
         var cases: [LayerCase] = []
         let g = try ConvolutionGeometry.same(inputHeight: 6, inputWidth: 5, inputChannels: 16, outputChannels: 16,
                                              kernel: 3, stride: 1)
@@ -58,7 +58,7 @@ import Testing
     /// last 4x4x256) and the largest (224, alpha 1: 112x112x64 stride 2, 7x7x1024). The 112-wide
     /// layer runs on a band of rows (full width and channels) to keep the test quick.
     @Test func mobilenetShapesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0xD3_1A)
+        var rng = SeededRandom(seed: 0xD3_1A)
         let shapes: [(Int, Int, Int, Int)] = [(64, 64, 8, 1), (4, 4, 256, 1), (9, 112, 64, 2), (7, 7, 1024, 1), (8, 8, 512, 2)]
         var cases: [LayerCase] = []
         for (index, (h, w, c, stride)) in shapes.enumerated() {

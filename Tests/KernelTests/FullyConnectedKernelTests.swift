@@ -9,7 +9,7 @@ import Testing
     }
 
     @Test func everyBitCombinationAndFlavourMatchesTheReference() throws {
-        var rng = SeededGenerator(seed: 0xFC)
+        var rng = SeededRandom(seed: 0xFC)
         var cases: [LayerCase] = []
         for bits in allBitCombinations {
             for flavour in RequantizationFlavour.allCases {
@@ -23,7 +23,7 @@ import Testing
     /// Saturation and extreme zero-points, and the MobilenetV1 classifiers: 256 -> 1000
     /// (alpha 0.25) and 1024 -> 1000 (alpha 1; 2-bit weights so the matrix fits the test arena).
     @Test func edgeCasesAndMobilenetShapesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0xFCED)
+        var rng = SeededRandom(seed: 0xFCED)
         var cases: [LayerCase] = []
         let g = try Self.geometry(inputs: 48, outputs: 10)
         for (style, bits) in [(CaseStyle(scaleFactor: 64, biasFactor: 4), (BitWidth.two, BitWidth.eight, BitWidth.eight)),

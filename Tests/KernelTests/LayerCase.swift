@@ -1,18 +1,5 @@
 import Quantization
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small seeded generator so every run tests the same tensors.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The layer families of firmware/kernels, named as the firmware files are.
 enum LayerKind: String, CaseIterable {
     case conv, depthwise, pointwise, fc, pool
@@ -54,7 +41,7 @@ struct LayerCase: CustomStringConvertible {
     }
 
     init(kind: LayerKind, geometry g: ConvolutionGeometry, bits: (BitWidth, BitWidth, BitWidth),
-         flavour: RequantizationFlavour, style: CaseStyle = CaseStyle(), rng: inout SeededGenerator) throws {
+         flavour: RequantizationFlavour, style: CaseStyle = CaseStyle(), rng: inout SeededRandom) throws {
         self.kind = kind
         geometry = g
         let (inputBits, weightBits, outputBits) = bits

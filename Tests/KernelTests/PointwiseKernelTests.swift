@@ -9,7 +9,7 @@ import Testing
     }
 
     @Test func everyBitCombinationAndFlavourMatchesTheReference() throws {
-        var rng = SeededGenerator(seed: 0x9017)
+        var rng = SeededRandom(seed: 0x9017)
         var cases: [LayerCase] = []
         for bits in allBitCombinations {
             for flavour in RequantizationFlavour.allCases {
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func edgeCasesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0x90ED)
+        var rng = SeededRandom(seed: 0x90ED)
         var cases: [LayerCase] = []
         let g = try Self.geometry(pixels: (3, 3), inputChannels: 32, outputChannels: 16)
         for (style, bits) in [(CaseStyle(scaleFactor: 64, biasFactor: 4), (BitWidth.eight, BitWidth.eight, BitWidth.eight)),
@@ -52,7 +52,7 @@ import Testing
     /// rows of the first alpha-1 layer (32 -> 64). The 1024 x 1024 matrix has 2-bit weights so it
     /// fits the test arena.
     @Test func mobilenetShapesMatchTheReference() throws {
-        var rng = SeededGenerator(seed: 0x901A)
+        var rng = SeededRandom(seed: 0x901A)
         let shapes: [((Int, Int), Int, Int, (BitWidth, BitWidth, BitWidth))] = [
             ((64, 64), 8, 16, (.eight, .four, .two)), ((3, 3), 1024, 1024, (.four, .two, .eight)),
             ((2, 112), 32, 64, (.two, .eight, .four)),

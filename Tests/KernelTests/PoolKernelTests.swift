@@ -4,7 +4,7 @@ import Testing
 /// firmware/kernels/pool.c on the emulated STM32H743 against ReferenceLayers.globalAveragePool.
 @Suite struct PoolKernelTests {
     @Test func everyBitCombinationAndShapeMatchesTheReference() throws {
-        var rng = SeededGenerator(seed: 0x9001)
+        var rng = SeededRandom(seed: 0x9001)
         var cases: [LayerCase] = []
         // Input and output bits (pooling has no weights); MobilenetV1's 7x7x1024 and 4x4x256 among
         // random shapes with channel counts that are and are not multiples of the packing widths.

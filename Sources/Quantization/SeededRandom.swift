@@ -1,5 +1,5 @@
 /// A small deterministic random number generator (SplitMix64: Steele, Lea, Flood, OOPSLA 2014),
-/// so synthetic weights and inputs are the same on every machine and every run.
+/// so synthetic weights, inputs and test tensors are the same on every machine and every run.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -32,3 +32,6 @@ import Darwin
 
 @inline(__always) func _log(_ x: Double) -> Double { log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { cos(x) }
+
+/// e^x, for callers that should not import the C library themselves.
+@inlinable public func naturalExponential(_ x: Double) -> Double { exp(x) }
