@@ -167,23 +167,35 @@ public enum Deployer {
         return cycles.compactMap { $0 }
     }
 
-    /// Writes the generated source into the output folder, or a private cache folder.
-    private static func writeSource(_ source: String, for request: DeploymentRequest) throws -> URL {
+    /// Writes the generated source into the output folder, or a private temporary folder.
+    private static func writeSource(_ source: String, for request: DeploymentRequest) throws(DeploymentError) -> URL {
         let directory = request.outputDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("mixq-deploy-\(request.network.name)-\(request.scheme)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .cannotWrite(path: directory.path, reason: "it is a file, not a folder; choose another --out")
+        }
         let url = directory.appendingPathComponent("\(request.network.name).c")
-        try Data(source.utf8).write(to: url, options: .atomic)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(source.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+        }
         return url
     }
 
     /// Copies `source` over `destination` atomically (copy beside it, then rename(2)).
-    private static func replaceFile(_ destination: URL, with source: URL) throws {
+    private static func replaceFile(_ destination: URL, with source: URL) throws(DeploymentError) {
         let temporary = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp")
         try? FileManager.default.removeItem(at: temporary)
-        try FileManager.default.copyItem(at: source, to: temporary)
+        do {
+            try FileManager.default.copyItem(at: source, to: temporary)
+        } catch {
+            throw .cannotWrite(path: temporary.path, reason: error.localizedDescription)
+        }
         guard rename(temporary.path, destination.path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: destination.path])
+            throw .cannotWrite(path: destination.path, reason: String(cString: strerror(errno)))
         }
     }
 }

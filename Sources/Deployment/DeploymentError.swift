@@ -8,6 +8,8 @@ public enum DeploymentError: Error, Sendable, Equatable, CustomStringConvertible
     case doesNotFit(String)
     /// The firmware ran but did not report what the generated code prints.
     case unexpectedOutput(String)
+    /// A file or folder MixQ writes could not be written.
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum DeploymentError: Error, Sendable, Equatable, CustomStringConvertible
         case .quantization(let layer, let reason): return "cannot quantize layer \(layer): \(reason)"
         case .doesNotFit(let message): return message
         case .unexpectedOutput(let message): return "the deployed firmware misbehaved: \(message)"
+        case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
         }
     }
 }

@@ -130,7 +130,11 @@ public enum Sweep {
                            toolchain: Toolchain,
                            onStart: @escaping @Sendable (SweepJob) -> Void = { _ in },
                            onFinish: @escaping @Sendable (Outcome) -> Void = { _ in }) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DeploymentError.cannotWrite(path: folder.path, reason: "cannot create the results folder (\(error.localizedDescription))")
+        }
         let work = folder.appendingPathComponent(".work", isDirectory: true)
         let queue = JobQueue(jobs)
         let report = NSLock()
