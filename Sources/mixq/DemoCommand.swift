@@ -34,7 +34,7 @@ struct Demo: ParsableCommand {
         fflush(nil)  // flush Swift's buffered stdout: the firmware's output goes straight to the descriptor
         let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, echoOutput: true, timing: timing))
         print("--- end of output ---\n")
-        print(RunConditions.summary(of: result))
+        print(result.summaryLine)
         print("")
         print(SizeTable.render(SizeReport(image: image, part: .stm32h743)))
         if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }

@@ -57,7 +57,7 @@ struct Run: ParsableCommand {
         }
         let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
         if !quiet {
-            FileHandle.standardError.write(Data((RunConditions.summary(of: result) + "\n").utf8))
+            FileHandle.standardError.write(Data((result.summaryLine + "\n").utf8))
         }
         if let stats {
             let json = RunStatistics(result: result, waitStates: waitStates)

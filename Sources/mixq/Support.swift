@@ -19,16 +19,13 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 /// The conditions every printed figure carries.
-/// The one-line summary every run prints, with the conditions its figures hold under.
-enum RunConditions {}
-
-extension RunConditions {
-    /// One line: exit status, instructions, cycles, time, the conditions, emulation speed.
-    static func summary(of result: RunResult) -> String {
+extension RunResult {
+    /// The one line every run prints: exit status, instructions, cycles, time, the conditions
+    /// those figures hold under, and the emulation speed.
+    var summaryLine: String {
         String(format: "mixq: exit status %d, %llu instructions, %llu cycles = %.3f ms at %d MHz; ",
-                      result.exitStatus, result.instructions, result.cycles, result.milliseconds, result.clockMHz)
-            + "conditions: \(result.conditions); "
-            + String(format: "%.1f emulated MIPS", result.emulatedMIPS)
+               exitStatus, instructions, cycles, milliseconds, clockMHz)
+            + "conditions: \(conditions); " + String(format: "%.1f emulated MIPS", emulatedMIPS)
     }
 }
 
