@@ -17,6 +17,15 @@ public enum KernelBenchmark {
         public var kernel: Int
         public var stride: Int
 
+        /// `layer` is `conv`, `depthwise`, `pointwise`, `fc` or `pool`; SAME padding.
+        public init(layer: String, input: TensorShape, outputChannels: Int, kernel: Int, stride: Int) {
+            self.layer = layer
+            self.input = input
+            self.outputChannels = outputChannels
+            self.kernel = kernel
+            self.stride = stride
+        }
+
         /// MobilenetV1 1.0_224-like shapes, kept small enough that the whole benchmark runs in
         /// seconds: the first convolution (32 filters) on a 64x64 RGB crop, a 28x28x128 depthwise layer, a
         /// 14x14x128 pointwise layer, the 256 -> 1000 classifier of the 0.25 models (1024 inputs would not fit three weight widths in FLASH) and the 7x7x1024 pooling.
