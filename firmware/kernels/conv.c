@@ -1,5 +1,6 @@
 /* conv.c - standard convolution; see conv.h for the contract. */
 #include "conv.h"
+#define MIXQ_GEMM_SHORT_ROWS 1   /* short rows (K = 27): the dot products' tail steps inline */
 #include "mixq_gemm.h"
 
 uint32_t mixq_conv_scratch_bytes(const mixq_conv_shape *shape, uint32_t weight_bits)

@@ -11,8 +11,9 @@
  * in_c = 3) is the usual caller. Rounding and arithmetic: mixq_common.h.
  * Constraints: any channel counts (no multiple required); sizes up to 65535. The fast paths are
  * those of pointwise.h (in_c a multiple of 4 for SIMD im2col; out_c even, byte-aligned output
- * rows and N0 >= 1 for the USAT/byte-store epilogue).
- * Scratch: mixq_conv_scratch_bytes() bytes (28 per output channel plus 4 per element of the
+ * rows and N0 >= 1, or a scale >= 0.5 whose accumulator provably fits, for the USAT/byte-store
+ * epilogue).
+ * Scratch: mixq_conv_scratch_bytes() bytes (32 per output channel plus 4 per element of the
  * kernel window, rounded up to whole weight words), 4-byte aligned, caller-provided (DTCM is best).
  * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for bad bit widths, flavour, zero-points or alignment.
  */

@@ -5,7 +5,7 @@
  * Layout: input and output packed as in mixq_common.h; weights are matrix weights with
  * K = in_features ("Weight layout"; Swift: KernelWeightLayout.packMatrix), 4-byte aligned.
  * The MobilenetV1 classifier takes the pooled 1x1xC vector. Rounding: mixq_common.h.
- * Constraints: any sizes up to 65535. Scratch: mixq_fc_scratch_bytes() (28 per output plus 4 per
+ * Constraints: any sizes up to 65535. Scratch: mixq_fc_scratch_bytes() (32 per output plus 4 per
  * input rounded up to whole weight words), 4-byte aligned. Runs the pointwise core on one pixel
  * (two weight rows per step, one column).
  * Returns MIXQ_OK or MIXQ_ERROR_ARGUMENT.

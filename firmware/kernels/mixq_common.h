@@ -37,7 +37,8 @@
  *   left. |acc * M0| < 2^62, so p cannot overflow. For s >= 32 (N0 >= 1, every scale below 0.5)
  *   r is the high word of p shifted by s - 32 (one SMLAL into a register pair preloaded with
  *   2^(s-1), one ASR; mixq_lane keeps the constants), then + zy and USAT. Smaller shifts take
- *   mixq_requantize's 64-bit path; both give the same values.
+ *   mixq_requantize's 64-bit path, or, when the accumulator provably fits, the same SMLAL on
+ *   acc << (32 - s) (mixq_lane_init_widened); all give the same values.
  *
  * Flavours (RequantizationFlavour in Swift)
  *   MIXQ_PL_FB:  multiplier/shift arrays of length 1, weight_zero of length 1.
@@ -162,10 +163,11 @@ MIXQ_INLINE uint32_t mixq_requantize(int32_t acc, int32_t m0, int32_t n0, int32_
  * so the per-output work is one SMLAL, one shift and a clamp (the rounding rule above with the
  * 64-bit constant 2^(30 + N0) split into round_hi:round_lo). */
 typedef struct {
-    int32_t bias, multiplier, shift;   /* shift = N0 - 1 */
+    int32_t bias, multiplier, shift;   /* shift = N0 - 1 (0 for a widened lane) */
     uint32_t round_hi, round_lo;
-    int32_t general;                   /* N0 < 1: take mixq_requantize */
+    int32_t general;                   /* N0 < 1 and not widened: take mixq_requantize */
     int32_t weight_zero;
+    int32_t pre_shift;                 /* 1 - N0 for a widened lane (mixq_lane_init_widened), else 0 */
 } mixq_lane;
 
 MIXQ_INLINE void mixq_lane_init(mixq_lane *lane, const mixq_requant_params *p, uint32_t c)
@@ -180,6 +182,52 @@ MIXQ_INLINE void mixq_lane_init(mixq_lane *lane, const mixq_requant_params *p, u
     lane->round_hi = t >> 2;
     lane->round_lo = t << 30;
     lane->weight_zero = mixq_weight_zero(p, c);
+    lane->pre_shift = 0;
+}
+
+/* mixq_lane_init, and a lane with N0 in -29..0 (a scale >= 0.5: sub-byte inputs feeding 8-bit
+ * outputs) moved off the 64-bit general path ("widened") when its accumulator provably stays
+ * small. With L = 1 - N0 and s = 31 + N0 = 32 - L the rounding rule is
+ *   r = floor((acc * M0 + 2^(s-1)) / 2^s) = floor(((acc << L) * M0 + 2^31) / 2^32),
+ * the high word of one SMLAL on (acc << L) with round_hi:round_lo = 0:2^31 and no final shift,
+ * exact whenever acc << L fits in int32. `dot_bound` bounds |sum (w - zw) * (x - zx)| over the
+ * layer (the caller knows K and the bit widths); if |bias| + dot_bound < 2^(31 - L) every
+ * accumulator qualifies and the lane is widened (pre_shift = L), otherwise it stays general.
+ * r then lies within +-2^30, so + zy and USAT give what mixq_requantize's clamp gives.
+ * Written as one pass (not mixq_lane_init then a fix-up): it runs once per output channel and
+ * call, 1000 times for a classifier. */
+MIXQ_INLINE void mixq_lane_init_widened(mixq_lane *lane, const mixq_requant_params *p, uint32_t c, uint32_t dot_bound)
+{
+    uint32_t m = mixq_multiplier_index(p, c);
+    int32_t n0 = p->shift[m], bias = p->bias[c];
+    lane->bias = bias;
+    lane->multiplier = p->multiplier[m];
+    lane->weight_zero = mixq_weight_zero(p, c);
+    uint32_t t = n0 >= 1 ? 1u << n0 : 0, round_lo = t << 30;
+    int32_t general = n0 < 1, shift = n0 - 1, pre_shift = 0;
+    if (general && n0 >= -29) {
+        uint32_t limit = 1u << (30 + n0);   /* 2^(31 - L) */
+        uint32_t magnitude = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+        if (magnitude < limit && limit - magnitude > dot_bound) {   /* |bias| + dot_bound < limit */
+            general = 0;
+            shift = 0;
+            round_lo = 0x80000000u;
+            pre_shift = 1 - n0;
+        }
+    }
+    lane->general = general;
+    lane->shift = shift;
+    lane->round_hi = t >> 2;
+    lane->round_lo = round_lo;
+    lane->pre_shift = pre_shift;
+}
+
+/* Bound on |sum_k (w_k - zw) * (x_k - zx)| for k_total products: |x - zx| <= 2^input_bits - 1
+ * (zx fits input_bits), |w - zw| <= 255 (both are bytes). */
+MIXQ_INLINE uint32_t mixq_dot_bound(uint32_t k_total, uint32_t input_bits)
+{
+    uint64_t bound = (uint64_t)k_total * ((1u << input_bits) - 1u) * 255u;
+    return bound > 0x7FFFFFFFu ? 0x7FFFFFFFu : (uint32_t)bound;
 }
 
 /* Output of a lane's channel for an accumulator without the bias. */
@@ -187,6 +235,7 @@ MIXQ_INLINE uint32_t mixq_lane_output(const mixq_lane *lane, int32_t acc, int32_
 {
     acc = (int32_t)((uint32_t)acc + (uint32_t)lane->bias);
     if (lane->general) return mixq_requantize(acc, lane->multiplier, lane->shift + 1, zy, qmax);
+    acc = (int32_t)((uint32_t)acc << lane->pre_shift);   /* a widened lane (mixq_lane_init_widened) */
     int64_t p = (int64_t)(((uint64_t)lane->round_hi << 32) | lane->round_lo) + (int64_t)acc * lane->multiplier;
     int32_t r = ((int32_t)(p >> 32) >> lane->shift) + zy;
     return (uint32_t)(r < 0 ? 0 : (r > qmax ? qmax : r));
@@ -205,6 +254,15 @@ MIXQ_INLINE uint32_t mixq_clamp_bits(int32_t r, const uint32_t bits)
 MIXQ_INLINE uint32_t mixq_lane_output_fast(const mixq_lane *lane, int32_t acc, int32_t zy, const uint32_t bits)
 {
     acc = (int32_t)((uint32_t)acc + (uint32_t)lane->bias);
+    int64_t p = (int64_t)(((uint64_t)lane->round_hi << 32) | lane->round_lo) + (int64_t)acc * lane->multiplier;
+    return mixq_clamp_bits(((int32_t)(p >> 32) >> lane->shift) + zy, bits);
+}
+
+/* mixq_lane_output_fast for lanes that may be widened (pre_shift > 0): one LSL more. Gives the
+ * same as mixq_lane_output_fast for pre_shift = 0. */
+MIXQ_INLINE uint32_t mixq_lane_output_shifted(const mixq_lane *lane, int32_t acc, int32_t zy, const uint32_t bits)
+{
+    acc = (int32_t)(((uint32_t)acc + (uint32_t)lane->bias) << lane->pre_shift);
     int64_t p = (int64_t)(((uint64_t)lane->round_hi << 32) | lane->round_lo) + (int64_t)acc * lane->multiplier;
     return mixq_clamp_bits(((int32_t)(p >> 32) >> lane->shift) + zy, bits);
 }

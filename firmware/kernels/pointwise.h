@@ -7,9 +7,11 @@
  * KernelWeightLayout.packMatrix), 4-byte aligned. Rounding and arithmetic: mixq_common.h.
  * Constraints: any channel counts. Fastest when in_c is a multiple of 4 (SIMD input expansion),
  * out_c is even with out_c*output_bits a multiple of 8 (direct byte stores) and every N0 >= 1
- * (requantization in SMLAL + ASR + USAT) - true for MobilenetV1; otherwise the same results
- * come from the general paths (element-wise expansion, sequential writer, full rounding rule).
- * Scratch: mixq_pointwise_scratch_bytes() bytes (28 per output channel for requantization
+ * (requantization in SMLAL + ASR + USAT; with 8-bit outputs a scale >= 0.5 also qualifies when
+ * its accumulator provably fits, see mixq_lane_init_widened) - true for MobilenetV1; otherwise
+ * the same results come from the general paths (element-wise expansion, sequential writer, full
+ * rounding rule).
+ * Scratch: mixq_pointwise_scratch_bytes() bytes (32 per output channel for requantization
  * constants, plus 4 per input channel rounded up to whole weight words), 4-byte aligned.
  * Returns MIXQ_OK or MIXQ_ERROR_ARGUMENT.
  */
