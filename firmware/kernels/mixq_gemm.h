@@ -326,65 +326,66 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t st
         "cmp %[w], %[end]\n\t" \
         "bne 1b\n\t"
 
+/* The multiply half shared by the 4- and 2-bit bodies: four unpacked words (w0, w1: one step of
+ * both rows; w2, w3: the next step) against the column words x0, x1 and x4, x5, every UXTB16
+ * paired with an SMLAD on the operand unpacked the cycle before. */
+#define MIXQ_DOT1_MACS \
+        "uxtb16 %[p], %[w0], ror #8\n\t" \
+        "uxtb16 %[w0], %[w0]\n\t" \
+        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
+        "uxtb16 %[p], %[w1], ror #8\n\t" \
+        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
+        "uxtb16 %[w1], %[w1]\n\t" \
+        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
+        "uxtb16 %[p], %[w2], ror #8\n\t" \
+        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
+        "uxtb16 %[w2], %[w2]\n\t" \
+        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
+        "uxtb16 %[p], %[w3], ror #8\n\t" \
+        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
+        "uxtb16 %[w3], %[w3]\n\t" \
+        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
+        "smlad %[a1], %[w3], %[x4], %[a1]\n\t"
+
+/* Loads one weight word of both rows (byte offsets W0, W1 from w) and the column words of two
+ * steps (X0, X1, X4, X5 from x), and splits each weight word into its lowest field (AND with
+ * MASK, the field's bits in every byte) and the field HI_SHIFT bits above it (LSR, AND). */
+#define MIXQ_DOT1_LOAD_FIELDS_LOW(W0, W1, X0, X1, X4, X5, HI_SHIFT, MASK) \
+        "ldr %[w0], [%[w], #" #W0 "]\n\t" \
+        "ldr %[x0], [%[x], #" #X0 "]\n\t" \
+        "ldr %[w1], [%[w], #" #W1 "]\n\t" \
+        "ldr %[x1], [%[x], #" #X1 "]\n\t" \
+        "lsrs %[w2], %[w0], #" #HI_SHIFT "\n\t" \
+        "ldr %[x4], [%[x], #" #X4 "]\n\t" \
+        "and %[w0], %[w0], #" #MASK "\n\t" \
+        "ldr %[x5], [%[x], #" #X5 "]\n\t" \
+        "and %[w2], %[w2], #" #MASK "\n\t" \
+        "lsrs %[w3], %[w1], #" #HI_SHIFT "\n\t" \
+        "and %[w1], %[w1], #" #MASK "\n\t" \
+        "and %[w3], %[w3], #" #MASK "\n\t"
+
+/* As MIXQ_DOT1_LOAD_FIELDS_LOW for the upper two 2-bit fields of a word (LSR #4 and #6). */
+#define MIXQ_DOT1_LOAD_FIELDS_HIGH(W0, W1, X0, X1, X4, X5) \
+        "ldr %[w0], [%[w], #" #W0 "]\n\t" \
+        "ldr %[x0], [%[x], #" #X0 "]\n\t" \
+        "ldr %[w1], [%[w], #" #W1 "]\n\t" \
+        "ldr %[x1], [%[x], #" #X1 "]\n\t" \
+        "lsrs %[w2], %[w0], #6\n\t" \
+        "ldr %[x4], [%[x], #" #X4 "]\n\t" \
+        "lsrs %[w0], %[w0], #4\n\t" \
+        "ldr %[x5], [%[x], #" #X5 "]\n\t" \
+        "and %[w0], %[w0], #0x03030303\n\t" \
+        "and %[w2], %[w2], #0x03030303\n\t" \
+        "lsrs %[w3], %[w1], #6\n\t" \
+        "lsrs %[w1], %[w1], #4\n\t" \
+        "and %[w1], %[w1], #0x03030303\n\t" \
+        "and %[w3], %[w3], #0x03030303\n\t"
+
 /* 4-bit weights: two words = four steps per iteration; each half takes one word of both rows:
  * low nibbles (AND) for its first step, high nibbles (LSR #4, AND) for its second. */
 #define MIXQ_DOT1_BODY_4 \
-        "ldr %[w0], [%[w], #0]\n\t" \
-        "ldr %[x0], [%[x], #0]\n\t" \
-        "ldr %[w1], [%[w], #4]\n\t" \
-        "ldr %[x1], [%[x], #4]\n\t" \
-        "lsrs %[w2], %[w0], #4\n\t" \
-        "ldr %[x4], [%[x], #16]\n\t" \
-        "and %[w0], %[w0], #0x0F0F0F0F\n\t" \
-        "ldr %[x5], [%[x], #20]\n\t" \
-        "and %[w2], %[w2], #0x0F0F0F0F\n\t" \
-        "lsrs %[w3], %[w1], #4\n\t" \
-        "and %[w1], %[w1], #0x0F0F0F0F\n\t" \
-        "and %[w3], %[w3], #0x0F0F0F0F\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
-        "ldr %[w0], [%[w], #8]\n\t" \
-        "ldr %[x0], [%[x], #32]\n\t" \
-        "ldr %[w1], [%[w], #12]\n\t" \
-        "ldr %[x1], [%[x], #36]\n\t" \
-        "lsrs %[w2], %[w0], #4\n\t" \
-        "ldr %[x4], [%[x], #48]\n\t" \
-        "and %[w0], %[w0], #0x0F0F0F0F\n\t" \
-        "ldr %[x5], [%[x], #52]\n\t" \
-        "and %[w2], %[w2], #0x0F0F0F0F\n\t" \
-        "lsrs %[w3], %[w1], #4\n\t" \
-        "and %[w1], %[w1], #0x0F0F0F0F\n\t" \
-        "and %[w3], %[w3], #0x0F0F0F0F\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
+        MIXQ_DOT1_LOAD_FIELDS_LOW(0, 4, 0, 4, 16, 20, 4, 0x0F0F0F0F) MIXQ_DOT1_MACS \
+        MIXQ_DOT1_LOAD_FIELDS_LOW(8, 12, 32, 36, 48, 52, 4, 0x0F0F0F0F) MIXQ_DOT1_MACS \
         "adds %[w], %[w], #16\n\t" \
         "adds %[x], %[x], #64\n\t" \
         "cmp %[w], %[end]\n\t" \
@@ -393,122 +394,10 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t st
 /* 2-bit weights: two words = eight steps per iteration, each word in two halves (fields 0, 1
  * then 2, 3: LSR by 0, 2, 4, 6 and AND), the word reloaded for its second half. */
 #define MIXQ_DOT1_BODY_2 \
-        "ldr %[w0], [%[w], #0]\n\t" \
-        "ldr %[x0], [%[x], #0]\n\t" \
-        "ldr %[w1], [%[w], #4]\n\t" \
-        "ldr %[x1], [%[x], #4]\n\t" \
-        "lsrs %[w2], %[w0], #2\n\t" \
-        "ldr %[x4], [%[x], #16]\n\t" \
-        "and %[w0], %[w0], #0x03030303\n\t" \
-        "ldr %[x5], [%[x], #20]\n\t" \
-        "and %[w2], %[w2], #0x03030303\n\t" \
-        "lsrs %[w3], %[w1], #2\n\t" \
-        "and %[w1], %[w1], #0x03030303\n\t" \
-        "and %[w3], %[w3], #0x03030303\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
-        "ldr %[w0], [%[w], #0]\n\t" \
-        "ldr %[x0], [%[x], #32]\n\t" \
-        "ldr %[w1], [%[w], #4]\n\t" \
-        "ldr %[x1], [%[x], #36]\n\t" \
-        "lsrs %[w2], %[w0], #6\n\t" \
-        "ldr %[x4], [%[x], #48]\n\t" \
-        "lsrs %[w0], %[w0], #4\n\t" \
-        "ldr %[x5], [%[x], #52]\n\t" \
-        "and %[w0], %[w0], #0x03030303\n\t" \
-        "and %[w2], %[w2], #0x03030303\n\t" \
-        "lsrs %[w3], %[w1], #6\n\t" \
-        "lsrs %[w1], %[w1], #4\n\t" \
-        "and %[w1], %[w1], #0x03030303\n\t" \
-        "and %[w3], %[w3], #0x03030303\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
-        "ldr %[w0], [%[w], #8]\n\t" \
-        "ldr %[x0], [%[x], #64]\n\t" \
-        "ldr %[w1], [%[w], #12]\n\t" \
-        "ldr %[x1], [%[x], #68]\n\t" \
-        "lsrs %[w2], %[w0], #2\n\t" \
-        "ldr %[x4], [%[x], #80]\n\t" \
-        "and %[w0], %[w0], #0x03030303\n\t" \
-        "ldr %[x5], [%[x], #84]\n\t" \
-        "and %[w2], %[w2], #0x03030303\n\t" \
-        "lsrs %[w3], %[w1], #2\n\t" \
-        "and %[w1], %[w1], #0x03030303\n\t" \
-        "and %[w3], %[w3], #0x03030303\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
-        "ldr %[w0], [%[w], #8]\n\t" \
-        "ldr %[x0], [%[x], #96]\n\t" \
-        "ldr %[w1], [%[w], #12]\n\t" \
-        "ldr %[x1], [%[x], #100]\n\t" \
-        "lsrs %[w2], %[w0], #6\n\t" \
-        "ldr %[x4], [%[x], #112]\n\t" \
-        "lsrs %[w0], %[w0], #4\n\t" \
-        "ldr %[x5], [%[x], #116]\n\t" \
-        "and %[w0], %[w0], #0x03030303\n\t" \
-        "and %[w2], %[w2], #0x03030303\n\t" \
-        "lsrs %[w3], %[w1], #6\n\t" \
-        "lsrs %[w1], %[w1], #4\n\t" \
-        "and %[w1], %[w1], #0x03030303\n\t" \
-        "and %[w3], %[w3], #0x03030303\n\t" \
-        "uxtb16 %[p], %[w0], ror #8\n\t" \
-        "uxtb16 %[w0], %[w0]\n\t" \
-        "smlad %[a0], %[p], %[x1], %[a0]\n\t" \
-        "uxtb16 %[p], %[w1], ror #8\n\t" \
-        "smlad %[a0], %[w0], %[x0], %[a0]\n\t" \
-        "uxtb16 %[w1], %[w1]\n\t" \
-        "smlad %[a1], %[p], %[x1], %[a1]\n\t" \
-        "uxtb16 %[p], %[w2], ror #8\n\t" \
-        "smlad %[a1], %[w1], %[x0], %[a1]\n\t" \
-        "uxtb16 %[w2], %[w2]\n\t" \
-        "smlad %[a0], %[p], %[x5], %[a0]\n\t" \
-        "uxtb16 %[p], %[w3], ror #8\n\t" \
-        "smlad %[a0], %[w2], %[x4], %[a0]\n\t" \
-        "uxtb16 %[w3], %[w3]\n\t" \
-        "smlad %[a1], %[p], %[x5], %[a1]\n\t" \
-        "smlad %[a1], %[w3], %[x4], %[a1]\n\t" \
+        MIXQ_DOT1_LOAD_FIELDS_LOW(0, 4, 0, 4, 16, 20, 2, 0x03030303) MIXQ_DOT1_MACS \
+        MIXQ_DOT1_LOAD_FIELDS_HIGH(0, 4, 32, 36, 48, 52) MIXQ_DOT1_MACS \
+        MIXQ_DOT1_LOAD_FIELDS_LOW(8, 12, 64, 68, 80, 84, 2, 0x03030303) MIXQ_DOT1_MACS \
+        MIXQ_DOT1_LOAD_FIELDS_HIGH(8, 12, 96, 100, 112, 116) MIXQ_DOT1_MACS \
         "adds %[w], %[w], #16\n\t" \
         "adds %[x], %[x], #128\n\t" \
         "cmp %[w], %[end]\n\t" \
