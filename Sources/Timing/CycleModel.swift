@@ -310,44 +310,33 @@ public final class CycleModel {
             }
             state.pointee.repeats = 0
         }
-        if state.pointee.steadyLoop {
-            let stall = state.pointee.steadyStall
-            if stall > 0 {
-                now &+= stall
-                state.pointee.statistics.dependencyStallCycles &+= UInt64(stall)
-                pairedIn = false
-            }
-            let cost = Int64(pairedIn ? block.pointee.costWhenPairedIn : block.pointee.cost)
-            state.pointee.blockStart = UInt64(bitPattern: now)
-            now &+= cost
-            state.pointee.previousEnd = now
-            state.pointee.cycles = UInt64(bitPattern: now)
-            state.pointee.currentBlock = index
-            state.pointee.peripheralAccessesInBlock = 0
-            state.pointee.instructions &+= UInt64(block.pointee.instructions)
-            return block.pointee.instructions
-        }
-
-        // Operands still pending from earlier blocks.
-        // Inputs and outputs are padded to groups of `Self.group`, so the loops below run a
-        // fixed number of times and unroll: variable trip counts cost more in host branch
-        // mispredictions than the work itself.
+        // In the steady state the stall of the previous iteration repeats and the outputs are
+        // written only when the loop is left; otherwise compute both from the pending operands.
+        let steady = state.pointee.steadyLoop
         var stall: Int64 = 0
-        var input = state.pointee.inputs.pointer + Int(block.pointee.inputStart)
-        for _ in 0..<Int(block.pointee.inputGroups) {
-            for k in 0..<Self.group {
-                let r = Int(input[k].register)
-                let delay = Int64((delayFields[r] >> UInt32(input[k].shift)) & 0xF) &- 8
-                let wait = readyAt[r] &+ delay &- (now &+ Int64(input[k].needed))
-                stall = max(stall, wait)
-            }
-            input += Self.group
-        }
-        if state.pointee.repeats >= 2 && state.pointee.steadyLoopsEnabled {
-            if stall == state.pointee.steadyStall { state.pointee.steadyLoop = true }
-            state.pointee.steadyStall = stall
+        if steady {
+            stall = state.pointee.steadyStall
         } else {
-            state.pointee.steadyStall = Int64.min
+            // Operands still pending from earlier blocks.
+            // Inputs and outputs are padded to groups of `Self.group`, so the loops below run a
+            // fixed number of times and unroll: variable trip counts cost more in host branch
+            // mispredictions than the work itself.
+            var input = state.pointee.inputs.pointer + Int(block.pointee.inputStart)
+            for _ in 0..<Int(block.pointee.inputGroups) {
+                for k in 0..<Self.group {
+                    let r = Int(input[k].register)
+                    let delay = Int64((delayFields[r] >> UInt32(input[k].shift)) & 0xF) &- 8
+                    let wait = readyAt[r] &+ delay &- (now &+ Int64(input[k].needed))
+                    stall = max(stall, wait)
+                }
+                input += Self.group
+            }
+            if state.pointee.repeats >= 2 && state.pointee.steadyLoopsEnabled {
+                if stall == state.pointee.steadyStall { state.pointee.steadyLoop = true }
+                state.pointee.steadyStall = stall
+            } else {
+                state.pointee.steadyStall = Int64.min
+            }
         }
         if stall > 0 {
             now &+= stall
@@ -359,7 +348,7 @@ public final class CycleModel {
         // probes stay relative to the cycle after it.
         state.pointee.blockStart = UInt64(bitPattern: now)
         now &+= cost
-        writeOutputs(of: block, end: now)
+        if !steady { writeOutputs(of: block, end: now) }
         state.pointee.previousEnd = now
         state.pointee.cycles = UInt64(bitPattern: now)
         state.pointee.currentBlock = index
