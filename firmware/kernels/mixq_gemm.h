@@ -328,7 +328,9 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t st
 
 /* The multiply half shared by the 4- and 2-bit bodies: four unpacked words (w0, w1: one step of
  * both rows; w2, w3: the next step) against the column words x0, x1 and x4, x5, every UXTB16
- * paired with an SMLAD on the operand unpacked the cycle before. */
+ * paired with an SMLAD on the operand unpacked the cycle before. (The 8-bit body above has the
+ * same sequence with its pointer increment slotted in after the first UXTB16, which is why it
+ * does not use this macro.) */
 #define MIXQ_DOT1_MACS \
         "uxtb16 %[p], %[w0], ror #8\n\t" \
         "uxtb16 %[w0], %[w0]\n\t" \
