@@ -83,8 +83,16 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Names are TF-slim's scope names so a checkpoint's variables can be matched later.
     /// Every convolution uses SAME padding, batch-norm and ReLU6.
     public func network() throws(NetworkError) -> Network {
-        let side = resolution.rawValue
-        var shape = TensorShape(height: side, width: side, channels: 3)
+        try MobilenetV1.topology(name: name, side: resolution.rawValue, inputChannels: 3,
+                                 classes: MobilenetV1.classCount, alpha: alpha)
+    }
+
+    /// MobilenetV1's layer chain for a `side x side x inputChannels` input and `classes`
+    /// outputs: shared by the ImageNet family and `DigitsMobilenetV1`.
+    static func topology(name: String, side: Int, inputChannels: Int, classes: Int,
+                         alpha: WidthMultiplier) throws(NetworkError) -> Network {
+        let input = TensorShape(height: side, width: side, channels: inputChannels)
+        var shape = input
         var steps: [NetworkStep] = []
 
         let stem = try Layer.convolution(name: "Conv2d_0", input: shape,
@@ -104,10 +112,49 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
 
         let pool = GlobalAveragePool(name: "AvgPool_1a", input: shape)
         steps.append(.globalAveragePool(pool))
-        let classifier = try Layer.fullyConnected(name: "Conv2d_1c_1x1", input: pool.output,
-                                                  outputs: MobilenetV1.classCount)
+        let classifier = try Layer.fullyConnected(name: "Conv2d_1c_1x1", input: pool.output, outputs: classes)
         steps.append(.layer(classifier))
-        return try Network(name: name, input: TensorShape(height: side, width: side, channels: 3), steps: steps)
+        return try Network(name: name, input: input, steps: steps)
+    }
+}
+
+/// MixQ's handwritten-digit example family: MobilenetV1's topology (same 27 convolutions, strides
+/// and SAME padding) on 32x32 grey images with 10 classes, for the 28x28 MNIST digits padded
+/// by 2 pixels on each side. Named `mnist_mobilenet_v1_<alpha>_32`. Trained checkpoints of it
+/// ship in `data/models` (see `training/README.md`).
+public struct DigitsMobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var alpha: MobilenetV1.WidthMultiplier
+
+    /// Side of the square input image.
+    public static let side = 32
+    /// Digit classes 0...9.
+    public static let classCount = 10
+
+    public init(alpha: MobilenetV1.WidthMultiplier) { self.alpha = alpha }
+
+    /// Every width, narrowest first.
+    public static var allVariants: [DigitsMobilenetV1] { MobilenetV1.WidthMultiplier.allCases.map(DigitsMobilenetV1.init) }
+
+    /// `mnist_mobilenet_v1_<alpha>_32`.
+    public var name: String { "mnist_mobilenet_v1_\(alpha.rawValue)_\(Self.side)" }
+    public var description: String { name }
+
+    public func network() throws(NetworkError) -> Network {
+        try MobilenetV1.topology(name: name, side: Self.side, inputChannels: 1, classes: Self.classCount, alpha: alpha)
+    }
+}
+
+/// The networks MixQ knows by name: the 16 ImageNet MobilenetV1 variants and the digit family.
+public enum BuiltInModels {
+    /// Every built-in name, ImageNet family first.
+    public static var names: [String] { MobilenetV1.allVariants.map(\.name) + DigitsMobilenetV1.allVariants.map(\.name) }
+
+    /// The network called `name`.
+    /// - Throws: `ModelNameError` listing every valid name.
+    public static func network(named name: String) throws -> Network {
+        if let variant = MobilenetV1.allVariants.first(where: { $0.name == name }) { return try variant.network() }
+        if let variant = DigitsMobilenetV1.allVariants.first(where: { $0.name == name }) { return try variant.network() }
+        throw ModelNameError(name: name, validNames: names)
     }
 }
 

@@ -66,7 +66,7 @@ struct NetworkOptions: ParsableArguments {
 
     func validate() throws {
         do {
-            _ = try MobilenetV1(name: model)
+            _ = try BuiltInModels.network(named: model)
             _ = try QuantizationScheme(name: scheme)
             _ = try MemoryBudget(flash: flash, ram: ram)
         } catch {
@@ -74,7 +74,7 @@ struct NetworkOptions: ParsableArguments {
         }
     }
 
-    func network() throws -> Network { try MobilenetV1(name: model).network() }
+    func network() throws -> Network { try BuiltInModels.network(named: model) }
     func budget() throws -> MemoryBudget { try MemoryBudget(flash: flash, ram: ram) }
     func quantizationScheme() throws -> QuantizationScheme { try QuantizationScheme(name: scheme) }
 }
