@@ -12,9 +12,14 @@ let package = Package(
         .library(name: "Quantization", targets: ["Quantization"]),
         .library(name: "Planning", targets: ["Planning"]),
         .library(name: "Timing", targets: ["Timing"]),
+        .library(name: "Deployment", targets: ["Deployment"]),
+        .library(name: "ModelImport", targets: ["ModelImport"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Debian's libunicorn-dev and libcapstone-dev, found through pkg-config.
@@ -39,12 +44,24 @@ let package = Package(
         // Float model -> integer network -> C source -> ELF -> on-target run, checked against
         // the host reference.
         .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator", "Timing"]),
+        // The ONNX protobuf schema as Swift types, generated from the onnx wheel's onnx.proto by
+        // toolchain/gen_onnx_swift.sh (committed; not generated at build time).
+        .target(name: "ONNXSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
+        .target(name: "ModelImport", dependencies: [
+            "ONNXSchema", "Planning", "Quantization", "Deployment",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
+        // host reference, of the float/fake-quantized network, and on-target bit-exactness.
+        .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
         .target(name: "Reports"),
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
+            "ModelImport", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -58,6 +75,10 @@ let package = Package(
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
+        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization",
+                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
+                                                           "FirmwareBuild"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )

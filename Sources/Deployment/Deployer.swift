@@ -20,8 +20,19 @@ public struct DeploymentRequest: Sendable {
     public var model: FloatModel?
     /// Call the kernels' plain C paths instead of the optimized ones.
     public var plainKernels: Bool
-    /// Seeded images run on the target and compared with the host reference.
+    /// Seeded images run on the target and compared with the host reference (when `images` is nil).
     public var imagesChecked: Int
+    /// Images (bytes, HWC, encoded by the model's `InputEncoding`) to run on the target instead
+    /// of seeded synthetic ones, e.g. from a labelled dataset.
+    public var images: [[UInt8]]?
+    /// Images to calibrate activation ranges on when the model states none (a float model);
+    /// nil for seeded synthetic ones.
+    public var calibration: [[UInt8]]?
+    /// One requantization flavour for every layer instead of the scheme's choice.
+    public var flavour: RequantizationFlavour?
+    /// Where the model came from, for the results' conditions (e.g. the file it was imported
+    /// from); nil for the seeded synthetic weights.
+    public var modelSource: String?
     /// Images for the conversion-loss measurement (0 skips it).
     public var conversionImages: Int
     /// The Cortex-M7 cycle model the run is timed with.
@@ -44,6 +55,17 @@ public struct DeploymentRequest: Sendable {
     }
 }
 
+/// A deployment planned and quantized, before code generation: what `mixq eval` runs on the
+/// host and `Deployer.run` builds for the target.
+public struct PreparedDeployment: Sendable {
+    public var request: DeploymentRequest
+    public var plan: BitWidthPlan
+    /// The float model (synthetic when the request supplies none); nil when the plan does not fit.
+    public var model: FloatModel?
+    /// The integer-only network; nil when the plan does not fit.
+    public var quantized: QuantizedNetwork?
+}
+
 /// spec -> plan -> C -> ELF -> run -> result: the whole pipeline for one network.
 public enum Deployer {
     /// Plans, quantizes, generates, builds and runs `request` on the emulated STM32H743 and
@@ -56,11 +78,39 @@ public enum Deployer {
     ///   bytes), `EmulatorError` when the firmware faults, `DeploymentError` otherwise.
     public static func deploy(_ request: DeploymentRequest, toolchain: Toolchain,
                               progress: (String) -> Void = { _ in }) throws -> DeploymentResult {
+        progress("planning \(request.network.name) (\(request.scheme))")
+        return try run(prepare(request), toolchain: toolchain, progress: progress)
+    }
+
+    /// Plans and quantizes `request`. A model that states its own bits (trained quantization)
+    /// is not planned but checked: its plan is the trained bits, and `plan.fits` says whether
+    /// they meet the budget.
+    /// - Throws: `PlanningError` when no bit assignment fits, `DeploymentError` when the model
+    ///   does not match the network or cannot be quantized.
+    public static func prepare(_ request: DeploymentRequest) throws -> PreparedDeployment {
         let network = request.network
-        progress("planning \(network.name) (\(request.scheme))")
-        let plan = try BitWidthPlanner.plan(network, budget: request.budget, scheme: request.scheme)
+        let plan: BitWidthPlan
+        if let trained = request.model?.quantization, let model = request.model {
+            plan = try trained.plan(for: network, input: model.input.quantization, budget: request.budget,
+                                    scheme: request.scheme, flavour: request.flavour)
+        } else {
+            plan = try BitWidthPlanner.plan(network, budget: request.budget, scheme: request.scheme, flavour: request.flavour)
+        }
+        guard plan.fits else { return PreparedDeployment(request: request, plan: plan, model: nil, quantized: nil) }
+        let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
+        let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed)
+        return PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
+    }
+
+    /// Generates, builds and runs a prepared deployment on the emulated STM32H743 and checks the
+    /// on-target output against the host reference (see `deploy`).
+    public static func run(_ prepared: PreparedDeployment, toolchain: Toolchain,
+                           progress: (String) -> Void = { _ in }) throws -> DeploymentResult {
+        let request = prepared.request
+        let network = request.network
+        let plan = prepared.plan
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
-        guard plan.fits else {
+        guard plan.fits, let model = prepared.model, let quantized = prepared.quantized else {
             var reasons: [String] = []
             if !plan.fitsFlash {
                 reasons.append("FLASH needs \(plan.flashBytes) B, \(plan.flashBytes - plan.budget.flash) B over the budget")
@@ -73,9 +123,6 @@ public enum Deployer {
             return result
         }
 
-        progress("quantizing")
-        let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
-        let quantized = try QuantizedNetwork.quantize(model, plan: plan, seed: request.seed)
         progress("generating C")
         let generated = try CodeGenerator.generate(quantized, plainKernels: request.plainKernels)
 
@@ -105,9 +152,17 @@ public enum Deployer {
         var bitExact = true
         var stepCycles: [UInt64] = []
         var run: RunResult?
-        for index in 0..<max(request.imagesChecked, 1) {
-            let pixels = SyntheticImage.bytes(shape: network.input, seed: request.seed &+ 500 &+ UInt64(index))
-            progress("running image \(index + 1) of \(max(request.imagesChecked, 1)) on the emulated STM32H743")
+        let images = request.images.map { $0.map(model.input.encode) }
+            ?? (0..<max(request.imagesChecked, 1)).map {
+                model.input.encode(SyntheticImage.bytes(shape: network.input, seed: request.seed &+ 500 &+ UInt64($0)))
+            }
+        guard !images.isEmpty else { throw DeploymentError.modelMismatch("no images to run on the target") }
+        for (index, pixels) in images.enumerated() {
+            guard pixels.count == network.input.elementCount else {
+                throw DeploymentError.modelMismatch("image \(index) has \(pixels.count) bytes, the network input \(network.input) needs "
+                                                    + "\(network.input.elementCount)")
+            }
+            progress("running image \(index + 1) of \(images.count) on the emulated STM32H743")
             // Only the first image is timed; the others check bit-exactness, faster untimed.
             let timing = index == 0 ? request.timing : .off
             let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
@@ -138,7 +193,7 @@ public enum Deployer {
         result.totalCycles = total
         result.latencyMs = Double(total) / Double(request.clockMHz) / 1000
         result.bitExact = bitExact
-        result.imagesChecked = max(request.imagesChecked, 1)
+        result.imagesChecked = images.count
         if request.conversionImages > 0 {
             progress("measuring the conversion loss")
             result.conversionLoss = try ConversionLoss.measure(quantized, images: request.conversionImages, seed: request.seed &+ 500)
@@ -148,7 +203,7 @@ public enum Deployer {
             caches: "L1 I- and D-cache enabled by the generated firmware (they matter under full timing)",
             timingModel: run.map { $0.timing.summary } ?? "none",
             compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
-            weights: request.model == nil ? "synthetic, seed \(request.seed)" : "supplied")
+            weights: request.model == nil ? "synthetic, seed \(request.seed)" : (request.modelSource ?? "supplied"))
         return result
     }
 

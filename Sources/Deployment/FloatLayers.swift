@@ -49,8 +49,7 @@ enum FloatLayers {
     static func normalize(_ values: [Float], a: [Double], d: [Double], activation: Activation) -> [Float] {
         let n = a.count
         return values.enumerated().map { i, v in
-            let y = Float(a[i % n] * Double(v) + d[i % n])
-            return activation == .relu6 ? min(max(y, 0), 6) : y
+            activation.apply(Float(a[i % n] * Double(v) + d[i % n]))
         }
     }
 

@@ -16,6 +16,12 @@ public struct FloatLayerWeights: Sendable {
     /// Batch-norm moving variance per output channel (1 - epsilon for the classifier, so the
     /// normalisation is the identity).
     public var movingVariance: [Float]
+    /// Batch-norm scale (gamma) per output channel; nil for none (TF-slim's MobilenetV1 has no
+    /// scale: `scale=False` in its batch-norm parameters).
+    public var gamma: [Float]? = nil
+    /// The epsilon added to the variance; an imported model states its own (ONNX
+    /// BatchNormalization's default is 1e-5).
+    public var batchNormEpsilon: Float = FloatLayerWeights.epsilon
 
     /// TF-slim MobilenetV1's batch-norm epsilon (research/slim/nets/mobilenet_v1.py,
     /// `mobilenet_v1_arg_scope(batch_norm_epsilon=0.001)`).
@@ -25,7 +31,7 @@ public struct FloatLayerWeights: Sendable {
     public var affine: (a: [Double], d: [Double]) {
         var a = [Double](repeating: 1, count: beta.count), d = a
         for c in beta.indices {
-            a[c] = 1 / (Double(movingVariance[c]) + Double(Self.epsilon)).squareRoot()
+            a[c] = Double(gamma?[c] ?? 1) / (Double(movingVariance[c]) + Double(batchNormEpsilon)).squareRoot()
             d[c] = Double(beta[c]) - a[c] * Double(movingMean[c])
         }
         return (a, d)
@@ -39,8 +45,14 @@ public struct FloatModel: Sendable {
     public var network: Network
     /// One entry per planner layer (`network.layers`), in order.
     public var layers: [FloatLayerWeights]
+    /// How image bytes become the float input and the integer input codes.
+    public var input: InputEncoding
+    /// The quantization the model was trained with, when it states one (a QONNX file); nil
+    /// for a float model, which MixQ quantizes with its own ranges.
+    public var quantization: TrainedQuantization?
 
-    public init(network: Network, layers: [FloatLayerWeights]) throws(DeploymentError) {
+    public init(network: Network, layers: [FloatLayerWeights], input: InputEncoding = .unitRange,
+                quantization: TrainedQuantization? = nil) throws(DeploymentError) {
         guard layers.count == network.layers.count else {
             throw .modelMismatch("\(layers.count) weight sets for \(network.layers.count) layers")
         }
@@ -51,9 +63,23 @@ public struct FloatModel: Sendable {
                   weights.movingVariance.count == layer.outputChannels else {
                 throw .modelMismatch("layer \(layer.name): weight or batch-norm sizes do not match its shape")
             }
+            if let gamma = weights.gamma, gamma.count != layer.outputChannels {
+                throw .modelMismatch("layer \(layer.name): \(gamma.count) batch-norm scales for \(layer.outputChannels) channels")
+            }
+        }
+        if let quantization {
+            guard quantization.layers.count == network.layers.count else {
+                throw .modelMismatch("\(quantization.layers.count) trained quantizations for \(network.layers.count) layers")
+            }
+            for (layer, trained) in zip(network.layers, quantization.layers)
+            where trained.weights.isEmpty || (trained.weights.count != 1 && trained.weights.count != layer.outputChannels) {
+                throw .modelMismatch("layer \(layer.name): \(trained.weights.count) weight scales for \(layer.outputChannels) channels")
+            }
         }
         self.network = network
         self.layers = layers
+        self.input = input
+        self.quantization = quantization
     }
 
     /// Seeded synthetic weights with the statistics of a trained network, for when no

@@ -74,34 +74,41 @@ public struct QuantizedNetwork: Sendable {
     }
 
     /// Quantizes `model` with the bit-widths and flavours of `plan` (DESIGN.md section 5):
-    /// - activations: ReLU6 clip at their planned bits (zero-point 0); image `x / 255`; logits
-    ///   over the range seen on `calibrationImages` float runs (plus 10%);
+    /// - input: the model's `InputEncoding` (the built-in models: `pixel / 255`);
+    /// - activations: the trained quantization when the model states one (a QONNX file's learned
+    ///   clips); otherwise ReLU6 clip at the planned bits (zero-point 0), and for unbounded ReLU or
+    ///   linear outputs the range seen on float runs over the calibration images (logits plus 10%);
     /// - PL+FB: batch-norm folded into the weights, one per-layer weight range, one multiplier
     ///   `S_w S_x / S_y`, bias `round(d / (S_w S_x))`;
-    /// - PL+ICN / PC+ICN: raw weights on a per-layer / per-channel range, per-channel
-    ///   `M[c] = a[c] S_w[c] S_x / S_y` and bias `round(d[c] / (a[c] S_w[c] S_x))`.
-    public static func quantize(_ model: FloatModel, plan: BitWidthPlan, calibrationImages: Int = 2,
-                                seed: UInt64 = 1) throws(DeploymentError) -> QuantizedNetwork {
+    /// - PL+ICN / PC+ICN: raw weights on a per-layer / per-channel range (the trained one when the
+    ///   model states it), per-channel `M[c] = a[c] S_w[c] S_x / S_y` and bias
+    ///   `round(d[c] / (a[c] S_w[c] S_x))`.
+    ///
+    /// - Parameters:
+    ///   - calibration: images (bytes) to calibrate ranges on; nil for `calibrationImages` seeded
+    ///     synthetic images.
+    public static func quantize(_ model: FloatModel, plan: BitWidthPlan, calibration: [[UInt8]]? = nil,
+                                calibrationImages: Int = 2, seed: UInt64 = 1) throws(DeploymentError) -> QuantizedNetwork {
         guard plan.layers.count == model.layers.count else {
             throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
         }
-        // The logits' range from float runs of the unquantized model.
-        var low = 0.0, high = 0.0
-        for index in 0..<calibrationImages {
-            let image = SyntheticImage.float(shape: model.network.input, seed: seed &+ 2000 &+ UInt64(index))
-            for value in FloatReference.run(model, image: image).logits {
-                low = min(low, Double(value))
-                high = max(high, Double(value))
+        let images: [[Float]]
+        if let calibration {
+            images = calibration.map { model.input.real($0) }
+        } else if model.input == .unitRange {
+            images = (0..<calibrationImages).map { SyntheticImage.float(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)) }
+        } else {
+            images = (0..<calibrationImages).map {
+                model.input.real(SyntheticImage.bytes(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)))
             }
         }
-        let margin = 0.1 * (high - low)
-        let logits = TensorQuantization.covering(min: low - margin, max: high + margin, bits: .eight)
+        let ranges = FloatReference.outputRanges(model, images: images)
 
         var steps: [QuantizedStep] = []
         var layerIndex = 0
-        var current = TensorQuantization(scale: 1.0 / 255, zeroPoint: 0, bits: .eight)
-        let input = current
-        for step in model.network.steps {
+        var current = model.input.quantization
+        var logits = current
+        for (stepIndex, step) in model.network.steps.enumerated() {
             switch step {
             case .globalAveragePool(let pool):
                 let pixels = Double(pool.input.height * pool.input.width)
@@ -115,18 +122,36 @@ public struct QuantizedNetwork: Sendable {
                 }
             case .layer(let layer):
                 let layerPlan = plan.layers[layerIndex]
-                let output = layer.activation == .relu6 ? TensorQuantization.relu6(bits: layerPlan.outputBits) : logits
-                let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], input: current, output: output)
+                let trained = model.quantization?.layers[layerIndex]
+                let isLast = layerIndex == model.layers.count - 1
+                let output: TensorQuantization
+                if let stated = trained?.output {
+                    output = stated
+                } else if layer.activation == .relu6 && !isLast {
+                    output = .relu6(bits: layerPlan.outputBits)
+                } else {
+                    // Calibrated: widened by 10% for linear outputs (logits), whose extremes on
+                    // new images exceed those of the calibration set more often than ReLU's.
+                    let (low, high) = ranges[stepIndex]
+                    let margin = layer.activation == .none ? 0.1 * (high - low) : 0
+                    output = .covering(min: low - margin, max: high + margin, bits: layerPlan.outputBits)
+                }
+                guard output.bits == layerPlan.outputBits else {
+                    throw .modelMismatch("layer \(layer.name): trained output is \(output.bits.bits)-bit, the plan says \(layerPlan.outputBits.bits)")
+                }
+                let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
+                                                  input: current, output: output)
                 steps.append(.layer(quantized))
                 current = output
+                logits = output
                 layerIndex += 1
             }
         }
-        return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: input, logits: logits)
+        return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: model.input.quantization, logits: logits)
     }
 
-    private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, input: TensorQuantization,
-                                      output: TensorQuantization) throws(DeploymentError) -> QuantizedLayer {
+    private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, trained: [TensorQuantization]?,
+                                      input: TensorQuantization, output: TensorQuantization) throws(DeploymentError) -> QuantizedLayer {
         let layer = plan.layer
         let n = layer.outputChannels
         let (a, d) = float.affine
@@ -135,8 +160,16 @@ public struct QuantizedNetwork: Sendable {
         let folded = plan.flavour == .perLayerFolded
         let values = float.weights.enumerated().map { i, w in folded ? a[channelOf(i)] * Double(w) : Double(w) }
 
+        if let trained, trained[0].bits != plan.weightBits {
+            throw .modelMismatch("layer \(layer.name): trained weights are \(trained[0].bits.bits)-bit, the plan says \(plan.weightBits.bits)")
+        }
         var ranges: [TensorQuantization]
-        if plan.flavour == .perChannelICN {
+        if let trained, plan.flavour == .perChannelICN {
+            // The trained codes, one range per channel (a per-tensor range repeated).
+            ranges = trained.count == n ? trained : Array(repeating: trained[0], count: n)
+        } else if let trained, plan.flavour == .perLayerICN, trained.count == 1 {
+            ranges = trained
+        } else if plan.flavour == .perChannelICN {
             var lows = [Double](repeating: 0, count: n), highs = lows
             for (i, v) in values.enumerated() {
                 lows[channelOf(i)] = min(lows[channelOf(i)], v)

@@ -33,6 +33,32 @@ public enum FloatReference {
         return Output(logits: x, logitCodes: nil)
     }
 
+    /// The smallest and largest value (widened to contain 0) of every step's output over float
+    /// runs of the unquantized model on `images`, in step order.
+    public static func outputRanges(_ model: FloatModel, images: [[Float]]) -> [(low: Double, high: Double)] {
+        var ranges = [(low: Double, high: Double)](repeating: (0, 0), count: model.network.steps.count)
+        for image in images {
+            var x = image
+            var layerIndex = 0
+            for (index, step) in model.network.steps.enumerated() {
+                switch step {
+                case .globalAveragePool(let pool):
+                    x = FloatLayers.globalAveragePool(x, shape: pool.input)
+                case .layer(let layer):
+                    let (a, d) = model.layers[layerIndex].affine
+                    x = FloatLayers.normalize(FloatLayers.linear(layer, weights: model.layers[layerIndex].weights, input: x),
+                                              a: a, d: d, activation: layer.activation)
+                    layerIndex += 1
+                }
+                for value in x {
+                    ranges[index].low = min(ranges[index].low, Double(value))
+                    ranges[index].high = max(ranges[index].high, Double(value))
+                }
+            }
+        }
+        return ranges
+    }
+
     /// The fake-quantized network on the 8-bit image `pixels`.
     public static func runFakeQuantized(_ network: QuantizedNetwork, pixels: [UInt8]) -> Output {
         var codes = pixels.map(Int.init)

@@ -30,6 +30,43 @@ public enum BitWidthPlanner {
         }
         return state.plan
     }
+
+    /// The plan of bits fixed in advance, for example by a network trained with those bits
+    /// (a QONNX file states them): nothing is cut; the planner only accounts the bytes, and the
+    /// plan's `fits`, `fitsFlash` and `fitsRAM` say whether the network meets `budget`.
+    ///
+    /// - Parameters:
+    ///   - activationBits: `layers.count + 1` widths: the network input, then each layer's output.
+    ///   - weightBits: one width per layer.
+    ///   - flavour: one flavour for every layer instead of the scheme's choice, when given.
+    /// - Throws: `PlanningError.bitCountMismatch` when the arrays do not match the layers.
+    public static func fixed(
+        _ network: Network, activationBits: [BitWidth], weightBits: [BitWidth], budget: MemoryBudget,
+        scheme: QuantizationScheme, flavour: RequantizationFlavour? = nil
+    ) throws(PlanningError) -> BitWidthPlan {
+        var state = PlannerState(network: network, scheme: scheme, budget: budget)
+        guard activationBits.count == state.layers.count + 1, weightBits.count == state.layers.count else {
+            throw .bitCountMismatch(layers: state.layers.count, activations: activationBits.count, weights: weightBits.count)
+        }
+        state.activationBits = activationBits
+        state.weightBits = weightBits
+        state.flavourOverride = flavour
+        return state.plan
+    }
+
+    /// Plans as `plan(_:budget:scheme:)` does, then gives every layer `flavour` (the parameter
+    /// bytes follow the flavour; the bits stay the scheme's).
+    public static func plan(
+        _ network: Network, budget: MemoryBudget, scheme: QuantizationScheme, flavour: RequantizationFlavour?
+    ) throws(PlanningError) -> BitWidthPlan {
+        let planned = try plan(network, budget: budget, scheme: scheme)
+        guard let flavour else { return planned }
+        var fixedPlan = try fixed(network, activationBits: [planned.layers[0].inputBits] + planned.layers.map(\.outputBits),
+                                  weightBits: planned.layers.map(\.weightBits), budget: budget, scheme: scheme, flavour: flavour)
+        fixedPlan.cuts = planned.cuts
+        fixedPlan.sweeps = planned.sweeps
+        return fixedPlan
+    }
 }
 
 /// The planner's working state: the bits of every tensor and the cuts so far.
@@ -45,6 +82,8 @@ struct PlannerState {
     var weightBits: [BitWidth]
     var cuts: [BitWidthCut] = []
     var sweeps: [ActivationSweep] = []
+    /// One flavour for every layer instead of the scheme's (see `BitWidthPlanner.fixed`).
+    var flavourOverride: RequantizationFlavour?
 
     init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget) {
         networkName = network.name
@@ -62,7 +101,7 @@ struct PlannerState {
     func activationBytes(_ k: Int) -> Int { inputBytes(k) + outputBytes(k) }
     func weightBytes(_ k: Int) -> Int { layers[k].weightBytes(at: weightBits[k]) }
     func flavour(_ k: Int) -> RequantizationFlavour {
-        scheme.flavour(weightBits: weightBits[k], outputBits: activationBits[k + 1])
+        flavourOverride ?? scheme.flavour(weightBits: weightBits[k], outputBits: activationBits[k + 1])
     }
     func parameterBytes(_ k: Int) -> Int { flavour(k).parameterBytes(outputChannels: layers[k].outputChannels) }
     var totalWeightBytes: Int { layers.indices.reduce(0) { $0 + weightBytes($1) } }
@@ -239,6 +278,8 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The activation sweeps did not settle (cannot happen by the argument in
     /// `PlannerState.fitActivations`; reported rather than looping forever).
     case sweepsDidNotConverge(sweeps: Int)
+    /// Fixed bits given for a different number of tensors than the network has.
+    case bitCountMismatch(layers: Int, activations: Int, weights: Int)
 
     /// The budget, in bytes, that would make planning succeed: for activations the smallest RAM
     /// budget any assignment meets; for weights the FLASH with every layer's weights at 2 bits
@@ -249,7 +290,7 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
             return ramNeeded
         case .weightsDoNotFit(let weightBytes, let parameterBytes, _):
             return weightBytes + parameterBytes
-        case .sweepsDidNotConverge:
+        case .sweepsDidNotConverge, .bitCountMismatch:
             return 0
         }
     }
@@ -275,6 +316,9 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "\(weights + parameters) B is enough, or choose a smaller model"
         case .sweepsDidNotConverge(let sweeps):
             return "the activation sweeps did not settle after \(sweeps) sweeps (a planner bug; please report it)"
+        case .bitCountMismatch(let layers, let activations, let weights):
+            return "fixed bit-widths for \(activations) activations and \(weights) weight tensors given, but the network has "
+                + "\(layers) layers (\(layers + 1) activations, \(layers) weight tensors)"
         }
     }
 }

@@ -19,6 +19,18 @@ public enum Activation: String, Sendable, Hashable, Codable {
     /// `min(max(x, 0), 6)`; in the quantized network this is the learned clip that makes
     /// activations unsigned with zero-point 0 (DESIGN.md section 5).
     case relu6
+    /// `max(x, 0)`, unbounded in float; the quantized network clips it at the output's range
+    /// (a trained network's learned clip, or the range MixQ calibrates).
+    case relu
+
+    /// The activation applied to a float value.
+    public func apply(_ x: Float) -> Float {
+        switch self {
+        case .none: return x
+        case .relu6: return min(max(x, 0), 6)
+        case .relu: return max(x, 0)
+        }
+    }
 }
 
 /// One convolution or fully connected layer: a planner entry (DESIGN.md section 6).
@@ -148,9 +160,22 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
                         usesBatchNorm: false, hasBias: hasBias)
     }
 
+    /// A layer of any kind with explicit padding, as a model file states it (ONNX `pads`):
+    /// the output size is `(input + before + after - kernel) / stride + 1` on each axis.
+    /// Depthwise layers keep the input's channel count.
+    public static func padded(
+        name: String, kind: LayerKind, input: TensorShape, outputChannels: Int, kernel: KernelSize, stride: Int,
+        padding: Padding, activation: Activation, usesBatchNorm: Bool, hasBias: Bool
+    ) throws(NetworkError) -> Layer {
+        try make(name: name, kind: kind, input: input, outputChannels: kind == .depthwise ? input.channels : outputChannels,
+                 kernel: kernel, stride: stride, padding: .valid, explicitPadding: padding, activation: activation,
+                 usesBatchNorm: usesBatchNorm, hasBias: hasBias)
+    }
+
     private static func make(
         name: String, kind: LayerKind, input: TensorShape, outputChannels: Int, kernel: KernelSize,
-        stride: Int, padding mode: PaddingMode, activation: Activation, usesBatchNorm: Bool, hasBias: Bool
+        stride: Int, padding mode: PaddingMode, explicitPadding: Padding? = nil, activation: Activation,
+        usesBatchNorm: Bool, hasBias: Bool
     ) throws(NetworkError) -> Layer {
         guard !name.isEmpty else { throw .emptyLayerName }
         guard input.isValid else { throw .invalidShape(layer: name, shape: input) }
@@ -159,6 +184,23 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
         guard stride > 0 else { throw .invalidStride(layer: name, stride: stride) }
 
         let outHeight: Int, outWidth: Int, pad: Padding
+        if let explicit = explicitPadding {
+            guard explicit.top >= 0, explicit.left >= 0, explicit.bottom >= 0, explicit.right >= 0,
+                  explicit.top < kernel.height, explicit.bottom < kernel.height,
+                  explicit.left < kernel.width, explicit.right < kernel.width else {
+                throw .invalidPadding(layer: name, padding: explicit, kernel: kernel)
+            }
+            let paddedHeight = input.height + explicit.top + explicit.bottom
+            let paddedWidth = input.width + explicit.left + explicit.right
+            guard kernel.height <= paddedHeight, kernel.width <= paddedWidth else {
+                throw .kernelLargerThanInput(layer: name, kernel: kernel, input: input)
+            }
+            return Layer(name: name, kind: kind, input: input,
+                         output: TensorShape(height: (paddedHeight - kernel.height) / stride + 1,
+                                             width: (paddedWidth - kernel.width) / stride + 1, channels: outputChannels),
+                         kernel: kernel, stride: stride, padding: explicit, activation: activation,
+                         usesBatchNorm: usesBatchNorm, hasBias: hasBias)
+        }
         switch mode {
         case .same:
             let v = Padding.sameAxis(input: input.height, kernel: kernel.height, stride: stride)

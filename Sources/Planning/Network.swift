@@ -104,6 +104,7 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidChannelCount(layer: String, channels: Int)
     case invalidKernel(layer: String, kernel: KernelSize)
     case invalidStride(layer: String, stride: Int)
+    case invalidPadding(layer: String, padding: Padding, kernel: KernelSize)
     case kernelLargerThanInput(layer: String, kernel: KernelSize, input: TensorShape)
     case fullyConnectedNeedsVector(layer: String, input: TensorShape)
     case shapeMismatch(step: String, expected: TensorShape, found: TensorShape)
@@ -122,6 +123,8 @@ public enum NetworkError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(layer): kernel \(kernel) must be positive in both dimensions"
         case .invalidStride(let layer, let stride):
             return "\(layer): stride must be positive, got \(stride)"
+        case .invalidPadding(let layer, let padding, let kernel):
+            return "\(layer): padding \(padding) must be non-negative and smaller than the kernel \(kernel) on each side"
         case .kernelLargerThanInput(let layer, let kernel, let input):
             return "\(layer): kernel \(kernel) is larger than the input \(input) with VALID padding"
         case .fullyConnectedNeedsVector(let layer, let input):
