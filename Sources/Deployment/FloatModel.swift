@@ -27,6 +27,16 @@ public struct FloatLayerWeights: Sendable {
     /// `mobilenet_v1_arg_scope(batch_norm_epsilon=0.001)`).
     public static let epsilon: Float = 0.001
 
+    public init(weights: [Float], beta: [Float], movingMean: [Float], movingVariance: [Float], gamma: [Float]? = nil,
+                batchNormEpsilon: Float = FloatLayerWeights.epsilon) {
+        self.weights = weights
+        self.beta = beta
+        self.movingMean = movingMean
+        self.movingVariance = movingVariance
+        self.gamma = gamma
+        self.batchNormEpsilon = batchNormEpsilon
+    }
+
     /// Per-channel affine `y = a[c] * conv + d[c]` equivalent to the batch-norm (or bias).
     public var affine: (a: [Double], d: [Double]) {
         var a = [Double](repeating: 1, count: beta.count), d = a

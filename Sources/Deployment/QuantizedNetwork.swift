@@ -7,6 +7,12 @@ public struct TensorQuantization: Sendable, Hashable {
     public var zeroPoint: Int
     public var bits: BitWidth
 
+    public init(scale: Double, zeroPoint: Int, bits: BitWidth) {
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        self.bits = bits
+    }
+
     /// Asymmetric uniform quantization of [min, max] widened to contain 0 (so padding and
     /// ReLU zeros are exact).
     public static func covering(min: Double, max: Double, bits: BitWidth) -> TensorQuantization {

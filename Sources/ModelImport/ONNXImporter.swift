@@ -1,1 +1,786 @@
-enum Placeholder {}
+import Deployment
+import Foundation
+import ONNXSchema
+import Planning
+import Quantization
+import SwiftProtobuf
+
+/// A network brought in from a model file: the same `Network` and `FloatModel` types the
+/// built-in MobilenetV1 family produces, so nothing downstream knows where it came from.
+public struct ImportedModel: Sendable {
+    /// The network, float weights, input encoding and (for QONNX) the trained quantization.
+    public var model: FloatModel
+    /// The file it was read from.
+    public var path: String
+    /// `"ONNX"` for a float model, `"QONNX"` when the file states its own quantization.
+    public var format: String
+    /// The ONNX default-domain opset the file declares (0 when it declares none).
+    public var opset: Int
+
+    public var network: Network { model.network }
+
+    /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
+    public var summary: String {
+        "\(format) file \(path) (opset \(opset)): \(network.layers.count) layers, \(network.multiplyAccumulates) MACs, "
+            + "\(network.weightCount) weights"
+    }
+}
+
+/// Reads ONNX and QONNX files (ONNX's protobuf schema, `onnx.proto`) into MixQ's network types.
+///
+/// What it accepts is what quantized MobilenetV1-style networks contain, in a feed-forward chain:
+/// - `Conv` (dense, depthwise with `group == channels`, 1x1 pointwise) with explicit `pads` or
+///   `auto_pad`, then optionally `BatchNormalization`, then `Relu` or `Clip(0, 6)`;
+/// - `GlobalAveragePool`, `AveragePool` over the whole map, `ReduceMean` over H and W;
+/// - `Flatten` / `Reshape` to a vector, then `Gemm`, or `MatMul` followed by `Add`;
+/// - `Softmax` / `LogSoftmax` at the end (ignored: Top-1 does not need it), `Identity`, `Dropout`;
+/// - QONNX `Quant` (domain `qonnx.custom_op.general`) on weights (per tensor or per output
+///   channel) and on activations (per tensor): its bit-widths, scales and zero-points become the
+///   network's quantization (see `TrainedQuantization`).
+///
+/// ONNX tensors are NCHW and Conv weights `[out][in/group][kh][kw]`; MixQ's are HWC and
+/// `[out][kh][kw][in]` (depthwise `[kh][kw][c]`), converted here.
+public enum ONNXImporter {
+    /// The operators the importer accepts, for error messages.
+    public static let supportedOperators = "Conv, BatchNormalization, Relu, Clip(0, 6), GlobalAveragePool, "
+        + "AveragePool (whole map), ReduceMean (H, W), Flatten, Reshape, Gemm, MatMul + Add, Softmax, LogSoftmax, "
+        + "Identity, Dropout, Constant and QONNX Quant (2, 4 or 8 bits)"
+
+    /// Reads the model file at `url`; the network is named after the file.
+    ///
+    /// - Parameters:
+    ///   - inputMean: subtracted from pixels before `inputScale` (default 0).
+    ///   - inputScale: multiplies `pixel - inputMean` (default 1/255). For a QONNX file whose graph
+    ///     input is quantized, leaving both nil means the input codes are the pixels, with the
+    ///     real value the file's `Quant` gives them.
+    /// - Throws: `ImportError` naming the node, its operator and what is supported.
+    public static func load(contentsOf url: URL, inputMean: Double? = nil,
+                            inputScale: Double? = nil) throws(ImportError) -> ImportedModel {
+        let data: Data
+        do {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+                throw ImportError.unreadable(path: url.path, reason: "no such file")
+            }
+            guard !isDirectory.boolValue else { throw ImportError.unreadable(path: url.path, reason: "it is a folder") }
+            data = try Data(contentsOf: url)
+        } catch let error as ImportError {
+            throw error
+        } catch {
+            throw .unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        let name = url.deletingPathExtension().lastPathComponent
+        return try load(data: data, path: url.path, name: name, inputMean: inputMean, inputScale: inputScale)
+    }
+
+    /// Reads a model from bytes; `path` is for messages, `name` names the network.
+    public static func load(data: Data, path: String, name: String, inputMean: Double? = nil,
+                            inputScale: Double? = nil) throws(ImportError) -> ImportedModel {
+        guard !data.isEmpty else { throw .notONNX(path: path, reason: "the file is empty") }
+        let proto: Onnx_ModelProto
+        do {
+            proto = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw .notONNX(path: path, reason: "it does not decode as an ONNX protobuf model (\(error)); is it truncated?")
+        }
+        guard proto.hasGraph, !proto.graph.node.isEmpty else {
+            throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
+        }
+        let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
+        var builder = try ChainBuilder(graph: proto.graph, networkName: sanitized(name, fallback: "model"))
+        let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
+        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
+    }
+
+    /// Letters, digits and underscores only (names end up in C source and firmware output).
+    static func sanitized(_ name: String, fallback: String) -> String {
+        let mapped = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        let trimmed = mapped.split(separator: "_", omittingEmptySubsequences: true).joined(separator: "_")
+        return trimmed.isEmpty ? fallback : trimmed
+    }
+}
+
+/// A QONNX `Quant` node's parameters (QONNX custom op `Quant`: inputs x, scale, zeropt,
+/// bitwidth; attributes signed, narrow, rounding_mode): `q = clip(round(x / scale + zeropt),
+/// qmin, qmax)`, `y = (q - zeropt) * scale`.
+struct QuantParameters {
+    var scales: [Double]
+    var zeroPoints: [Double]
+    var scaleDims: [Int]
+    var bits: BitWidth
+    var signed: Bool
+    var narrow: Bool
+
+    var qmin: Double { signed ? -Double(1 << (bits.bits - 1)) + (narrow ? 1 : 0) : 0 }
+    var qmax: Double { signed ? Double(1 << (bits.bits - 1)) - 1 : Double((1 << bits.bits) - 1) - (narrow ? 1 : 0) }
+
+    /// Quantize-dequantize one value with the `k`-th scale (QONNX `ROUND`: half to even).
+    func fakeQuantize(_ x: Double, _ k: Int) -> (q: Double, y: Double) {
+        let s = scales.count == 1 ? scales[0] : scales[k], z = zeroPoints.count == 1 ? zeroPoints[0] : zeroPoints[k]
+        let q = min(max((x / s + z).rounded(.toNearestOrEven), qmin), qmax)
+        return (q, (q - z) * s)
+    }
+
+    /// MixQ's unsigned-code form of the `k`-th scale: signed codes shift by `2^(b-1)`.
+    func tensorQuantization(_ k: Int) -> TensorQuantization {
+        let s = scales.count == 1 ? scales[0] : scales[k], z = zeroPoints.count == 1 ? zeroPoints[0] : zeroPoints[k]
+        return TensorQuantization(scale: s, zeroPoint: Int(z) + (signed ? 1 << (bits.bits - 1) : 0), bits: bits)
+    }
+}
+
+/// A constant weight tensor, possibly through a `Quant` node.
+struct WeightTensor {
+    var tensor: ONNXTensor
+    /// The `Quant` applied to it and the axis its per-channel scales run along (nil: per tensor).
+    var quant: (parameters: QuantParameters, axis: Int?)?
+}
+
+/// Builds the layer chain by walking the graph's nodes in order (ONNX requires topological order).
+struct ChainBuilder {
+    let graph: Onnx_GraphProto
+    let networkName: String
+    var constants: [String: ONNXTensor] = [:]
+    var weightQuants: [String: WeightTensor] = [:]
+    var uses: [String: Int] = [:]
+
+    // The chain so far.
+    var current: String
+    var shape: TensorShape
+    /// Set by Flatten/Reshape: the classifier reads a vector (the map's HWC shape before it).
+    var flattenedFrom: TensorShape?
+    var steps: [NetworkStep] = []
+    var floatLayers: [FloatLayerWeights] = []
+    var trainedLayers: [TrainedQuantization.Layer?] = []
+    var inputQuant: QuantParameters?
+    var currentQuantization: QuantParameters?
+    var pending: PendingLayer?
+    var sawQuant = false
+    var ended = false
+    var names = Set<String>()
+
+    /// A layer whose trailing ops (batch-norm, activation, output Quant) may still follow.
+    struct PendingLayer {
+        var layer: Layer
+        var nodeName: String
+        var weights: [Float]
+        var weightQuantization: [TensorQuantization]?
+        var bias: [Double]?
+        var batchNorm: (gamma: [Double], beta: [Double], mean: [Double], variance: [Double], epsilon: Double)?
+        var activationSet = false
+        var output: QuantParameters?
+    }
+
+    init(graph: Onnx_GraphProto, networkName: String) throws(ImportError) {
+        self.graph = graph
+        self.networkName = networkName
+        var constants: [String: ONNXTensor] = [:]
+        for initializer in graph.initializer { constants[initializer.name] = try ONNXTensor(initializer) }
+        self.constants = constants
+        let inputs = graph.input.filter { constants[$0.name] == nil }
+        guard inputs.count == 1, let input = inputs.first else {
+            throw .badInput("the graph has \(inputs.count) non-constant inputs; MixQ needs exactly one image input")
+        }
+        guard case .tensorType(let type)? = input.type.value, type.hasShape else {
+            throw .badInput("'\(input.name)' has no tensor shape; export the model with a fixed input shape")
+        }
+        let dims = type.shape.dim.map { dim -> Int? in
+            if case .dimValue(let v)? = dim.value, v > 0 { return Int(v) } else { return nil }
+        }
+        guard dims.count == 4, let c = dims[1], let h = dims[2], let w = dims[3], dims[0] == nil || dims[0] == 1 else {
+            throw .badInput("'\(input.name)' has shape \(dims.map { $0.map(String.init) ?? "?" }); MixQ needs an NCHW image "
+                            + "[1 or N, C, H, W] with fixed C, H and W")
+        }
+        current = input.name
+        shape = TensorShape(height: h, width: w, channels: c)
+        var uses: [String: Int] = [:]
+        for node in graph.node { for name in node.input where !name.isEmpty { uses[name, default: 0] += 1 } }
+        self.uses = uses
+    }
+
+    // MARK: Walking the graph
+
+    mutating func build(inputMean: Double?, inputScale: Double?) throws(ImportError) -> FloatModel {
+        for node in graph.node {
+            try visit(node)
+        }
+        try finishPending()
+        guard graph.output.count == 1, graph.output[0].name == current else {
+            throw .badNetwork("the graph's output \(graph.output.map(\.name)) is not the end of the layer chain ('\(current)'); "
+                              + "MixQ needs one output produced by the last layer")
+        }
+        guard !floatLayers.isEmpty else { throw .badNetwork("the graph has no Conv, Gemm or MatMul layer") }
+        let network: Network
+        do {
+            network = try Network(name: networkName, input: try networkInput(), steps: steps)
+        } catch {
+            throw .badNetwork("\(error)")
+        }
+        let encoding = try inputEncoding(mean: inputMean, scale: inputScale)
+        var trained: TrainedQuantization?
+        if sawQuant {
+            var layers: [TrainedQuantization.Layer] = []
+            for (index, layer) in network.layers.enumerated() {
+                guard let stated = trainedLayers[index] else {
+                    throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the file quantizes some tensors (QONNX Quant) "
+                                          + "but not this layer's weights; quantize every weight tensor, or none")
+                }
+                if stated.output == nil, index < network.layers.count - 1 {
+                    throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the layer's output has no activation Quant; "
+                                          + "in a QONNX file every activation but the final logits must be quantized")
+                }
+                layers.append(stated)
+            }
+            trained = TrainedQuantization(layers: layers)
+        }
+        do {
+            return try FloatModel(network: network, layers: floatLayers, input: encoding, quantization: trained)
+        } catch {
+            throw .badNetwork("\(error)")
+        }
+    }
+
+    func networkInput() throws(ImportError) -> TensorShape {
+        if case .layer(let first)? = steps.first { return first.input }
+        throw .badNetwork("the chain does not start with a layer")
+    }
+
+    func inputEncoding(mean: Double?, scale: Double?) throws(ImportError) -> InputEncoding {
+        guard let quant = inputQuant else { return InputEncoding(mean: mean ?? 0, scale: scale ?? 1.0 / 255) }
+        guard quant.bits == .eight else {
+            throw .unsupportedUse(node: "input", op: "Quant", reason: "the network input is \(quant.bits.bits)-bit; MixQ's input is 8-bit")
+        }
+        let codes = quant.tensorQuantization(0)
+        if mean == nil && scale == nil {
+            // The file states what the codes mean: pixels are the codes.
+            return InputEncoding(mean: Double(codes.zeroPoint), scale: codes.scale, quantization: codes)
+        }
+        return InputEncoding(mean: mean ?? 0, scale: scale ?? 1.0 / 255, quantization: codes)
+    }
+
+    mutating func visit(_ node: Onnx_NodeProto) throws(ImportError) {
+        let attributes = NodeAttributes(node: node)
+        let op = node.opType
+        let isQONNX = node.domain.hasPrefix("qonnx") || node.domain.hasPrefix("finn")
+        if op == "Constant" {
+            guard let value = attributes.attribute("value"), value.hasT, let output = node.output.first else {
+                throw .unsupportedUse(node: attributes.name, op: op, reason: "only tensor-valued constants are supported")
+            }
+            var tensor = try ONNXTensor(value.t)
+            tensor.name = output
+            constants[output] = tensor
+            return
+        }
+        // Nodes computing on constants only (a weight's Quant) are folded here.
+        if node.input.filter({ !$0.isEmpty }).allSatisfy({ constants[$0] != nil }) {
+            try foldConstant(node, attributes)
+            return
+        }
+        guard !ended else {
+            throw .unsupportedUse(node: attributes.name, op: op, reason: "nothing may follow the final Softmax")
+        }
+        guard let data = node.input.first, data == current else {
+            throw .notAChain(node: attributes.name, op: op, tensor: node.input.first ?? "")
+        }
+        guard uses[current, default: 0] == 1 else {
+            throw .notAChain(node: attributes.name, op: op, tensor: current)
+        }
+        let others = node.input.dropFirst().filter { !$0.isEmpty }
+        if let dynamic = others.first(where: { constants[$0] == nil && weightQuants[$0] == nil }) {
+            throw .notAChain(node: attributes.name, op: op, tensor: dynamic)
+        }
+        switch op {
+        case "Quant" where isQONNX || node.domain.isEmpty:
+            try activationQuant(node, attributes)
+        case "BipolarQuant":
+            throw .unsupportedOperator(node: attributes.name, op: "BipolarQuant (1-bit)",
+                                       supported: ONNXImporter.supportedOperators + "; MixQ's kernels run 8, 4 and 2 bits")
+        case "Trunc":
+            throw .unsupportedOperator(node: attributes.name, op: "Trunc (Brevitas' quantized average pooling)",
+                                       supported: ONNXImporter.supportedOperators
+                                        + "; export the pooling as a plain average pool (torch.nn.AdaptiveAvgPool2d)")
+        case "Conv":
+            try convolution(node, attributes)
+        case "BatchNormalization":
+            try batchNorm(node, attributes)
+        case "Relu":
+            try activation(.relu, node, attributes)
+        case "Clip":
+            let low = try optionalScalar(node, 1, attributes) ?? attributes.float("min", default: -.infinity)
+            let high = try optionalScalar(node, 2, attributes) ?? attributes.float("max", default: .infinity)
+            guard low == 0, high == 6 || high == .infinity else {
+                throw .unsupportedUse(node: attributes.name, op: op, reason: "Clip(\(low), \(high)) is not supported; "
+                                      + "MixQ imports Clip(0, 6) (ReLU6) and Clip(0, inf) (ReLU)")
+            }
+            try activation(high == 6 ? .relu6 : .relu, node, attributes)
+        case "GlobalAveragePool":
+            try pool(node, attributes)
+        case "AveragePool":
+            let kernel = attributes.ints("kernel_shape") ?? []
+            let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
+            guard kernel == [shape.height, shape.width], pads.allSatisfy({ $0 == 0 }) else {
+                throw .unsupportedUse(node: attributes.name, op: op, reason: "an AveragePool with kernel \(kernel) on a "
+                                      + "\(shape.height)x\(shape.width) map; MixQ supports pooling over the whole map only")
+            }
+            try pool(node, attributes)
+        case "ReduceMean":
+            let fromInput = try optionalInts(node, 1)
+            let axes = attributes.ints("axes") ?? fromInput
+            guard let axes, Set(axes.map { $0 < 0 ? $0 + 4 : $0 }) == [2, 3] else {
+                throw .unsupportedUse(node: attributes.name, op: op, reason: "ReduceMean is supported over the spatial axes [2, 3] only")
+            }
+            try pool(node, attributes)
+        case "Flatten", "Reshape", "Squeeze":
+            try flatten(node, attributes)
+        case "Gemm":
+            try gemm(node, attributes)
+        case "MatMul":
+            try matMul(node, attributes)
+        case "Add":
+            try addBias(node, attributes)
+        case "Softmax", "LogSoftmax":
+            try finishPending()
+            ended = true
+            advance(node)
+        case "Identity", "Dropout":
+            advance(node)
+        default:
+            throw .unsupportedOperator(node: attributes.name, op: node.domain.isEmpty ? op : "\(node.domain).\(op)",
+                                       supported: ONNXImporter.supportedOperators)
+        }
+    }
+
+    mutating func advance(_ node: Onnx_NodeProto) {
+        if let output = node.output.first { current = output }
+    }
+
+    // MARK: Constants and Quant
+
+    mutating func foldConstant(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        let name = attributes.name
+        guard node.opType == "Quant", let x = node.input.first, let output = node.output.first,
+              let tensor = constants[x] else {
+            if node.opType == "Identity", let x = node.input.first, let output = node.output.first, let tensor = constants[x] {
+                constants[output] = tensor
+                return
+            }
+            throw .unsupportedUse(node: name, op: node.opType, reason: "computes on constants only; MixQ folds QONNX Quant "
+                                  + "on weights and Identity, nothing else (export with constant folding on)")
+        }
+        let parameters = try quantParameters(node, attributes)
+        // Which axis the scales run along: align the scale's dims with the tensor's, from the right.
+        var axis: Int?
+        if parameters.scales.count > 1 || parameters.zeroPoints.count > 1 {
+            let dims = parameters.scaleDims
+            let offset = tensor.dims.count - dims.count
+            let axes = dims.indices.filter { dims[$0] != 1 }
+            guard offset >= 0, axes.count == 1, tensor.dims[axes[0] + offset] == dims[axes[0]],
+                  parameters.zeroPoints.count == 1 || parameters.zeroPoints.count == parameters.scales.count else {
+                throw .unsupportedUse(node: name, op: "Quant", reason: "scale of shape \(dims) does not run along one axis of the "
+                                      + "weight \(tensor.dims); MixQ supports per-tensor and per-output-channel scales")
+            }
+            axis = axes[0] + offset
+        }
+        var values = tensor.values
+        let stride = axis.map { tensor.dims[($0 + 1)...].reduce(1, *) } ?? 1
+        let channels = axis.map { tensor.dims[$0] } ?? 1
+        for i in values.indices {
+            let k = axis == nil ? 0 : (i / stride) % channels
+            values[i] = parameters.fakeQuantize(values[i], k).y
+        }
+        constants[output] = ONNXTensor(name: output, dims: tensor.dims, values: values)
+        weightQuants[output] = WeightTensor(tensor: tensor, quant: (parameters, axis))
+    }
+
+    func quantParameters(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) -> QuantParameters {
+        let name = attributes.name
+        guard node.input.count == 4 else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "a QONNX Quant takes four inputs (x, scale, zeropt, bitwidth), got \(node.input.count)")
+        }
+        var tensors: [ONNXTensor] = []
+        for input in node.input.dropFirst() {
+            guard let tensor = constants[input] else {
+                throw .unsupportedUse(node: name, op: "Quant", reason: "its scale, zero-point and bit width must be constants ('\(input)' is not)")
+            }
+            tensors.append(tensor)
+        }
+        let (scale, zero, width) = (tensors[0], tensors[1], tensors[2])
+        guard width.isScalar, let bits = BitWidth(rawValue: Int(width.values[0])), Double(bits.bits) == width.values[0] else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "bit width \(width.values) is not supported; MixQ's kernels "
+                                  + "run 8, 4 and 2 bits")
+        }
+        guard scale.values.allSatisfy({ $0 > 0 }) else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "every scale must be positive")
+        }
+        guard zero.values.allSatisfy({ $0.rounded() == $0 }) else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-points must be integers, got \(zero.values.prefix(4))")
+        }
+        let rounding = attributes.string("rounding_mode") ?? "ROUND"
+        guard rounding == "ROUND" else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "rounding_mode \(rounding) is not supported; MixQ's integer "
+                                  + "arithmetic rounds to nearest (ROUND)")
+        }
+        let parameters = QuantParameters(scales: scale.values, zeroPoints: zero.values, scaleDims: scale.dims, bits: bits,
+                                         signed: attributes.int("signed", default: 1) != 0,
+                                         narrow: attributes.int("narrow", default: 0) != 0)
+        for z in zero.values where z < parameters.qmin || z > parameters.qmax {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-point \(Int(z)) is outside the \(bits.bits)-bit range")
+        }
+        return parameters
+    }
+
+    mutating func activationQuant(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        sawQuant = true
+        let parameters = try quantParameters(node, attributes)
+        guard parameters.scales.count == 1, parameters.zeroPoints.count == 1 else {
+            throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "activation scales must be per tensor (one scale "
+                                  + "and zero-point), got \(parameters.scales.count)")
+        }
+        if var layer = pending {
+            guard layer.output == nil else {
+                throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "the layer '\(layer.layer.name)' output is quantized twice")
+            }
+            layer.output = parameters
+            pending = layer
+        } else if floatLayers.isEmpty && steps.isEmpty {
+            guard inputQuant == nil else {
+                throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "the network input is quantized twice")
+            }
+            inputQuant = parameters
+        } else {
+            // After pooling or flattening: only a re-statement of the same quantization is supported.
+            guard let stated = currentQuantization, stated.scales == parameters.scales, stated.zeroPoints == parameters.zeroPoints,
+                  stated.bits == parameters.bits, stated.signed == parameters.signed else {
+                throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "a Quant after pooling or flattening must repeat the "
+                                      + "quantization of the layer before (MixQ's pooling keeps its input's scale and bits)")
+            }
+        }
+        advance(node)
+    }
+
+    // MARK: Layers
+
+    func constant(_ name: String, _ node: NodeAttributes, what: String) throws(ImportError) -> ONNXTensor {
+        guard let tensor = constants[name] else {
+            throw .unsupportedUse(node: node.name, op: node.node.opType, reason: "its \(what) '\(name)' must be a constant initializer")
+        }
+        return tensor
+    }
+
+    func optionalScalar(_ node: Onnx_NodeProto, _ index: Int, _ attributes: NodeAttributes) throws(ImportError) -> Double? {
+        guard node.input.count > index, !node.input[index].isEmpty else { return nil }
+        let tensor = try constant(node.input[index], attributes, what: "input \(index)")
+        guard tensor.isScalar else {
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "input \(index) must be a scalar")
+        }
+        return tensor.values[0]
+    }
+
+    func optionalInts(_ node: Onnx_NodeProto, _ index: Int) throws(ImportError) -> [Int]? {
+        guard node.input.count > index, let tensor = constants[node.input[index]] else { return nil }
+        return tensor.values.map { Int($0) }
+    }
+
+    mutating func uniqueName(_ node: NodeAttributes, kind: String) -> String {
+        var name = ONNXImporter.sanitized(node.node.name, fallback: "\(kind)_\(steps.count)")
+        if names.contains(name) { name = "\(name)_\(steps.count)" }
+        names.insert(name)
+        return name
+    }
+
+    mutating func convolution(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        try finishPending()
+        guard flattenedFrom == nil else {
+            throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "a convolution after Flatten")
+        }
+        let name = attributes.name
+        guard node.input.count >= 2 else { throw .unsupportedUse(node: name, op: "Conv", reason: "it has no weight input") }
+        let weight = try constant(node.input[1], attributes, what: "weight")
+        guard weight.dims.count == 4 else {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "weight of shape \(weight.dims); MixQ supports 2-D convolutions")
+        }
+        let (outC, inPerGroup, kh, kw) = (weight.dims[0], weight.dims[1], weight.dims[2], weight.dims[3])
+        let group = attributes.int("group", default: 1)
+        let strides = attributes.ints("strides") ?? [1, 1]
+        let dilations = attributes.ints("dilations") ?? [1, 1]
+        guard dilations.allSatisfy({ $0 == 1 }) else {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "dilations \(dilations); MixQ's kernels support dilation 1")
+        }
+        guard strides.count == 2, strides[0] == strides[1], strides[0] > 0 else {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "strides \(strides); MixQ supports the same stride on both axes")
+        }
+        if let shapeAttribute = attributes.ints("kernel_shape"), shapeAttribute != [kh, kw] {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "kernel_shape \(shapeAttribute) disagrees with the weight \(weight.dims)")
+        }
+        let kind: LayerKind
+        if group == 1 {
+            guard inPerGroup == shape.channels else {
+                throw .unsupportedUse(node: name, op: "Conv", reason: "weight \(weight.dims) expects \(inPerGroup) input channels, "
+                                      + "the input has \(shape.channels)")
+            }
+            kind = kh == 1 && kw == 1 && strides[0] == 1 ? .pointwise : .conv
+        } else if group == shape.channels && inPerGroup == 1 && outC == shape.channels {
+            kind = .depthwise
+        } else {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "group \(group) with weight \(weight.dims) on \(shape.channels) "
+                                  + "channels; MixQ supports dense convolutions (group 1) and depthwise ones (group = channels, "
+                                  + "depth multiplier 1)")
+        }
+        let padding = try convolutionPadding(attributes, kernel: (kh, kw), stride: strides[0])
+        let layerName = uniqueName(attributes, kind: kind.rawValue)
+        let layer: Layer
+        do {
+            layer = try Layer.padded(name: layerName, kind: kind, input: shape, outputChannels: outC,
+                                     kernel: KernelSize(height: kh, width: kw), stride: strides[0], padding: padding,
+                                     activation: .none, usesBatchNorm: false, hasBias: node.input.count > 2 && !node.input[2].isEmpty)
+        } catch {
+            throw .unsupportedUse(node: name, op: "Conv", reason: "\(error)")
+        }
+        // [out][in][kh][kw] -> [out][kh][kw][in]; depthwise [c][1][kh][kw] -> [kh][kw][c].
+        var weights = [Float](repeating: 0, count: layer.weightCount)
+        let inC = kind == .depthwise ? 1 : inPerGroup
+        for o in 0..<outC {
+            for i in 0..<inC {
+                for y in 0..<kh {
+                    for x in 0..<kw {
+                        let source = ((o * inC + i) * kh + y) * kw + x
+                        let target = kind == .depthwise ? (y * kw + x) * outC + o : ((o * kh + y) * kw + x) * inC + i
+                        weights[target] = Float(weight.values[source])
+                    }
+                }
+            }
+        }
+        var bias: [Double]?
+        if node.input.count > 2, !node.input[2].isEmpty {
+            let tensor = try constant(node.input[2], attributes, what: "bias")
+            guard tensor.count == outC else {
+                throw .unsupportedUse(node: name, op: "Conv", reason: "bias has \(tensor.count) values for \(outC) channels")
+            }
+            bias = tensor.values
+        }
+        let quantization = try weightQuantization(node.input[1], outputAxis: 0, channels: outC, attributes)
+        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias)
+        advance(node)
+    }
+
+    /// Explicit `pads` `[top, left, bottom, right]`, or `auto_pad`: `SAME_UPPER` pads the end more
+    /// (TensorFlow's "SAME"), `SAME_LOWER` the beginning, `VALID` nothing (ONNX Conv operator).
+    func convolutionPadding(_ attributes: NodeAttributes, kernel: (Int, Int), stride: Int) throws(ImportError) -> Padding {
+        let autoPad = attributes.string("auto_pad") ?? "NOTSET"
+        switch autoPad {
+        case "NOTSET":
+            let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
+            guard pads.count == 4 else {
+                throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "pads \(pads); expected [top, left, bottom, right]")
+            }
+            return Padding(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3])
+        case "VALID":
+            return .zero
+        case "SAME_UPPER", "SAME_LOWER":
+            let v = Padding.sameAxis(input: shape.height, kernel: kernel.0, stride: stride)
+            let h = Padding.sameAxis(input: shape.width, kernel: kernel.1, stride: stride)
+            return autoPad == "SAME_UPPER"
+                ? Padding(top: v.before, left: h.before, bottom: v.after, right: h.after)
+                : Padding(top: v.after, left: h.after, bottom: v.before, right: h.before)
+        default:
+            throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "auto_pad \(autoPad) is not an ONNX padding mode")
+        }
+    }
+
+    /// The trained weight quantization of the constant `name`, one entry per output channel when
+    /// its scales run along `outputAxis`; nil when the weights are not quantized.
+    func weightQuantization(_ name: String, outputAxis: Int, channels: Int,
+                            _ attributes: NodeAttributes) throws(ImportError) -> [TensorQuantization]? {
+        guard let quantized = weightQuants[name], let (parameters, axis) = quantized.quant else { return nil }
+        guard axis == nil || axis == outputAxis else {
+            throw .unsupportedUse(node: attributes.name, op: attributes.node.opType, reason: "the weight's scales run along axis "
+                                  + "\(axis ?? 0), not the output channels (axis \(outputAxis)); MixQ supports per-output-channel scales")
+        }
+        return axis == nil ? [parameters.tensorQuantization(0)] : (0..<channels).map { parameters.tensorQuantization($0) }
+    }
+
+    mutating func batchNorm(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        guard var layer = pending, layer.batchNorm == nil, !layer.activationSet, layer.output == nil else {
+            throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "batch-norm must directly follow a Conv or Gemm")
+        }
+        guard node.input.count == 5 else {
+            throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "expected inputs X, scale, B, mean, var")
+        }
+        var parameters: [[Double]] = []
+        for input in node.input.dropFirst() {
+            let tensor = try constant(input, attributes, what: "parameter")
+            guard tensor.count == layer.layer.outputChannels else {
+                throw .unsupportedUse(node: attributes.name, op: "BatchNormalization",
+                                      reason: "'\(input)' has \(tensor.count) values for \(layer.layer.outputChannels) channels")
+            }
+            parameters.append(tensor.values)
+        }
+        guard parameters[3].allSatisfy({ $0 >= 0 }) else {
+            throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "a variance is negative")
+        }
+        layer.batchNorm = (parameters[0], parameters[1], parameters[2], parameters[3], attributes.float("epsilon", default: 1e-5))
+        layer.layer.usesBatchNorm = true
+        pending = layer
+        advance(node)
+    }
+
+    mutating func activation(_ activation: Activation, _ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        guard var layer = pending, !layer.activationSet, layer.output == nil else {
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "an activation must follow a Conv or Gemm "
+                                  + "(and its batch-norm), once")
+        }
+        layer.layer.activation = activation
+        layer.activationSet = true
+        pending = layer
+        advance(node)
+    }
+
+    mutating func pool(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        try finishPending()
+        guard flattenedFrom == nil else {
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "pooling after Flatten")
+        }
+        let pool = GlobalAveragePool(name: uniqueName(attributes, kind: "pool"), input: shape)
+        steps.append(.globalAveragePool(pool))
+        shape = pool.output
+        advance(node)
+    }
+
+    mutating func flatten(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        try finishPending()
+        if node.opType == "Flatten", attributes.int("axis", default: 1) != 1 {
+            throw .unsupportedUse(node: attributes.name, op: "Flatten", reason: "axis must be 1 (keep the batch)")
+        }
+        if node.opType == "Reshape", let target = try optionalInts(node, 1) {
+            let elements = shape.elementCount
+            guard target.count == 2, target[0] == 1 || target[0] == -1 || target[0] == 0,
+                  target[1] == -1 || target[1] == elements else {
+                throw .unsupportedUse(node: attributes.name, op: "Reshape", reason: "reshape to \(target); MixQ supports flattening "
+                                      + "to [N, \(elements)] before the classifier")
+            }
+        }
+        if shape.height * shape.width > 1 { flattenedFrom = shape }
+        advance(node)
+    }
+
+    mutating func gemm(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        let name = attributes.name
+        guard attributes.float("alpha", default: 1) == 1, attributes.float("beta", default: 1) == 1,
+              attributes.int("transA", default: 0) == 0 else {
+            throw .unsupportedUse(node: name, op: "Gemm", reason: "alpha, beta must be 1 and transA 0")
+        }
+        guard node.input.count >= 2 else { throw .unsupportedUse(node: name, op: "Gemm", reason: "it has no weight input") }
+        let transposed = attributes.int("transB", default: 0) != 0
+        try fullyConnected(node, attributes, weightName: node.input[1], transposed: transposed,
+                           bias: node.input.count > 2 && !node.input[2].isEmpty ? node.input[2] : nil)
+    }
+
+    mutating func matMul(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        guard node.input.count == 2 else { throw .unsupportedUse(node: attributes.name, op: "MatMul", reason: "expected two inputs") }
+        try fullyConnected(node, attributes, weightName: node.input[1], transposed: false, bias: nil)
+    }
+
+    /// A classifier: `y = x W^T + b` with `W` `[out][in]` when `transposed`, `x W + b` with `W`
+    /// `[in][out]` otherwise. After Flatten of an HxWxC map (ONNX order `c*H*W + y*W + x`) it becomes
+    /// a VALID HxW convolution with MixQ's `[out][y][x][c]` weights.
+    mutating func fullyConnected(_ node: Onnx_NodeProto, _ attributes: NodeAttributes, weightName: String,
+                                 transposed: Bool, bias biasName: String?) throws(ImportError) {
+        try finishPending()
+        let name = attributes.name
+        let weight = try constant(weightName, attributes, what: "weight")
+        let source = flattenedFrom ?? shape
+        let inputs = source.elementCount
+        guard weight.dims.count == 2 else {
+            throw .unsupportedUse(node: name, op: node.opType, reason: "weight of shape \(weight.dims); expected a matrix")
+        }
+        let outputs = transposed ? weight.dims[0] : weight.dims[1]
+        guard (transposed ? weight.dims[1] : weight.dims[0]) == inputs else {
+            throw .unsupportedUse(node: name, op: node.opType, reason: "weight \(weight.dims) does not take the \(inputs) inputs of "
+                                  + "the \(source) map before it")
+        }
+        guard shape.height == 1 && shape.width == 1 || flattenedFrom != nil else {
+            throw .unsupportedUse(node: name, op: node.opType, reason: "the input is a \(shape) map; pool or flatten it first")
+        }
+        let layerName = uniqueName(attributes, kind: "fc")
+        let layer: Layer
+        do {
+            layer = flattenedFrom == nil
+                ? try Layer.fullyConnected(name: layerName, input: shape, outputs: outputs, hasBias: biasName != nil)
+                : try Layer.padded(name: layerName, kind: .conv, input: source, outputChannels: outputs,
+                                   kernel: KernelSize(height: source.height, width: source.width), stride: 1, padding: .zero,
+                                   activation: .none, usesBatchNorm: false, hasBias: biasName != nil)
+        } catch {
+            throw .unsupportedUse(node: name, op: node.opType, reason: "\(error)")
+        }
+        var weights = [Float](repeating: 0, count: outputs * inputs)
+        let (h, w, c) = (source.height, source.width, source.channels)
+        for o in 0..<outputs {
+            for i in 0..<inputs {
+                // ONNX flatten index i = ch * H * W + y * W + x; MixQ's HWC position of the same element.
+                let (ch, rest) = (i / (h * w), i % (h * w))
+                let target = o * inputs + (rest / w * w + rest % w) * c + ch
+                weights[target] = Float(weight.values[transposed ? o * inputs + i : i * outputs + o])
+            }
+        }
+        var bias: [Double]?
+        if let biasName {
+            let tensor = try constant(biasName, attributes, what: "bias")
+            guard tensor.count == outputs else {
+                throw .unsupportedUse(node: name, op: node.opType, reason: "bias has \(tensor.count) values for \(outputs) outputs")
+            }
+            bias = tensor.values
+        }
+        let quantization = try weightQuantization(weightName, outputAxis: transposed ? 0 : 1, channels: outputs, attributes)
+        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias)
+        flattenedFrom = nil
+        advance(node)
+    }
+
+    mutating func addBias(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        guard var layer = pending, layer.bias == nil, layer.batchNorm == nil, !layer.activationSet, layer.output == nil,
+              node.input.count == 2 else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "Add is supported as the bias right after MatMul or a "
+                                  + "bias-free Conv/Gemm; adding two activations (a residual) is not")
+        }
+        let tensor = try constant(node.input[1], attributes, what: "bias")
+        guard tensor.count == layer.layer.outputChannels else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "bias has \(tensor.count) values for "
+                                  + "\(layer.layer.outputChannels) outputs")
+        }
+        layer.bias = tensor.values
+        layer.layer.hasBias = true
+        pending = layer
+        advance(node)
+    }
+
+    /// Closes the pending layer: its float weights (batch-norm or bias as the per-channel affine)
+    /// and trained quantization join the chain.
+    mutating func finishPending() throws(ImportError) {
+        guard let layer = pending else { return }
+        pending = nil
+        let n = layer.layer.outputChannels
+        let bias = layer.bias ?? [Double](repeating: 0, count: n)
+        let weights: FloatLayerWeights
+        if let bn = layer.batchNorm {
+            // a * (conv + bias - mean) + beta, with a = gamma / sqrt(var + eps): the conv bias moves into the mean.
+            weights = FloatLayerWeights(weights: layer.weights, beta: bn.beta.map(Float.init),
+                                        movingMean: zip(bn.mean, bias).map { Float($0 - $1) },
+                                        movingVariance: bn.variance.map(Float.init), gamma: bn.gamma.map(Float.init),
+                                        batchNormEpsilon: Float(bn.epsilon))
+        } else {
+            weights = FloatLayerWeights(weights: layer.weights, beta: bias.map(Float.init),
+                                        movingMean: [Float](repeating: 0, count: n), movingVariance: [Float](repeating: 1, count: n),
+                                        gamma: nil, batchNormEpsilon: 0)
+        }
+        steps.append(.layer(layer.layer))
+        floatLayers.append(weights)
+        if layer.output != nil { sawQuant = true }
+        if let stated = layer.weightQuantization {
+            sawQuant = true
+            trainedLayers.append(TrainedQuantization.Layer(weights: stated, output: layer.output.map { $0.tensorQuantization(0) }))
+        } else {
+            trainedLayers.append(nil)
+        }
+        currentQuantization = layer.output
+        shape = layer.layer.output
+    }
+}

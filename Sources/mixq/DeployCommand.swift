@@ -3,6 +3,7 @@ import Deployment
 import Emulator
 import FirmwareBuild
 import Foundation
+import ModelImport
 import Planning
 import Timing
 
@@ -55,12 +56,15 @@ struct Deploy: ParsableCommand {
     }
 
     func run() throws {
-        let scheme = try target.quantizationScheme()
-        let directory = URL(fileURLWithPath: out ?? "build/\(target.model)-\(scheme.rawValue)", isDirectory: true)
-        let request = try DeploymentRequest(network: target.network(), scheme: scheme, budget: target.budget(),
-                                            clockMHz: clockMHz, outputDirectory: directory, seed: seed,
+        let reference = try target.reference()
+        let scheme = try target.quantizationScheme(for: reference)
+        let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(scheme.rawValue)", isDirectory: true)
+        var request = try DeploymentRequest(network: reference.network, scheme: scheme, budget: target.budget(),
+                                            clockMHz: clockMHz, outputDirectory: directory, seed: seed, model: reference.model,
                                             plainKernels: plainKernels, imagesChecked: images,
                                             conversionImages: conversionImages, timing: timing)
+        request.flavour = target.requantizationFlavour(for: reference)
+        request.modelSource = reference.source
         let result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
             if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
         }

@@ -23,12 +23,9 @@ struct Plan: ParsableCommand {
     var json = false
 
     func run() throws {
-        let plan: BitWidthPlan
-        do {
-            plan = try BitWidthPlanner.plan(target.network(), budget: target.budget(), scheme: target.quantizationScheme())
-        } catch {
-            throw CommandFailure(error)
-        }
+        let reference = try target.reference()
+        let plan = try target.plan(for: reference)
+        let isTrained = reference.model?.quantization != nil
         if json {
             try JSONOutput.print(PlanJSON(plan: plan))
         } else {
@@ -42,6 +39,10 @@ struct Plan: ParsableCommand {
             if !plan.fitsRAM {
                 problems.append("layer \(plan.peakActivationLayer ?? "?") needs \(plan.peakActivationBytes) B of RAM, "
                                 + "\(plan.peakActivationBytes - plan.budget.ram) B over the budget of \(plan.budget.ram) B")
+            }
+            if isTrained {
+                throw CommandFailure(message: "\(plan.networkName) does not fit with the bit-widths its file states: "
+                                     + problems.joined(separator: "; ") + "; retrain with fewer bits or raise the budget")
             }
             throw CommandFailure(message: "\(plan.networkName) does not fit under \(plan.scheme) (no cuts): "
                                  + problems.joined(separator: "; ") + "; try --scheme mixpl or mixpc")

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import ModelImport
 import Planning
+import Quantization
 
 /// A library error turned into the CLI's contract: one `error:` line on stderr, exit status 1.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -50,9 +52,12 @@ enum JSONOutput {
     }
 }
 
-/// The network, budgets and scheme `plan`, `deploy` and `sweep` share.
+/// The network, budgets and scheme `plan`, `deploy`, `eval` and `sweep` share.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: "Model name, mobilenet_v1_<alpha>_<resolution>: alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 or 224.")
+    @Option(help: ArgumentHelp(
+        "A built-in model name or a path to an ONNX / QONNX file.",
+        discussion: "Built-in: mobilenet_v1_<alpha>_<resolution> (alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 "
+            + "or 224; synthetic weights) or mnist_mobilenet_v1_<alpha>_32. A file's network takes its name from the file."))
     var model: String = "mobilenet_v1_1.0_224"
 
     @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
@@ -61,20 +66,66 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
     var ram: String = String(MemoryBudget.stm32h743.ram)
 
-    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN).")
-    var scheme: String = QuantizationScheme.mixpc.rawValue
+    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN). Default: mixpc; for a QONNX file, the file's own (per-channel weights: mixpc, else mixpl).")
+    var scheme: String?
+
+    @Option(help: "Use one requantization flavour for every layer: pl_fb, pl_icn or pc_icn (default: the scheme's rule; for a QONNX file the flavour that keeps its trained weights, pc_icn or pl_icn).")
+    var flavour: String?
+
+    @Option(help: "Input preprocessing: the float network sees (pixel - mean) * scale. Default 0 (for a QONNX file: what its input Quant states).")
+    var inputMean: Double?
+
+    @Option(help: "Input preprocessing scale (default 1/255; for a QONNX file: what its input Quant states).")
+    var inputScale: Double?
 
     func validate() throws {
         do {
-            _ = try BuiltInModels.network(named: model)
-            _ = try QuantizationScheme(name: scheme)
+            if !ModelReference.isFile(model) { _ = try BuiltInModels.network(named: model) }
+            if let scheme { _ = try QuantizationScheme(name: scheme) }
             _ = try MemoryBudget(flash: flash, ram: ram)
         } catch {
             throw ValidationError(String(describing: error))
         }
+        if let flavour, RequantizationFlavour(rawValue: flavour) == nil {
+            throw ValidationError("unknown flavour '\(flavour)'; valid: " + RequantizationFlavour.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if let inputScale, !(inputScale > 0 && inputScale.isFinite) {
+            throw ValidationError("--input-scale must be positive, got \(inputScale)")
+        }
+        if let inputMean, !inputMean.isFinite { throw ValidationError("--input-mean must be a finite number") }
     }
 
-    func network() throws -> Network { try BuiltInModels.network(named: model) }
+    /// The model `--model` names, imported when it is a file.
+    func reference() throws -> ModelReference {
+        do {
+            return try ModelReference(model, inputMean: inputMean, inputScale: inputScale)
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+
+    func network() throws -> Network { try reference().network }
     func budget() throws -> MemoryBudget { try MemoryBudget(flash: flash, ram: ram) }
-    func quantizationScheme() throws -> QuantizationScheme { try QuantizationScheme(name: scheme) }
+
+    /// `--scheme`, or the model's default.
+    func quantizationScheme(for reference: ModelReference) throws -> QuantizationScheme {
+        try scheme.map { try QuantizationScheme(name: $0) } ?? reference.defaultScheme
+    }
+
+    /// `--flavour`, or the model's default (a QONNX file keeps its trained weights) unless a
+    /// scheme was named.
+    func requantizationFlavour(for reference: ModelReference) -> RequantizationFlavour? {
+        if let flavour { return RequantizationFlavour(rawValue: flavour) }
+        return scheme == nil ? reference.defaultFlavour : nil
+    }
+
+    /// The plan of `--model` under the options: planned, or the file's own bits checked.
+    func plan(for reference: ModelReference) throws -> BitWidthPlan {
+        do {
+            return try reference.plan(budget: budget(), scheme: quantizationScheme(for: reference),
+                                      flavour: requantizationFlavour(for: reference))
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
 }

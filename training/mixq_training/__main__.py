@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--float", default=FLOAT_CKPT,
                         help="float checkpoint; trained and saved here when missing")
         sp.add_argument("--float-epochs", type=int, default=None)
-        sp.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+        sp.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 copes best with a busy machine)")
 
     sp = sub.add_parser("data", help="write the test split")
     sp.add_argument("--out", default=TEST_DIR)

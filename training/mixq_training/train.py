@@ -15,7 +15,7 @@ from .model import MobileNetV1, QuantMobileNetV1, load_float_weights, predict
 from .plan import NetworkSpec, Plan
 
 #: Float pre-training recipe.
-FLOAT_EPOCHS = 30
+FLOAT_EPOCHS = 60
 FLOAT_LR = 2e-3
 #: QAT fine-tuning recipe (from the float weights).
 QAT_EPOCHS = 12

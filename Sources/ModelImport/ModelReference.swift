@@ -1,0 +1,57 @@
+import Deployment
+import Foundation
+import Planning
+import Quantization
+
+/// What `--model` names: a built-in network (MobilenetV1 family, the digit family) with
+/// synthetic weights, or a model file (ONNX, QONNX) with its trained weights.
+public struct ModelReference: Sendable {
+    /// The network to plan and deploy.
+    public var network: Network
+    /// The file's weights (and quantization); nil for a built-in name.
+    public var model: FloatModel?
+    /// The imported file, when `--model` named one.
+    public var imported: ImportedModel?
+
+    /// Resolves `name`: a path (it ends in `.onnx` or names an existing file) is imported,
+    /// anything else must be a built-in name.
+    /// - Throws: `ImportError` for a bad file, `ModelNameError` listing the built-in names.
+    public init(_ name: String, inputMean: Double? = nil, inputScale: Double? = nil) throws {
+        if Self.isFile(name) {
+            let imported = try ONNXImporter.load(contentsOf: URL(fileURLWithPath: name), inputMean: inputMean,
+                                                 inputScale: inputScale)
+            self.network = imported.network
+            self.model = imported.model
+            self.imported = imported
+        } else {
+            network = try BuiltInModels.network(named: name)
+            model = nil
+            imported = nil
+        }
+    }
+
+    /// Whether `name` is meant as a file rather than a built-in name.
+    public static func isFile(_ name: String) -> Bool {
+        name.lowercased().hasSuffix(".onnx") || name.contains("/") || FileManager.default.fileExists(atPath: name)
+    }
+
+    /// The scheme to use when the user names none: the file's own (per-channel weights:
+    /// `mixpc`; per tensor: `mixpl`) for a QONNX file, `mixpc` otherwise.
+    public var defaultScheme: QuantizationScheme { model?.quantization?.naturalScheme ?? .mixpc }
+
+    /// The flavour that keeps a QONNX file's trained weight codes when the user names none, so
+    /// every layer keeps batch-norm as ICN; nil (the scheme decides) for other models.
+    public var defaultFlavour: RequantizationFlavour? { model?.quantization?.naturalFlavour }
+
+    /// Where the weights came from, for the results' conditions.
+    public var source: String? { imported.map { "\($0.format) file \($0.path)" } }
+
+    /// Plans the network: the planner for built-in and float models, a check of the file's own
+    /// bits for a QONNX model.
+    public func plan(budget: MemoryBudget, scheme: QuantizationScheme, flavour: RequantizationFlavour?) throws -> BitWidthPlan {
+        if let model, let trained = model.quantization {
+            return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
+        }
+        return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)
+    }
+}
