@@ -187,10 +187,27 @@ def cmd_train(args) -> None:
 
 
 def cmd_verify(args) -> None:
+    from . import qonnx_ref
     test = D.load_test_split(args.test)
+    rec = _load_records() if args.record else None
     for path in args.models:
         r = verify_file(path, test)
-        print(f"{path}: numpy QONNX top1 {r['top1']:.4f} top5 {r['top5']:.4f} on {len(test.labels)} images")
+        line = f"{path}: numpy QONNX top1 {r['top1']:.4f} top5 {r['top5']:.4f} on {len(test.labels)} images"
+        extra = {"numpy_qonnx_top1": r["top1"], "numpy_qonnx_top5": r["top5"]}
+        if qonnx_ref.available():
+            ref = qonnx_ref.qonnx_predict(path, D.to_nchw_float(test.images))
+            extra["qonnx_reference_top1"] = float(np.mean(ref.argmax(1) == test.labels))
+            extra["qonnx_reference_vs_numpy_argmax_agreement"] = float(np.mean(ref.argmax(1) == r["logits"].argmax(1)))
+            extra["qonnx_reference_vs_numpy_max_abs_logit_diff"] = float(np.abs(ref - r["logits"]).max())
+            line += (f"; qonnx reference executor top1 {extra['qonnx_reference_top1']:.4f} "
+                     f"(max |logit diff| vs numpy {extra['qonnx_reference_vs_numpy_max_abs_logit_diff']:.2e})")
+        print(line, flush=True)
+        if rec is not None:
+            for m in rec["models"]:
+                if m["file"] == _rel(path):
+                    m.update(extra)
+    if rec is not None:
+        _save_records(rec)
 
 
 def _find_mixq() -> str | None:
@@ -270,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("verify", help="numpy QONNX accuracy on the test split")
     sp.add_argument("models", nargs="+")
     sp.add_argument("--test", default=TEST_DIR)
+    sp.add_argument("--record", action="store_true", help="add the numbers to data/models/records.json")
     sp.set_defaults(fn=cmd_verify)
 
     sp = sub.add_parser("plans", help="regenerate the family's plan JSONs with `mixq plan`")

@@ -86,3 +86,13 @@ def test_conv2d_matches_torch():
     w = rng.standard_normal((4, 1, 3, 3)).astype(np.float32)
     ref = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), stride=2, padding=1, groups=4)
     assert np.allclose(conv2d(x, w, (2, 2), (1, 1, 1, 1), 4), ref.numpy(), atol=1e-5)
+
+
+def test_qonnx_reference_executor_agrees(exported):
+    from mixq_training import qonnx_ref
+    if not qonnx_ref.available():
+        pytest.skip("qonnx not installed")
+    _, path, _ = exported
+    rng = np.random.default_rng(2)
+    x = (rng.integers(0, 256, size=(3, 1, 32, 32)) / 255.0).astype(np.float32)
+    assert np.allclose(qonnx_ref.qonnx_predict(path, x), QonnxNumpy(path).run(x), atol=1e-5, rtol=1e-4)
