@@ -110,6 +110,7 @@ public enum Deployer {
         let network = request.network
         let plan = prepared.plan
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
+        if let flavour = request.flavour { result.scheme = flavour.rawValue }
         guard plan.fits, let model = prepared.model, let quantized = prepared.quantized else {
             var reasons: [String] = []
             if !plan.fitsFlash {

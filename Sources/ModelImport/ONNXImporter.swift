@@ -87,9 +87,17 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
-        var builder = try ChainBuilder(graph: proto.graph, networkName: sanitized(name, fallback: "model"))
+        var builder = try ChainBuilder(graph: proto.graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
+    }
+
+    /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results
+    /// files separate model and scheme with `__`).
+    static func networkName(_ name: String) -> String {
+        let mapped = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") ? $0 : "_" })
+        let trimmed = mapped.split(separator: "_", omittingEmptySubsequences: true).joined(separator: "_")
+        return trimmed.isEmpty ? "model" : trimmed
     }
 
     /// Letters, digits and underscores only (names end up in C source and firmware output).

@@ -20,6 +20,7 @@ struct MixQ: ParsableCommand {
             Size.self,
             Plan.self,
             Deploy.self,
+            Eval.self,
             SweepCommand.self,
             Bench.self,
             Demo.self,

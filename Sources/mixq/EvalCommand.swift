@@ -1,0 +1,188 @@
+import ArgumentParser
+import Deployment
+import Evaluation
+import FirmwareBuild
+import Foundation
+import ModelImport
+import Timing
+
+/// `mixq eval`: Top-1/Top-5 of the integer-only network on a labelled dataset, checked on the target.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Top-1 and Top-5 of the integer-only network on a labelled dataset.",
+        discussion: """
+            Plans and quantizes --model as `mixq deploy` does (a QONNX file keeps its trained bits \
+            and scales), runs every image of --dataset through the integer-only network on the \
+            Swift host reference (bit-exact with the C kernels) and through the float network \
+            (unquantized, or fake-quantized for a QONNX file), and prints Top-1 and Top-5 of both. \
+            --target-images of the images also run on the emulated STM32H743 and must match the \
+            host reference byte for byte; a mismatch is an error. A dataset is a folder with \
+            images.npy (uint8, N x H x W x C) and labels.npy (integers, N). --shard i/n scores a \
+            1/n share of the images; `mixq report` adds up the shards' counts.
+            """
+    )
+
+    @OptionGroup var target: NetworkOptions
+
+    @Option(help: "Dataset folder holding images.npy and labels.npy.")
+    var dataset: String
+
+    @Option(help: "Evaluate only the first N images.")
+    var limit: Int?
+
+    @Option(help: "Images (of this shard) that also run on the emulated STM32H743 and must be bit-exact (0 skips the target).")
+    var targetImages: Int = 20
+
+    @Option(help: "Score only shard i of n (i/n, 1-based): images i-1, i-1+n, i-1+2n, ...")
+    var shard: String = "1/1"
+
+    @Option(help: "Threads for the host evaluation (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
+    var calibrationImages: Int = 32
+
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz of the target run: 400 or 480.")
+    var clockMHz: Int = 400
+
+    @Option(help: "Cycle model of the target run: off, pipeline or full.")
+    var timing: TimingMode = .pipeline
+
+    @Flag(help: "Skip the float reference (faster; no float_top1).")
+    var noFloat = false
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @Option(help: "Results folder to write <model>__<scheme>.eval.json (and the target run's <model>__<scheme>.json) into, for `mixq report`.")
+    var out: String?
+
+    func validate() throws {
+        guard targetImages >= 0 else { throw ValidationError("--target-images must be 0 or more") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        guard calibrationImages >= 1 else { throw ValidationError("--calibration-images must be at least 1") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard [400, 480].contains(clockMHz) else { throw ValidationError("--clock-mhz must be 400 or 480") }
+        do { _ = try DatasetShard(parsing: shard) } catch { throw ValidationError(String(describing: error)) }
+    }
+
+    func run() throws {
+        let reference = try target.reference()
+        let set: LabelledDataset
+        do {
+            set = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
+        } catch {
+            throw CommandFailure(error)
+        }
+        let result = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: limit,
+                                        shard: try DatasetShard(parsing: shard), targetImages: targetImages, jobs: jobs,
+                                        calibrationImages: calibrationImages, clockMHz: clockMHz, timing: timing,
+                                        floatReference: !noFloat, quiet: json)
+        if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
+        if json {
+            FileHandle.standardOutput.write(try result.json() + Data("\n".utf8))
+        } else {
+            print(EvalOutput.render(result))
+        }
+    }
+}
+
+enum EvaluationRun {
+    /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
+    static func run(reference: ModelReference, options: NetworkOptions, dataset: LabelledDataset, limit: Int?,
+                    shard: DatasetShard, targetImages: Int, jobs: Int, calibrationImages: Int, clockMHz: Int,
+                    timing: TimingMode, floatReference: Bool, quiet: Bool) throws -> EvaluationResult {
+        let scheme = try options.quantizationScheme(for: reference)
+        var request = try DeploymentRequest(network: reference.network, scheme: scheme, budget: options.budget(), clockMHz: clockMHz,
+                                            model: reference.model, timing: timing)
+        request.flavour = options.requantizationFlavour(for: reference)
+        request.modelSource = reference.source
+        if reference.model?.quantization == nil, dataset.shape == reference.network.input {
+            request.calibration = (0..<min(calibrationImages, dataset.count)).map { dataset.image($0) }
+        }
+        let prepared = try Deployer.prepare(request)
+        guard prepared.plan.fits else {
+            throw CommandFailure(message: "\(reference.network.name) does not fit: FLASH needs \(prepared.plan.flashBytes) B of "
+                                 + "\(prepared.plan.budget.flash) B, RAM \(prepared.plan.peakActivationBytes) B of \(prepared.plan.budget.ram) B "
+                                 + "(\(max(prepared.plan.flashBytes - prepared.plan.budget.flash, 0)) B over in FLASH, "
+                                 + "\(max(prepared.plan.peakActivationBytes - prepared.plan.budget.ram, 0)) B over in RAM)")
+        }
+        let line = ProgressLine(enabled: !quiet)
+        let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
+                                           targetImages: targetImages, jobs: jobs, floatReference: floatReference)
+        let toolchain = targetImages > 0 ? try Toolchain.locate() : nil
+        let result = try Evaluator.evaluate(evaluation, toolchain: toolchain,
+                                            progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
+                                            deploymentProgress: { line.update("eval: \($0)") })
+        line.finish()
+        return result
+    }
+}
+
+/// A one-line progress display on an interactive stderr; silent otherwise.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private let enabled: Bool
+    private var shown = false
+
+    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) != 0 }
+
+    func update(_ text: String) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        shown = true
+    }
+
+    func finish() {
+        guard enabled, shown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+enum EvalOutput {
+    static func percent(_ count: Int, _ images: Int) -> String {
+        String(format: "%.2f%% (%d/%d)", images > 0 ? Double(count) * 100 / Double(images) : 0, count, images)
+    }
+
+    static func render(_ result: EvaluationResult) -> String {
+        var lines = ["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): "
+                     + "integer-only Top-1 \(percent(result.integer.top1, result.images)), Top-5 \(percent(result.integer.top5, result.images))"]
+        if let float = result.float {
+            lines.append("\(result.floatReference): Top-1 \(percent(float.top1, result.images)), Top-5 \(percent(float.top5, result.images))")
+        }
+        if let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
+            lines.append("fake-quantized (MixQ's quantization in float): Top-1 \(percent(fake.top1, result.images))")
+        }
+        lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
+                     + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
+                     + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
+        if let deployment = result.deployment, let conditions = deployment.conditions {
+            lines.append("target: \(result.targetImages) image(s) on the emulated STM32H743, "
+                         + (result.targetBitExact == true ? "bit-exact with the host reference" : "DIFFERENT from the host reference")
+                         + String(format: "; %llu cycles = %.3f ms per image", deployment.totalCycles ?? 0, deployment.latencyMs ?? 0)
+                         + "; conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
+                         + "\(conditions.caches), timing model \(conditions.timingModel); \(conditions.compiler); \(conditions.flags)")
+        } else {
+            lines.append("target: not run (--target-images 0)")
+        }
+        lines.append(String(format: "host: %.1f images/s, %.2f G MAC/s (integer path with the float reference%@)",
+                            result.hostImagesPerSecond, result.hostMACsPerSecond / 1e9, result.float == nil ? " skipped" : ""))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Writes the evaluation (and, for the first shard, its target run) into a results folder.
+    static func write(_ result: EvaluationResult, to folder: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try result.json().write(to: folder.appendingPathComponent(result.fileName), options: .atomic)
+            if result.shard.index == 1, let deployment = result.deployment {
+                try deployment.json().write(to: folder.appendingPathComponent("\(deployment.model)__\(deployment.scheme).json"),
+                                            options: .atomic)
+            }
+        } catch {
+            throw CommandFailure(message: "cannot write the results into \(folder.path): \(error.localizedDescription)")
+        }
+    }
+}
