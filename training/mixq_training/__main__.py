@@ -4,6 +4,8 @@
   float    train the float network and save its weights
   train    QAT fine-tune with the bit widths of a ``mixq plan --json`` file, export QONNX
   verify   run an exported QONNX file in plain numpy on the test split
+  describe print the node sequence of exported QONNX files
+  plans    regenerate the family's plan JSONs with a built `mixq plan`
   all      the whole example family: data, float, every plan under data/models/
 """
 
@@ -210,6 +212,24 @@ def cmd_verify(args) -> None:
         _save_records(rec)
 
 
+def cmd_describe(args) -> None:
+    import onnx
+    from .export import describe
+    for path in args.models:
+        m = onnx.load(path)
+        dims = lambda vi: [d.dim_value or d.dim_param for d in vi.type.tensor_type.shape.dim]
+        print(f"{path}: inputs {[(i.name, dims(i)) for i in m.graph.input]} outputs "
+              f"{[(o.name, dims(o)) for o in m.graph.output]} opsets "
+              f"{[(o.domain or 'ai.onnx', o.version) for o in m.opset_import]}")
+        for i, d in enumerate(describe(m)):
+            if d["op"] == "Quant":
+                print(f"  {i:3d} Quant {'weight' if d['on_initializer'] else 'act   '} signed={d['signed']} "
+                      f"narrow={d['narrow']} bits={d['bit_width']:g} zp={d['zero_point'][0]:g} "
+                      f"scale{d['scale_shape']} rounding={d['rounding_mode']}  ({d['name']})")
+            else:
+                print(f"  {i:3d} {d['op']}  ({d['name']})")
+
+
 def _find_mixq() -> str | None:
     for cand in (os.path.join(REPO, ".build", "debug", "mixq"), os.path.join(REPO, ".build", "release", "mixq")):
         if os.access(cand, os.X_OK):
@@ -289,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--test", default=TEST_DIR)
     sp.add_argument("--record", action="store_true", help="add the numbers to data/models/records.json")
     sp.set_defaults(fn=cmd_verify)
+
+    sp = sub.add_parser("describe", help="print the node sequence of exported files")
+    sp.add_argument("models", nargs="+")
+    sp.set_defaults(fn=cmd_describe)
 
     sp = sub.add_parser("plans", help="regenerate the family's plan JSONs with `mixq plan`")
     sp.add_argument("--spec", default=DEFAULT_SPEC)
