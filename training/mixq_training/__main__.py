@@ -230,6 +230,26 @@ def cmd_describe(args) -> None:
                 print(f"  {i:3d} {d['op']}  ({d['name']})")
 
 
+def render_table(rec: dict) -> str:
+    rows = ["| file | scheme | FLASH / RAM budget | weight bits (28 layers) | output bits | fake-quant Top-1 | Top-5 | numpy QONNX Top-1 | qonnx ref. Top-1 |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for m in rec["models"]:
+        wb = "".join(str(l["weight_bits"]) for l in m["layers"])
+        ob = "".join(str(l["output_bits"]) for l in m["layers"][:-1])
+        q = m.get("qonnx_reference_top1")
+        rows.append(f"| `{os.path.basename(m['file'])}` | {m['scheme']} | {m['flash_budget']} / {m['ram_budget']} B "
+                    f"| `{wb}` | `{ob}` | {100 * m['fake_quant_top1']:.1f}% | {100 * m['fake_quant_top5']:.1f}% "
+                    f"| {100 * m['numpy_qonnx_top1']:.1f}% | {'' if q is None else f'{100 * q:.1f}%'} |")
+    f = rec.get("float") or {}
+    if f:
+        rows.append(f"| (float, not exported) | float32 | | | | {100 * f['top1']:.1f}% | {100 * f['top5']:.1f}% | | |")
+    return "\n".join(rows)
+
+
+def cmd_table(args) -> None:
+    print(render_table(_load_records()))
+
+
 def _find_mixq() -> str | None:
     for cand in (os.path.join(REPO, ".build", "debug", "mixq"), os.path.join(REPO, ".build", "release", "mixq")):
         if os.access(cand, os.X_OK):
@@ -313,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("describe", help="print the node sequence of exported files")
     sp.add_argument("models", nargs="+")
     sp.set_defaults(fn=cmd_describe)
+
+    sp = sub.add_parser("table", help="print records.json as a markdown table")
+    sp.set_defaults(fn=cmd_table)
 
     sp = sub.add_parser("plans", help="regenerate the family's plan JSONs with `mixq plan`")
     sp.add_argument("--spec", default=DEFAULT_SPEC)
