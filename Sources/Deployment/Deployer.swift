@@ -55,6 +55,12 @@ public struct DeploymentRequest: Sendable {
     }
 }
 
+extension DeploymentRequest {
+    /// How results name the quantization: the one flavour every layer was given (`pl_fb`,
+    /// `pl_icn`, `pc_icn`), else the scheme (`int8`, `mixpl`, `mixpc`).
+    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+}
+
 /// A deployment planned and quantized, before code generation: what `mixq eval` runs on the
 /// host and `Deployer.run` builds for the target.
 public struct PreparedDeployment: Sendable {
@@ -110,7 +116,7 @@ public enum Deployer {
         let network = request.network
         let plan = prepared.plan
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
-        if let flavour = request.flavour { result.scheme = flavour.rawValue }
+        result.scheme = request.schemeLabel
         guard plan.fits, let model = prepared.model, let quantized = prepared.quantized else {
             var reasons: [String] = []
             if !plan.fitsFlash {

@@ -153,7 +153,7 @@ public enum Evaluator {
         let counts = partials.total
 
         var result = EvaluationResult(
-            model: network.name, scheme: prepared.plan.scheme.rawValue,
+            model: network.name, scheme: prepared.request.schemeLabel,
             flavours: Array(Set(prepared.plan.layers.map(\.flavour.rawValue))).sorted(),
             dataset: dataset.path, datasetImages: dataset.count, limit: request.limit, shard: request.shard,
             images: indices.count, integer: counts.integer,

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Two kinds of table share one CSV format (columns `model,scheme,top1` required; `source`,
 /// `top5`, `device`, `flash_bytes`, `ram_bytes`, `note` optional; `#` lines are comments):
-/// - the published table the project ships (data/accuracy/published_top1.csv), where every row
+/// - the published table the project ships (Sources/Reports/Resources/published_top1.csv), where every row
 ///   must name its source;
 /// - a user's table (`mixq report --accuracy FILE.csv`), which overrides the published one.
 ///
@@ -19,6 +19,8 @@ public struct AccuracyTable: Sendable, Equatable {
         case published
         /// The user's `--accuracy` table.
         case user
+        /// Measured by MixQ itself (`mixq eval --out`): the integer-only network's Top-1.
+        case measured
     }
 
     /// One Top-1 figure for one (model, scheme).
@@ -56,6 +58,16 @@ public struct AccuracyTable: Sendable, Equatable {
     init(figures: [Key: Figure], budgetFigures: [BudgetFigure]) {
         self.figures = figures
         self.budgetFigures = budgetFigures
+    }
+
+    /// The published table MixQ ships, a resource of this module
+    /// (Sources/Reports/Resources/published_top1.csv), found wherever `mixq` is installed.
+    /// - Throws: `ReportsError` when the resource is missing beside the binary or malformed.
+    public static func shipped() throws(ReportsError) -> AccuracyTable {
+        guard let url = Bundle.module.url(forResource: "published_top1", withExtension: "csv") else {
+            throw .unreadable(path: "published_top1.csv", reason: "the resource bundle is not installed beside mixq")
+        }
+        return try AccuracyTable(contentsOf: url, origin: .published)
     }
 
     /// Reads a table of `origin` from `url`.

@@ -25,7 +25,8 @@ public enum ResultsFolder {
     /// Whether `name` is a result file's name: `<model>__<scheme>.json`, not hidden, and not a
     /// trace the report writes (`.trace.json`).
     public static func isResultFileName(_ name: String) -> Bool {
-        guard name.hasSuffix(".json"), !name.hasSuffix(".trace.json"), !name.hasPrefix(".") else { return false }
+        guard name.hasSuffix(".json"), !name.hasSuffix(".trace.json"), !name.hasPrefix("."),
+              !MeasuredAccuracy.isEvaluationFileName(name) else { return false }
         let stem = name.dropLast(".json".count)
         guard let range = stem.range(of: separator) else { return false }
         return range.lowerBound != stem.startIndex && range.upperBound != stem.endIndex

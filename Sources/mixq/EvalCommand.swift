@@ -68,12 +68,13 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let reference = try target.reference()
-        let set: LabelledDataset
+        var set: LabelledDataset
         do {
             set = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
         } catch {
             throw CommandFailure(error)
         }
+        set.path = dataset  // as the user wrote it, so results stay readable on another machine
         let result = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: limit,
                                         shard: try DatasetShard(parsing: shard), targetImages: targetImages, jobs: jobs,
                                         calibrationImages: calibrationImages, clockMHz: clockMHz, timing: timing,

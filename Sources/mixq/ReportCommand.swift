@@ -9,8 +9,9 @@ struct Report: ParsableCommand {
         discussion: """
             Reads every <model>__<scheme>.json in the folders (docs/results-format.md), merges \
             them (a pair found twice: equal copies are one result; differing copies, the later \
-            folder wins with a warning), joins ImageNet Top-1 on (model, scheme) from the \
-            shipped table of published figures and, overriding it, --accuracy, and writes \
+            folder wins with a warning), joins Top-1 on (model, scheme): measured by MixQ (the \
+            <model>__<scheme>.eval*.json files `mixq eval --out` writes, shards added up) beats the \
+            shipped table of published figures, and --accuracy overrides both; then writes \
             report.md, results.csv, results.json, latency_accuracy.svg, memory.svg and \
             profiles/<model>__<scheme>.csv/.trace.json (open traces in ui.perfetto.dev). \
             Never replaces a result file. Prints the combined table.
@@ -26,14 +27,8 @@ struct Report: ParsableCommand {
     @Option(help: "Where to write the report (default: the first folder).")
     var out: String?
 
-    @Option(help: "The published-accuracy table (default: data/accuracy/published_top1.csv of this checkout).")
+    @Option(help: "The published-accuracy table (default: the one shipped with mixq).")
     var published: String?
-
-    /// The shipped table, found from this source file's place in the checkout.
-    static var shippedAccuracyTable: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("data/accuracy/published_top1.csv")
-    }
 
     func validate() throws {
         if folders.isEmpty {
@@ -47,12 +42,17 @@ struct Report: ParsableCommand {
         // Library errors (ReportsError) reach MixQ.main, which prints them as one `error:` line.
         let collection = try ResultsFolder.load(folders: folderURLs)
         var table = AccuracyTable.empty
-        let publishedURL = published.map { URL(fileURLWithPath: $0) } ?? Self.shippedAccuracyTable
-        if published != nil || FileManager.default.fileExists(atPath: publishedURL.path) {
-            table = try AccuracyTable(contentsOf: publishedURL, origin: .published)
+        if let published {
+            table = try AccuracyTable(contentsOf: URL(fileURLWithPath: published), origin: .published)
         } else {
-            warn("the shipped accuracy table is not at \(publishedURL.path); rows get no published figure (pass --published FILE)")
+            do {
+                table = try AccuracyTable.shipped()
+            } catch {
+                warn("\(error); rows get no published figure (pass --published FILE)")
+            }
         }
+        // Measured beats published; the user's --accuracy beats both.
+        table = table.overridden(by: try MeasuredAccuracy.load(folders: folderURLs))
         if let accuracy {
             table = table.overridden(by: try AccuracyTable(contentsOf: URL(fileURLWithPath: accuracy), origin: .user))
         }

@@ -19,7 +19,7 @@ enum Fixtures {
     /// The project's shipped table, found from this file's place in the checkout.
     static var publishedAccuracy: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("data/accuracy/published_top1.csv")
+            .deletingLastPathComponent().appendingPathComponent("Sources/Reports/Resources/published_top1.csv")
     }
 
     static func both() throws -> ResultCollection {
