@@ -76,6 +76,7 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization",
+                                                            "FirmwareBuild",
                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
                                                            "FirmwareBuild"]),

@@ -39,7 +39,7 @@ public struct EvaluationResult: Sendable, Codable {
     /// Host evaluation wall time and speed (not a timed target figure: the host's own).
     public var hostSeconds: Double
     public var hostImagesPerSecond: Double
-    public var hostMACsPerSecond: Double
+    public var hostMacsPerSecond: Double
     /// The target run (cycles, memory, conditions), when images ran on the target.
     public var deployment: DeploymentResult?
 
@@ -61,14 +61,14 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMACsPerSecond, deployment
+             hostImagesPerSecond, hostMacsPerSecond, deployment
         case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1
     }
 
     public init(model: String, scheme: String, flavours: [String], dataset: String, datasetImages: Int, limit: Int?,
                 shard: DatasetShard, images: Int, integer: TopKCounts, float: TopKCounts?, fakeQuantized: TopKCounts?,
                 floatReference: String, inputPreprocessing: String, modelSource: String, targetImages: Int,
-                targetBitExact: Bool?, hostSeconds: Double, hostImagesPerSecond: Double, hostMACsPerSecond: Double,
+                targetBitExact: Bool?, hostSeconds: Double, hostImagesPerSecond: Double, hostMacsPerSecond: Double,
                 deployment: DeploymentResult?) {
         self.model = model
         self.scheme = scheme
@@ -88,7 +88,7 @@ public struct EvaluationResult: Sendable, Codable {
         self.targetBitExact = targetBitExact
         self.hostSeconds = hostSeconds
         self.hostImagesPerSecond = hostImagesPerSecond
-        self.hostMACsPerSecond = hostMACsPerSecond
+        self.hostMacsPerSecond = hostMacsPerSecond
         self.deployment = deployment
     }
 
@@ -106,7 +106,7 @@ public struct EvaluationResult: Sendable, Codable {
                   targetBitExact: try c.decodeIfPresent(Bool.self, forKey: .targetBitExact),
                   hostSeconds: try c.decode(Double.self, forKey: .hostSeconds),
                   hostImagesPerSecond: try c.decode(Double.self, forKey: .hostImagesPerSecond),
-                  hostMACsPerSecond: try c.decode(Double.self, forKey: .hostMACsPerSecond),
+                  hostMacsPerSecond: try c.decode(Double.self, forKey: .hostMacsPerSecond),
                   deployment: try c.decodeIfPresent(DeploymentResult.self, forKey: .deployment))
     }
 
@@ -130,7 +130,7 @@ public struct EvaluationResult: Sendable, Codable {
         try c.encode(targetBitExact, forKey: .targetBitExact)
         try c.encode(hostSeconds, forKey: .hostSeconds)
         try c.encode(hostImagesPerSecond, forKey: .hostImagesPerSecond)
-        try c.encode(hostMACsPerSecond, forKey: .hostMACsPerSecond)
+        try c.encode(hostMacsPerSecond, forKey: .hostMacsPerSecond)
         try c.encode(deployment, forKey: .deployment)
         try c.encode(top1, forKey: .top1)
         try c.encode(top5, forKey: .top5)

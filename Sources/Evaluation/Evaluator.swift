@@ -162,7 +162,7 @@ public enum Evaluator {
             floatReference: isTrained ? "fake-quantized (the file's trained quantization in float)" : "float (unquantized)",
             inputPreprocessing: model.input.description, modelSource: prepared.request.modelSource ?? "synthetic weights",
             targetImages: 0, targetBitExact: nil, hostSeconds: hostSeconds, hostImagesPerSecond: Double(indices.count) / hostSeconds,
-            hostMACsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
+            hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {

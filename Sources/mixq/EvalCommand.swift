@@ -169,7 +169,7 @@ enum EvalOutput {
             lines.append("target: not run (--target-images 0)")
         }
         lines.append(String(format: "host: %.1f images/s, %.2f G MAC/s (integer path with the float reference%@)",
-                            result.hostImagesPerSecond, result.hostMACsPerSecond / 1e9, result.float == nil ? " skipped" : ""))
+                            result.hostImagesPerSecond, result.hostMacsPerSecond / 1e9, result.float == nil ? " skipped" : ""))
         return lines.joined(separator: "\n")
     }
 
