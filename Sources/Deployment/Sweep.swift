@@ -1,22 +1,51 @@
 import FirmwareBuild
 import Foundation
 import Planning
+import Quantization
 import Timing
 
-/// One (model, scheme) pair of a sweep.
-public struct SweepJob: Sendable, Hashable {
-    public var model: MobilenetV1
+/// One (model, scheme) pair of a sweep: a built-in network with synthetic weights, or a model
+/// (for example imported from a file) with its own weights.
+public struct SweepJob: Sendable {
+    /// The model's name (the network's).
+    public var name: String
     public var scheme: QuantizationScheme
     public var network: Network
+    /// The weights to deploy; synthetic ones when nil.
+    public var model: FloatModel?
+    /// One flavour for every layer (a QONNX file keeps its trained weights with it).
+    public var flavour: RequantizationFlavour?
+    /// Where the model came from, for the results' conditions.
+    public var modelSource: String?
 
     public init(model: MobilenetV1, scheme: QuantizationScheme) throws(NetworkError) {
-        self.model = model
-        self.scheme = scheme
-        self.network = try model.network()
+        try self.init(network: model.network(), scheme: scheme)
     }
 
+    public init(network: Network, scheme: QuantizationScheme, model: FloatModel? = nil, flavour: RequantizationFlavour? = nil,
+                modelSource: String? = nil) {
+        self.name = network.name
+        self.scheme = scheme
+        self.network = network
+        self.model = model
+        self.flavour = flavour
+        self.modelSource = modelSource
+    }
+
+    /// `int8`, `mixpl`, `mixpc`, or the forced flavour (as `DeploymentRequest.schemeLabel`).
+    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+
     /// The result file's name: `<model>__<scheme>.json`.
-    public var fileName: String { "\(model.name)__\(scheme.rawValue).json" }
+    public var fileName: String { "\(name)__\(schemeLabel).json" }
+
+    /// The deployment request of this job.
+    public func request(clockMHz: Int, timing: TimingMode, outputDirectory: URL?, budget: MemoryBudget = .stm32h743) -> DeploymentRequest {
+        var request = DeploymentRequest(network: network, scheme: scheme, budget: budget, clockMHz: clockMHz,
+                                        outputDirectory: outputDirectory, model: model, conversionImages: 1, timing: timing)
+        request.flavour = flavour
+        request.modelSource = modelSource
+        return request
+    }
 }
 
 /// Which part of a sweep this process runs: shard `index` (1-based) of `count`.
@@ -126,8 +155,12 @@ public enum Sweep {
     /// finishes. A job that fails still gets a result file carrying its plan and the error in
     /// `note`, so a report shows it; `onFinish` is called after each job (from worker threads,
     /// one at a time).
+    ///
+    /// `perform` runs one job given its deployment request (by default `Deployer.deploy`); a
+    /// caller can measure more, e.g. accuracy on a dataset, as long as it returns the deployment.
     public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int, timing: TimingMode = .pipeline,
                            toolchain: Toolchain,
+                           perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)? = nil,
                            onStart: @escaping @Sendable (SweepJob) -> Void = { _ in },
                            onFinish: @escaping @Sendable (Outcome) -> Void = { _ in }) throws {
         do {
@@ -143,13 +176,12 @@ public enum Sweep {
             while let job = queue.next() {
                 onStart(job)
                 let started = Date()
-                let request = DeploymentRequest(network: job.network, scheme: job.scheme, clockMHz: clockMHz,
-                                                outputDirectory: work.appendingPathComponent("\(job.model.name)-\(job.scheme.rawValue)"),
-                                                conversionImages: 1, timing: timing)
+                let request = job.request(clockMHz: clockMHz, timing: timing,
+                                          outputDirectory: work.appendingPathComponent("\(job.name)-\(job.schemeLabel)"))
                 var failed = false
                 let result: DeploymentResult
                 do {
-                    result = try Deployer.deploy(request, toolchain: toolchain)
+                    result = try perform?(job, request) ?? Deployer.deploy(request, toolchain: toolchain)
                 } catch {
                     failed = true
                     result = failedResult(job, error: error, clockMHz: clockMHz)
@@ -166,10 +198,18 @@ public enum Sweep {
 
     private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int) -> DeploymentResult {
         var result: DeploymentResult
-        if let plan = try? BitWidthPlanner.plan(job.network, budget: .stm32h743, scheme: job.scheme) {
-            result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
+        let plan: BitWidthPlan?
+        if let model = job.model, let trained = model.quantization {
+            plan = try? trained.plan(for: job.network, input: model.input.quantization, budget: .stm32h743, scheme: job.scheme,
+                                     flavour: job.flavour)
         } else {
-            result = DeploymentResult(model: job.model.name, scheme: job.scheme.rawValue, flashBudget: MemoryBudget.stm32h743.flash,
+            plan = try? BitWidthPlanner.plan(job.network, budget: .stm32h743, scheme: job.scheme, flavour: job.flavour)
+        }
+        if let plan {
+            result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
+            result.scheme = job.schemeLabel
+        } else {
+            result = DeploymentResult(model: job.name, scheme: job.schemeLabel, flashBudget: MemoryBudget.stm32h743.flash,
                                       ramBudget: MemoryBudget.stm32h743.ram, weightBytes: 0, paramBytes: 0, flashBytes: 0,
                                       peakActivationBytes: 0, fits: false, cuts: [], layers: [],
                                       macs: job.network.multiplyAccumulates, totalCycles: nil, latencyMs: nil,

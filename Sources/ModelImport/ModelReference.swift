@@ -13,21 +13,32 @@ public struct ModelReference: Sendable {
     /// The imported file, when `--model` named one.
     public var imported: ImportedModel?
 
-    /// Resolves `name`: a path (it ends in `.onnx` or names an existing file) is imported,
-    /// anything else must be a built-in name.
-    /// - Throws: `ImportError` for a bad file, `ModelNameError` listing the built-in names.
+    /// Resolves `name`: a path (it ends in `.onnx` or names an existing file) is imported, a
+    /// trained example's name (`TrainedExamples`) imports its file, anything else must be a
+    /// built-in name.
+    /// - Throws: `ImportError` for a bad file, `ModelNameError` listing the valid names.
     public init(_ name: String, inputMean: Double? = nil, inputScale: Double? = nil) throws {
-        if Self.isFile(name) {
-            let imported = try ONNXImporter.load(contentsOf: URL(fileURLWithPath: name), inputMean: inputMean,
-                                                 inputScale: inputScale)
+        let file = Self.isFile(name) ? URL(fileURLWithPath: name) : TrainedExamples.file(named: name)
+        if let file {
+            let imported = try ONNXImporter.load(contentsOf: file, inputMean: inputMean, inputScale: inputScale)
             self.network = imported.network
             self.model = imported.model
             self.imported = imported
         } else {
-            network = try BuiltInModels.network(named: name)
+            do {
+                network = try BuiltInModels.network(named: name)
+            } catch let error as ModelNameError {
+                throw ModelNameError(name: error.name, validNames: error.validNames + TrainedExamples.all.map(\.name)
+                                     + ["or a path to an .onnx file"])
+            }
             model = nil
             imported = nil
         }
+    }
+
+    /// Whether `name` names a model: a file, a trained example or a built-in network.
+    public static func isKnown(_ name: String) -> Bool {
+        isFile(name) || TrainedExamples.file(named: name) != nil || BuiltInModels.names.contains(name)
     }
 
     /// Whether `name` is meant as a file rather than a built-in name.

@@ -163,6 +163,11 @@ public struct ModelNameError: Error, Sendable, Equatable, CustomStringConvertibl
     public var name: String
     public var validNames: [String]
 
+    public init(name: String, validNames: [String]) {
+        self.name = name
+        self.validNames = validNames
+    }
+
     public var description: String {
         "unknown model '\(name)'; valid models: \(validNames.joined(separator: ", "))"
     }

@@ -57,7 +57,8 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "A built-in model name or a path to an ONNX / QONNX file.",
         discussion: "Built-in: mobilenet_v1_<alpha>_<resolution> (alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 "
-            + "or 224; synthetic weights) or mnist_mobilenet_v1_<alpha>_32. A file's network takes its name from the file."))
+            + "or 224; synthetic weights) or mnist_mobilenet_v1_<alpha>_32; the trained examples in data/models by name (e.g. "
+            + "mnist_mobilenet_v1_0.25_32_mixpc_120k_4k). A file's network takes its name from the file."))
     var model: String = "mobilenet_v1_1.0_224"
 
     @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
@@ -80,7 +81,7 @@ struct NetworkOptions: ParsableArguments {
 
     func validate() throws {
         do {
-            if !ModelReference.isFile(model) { _ = try BuiltInModels.network(named: model) }
+            if !ModelReference.isKnown(model) { _ = try ModelReference(model) }
             if let scheme { _ = try QuantizationScheme(name: scheme) }
             _ = try MemoryBudget(flash: flash, ram: ram)
         } catch {

@@ -92,14 +92,14 @@ final class SweepProgress: @unchecked Sendable {
     func started(_ job: SweepJob) {
         lock.lock()
         defer { lock.unlock() }
-        running.append("\(job.model.name) \(job.scheme.rawValue)")
+        running.append("\(job.name) \(job.schemeLabel)")
         redraw()
     }
 
     func finished(_ outcome: Sweep.Outcome) {
         lock.lock()
         defer { lock.unlock() }
-        let name = "\(outcome.job.model.name) \(outcome.job.scheme.rawValue)"
+        let name = "\(outcome.job.name) \(outcome.job.schemeLabel)"
         running.removeAll { $0 == name }
         done += 1
         if outcome.failed { failures += 1 }
