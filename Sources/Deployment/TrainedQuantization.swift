@@ -36,14 +36,16 @@ public struct TrainedQuantization: Sendable {
     /// Whether any layer's weights are quantized per output channel.
     public var isPerChannel: Bool { layers.contains { $0.isPerChannel } }
 
-    /// The scheme whose flavours match the file: per-channel weights need PC+ICN (`mixpc`);
-    /// per-tensor weights keep their trained codes under PL+ICN, which `mixpl` uses wherever a
-    /// layer is below 8 bits.
-    public var naturalScheme: QuantizationScheme { isPerChannel ? .mixpc : .mixpl }
-
-    /// The flavour that keeps every trained weight code: PC+ICN for per-channel weights, PL+ICN
-    /// for per-tensor ones (PL+FB would fold batch-norm into the weights and quantize them anew).
-    public var naturalFlavour: RequantizationFlavour { isPerChannel ? .perChannelICN : .perLayerICN }
+    /// The scheme the file was trained for: per-channel weights `mixpc` (PC+ICN everywhere,
+    /// every trained code kept); per-tensor weights `int8` when every tensor is 8-bit, else
+    /// `mixpl`. Under `int8` and `mixpl` a layer with 8-bit weights and output is PL+FB: batch-norm
+    /// is folded into its weights, which are then quantized anew at 8 bits (the paper's MixPL);
+    /// `--flavour pl_icn` keeps every trained code instead, at 5n - 8 more parameter bytes per layer.
+    public var naturalScheme: QuantizationScheme {
+        if isPerChannel { return .mixpc }
+        let allEight = layers.allSatisfy { $0.weightBits == .eight && ($0.output?.bits ?? .eight) == .eight }
+        return allEight ? .int8 : .mixpl
+    }
 
     /// The fixed plan of the trained bits: the network input at `input.bits`, each layer's
     /// output at its trained bits (8 for logits MixQ calibrates), the weights at theirs.

@@ -50,9 +50,9 @@ public struct ModelReference: Sendable {
     /// `mixpc`; per tensor: `mixpl`) for a QONNX file, `mixpc` otherwise.
     public var defaultScheme: QuantizationScheme { model?.quantization?.naturalScheme ?? .mixpc }
 
-    /// The flavour that keeps a QONNX file's trained weight codes when the user names none, so
-    /// every layer keeps batch-norm as ICN; nil (the scheme decides) for other models.
-    public var defaultFlavour: RequantizationFlavour? { model?.quantization?.naturalFlavour }
+    /// The flavour used when the user names none: nil, so the scheme's rule decides (see
+    /// `TrainedQuantization.naturalScheme` for what that means for a QONNX file).
+    public var defaultFlavour: RequantizationFlavour? { nil }
 
     /// Where the weights came from, for the results' conditions.
     public var source: String? { imported.map { "\($0.format) file \($0.path)" } }

@@ -67,10 +67,10 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
     var ram: String = String(MemoryBudget.stm32h743.ram)
 
-    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN). Default: mixpc; for a QONNX file, the file's own (per-channel weights: mixpc, else mixpl).")
+    @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN). Default: mixpc; for a QONNX file, the one it was trained for (per-channel weights: mixpc; per tensor: int8 when all 8-bit, else mixpl).")
     var scheme: String?
 
-    @Option(help: "Use one requantization flavour for every layer: pl_fb, pl_icn or pc_icn (default: the scheme's rule; for a QONNX file the flavour that keeps its trained weights, pc_icn or pl_icn).")
+    @Option(help: "Use one requantization flavour for every layer: pl_fb, pl_icn or pc_icn (default: the scheme's rule). pl_icn or pc_icn keep every trained weight code of a QONNX file.")
     var flavour: String?
 
     @Option(help: "Input preprocessing: the float network sees (pixel - mean) * scale. Default 0 (for a QONNX file: what its input Quant states).")

@@ -1,7 +1,10 @@
 import ArgumentParser
 import Deployment
 import FirmwareBuild
+import Evaluation
 import Foundation
+import ModelImport
+import Planning
 import Timing
 
 /// `mixq sweep`: deploy every (model, scheme) pair, in parallel and resumably.
@@ -18,8 +21,14 @@ struct SweepCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Models: all, quick (one per width), or comma-separated names.")
+    @Option(help: "Models, comma-separated: all, quick (one MobilenetV1 per width), examples (the trained digit models in data/models), built-in names, trained example names or .onnx files.")
     var models: String = "quick"
+
+    @Option(help: "Dataset folder (images.npy, labels.npy): every model whose input matches its images is also evaluated (as `mixq eval`), Top-1 measured into the results folder.")
+    var dataset: String?
+
+    @Option(help: "With --dataset: images of each evaluated model that run on the target and must be bit-exact.")
+    var targetImages: Int = 20
 
     @Option(help: "Schemes, comma-separated: int8, mixpl, mixpc.")
     var schemes: String = "int8,mixpl,mixpc"
@@ -42,27 +51,107 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         guard [400, 480].contains(clockMHz) else { throw ValidationError("--clock-mhz must be 400 or 480") }
+        guard targetImages >= 1 else { throw ValidationError("--target-images must be at least 1") }
+        guard !models.split(separator: ",").isEmpty else { throw ValidationError("--models names no model") }
         do {
             _ = try SweepShard(shard)
-            _ = try Sweep.jobs(models: models, schemes: schemes)
+            _ = try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes)
         } catch {
             throw ValidationError(String(describing: error))
         }
     }
 
+    var tokens: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    /// The names `Sweep.jobs` expands (all, quick, MobilenetV1 names).
+    var builtInNames: [String] {
+        let family = Set(MobilenetV1.allVariants.map(\.name))
+        return tokens.filter { $0 == "all" || $0 == "quick" || family.contains($0) }
+    }
+
+    /// Jobs of every other token: trained examples, digit models and files. A model that states its
+    /// own quantization (QONNX) is one job under the scheme it was trained for; others get every scheme.
+    func otherJobs() throws -> [SweepJob] {
+        var names: [String] = []
+        for token in tokens where !builtInNames.contains(token) {
+            names += token == "examples" ? TrainedExamples.all.map(\.name) : [token]
+        }
+        var jobs: [SweepJob] = []
+        let schemeList = try schemes.split(separator: ",").map { try QuantizationScheme(name: String($0).trimmingCharacters(in: .whitespaces)) }
+        for name in names {
+            let reference: ModelReference
+            do { reference = try ModelReference(name) } catch { throw CommandFailure(error) }
+            if reference.model?.quantization != nil {
+                jobs.append(SweepJob(network: reference.network, scheme: reference.defaultScheme, model: reference.model,
+                                     modelSource: reference.source))
+            } else {
+                jobs += schemeList.map { SweepJob(network: reference.network, scheme: $0, model: reference.model, modelSource: reference.source) }
+            }
+        }
+        return jobs
+    }
+
     func run() throws {
-        let all = try Sweep.jobs(models: models, schemes: schemes)
+        let all = try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs()
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        let todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
+        var todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
+        if let dataset, let shape = try? LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true)).shape {
+            // A result measured without the dataset is measured again, with it.
+            let pendingNames = Set(todo.map(\.fileName))
+            todo += mine.filter { job in
+                job.network.input == shape && !pendingNames.contains(job.fileName)
+                    && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(job.name)__\(job.schemeLabel).eval.json").path)
+            }
+        }
         let progress = SweepProgress(total: mine.count, alreadyDone: mine.count - todo.count)
         progress.announce("sweep: \(mine.count) pairs in shard \(shard) (\(all.count) in all), \(mine.count - todo.count) already done, "
                           + "\(todo.count) to run on \(min(jobs, max(todo.count, 1))) workers; results in \(folder.path)")
         let toolchain = try Toolchain.locate()
+        var labelled: LabelledDataset?
+        if let dataset {
+            do {
+                labelled = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
+                labelled?.path = dataset
+            } catch {
+                throw CommandFailure(error)
+            }
+        }
+        var perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)?
+        if let labelled {
+            let evaluation = SweepEvaluation(dataset: labelled, folder: folder, targetImages: targetImages, toolchain: toolchain)
+            perform = { job, request in try evaluation.perform(job, request) }
+        }
         try Sweep.run(todo, into: folder, parallelism: jobs, clockMHz: clockMHz, timing: timing, toolchain: toolchain,
+                      perform: perform,
                       onStart: { progress.started($0) }, onFinish: { progress.finished($0) })
         progress.announce("sweep: done; \(progress.failures) failed. Next: mixq report \(folder.path)")
         if progress.failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `sweep --dataset`: models whose input matches the dataset are evaluated (which includes
+/// their deployment and target run); the others are deployed as usual.
+struct SweepEvaluation: Sendable {
+    let dataset: LabelledDataset
+    let folder: URL
+    let targetImages: Int
+    let toolchain: Toolchain
+
+    func perform(_ job: SweepJob, _ request: DeploymentRequest) throws -> DeploymentResult {
+        guard job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
+        var request = request
+        if job.model?.quantization == nil {
+            request.calibration = (0..<min(32, dataset.count)).map { dataset.image($0) }
+        }
+        let prepared = try Deployer.prepare(request)
+        guard prepared.plan.fits else { return try Deployer.run(prepared, toolchain: toolchain) }
+        // One worker per sweep job already runs in parallel: evaluate on one thread.
+        let result = try Evaluator.evaluate(EvaluationRequest(prepared: prepared, dataset: dataset, targetImages: targetImages, jobs: 1),
+                                            toolchain: toolchain)
+        try EvalOutput.write(result, to: folder)
+        guard let deployment = result.deployment else { return try Deployer.run(prepared, toolchain: toolchain) }
+        return deployment
     }
 }
 

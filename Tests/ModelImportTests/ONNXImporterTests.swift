@@ -119,7 +119,7 @@ struct ONNXImporterTests {
         #expect(trained.layers[0].output == TensorQuantization(scale: 0.5, zeroPoint: 0, bits: .four))
         #expect(trained.layers[1].weights.count == 1 && trained.layers[1].weights[0].zeroPoint == 128)
         #expect(trained.layers[1].output == nil, "float logits: MixQ calibrates them")
-        #expect(trained.isPerChannel && trained.naturalScheme == .mixpc && trained.naturalFlavour == .perChannelICN)
+        #expect(trained.isPerChannel && trained.naturalScheme == .mixpc)
         // The float weights are the dequantized ones: 3 * 0.1 and -3 * 0.2.
         #expect(close(imported.model.layers[0].weights, [0.3, -0.6], tolerance: 1e-6))
         // The input Quant (1/255, zero-point 0) makes the codes the pixels.
@@ -133,7 +133,7 @@ struct ONNXImporterTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let reference = try ModelReference(url.path)
         #expect(reference.network.name == url.deletingPathExtension().lastPathComponent)
-        #expect(reference.defaultScheme == .mixpc && reference.defaultFlavour == .perChannelICN)
+        #expect(reference.defaultScheme == .mixpc && reference.defaultFlavour == nil)
         let fits = try reference.plan(budget: MemoryBudget(flash: 10_000, ram: 1_000), scheme: .mixpc, flavour: .perChannelICN)
         #expect(fits.fits && fits.cuts.isEmpty)
         #expect(fits.layers.map(\.weightBits) == [.four, .eight] && fits.layers.map(\.outputBits) == [.four, .eight])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
@@ -45,6 +46,39 @@ def tidy(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def snap_weights(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Stores every quantized weight initializer already on its quantization grid:
+    w' = Quant(w) = (clip(round(w / scale)) - 0) * scale, computed in float32 as
+    Brevitas and the QONNX spec do.  The file's semantics do not change (Quant is
+    idempotent, so Quant(w') == Quant(w) bit for bit), but an importer that
+    recomputes round(w' / scale), in float32 or float64, gets the integer codes
+    exactly: w' / scale is within a few ulp of an integer, never near a .5 tie
+    (raw trained weights can sit within 1e-6 of a tie)."""
+    from .qonnx_numpy import quant_codes
+
+    inits = {i.name: i for i in model.graph.initializer}
+    consumers = {}
+    for node in model.graph.node:
+        for name in node.input:
+            consumers[name] = consumers.get(name, 0) + 1
+    for node in model.graph.node:
+        if node.op_type != "Quant" or node.input[0] not in inits:
+            continue
+        if consumers[node.input[0]] != 1:
+            raise ValueError(f"weight {node.input[0]} feeds more than its Quant node")
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        w = numpy_helper.to_array(inits[node.input[0]]).astype(np.float32)
+        scale, zp, bits = (numpy_helper.to_array(inits[n]).astype(np.float32) for n in node.input[1:4])
+        q = quant_codes(w, scale, zp, bits, bool(attrs.get("signed", 1)), bool(attrs.get("narrow", 0)))
+        snapped = ((q - zp) * scale).astype(np.float32)
+        for dtype in (np.float32, np.float64):
+            v = snapped.astype(dtype) / scale.astype(dtype) + zp.astype(dtype)
+            if not (np.array_equal(np.round(v), q) and np.abs(v - q).max() < 1e-3):
+                raise AssertionError(f"{node.input[0]}: snapped weights are off the grid in {dtype.__name__}")
+        inits[node.input[0]].CopyFrom(numpy_helper.from_array(snapped, node.input[0]))
+    return model
+
+
 def export_qonnx_file(qmodel: torch.nn.Module, path: str, resolution: int = 32,
                       doc: str | None = None) -> onnx.ModelProto:
     from brevitas.export import export_qonnx
@@ -57,7 +91,7 @@ def export_qonnx_file(qmodel: torch.nn.Module, path: str, resolution: int = 32,
                      dynamo=False, keep_initializers_as_inputs=False,
                      input_names=[INPUT_NAME], output_names=[OUTPUT_NAME])
         model = onnx.load(raw)
-    model = tidy(model)
+    model = snap_weights(tidy(model))
     if doc:
         model.doc_string = doc
     onnx.save(model, path)

@@ -18,6 +18,13 @@ from onnx import numpy_helper
 
 
 def quant(x, scale, zero_point, bit_width, signed: bool, narrow: bool, rounding_mode: str = "ROUND"):
+    """QONNX Quant: returns the dequantized float32 values (q - zeropt) * scale."""
+    q = quant_codes(x, scale, zero_point, bit_width, signed, narrow, rounding_mode)
+    return ((q - np.asarray(zero_point, dtype=np.float32)) * np.asarray(scale, dtype=np.float32)).astype(np.float32)
+
+
+def quant_codes(x, scale, zero_point, bit_width, signed: bool, narrow: bool, rounding_mode: str = "ROUND"):
+    """The integer codes q (as float32) of QONNX Quant."""
     b = int(round(float(np.asarray(bit_width).ravel()[0])))
     if signed:
         qmin = -(2 ** (b - 1)) + (1 if narrow else 0)
@@ -36,8 +43,7 @@ def quant(x, scale, zero_point, bit_width, signed: bool, narrow: bool, rounding_
         q = np.ceil(v)
     else:
         raise NotImplementedError(f"Quant rounding_mode {rounding_mode}")
-    q = np.clip(q, qmin, qmax)
-    return ((q - zero_point) * scale).astype(np.float32)
+    return np.clip(q, qmin, qmax).astype(np.float32)
 
 
 def conv2d(x, w, strides=(1, 1), pads=(0, 0, 0, 0), group=1, dilations=(1, 1)):

@@ -45,6 +45,11 @@ def test_committed_model(rec, test_split):
     acts = [d for d in quants[1:] if not d["on_initializer"]]
     assert [d["bit_width"] for d in weights] == [float(l.weight_bits) for l in plan.layers]
     assert [d["bit_width"] for d in acts] == [float(l.output_bits) for l in plan.layers[:-1]]
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Quant" and node.input[0] in inits:  # weights stored on their grid
+            v = inits[node.input[0]].astype(np.float64) / inits[node.input[1]].astype(np.float64)
+            assert np.abs(v - np.round(v)).max() < 1e-3, node.name
     per_channel = plan.scheme == "mixpc"
     assert all((len(d["scale_shape"]) > 0) == per_channel for d in weights)
     logits = QonnxNumpy(model).predict(D.to_nchw_float(test_split.images))

@@ -96,3 +96,16 @@ def test_qonnx_reference_executor_agrees(exported):
     rng = np.random.default_rng(2)
     x = (rng.integers(0, 256, size=(3, 1, 32, 32)) / 255.0).astype(np.float32)
     assert np.allclose(qonnx_ref.qonnx_predict(path, x), QonnxNumpy(path).run(x), atol=1e-5, rtol=1e-4)
+
+
+def test_weight_initializers_sit_on_their_grid(exported):
+    _, _, model = exported
+    inits = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Quant" and node.input[0] in inits:
+            w = inits[node.input[0]].astype(np.float64)
+            scale = inits[node.input[1]].astype(np.float64)
+            v = w / scale
+            assert np.abs(v - np.round(v)).max() < 1e-3, node.name
+            bits = int(inits[node.input[3]])
+            assert np.abs(np.round(v)).max() <= 2 ** (bits - 1) - 1, node.name
