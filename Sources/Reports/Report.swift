@@ -93,7 +93,8 @@ public struct Report: Sendable {
             for (key, label) in conditionLabels {
                 items.append((label, conditions[key]?.text ?? "not recorded"))
             }
-            let known = Set(conditionLabels.map(\.key))
+            // Where the weights came from is the model's provenance, not a run condition.
+            let known = Set(conditionLabels.map(\.key) + ["weights"])
             for key in conditions.keys.sorted() where !known.contains(key) {
                 items.append((key, conditions[key]?.text ?? ""))
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Deployment
 import Emulator
 import FirmwareBuild
+import Evaluation
 import Foundation
 import ModelImport
 import Planning
@@ -47,6 +48,9 @@ struct Deploy: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
+    var dataset: String?
+
     func validate() throws {
         guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
             throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
@@ -65,15 +69,36 @@ struct Deploy: ParsableCommand {
                                             conversionImages: conversionImages, timing: timing)
         request.flavour = target.requantizationFlavour(for: reference)
         request.modelSource = reference.source
-        let result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
-            if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
+        let result: DeploymentResult
+        var evaluation: EvaluationResult?
+        if let dataset {
+            var set: LabelledDataset
+            do {
+                set = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
+            } catch {
+                throw CommandFailure(error)
+            }
+            set.path = dataset
+            let measured = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: nil, shard: .whole,
+                                                 targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
+                                                 calibrationImages: 32, clockMHz: clockMHz, timing: timing, floatReference: true,
+                                                 quiet: json)
+            guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
+            result = deployment
+            evaluation = measured
+            try EvalOutput.write(measured, to: directory)
+        } else {
+            result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
+                if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
+            }
         }
         let data = try result.json()
         try? data.write(to: directory.appendingPathComponent("deploy.json"), options: .atomic)
         if json {
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            FileHandle.standardOutput.write((try evaluation?.json() ?? data) + Data("\n".utf8))
         } else {
             print(DeploymentTable.render(result))
+            if let evaluation { print("\n" + EvalOutput.render(evaluation)) }
         }
         if !result.fits { throw CommandFailure(message: "\(result.model) under \(result.scheme) \(result.note ?? "does not fit")") }
         if result.bitExact == false {

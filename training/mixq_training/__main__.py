@@ -72,15 +72,17 @@ def _float_model(args, spec, train, test):
     from .model import MobileNetV1
     from .train import FLOAT_EPOCHS, evaluate, train_float
     meta_path = args.float + ".json"
+    epochs = getattr(args, "float_epochs", None) or FLOAT_EPOCHS
     if os.path.exists(args.float) and os.path.exists(meta_path):
-        model = MobileNetV1(spec)
-        model.load_state_dict(torch.load(args.float, weights_only=True))
-        model.eval()
         with open(meta_path) as f:
             meta = json.load(f)
-        log(f"float weights from {_rel(args.float)} (test top1 {meta['test_top1']:.4f})")
-        return model, meta
-    epochs = getattr(args, "float_epochs", None) or FLOAT_EPOCHS
+        if (meta.get("spec"), meta.get("epochs"), meta.get("seed")) == (spec.name, epochs, args.seed):
+            model = MobileNetV1(spec)
+            model.load_state_dict(torch.load(args.float, weights_only=True))
+            model.eval()
+            log(f"float weights from {_rel(args.float)} (test top1 {meta['test_top1']:.4f})")
+            return model, meta
+        log(f"{_rel(args.float)} was trained with other settings ({meta}); training again")
     t0 = time.time()
     model = train_float(spec, train, test, epochs=epochs, seed=args.seed, log=log)
     acc = evaluate(model, test)
