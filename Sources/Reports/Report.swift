@@ -82,6 +82,11 @@ public struct Report: Sendable {
 
     static func groupConditions(_ results: [DeploymentRecord]) -> [ConditionSet] {
         var sets: [ConditionSet] = []
+        // Where the weights came from is each model's provenance, not a run condition: results
+        // with different weights do not disagree. When they all share one source it is listed.
+        let ran = results.filter { $0.conditions != nil || $0.effectiveLatencyMs != nil }
+        let weightSources = Set(ran.map { $0.conditions?["weights"]?.text ?? "" })
+        let sharedWeights = weightSources.count == 1 ? weightSources.first.flatMap { $0.isEmpty ? nil : $0 } : nil
         // A result that never ran (no conditions, no latency) has no run conditions to agree
         // or disagree with; a result that ran without recording them is a set of its own.
         for result in results where result.conditions != nil || result.effectiveLatencyMs != nil {
@@ -93,11 +98,11 @@ public struct Report: Sendable {
             for (key, label) in conditionLabels {
                 items.append((label, conditions[key]?.text ?? "not recorded"))
             }
-            // Where the weights came from is the model's provenance, not a run condition.
             let known = Set(conditionLabels.map(\.key) + ["weights"])
             for key in conditions.keys.sorted() where !known.contains(key) {
                 items.append((key, conditions[key]?.text ?? ""))
             }
+            if let sharedWeights { items.append(("weights", sharedWeights)) }
             let pair = "\(result.model)/\(result.scheme)"
             if let index = sets.firstIndex(where: { $0.items.map(\.label) == items.map(\.label) && $0.items.map(\.value) == items.map(\.value) }) {
                 sets[index].pairs.append(pair)

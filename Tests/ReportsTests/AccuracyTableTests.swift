@@ -30,8 +30,8 @@ import Testing
     /// table and of the mixed-precision results (Tests/PlanningTests/Resources, the same files as
     /// ../shared/reference), so nothing was mistyped or invented on the way.
     @Test func shippedTableMatchesTheReferenceTablesRowForRow() throws {
-        let resources = Fixtures.publishedAccuracy.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Tests/PlanningTests/Resources")
+        let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("PlanningTests/Resources")
         let zoo = try CSVTable(contentsOf: resources.appendingPathComponent("mobilenet_v1_imagenet.csv"))
         let table = try Fixtures.published()
         #expect(zoo.rows.count == 16)
