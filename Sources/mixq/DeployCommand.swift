@@ -82,7 +82,7 @@ struct Deploy: ParsableCommand {
             let measured = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
                                                  calibrationImages: 32, clockMHz: clockMHz, timing: timing, floatReference: true,
-                                                 quiet: json)
+                                                 quiet: json, outputDirectory: directory)
             guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
             result = deployment
             evaluation = measured

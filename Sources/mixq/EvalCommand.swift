@@ -92,10 +92,10 @@ enum EvaluationRun {
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(reference: ModelReference, options: NetworkOptions, dataset: LabelledDataset, limit: Int?,
                     shard: DatasetShard, targetImages: Int, jobs: Int, calibrationImages: Int, clockMHz: Int,
-                    timing: TimingMode, floatReference: Bool, quiet: Bool) throws -> EvaluationResult {
+                    timing: TimingMode, floatReference: Bool, quiet: Bool, outputDirectory: URL? = nil) throws -> EvaluationResult {
         let scheme = try options.quantizationScheme(for: reference)
         var request = try DeploymentRequest(network: reference.network, scheme: scheme, budget: options.budget(), clockMHz: clockMHz,
-                                            model: reference.model, timing: timing)
+                                            outputDirectory: outputDirectory, model: reference.model, timing: timing)
         request.flavour = options.requantizationFlavour(for: reference)
         request.modelSource = reference.source
         if reference.model?.quantization == nil, dataset.shape == reference.network.input {
