@@ -19,18 +19,21 @@ public enum FloatReference {
     public static func run(_ model: FloatModel, image: [Float]) -> Output {
         var x = image
         var layerIndex = 0
-        for step in model.network.steps {
-            switch step {
-            case .globalAveragePool(let pool):
-                x = FloatLayers.globalAveragePool(x, shape: pool.input)
-            case .layer(let layer):
-                let (a, d) = model.layers[layerIndex].affine
-                x = FloatLayers.normalize(FloatLayers.linear(layer, weights: model.layers[layerIndex].weights, input: x),
-                                          a: a, d: d, activation: layer.activation)
-                layerIndex += 1
-            }
-        }
+        for step in model.network.steps { x = floatStep(step, model, layerIndex: &layerIndex, input: x) }
         return Output(logits: x, logitCodes: nil)
+    }
+
+    /// One step of the unquantized network; `layerIndex` counts planner layers.
+    static func floatStep(_ step: NetworkStep, _ model: FloatModel, layerIndex: inout Int, input x: [Float]) -> [Float] {
+        switch step {
+        case .globalAveragePool(let pool):
+            return FloatLayers.globalAveragePool(x, shape: pool.input)
+        case .layer(let layer):
+            let (a, d) = model.layers[layerIndex].affine
+            defer { layerIndex += 1 }
+            return FloatLayers.normalize(FloatLayers.linear(layer, weights: model.layers[layerIndex].weights, input: x),
+                                         a: a, d: d, activation: layer.activation)
+        }
     }
 
     /// The smallest and largest value (widened to contain 0) of every step's output over float
@@ -41,15 +44,7 @@ public enum FloatReference {
             var x = image
             var layerIndex = 0
             for (index, step) in model.network.steps.enumerated() {
-                switch step {
-                case .globalAveragePool(let pool):
-                    x = FloatLayers.globalAveragePool(x, shape: pool.input)
-                case .layer(let layer):
-                    let (a, d) = model.layers[layerIndex].affine
-                    x = FloatLayers.normalize(FloatLayers.linear(layer, weights: model.layers[layerIndex].weights, input: x),
-                                              a: a, d: d, activation: layer.activation)
-                    layerIndex += 1
-                }
+                x = floatStep(step, model, layerIndex: &layerIndex, input: x)
                 for value in x {
                     ranges[index].low = min(ranges[index].low, Double(value))
                     ranges[index].high = max(ranges[index].high, Double(value))
