@@ -130,18 +130,22 @@ public enum Sweep {
         return jobs
     }
 
-    /// Jobs whose result file in `folder` is missing, unreadable, or was measured under other
-    /// conditions (clock or cycle model) than the ones asked for now.
+    /// Jobs whose result file in `folder` is missing, unreadable, records a failure (retried), or
+    /// was measured under other conditions (clock or cycle model) than the ones asked for now.
     public static func pending(_ jobs: [SweepJob], in folder: URL, clockMHz: Int = 400,
                                timing: TimingMode = .pipeline) -> [SweepJob] {
         jobs.filter { job in
             guard let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)),
                   let result = try? DeploymentResult.decode(data) else { return true }
+            if result.note?.hasPrefix(failureNotePrefix) == true { return true }
             if result.clockMhz != clockMHz { return true }
             if let conditions = result.conditions, conditions.timingModel != timing.summary { return true }
             return false
         }
     }
+
+    /// How a result file records that its job failed (and is to be retried).
+    public static let failureNotePrefix = "failed: "
 
     /// What happened to one job.
     public struct Outcome: Sendable {
@@ -217,7 +221,7 @@ public enum Sweep {
                                       conversionLoss: nil, conditions: nil, note: nil)
         }
         result.fits = false
-        result.note = "failed: \(error)"
+        result.note = failureNotePrefix + "\(error)"
         return result
     }
 }

@@ -154,6 +154,11 @@ public struct AccuracyTable: Sendable, Equatable {
         figures[Key(model: model, scheme: scheme)]
     }
 
+    /// Every (model, scheme) the table has a figure for, sorted.
+    public var pairs: [(model: String, scheme: String)] {
+        figures.keys.map { ($0.model, $0.scheme) }.sorted { $0.model != $1.model ? $0.model < $1.model : $0.scheme < $1.scheme }
+    }
+
     /// Number of (model, scheme) figures.
     public var count: Int { figures.count }
 }

@@ -206,6 +206,9 @@ extension DeploymentRecord {
             if let value, value < 0 { return "field '\(field)' is negative (\(value))" }
         }
         if let clockMHz, !(clockMHz > 0) { return "field 'clock_mhz' must be positive (\(clockMHz))" }
+        // A network that ran took time: 0 cycles or 0 ms would sit on the Pareto front for free.
+        if let totalCycles, totalCycles == 0, (macs ?? 1) > 0 { return "field 'total_cycles' is 0 for a network that ran" }
+        if let latencyMs, latencyMs == 0, (macs ?? 1) > 0 { return "field 'latency_ms' is 0 for a network that ran" }
         if let latencyMs, !(latencyMs >= 0) || !latencyMs.isFinite {
             return "field 'latency_ms' must be a non-negative number (\(latencyMs))"
         }

@@ -54,10 +54,22 @@ struct Report: ParsableCommand {
         // Measured beats published; the user's --accuracy beats both.
         table = table.overridden(by: try MeasuredAccuracy.load(folders: folderURLs))
         if let accuracy {
-            table = table.overridden(by: try AccuracyTable(contentsOf: URL(fileURLWithPath: accuracy), origin: .user))
+            let user = try AccuracyTable(contentsOf: URL(fileURLWithPath: accuracy), origin: .user)
+            let models = Set(collection.entries.map(\.result.model))
+            let unknown = Set(user.pairs.map(\.model).filter { !models.contains($0) }).sorted()
+            if !unknown.isEmpty {
+                warn("--accuracy \(accuracy) has rows for models with no result, ignored: \(unknown.joined(separator: ", "))")
+            }
+            table = table.overridden(by: user)
         }
         let report = Reports.Report(collection: collection, accuracy: table)
-        let written = try report.write(to: output, protecting: collection.inputFiles)
+        // Every file given as an input stays as it is: results, evaluations and both accuracy tables.
+        let evaluations = folderURLs.flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+                .filter(MeasuredAccuracy.isEvaluationFileName).map { folder.appendingPathComponent($0) }
+        }
+        let tables = [accuracy, published].compactMap { $0 }.map { URL(fileURLWithPath: $0) }
+        let written = try report.write(to: output, protecting: collection.inputFiles + evaluations + tables)
         report.warnings.forEach(warn)
         print(report.markdownTable(), terminator: "")
         for (index, source) in report.top1Sources.enumerated() {

@@ -46,4 +46,18 @@ import Testing
         // The same pair asked for at another clock is measured again.
         #expect(Sweep.pending(jobs, in: folder, clockMHz: 480).map(\.scheme) == [.int8, .mixpl, .mixpc])
     }
+
+    @Test func failedPairsAreRunAgain() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-sweep-failed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let jobs = try Sweep.jobs(models: "mobilenet_v1_0.25_128", schemes: "int8,mixpc")
+        for job in jobs {
+            let plan = try BitWidthPlanner.plan(job.network, budget: .stm32h743, scheme: job.scheme)
+            var result = DeploymentResult(plan: plan, network: job.network, clockMHz: 400)
+            if job.scheme == .mixpc { result.note = Sweep.failureNotePrefix + "the work folder could not be created" }
+            try result.json().write(to: folder.appendingPathComponent(job.fileName))
+        }
+        #expect(Sweep.pending(jobs, in: folder).map(\.scheme) == [.mixpc])
+    }
 }

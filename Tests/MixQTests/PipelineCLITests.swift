@@ -62,4 +62,23 @@ import Testing
         let markdown = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(markdown.contains("mobilenet_v1_0.25_128"))
     }
+
+    @Test func reportNeverReplacesItsAccuracyInputAndNamesUnknownModels() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sweep = try CLITests.mixq("sweep", "--models", "mobilenet_v1_0.25_128", "--schemes", "int8", "--out", folder.path, "--jobs", "1")
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        // The user's accuracy file sits where the report writes results.csv.
+        let accuracy = folder.appendingPathComponent("results.csv")
+        let table = "model,scheme,top1,source\nmobilenet_v1_0.25_128,int8,40.0,mine\nno_such_model,int8,50.0,mine\n"
+        try Data(table.utf8).write(to: accuracy)
+        let refused = try CLITests.mixq("report", folder.path, "--accuracy", accuracy.path)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: ") && refused.stderr.contains(accuracy.path))
+        #expect(try String(contentsOf: accuracy, encoding: .utf8) == table, "the input is untouched")
+        let elsewhere = folder.appendingPathComponent("out")
+        let report = try CLITests.mixq("report", folder.path, "--accuracy", accuracy.path, "--out", elsewhere.path)
+        #expect(report.status == 0)
+        #expect(report.stderr.contains("warning: --accuracy \(accuracy.path) has rows for models with no result, ignored: no_such_model"))
+    }
 }

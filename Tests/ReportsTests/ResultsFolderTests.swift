@@ -90,6 +90,8 @@ import Testing
              "layers[1] (dw1): 'weight_bits' must be 1...32 bits, not 0"),
             ("renamed", { $0.replacingOccurrences(of: "\"scheme\": \"int8\"", with: "\"scheme\": \"mixpl\"") },
              "must be named mobilenet_v1_0.25_128__mixpl.json"),
+            ("zero cycles", { $0.replacingOccurrences(of: "\"total_cycles\": 4000000", with: "\"total_cycles\": 0") },
+             "field 'total_cycles' is 0 for a network that ran"),
         ]
         for (label, edit, expected) in edits {
             let folder = try Fixtures.scratchFolder(label)
