@@ -153,6 +153,8 @@ public enum Sweep {
         public var result: DeploymentResult
         public var failed: Bool
         public var seconds: Double
+        /// Another sweep into the same folder finished the pair while this one waited for it.
+        public var doneElsewhere = false
     }
 
     /// Deploys every job (on `jobs` threads), writing `<folder>/<model>__<scheme>.json` as each
@@ -178,6 +180,19 @@ public enum Sweep {
         let workers = max(1, min(parallelism, jobs.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let job = queue.next() {
+                // Two sweeps into one folder: the second waits for the pair the first is running,
+                // then keeps its result instead of computing it again.
+                let lock = PairLock(folder.appendingPathComponent(".\(job.fileName).lock"))
+                lock.acquire()
+                defer { lock.release() }
+                if pending([job], in: folder, clockMHz: clockMHz, timing: timing).isEmpty,
+                   let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)),
+                   let result = try? DeploymentResult.decode(data) {
+                    report.lock()
+                    onFinish(Outcome(job: job, result: result, failed: false, seconds: 0, doneElsewhere: true))
+                    report.unlock()
+                    continue
+                }
                 onStart(job)
                 let started = Date()
                 let request = job.request(clockMHz: clockMHz, timing: timing,
@@ -223,6 +238,45 @@ public enum Sweep {
         result.fits = false
         result.note = failureNotePrefix + "\(error)"
         return result
+    }
+}
+
+/// A lock file holding the pid of the sweep running a pair (`open(2)` with `O_CREAT | O_EXCL`,
+/// atomic on a local file system). A lock whose process no longer runs (a sweep killed with
+/// `kill -9`) is taken over.
+struct PairLock {
+    let url: URL
+
+    init(_ url: URL) { self.url = url }
+
+    func acquire() {
+        while true {
+            let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+            if fd >= 0 {
+                let pid = Data("\(getpid())\n".utf8)
+                _ = pid.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                return
+            }
+            guard errno == EEXIST else { return }  // cannot lock (read-only folder): run unlocked
+            let holder = (try? String(contentsOf: url, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if let holder, holder == getpid() { return }
+            if let holder, kill(holder, 0) != 0 && errno == ESRCH {
+                unlink(url.path)  // its sweep died
+                continue
+            }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? Date()
+            if holder == nil, Date().timeIntervalSince(modified) > 5 {
+                unlink(url.path)  // not a lock MixQ wrote (or one cut off mid-write long ago)
+                continue
+            }
+            usleep(200_000)
+        }
+    }
+
+    func release() {
+        let holder = (try? String(contentsOf: url, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if holder == getpid() { unlink(url.path) }
     }
 }
 

@@ -130,9 +130,26 @@ public struct Toolchain: Sendable {
 
     // MARK: - Building
 
+    /// Removes work folders of builds whose process no longer runs (killed, e.g. `kill -9`
+    /// during a sweep); folders of live builds, in this process or another, stay.
+    func removeStaleWorkFolders() {
+        let tmp = cacheDirectory.appendingPathComponent("tmp", isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmp.path) else { return }
+        for name in names {
+            // <name>-<pid>-<UUID>: the UUID has four dashes of its own.
+            let parts = name.split(separator: "-")
+            guard parts.count >= 7, let pid = Int32(parts[parts.count - 6]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+            }
+        }
+    }
+
     private func compileAndLink(_ spec: FirmwareSpec, _ inputs: Inputs, into folder: URL, elf: URL) throws(ToolchainError) {
         let fileManager = FileManager.default
-        let work = cacheDirectory.appendingPathComponent("tmp/\(spec.name)-\(UUID().uuidString)", isDirectory: true)
+        removeStaleWorkFolders()
+        // The pid in the name lets a later run tell a folder left by a killed build from a live one.
+        let work = cacheDirectory.appendingPathComponent("tmp/\(spec.name)-\(getpid())-\(UUID().uuidString)", isDirectory: true)
         do {
             try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
             try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)

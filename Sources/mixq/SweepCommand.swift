@@ -194,7 +194,9 @@ final class SweepProgress: @unchecked Sendable {
         if outcome.failed { failures += 1 }
         let result = outcome.result
         let summary: String
-        if outcome.failed {
+        if outcome.doneElsewhere {
+            summary = "done by another sweep into the same folder"
+        } else if outcome.failed {
             summary = result.note ?? "failed"
         } else if let ms = result.latencyMs {
             summary = String(format: "%.2f ms, %@", ms, result.bitExact == true ? "bit-exact" : "NOT bit-exact")

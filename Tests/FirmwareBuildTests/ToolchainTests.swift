@@ -66,6 +66,21 @@ import Testing
         return (toolchain, root)
     }
 
+    /// A build killed with `kill -9` leaves its work folder; the next build removes it, and
+    /// never the folder of a build that is still running.
+    @Test func workFoldersOfDeadBuildsAreRemoved() throws {
+        let (toolchain, root) = try scratchFirmware(["two.c": "int main(void) { return 0; }\n"])
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tmp = root.appendingPathComponent("cache/tmp")
+        // A pid beyond Linux's largest (2^22) never runs.
+        let dead = tmp.appendingPathComponent("two-4194305-\(UUID().uuidString)")
+        let live = tmp.appendingPathComponent("two-\(getpid())-\(UUID().uuidString)")
+        for folder in [dead, live] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        _ = try toolchain.build(.testProgram("two"))
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: live.path))
+    }
+
     @Test func secondBuildComesFromTheCacheAndAnEditRebuilds() throws {
         let (toolchain, root) = try scratchFirmware(["one.c": "int main(void) { return 1; }\n"])
         defer { try? FileManager.default.removeItem(at: root) }

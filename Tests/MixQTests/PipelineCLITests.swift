@@ -81,4 +81,26 @@ import Testing
         #expect(report.status == 0)
         #expect(report.stderr.contains("warning: --accuracy \(accuracy.path) has rows for models with no result, ignored: no_such_model"))
     }
+
+    @Test func twoSweepsIntoOneFolderComputeEachPairOnce() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-twice-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["sweep", "--models", "mobilenet_v1_0.25_128", "--schemes", "int8", "--out", folder.path, "--jobs", "1"]
+        final class Outcomes: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [CLITests.Outcome] = []
+        }
+        let outcomes = Outcomes()
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            guard let outcome = try? CLITests.mixq(arguments: arguments) else { return }
+            outcomes.lock.lock()
+            outcomes.values.append(outcome)
+            outcomes.lock.unlock()
+        }
+        let both = outcomes.values
+        #expect(both.count == 2 && both.allSatisfy { $0.status == 0 })
+        #expect(both.filter { $0.stderr.contains("done by another sweep into the same folder") }.count == 1,
+                "\(both.map(\.stderr))")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".mobilenet_v1_0.25_128__int8.json.lock").path))
+    }
 }
