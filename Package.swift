@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Debian's libunicorn-dev and libcapstone-dev, found through pkg-config.
@@ -35,7 +36,9 @@ let package = Package(
         // Cortex-M7 cycle model: decode a block once (Capstone), schedule it, cache/FLASH model.
         .target(name: "Timing", dependencies: ["CCapstone"]),
         // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
-        .target(name: "FirmwareBuild"),
+        .target(name: "FirmwareBuild", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Integer arithmetic of quantized networks: requantization, packing, reference layers.
         .target(name: "Quantization"),
         // Network IR, the MobilenetV1 family and the memory-driven bit-width planner.

@@ -17,7 +17,7 @@ public struct GeneratedNetwork: Sendable {
 
 /// Emits the C source of a quantized network for the kernels in firmware/kernels.
 ///
-/// Memory layout (matching the planner's model, DESIGN.md section 6): one activation arena in
+/// Memory layout (matching the planner's model, docs/design.md#planner): one activation arena in
 /// AXI SRAM; each step reads its input at one end and writes its output at the other end, so a
 /// step needs `in + out` bytes and the arena is the largest such sum (rounded up to whole words,
 /// plus 4 bytes so both ends stay word aligned). The image is written at offset 0 before the

@@ -2,7 +2,7 @@ import Foundation
 import Planning
 
 /// Everything one deployment measured. Its JSON (snake_case keys) is the contract of
-/// `mixq deploy --json` and of the result files `mixq sweep` writes (issue 5, issue 6).
+/// `mixq deploy --json` and of the result files `mixq sweep` writes (docs/results-format.md).
 public struct DeploymentResult: Sendable, Codable {
     public struct LayerResult: Sendable, Codable {
         public var name: String

@@ -3,7 +3,8 @@ import Quantization
 
 /// A firmware that times every kernel family in every (input, weight, output) bit combination
 /// and every requantization flavour at MobilenetV1-like shapes, with the placement a deployment
-/// uses: weights in FLASH, activations in AXI SRAM, scratch in DTCM (issue 4's benchmark).
+/// uses: weights in FLASH, activations in AXI SRAM, scratch in DTCM (the kernel-speed goal of
+/// docs/design.md#goals-and-how-they-are-measured).
 ///
 /// The firmware prints one line per measurement:
 ///

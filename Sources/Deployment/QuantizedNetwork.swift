@@ -23,7 +23,8 @@ public struct TensorQuantization: Sendable, Hashable {
         return TensorQuantization(scale: scale, zeroPoint: zero, bits: bits)
     }
 
-    /// The learned clip of a ReLU6 activation: [0, 6] at `bits`, zero-point 0 (DESIGN.md 5).
+    /// The learned clip of a ReLU6 activation: [0, 6] at `bits`, zero-point 0
+    /// (docs/design.md#quantization-arithmetic).
     public static func relu6(bits: BitWidth) -> TensorQuantization {
         TensorQuantization(scale: 6 / Double(bits.maxUnsigned), zeroPoint: 0, bits: bits)
     }
@@ -79,7 +80,8 @@ public struct QuantizedNetwork: Sendable {
         steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
     }
 
-    /// Quantizes `model` with the bit-widths and flavours of `plan` (DESIGN.md section 5):
+    /// Quantizes `model` with the bit-widths and flavours of `plan`
+    /// (docs/design.md#quantization-arithmetic):
     /// - input: the model's `InputEncoding` (the built-in models: `pixel / 255`);
     /// - activations: the trained quantization when the model states one (a QONNX file's learned
     ///   clips); otherwise ReLU6 clip at the planned bits (zero-point 0), and for unbounded ReLU or

@@ -26,7 +26,7 @@ extension ExecutionState {
     }
 
     /// Adds the memory hook the `full` model's D-cache needs. Memory hooks slow every access
-    /// (DESIGN.md section 8), so `pipeline` mode never installs one.
+    /// (docs/design.md#unicorn-facts), so `pipeline` mode never installs one.
     func installCycleModelHooks(_ model: CycleModel) throws -> uc_hook? {
         guard model.mode == .full else { return nil }
         let context = Unmanaged.passUnretained(self).toOpaque()

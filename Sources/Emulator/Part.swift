@@ -73,7 +73,7 @@ public struct Part: Sendable, Hashable {
 
 extension Part {
     /// STM32H743 (Cortex-M7 r1p1, FPv5-D16), as in DS12110 and RM0433 section 2.3.2
-    /// ("Memory map and register boundary addresses"); DESIGN.md section 3.
+    /// ("Memory map and register boundary addresses"); docs/design.md#memory-map.
     ///
     /// FLASH banks 1 and 2 (0x0800_0000 and 0x0810_0000, 1 MiB each) are contiguous and
     /// appear as one 2 MiB region. Boot address is BOOT_ADD0's factory value, 0x0800_0000
@@ -93,7 +93,7 @@ extension Part {
         ],
         bootAddress: 0x0800_0000,
         // RM0433 table 17 (FLASH recommended number of wait states): 2 at 400 MHz (VOS1),
-        // 4 at 480 MHz (VOS0); DESIGN.md section 3.
+        // 4 at 480 MHz (VOS0); docs/design.md#clocks-flash-and-caches.
         flashWaitStates: [400: 2, 480: 4]
     )
 }

@@ -108,7 +108,7 @@ struct SystemControlSpace {
         case Address.cacheType:
             return 0x8303_C003  // 8-word lines for both caches (TRM 4.1).
         case Address.cacheSizeID:
-            // 16 KiB caches with 32-byte lines (DESIGN.md section 3):
+            // 16 KiB caches with 32-byte lines (docs/design.md#clocks-flash-and-caches):
             // D-cache 4-way, 128 sets; I-cache 2-way, 256 sets. CCSIDR layout: ARMv7-M ARM B4.8.3.
             return cacheSizeSelection & 1 == 0 ? 0xF00F_E019 : 0xF01F_E009
         case Address.cacheSizeSelection: return cacheSizeSelection

@@ -14,7 +14,8 @@ public struct LayerPlan: Sendable, Hashable {
     public var flavour: RequantizationFlavour
     /// Packed weight bytes at `weightBits`.
     public var weightBytes: Int
-    /// Quantization parameter bytes of `flavour` for the layer's output channels (DESIGN.md section 6).
+    /// Quantization parameter bytes of `flavour` for the layer's output channels
+    /// (docs/design.md#requantization-flavours).
     public var parameterBytes: Int
     /// Packed input activation bytes at `inputBits`.
     public var inputBytes: Int
@@ -29,7 +30,7 @@ public struct LayerPlan: Sendable, Hashable {
     public var flashBytes: Int { weightBytes + parameterBytes }
 }
 
-/// The direction of one activation sweep (DESIGN.md section 6, step 1).
+/// The direction of one activation sweep (docs/design.md#planner, step 1).
 public enum SweepDirection: String, Sendable, Hashable, Codable {
     /// First layer to last; cuts layer outputs.
     case forward
@@ -103,7 +104,7 @@ public struct BitWidthCut: Sendable, Hashable {
 }
 
 /// A bit-width assignment for every tensor of a network under two memory budgets, with the
-/// cuts that produced it (DESIGN.md section 6).
+/// cuts that produced it (docs/design.md#planner).
 ///
 /// Made by `BitWidthPlanner.plan(_:budget:scheme:)`. Under `mixpl` and `mixpc` a plan always fits
 /// (the planner throws otherwise); under `int8` nothing is cut and `fits` says whether the 8-bit
@@ -130,7 +131,7 @@ public struct BitWidthPlan: Sendable, Hashable {
     public var flashBytes: Int { weightBytes + parameterBytes }
     /// The largest input-plus-output activation bytes of any layer, compared with M_RW.
     ///
-    /// Planner entries only (DESIGN.md section 6). Global average pooling reads the last pointwise
+    /// Planner entries only (docs/design.md#planner). Global average pooling reads the last pointwise
     /// output and writes a 1x1xC vector at the same bits, which is never more than that pointwise
     /// layer's own input plus output in MobilenetV1: that layer's input has HxWxC elements with
     /// H, W >= 4 at 2 bits or more, at least the bytes of C elements at 8 bits.

@@ -1,7 +1,7 @@
 import Quantization
 
 /// The memory-driven bit-width selection of Rusci, Capotondi, Benini (MLSys 2020, section 3),
-/// as DESIGN.md section 6 specifies it.
+/// as docs/design.md#planner specifies it.
 ///
 /// Every tensor starts at 8 bits and every cut halves it (8 -> 4 -> 2).
 /// 1. Activations: sweep the layers forward; while a layer's input plus output bytes exceed
@@ -153,7 +153,7 @@ struct PlannerState {
         }
     }
 
-    /// Step 1 of DESIGN.md section 6: alternate forward and backward sweeps until every layer's
+    /// Step 1 of docs/design.md#planner: alternate forward and backward sweeps until every layer's
     /// input plus output fits M_RW.
     ///
     /// Termination: a sweep that makes no cut reaches each layer left unresolved by the previous
@@ -228,7 +228,7 @@ struct PlannerState {
 
     // MARK: Step 2: weights
 
-    /// Step 2 of DESIGN.md section 6: cut weights by share until weights plus parameters fit M_RO.
+    /// Step 2 of docs/design.md#planner: cut weights by share until weights plus parameters fit M_RO.
     mutating func fitWeights() throws(PlanningError) {
         while flashBytes > budget.flash {
             let candidates = layers.indices.filter { weightBits[$0].halved != nil }

@@ -17,7 +17,7 @@ public enum Activation: String, Sendable, Hashable, Codable {
     /// No activation (the classifier's logits).
     case none
     /// `min(max(x, 0), 6)`; in the quantized network this is the learned clip that makes
-    /// activations unsigned with zero-point 0 (DESIGN.md section 5).
+    /// activations unsigned with zero-point 0 (docs/design.md#quantization-arithmetic).
     case relu6
     /// `max(x, 0)`, unbounded in float; the quantized network clips it at the output's range
     /// (a trained network's learned clip, or the range MixQ calibrates).
@@ -33,7 +33,7 @@ public enum Activation: String, Sendable, Hashable, Codable {
     }
 }
 
-/// One convolution or fully connected layer: a planner entry (DESIGN.md section 6).
+/// One convolution or fully connected layer: a planner entry (docs/design.md#planner).
 ///
 /// A value type holding everything a code generator or a host reference needs to run the
 /// layer, independent of bit-widths (those live in `BitWidthPlan`) and of weight values
@@ -62,7 +62,7 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Whether the layer adds a learned bias per output channel (the classifier does).
     public var hasBias: Bool
 
-    /// Output channels (`n` in the parameter-byte formulas of DESIGN.md section 6).
+    /// Output channels (`n` in the parameter-byte formulas of docs/design.md#requantization-flavours).
     public var outputChannels: Int { output.channels }
 
     /// Number of weight elements.
@@ -74,7 +74,7 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Weight bytes at `bits` bits per weight, packed over the whole tensor and rounded up
-    /// to a byte (the planner's accounting; DESIGN.md section 5 packing).
+    /// to a byte (the planner's accounting; docs/design.md#packing).
     public func weightBytes(at bits: BitWidth) -> Int {
         bits.bytes(forElements: weightCount)
     }

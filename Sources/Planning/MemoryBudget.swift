@@ -1,4 +1,4 @@
-/// The two memory budgets of DESIGN.md section 6: M_RO (FLASH: weights plus quantization
+/// The two memory budgets of docs/design.md#planner: M_RO (FLASH: weights plus quantization
 /// parameters) and M_RW (RAM: for every layer, input plus output activation bytes).
 public struct MemoryBudget: Sendable, Hashable, Codable, CustomStringConvertible {
     /// M_RO in bytes.
@@ -7,7 +7,7 @@ public struct MemoryBudget: Sendable, Hashable, Codable, CustomStringConvertible
     public let ram: Int
 
     /// The paper's setting for the STM32H743: 2,048,000 B FLASH and 512,000 B RAM
-    /// (Rusci, Capotondi, Benini, MLSys 2020, section 5; DESIGN.md section 6).
+    /// (Rusci, Capotondi, Benini, MLSys 2020, section 5; docs/design.md#planner).
     public static let stm32h743 = MemoryBudget(validFlash: 2_048_000, ram: 512_000)
 
     /// Budgets in bytes; both must be positive.

@@ -1,6 +1,6 @@
 /// One member of the MobilenetV1 family (Howard et al. 2017, "MobileNets: Efficient
 /// Convolutional Neural Networks for Mobile Vision Applications"), with TF-slim's topology
-/// (tensorflow/models research/slim/nets/mobilenet_v1.py, summarised in DESIGN.md section 7).
+/// (tensorflow/models research/slim/nets/mobilenet_v1.py, summarised in docs/design.md#mobilenetv1).
 ///
 /// Named as the TF-slim model zoo names its checkpoints: `mobilenet_v1_<alpha>_<resolution>`,
 /// e.g. `mobilenet_v1_1.0_224` or `mobilenet_v1_0.25_128`.
@@ -39,8 +39,8 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
     public var alpha: WidthMultiplier
     public var resolution: Resolution
 
-    /// ImageNet classes of the classifier (the issue asks for 1000; TF-slim checkpoints have
-    /// 1001, with a background class).
+    /// ImageNet classes of the classifier (1000, docs/design.md#mobilenetv1; TF-slim checkpoints
+    /// have 1001, with a background class).
     public static let classCount = 1000
 
     public init(alpha: WidthMultiplier, resolution: Resolution) {
@@ -70,7 +70,7 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
     public var description: String { name }
 
     /// The 13 depthwise-separable blocks: (pointwise output channels at alpha 1.0, stride of the
-    /// depthwise layer). DESIGN.md section 7: channels 64, 128, 128, 256, 256, 512 x6, 1024,
+    /// depthwise layer). docs/design.md#mobilenetv1: channels 64, 128, 128, 256, 256, 512 x6, 1024,
     /// 1024 with stride 2 at blocks 2, 4, 6 and 12.
     static let separableBlocks: [(channels: Int, stride: Int)] = [
         (64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),

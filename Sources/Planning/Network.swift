@@ -1,4 +1,4 @@
-/// Global average pooling: a network step that is not a planner entry (DESIGN.md section 6).
+/// Global average pooling: a network step that is not a planner entry (docs/design.md#planner).
 ///
 /// It averages each channel over the spatial extent, turning `HxWxC` into `1x1xC`. Its output
 /// carries the bit-width of its input, so the classifier's input has the bits of the last

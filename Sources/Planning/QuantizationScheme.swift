@@ -1,7 +1,7 @@
 import Quantization
 
 /// How a network is quantized: which tensors may be cut below 8 bits and which
-/// requantization flavour each layer uses (DESIGN.md section 6).
+/// requantization flavour each layer uses (docs/design.md#planner).
 public enum QuantizationScheme: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// Every tensor 8-bit, PL+FB everywhere, no cuts: the planner only reports whether it fits.
     case int8

@@ -1,6 +1,6 @@
 import Quantization
 
-/// The shape of one activation tensor, stored HWC with channels innermost (DESIGN.md section 5).
+/// The shape of one activation tensor, stored HWC with channels innermost (docs/design.md#packing).
 ///
 /// The batch dimension is always 1 on a microcontroller, so it is not represented.
 public struct TensorShape: Sendable, Hashable, Codable, CustomStringConvertible {

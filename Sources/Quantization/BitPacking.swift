@@ -1,4 +1,4 @@
-/// Packing of sub-byte tensors, exactly as DESIGN.md section 5 and the C kernels
+/// Packing of sub-byte tensors, exactly as docs/design.md#packing and the C kernels
 /// (firmware/kernels/mixq_common.h, "Activation packing") define it.
 ///
 /// Elements are stored in order (HWC, channels innermost), LSB-first: element `i` of a

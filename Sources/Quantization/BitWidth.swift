@@ -1,7 +1,7 @@
 /// The precision of one quantized tensor: 8, 4 or 2 bits per element.
 ///
 /// Sub-byte tensors are stored HWC with channels innermost, packed LSB-first
-/// (DESIGN.md section 5): 4-bit element `i` lives in byte `i / 2` (even `i` in the
+/// (docs/design.md#packing): 4-bit element `i` lives in byte `i / 2` (even `i` in the
 /// low nibble), 2-bit element `i` in byte `i / 4` at bit `2 * (i % 4)`.
 public enum BitWidth: Int, CaseIterable, Comparable, Sendable, Codable, CustomStringConvertible {
     case two = 2

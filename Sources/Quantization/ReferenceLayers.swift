@@ -5,7 +5,7 @@
 /// wraps modulo 2^32 exactly like the C kernels' (`&+`, `&*`), so any reordering of the sum
 /// gives the same result; MobilenetV1 shapes never come close to wrapping.
 ///
-/// One output of channel `c` (DESIGN.md section 5):
+/// One output of channel `c` (docs/design.md#quantization-arithmetic):
 ///
 ///     acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)
 ///     y   = clamp(M[c].scaled(acc) + zy, 0, 2^outputBits - 1)

@@ -2,7 +2,7 @@
 ///
 /// Names and parameter layouts follow Rusci, Capotondi, Benini, "Memory-Driven Mixed
 /// Low Precision Quantization for Enabling Deep Network Inference on Microcontrollers"
-/// (MLSys 2020), section 4, as summarised in DESIGN.md sections 5 and 6.
+/// (MLSys 2020), section 4, as summarised in docs/design.md#requantization-flavours.
 public enum RequantizationFlavour: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
     /// Per-layer weight range, batch-norm folded into weights and bias; one multiplier per layer.
     case perLayerFolded = "pl_fb"
@@ -12,7 +12,7 @@ public enum RequantizationFlavour: String, CaseIterable, Sendable, Codable, Cust
     case perChannelICN = "pc_icn"
 
     /// Bytes of quantization parameters a layer with `outputChannels` output channels stores
-    /// in FLASH beside its weights (DESIGN.md section 6):
+    /// in FLASH beside its weights (docs/design.md#requantization-flavours):
     /// PL+FB `4n + 20`; PL+ICN `9n + 12` (M0 4n, N0 n, bias 4n, three zero-points);
     /// PC+ICN `10n + 8`.
     public func parameterBytes(outputChannels n: Int) -> Int {

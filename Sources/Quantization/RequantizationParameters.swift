@@ -1,6 +1,6 @@
 /// The integer parameters one layer needs to turn its accumulators into output activations.
 ///
-/// Integer form of output channel `c` (DESIGN.md section 5):
+/// Integer form of output channel `c` (docs/design.md#quantization-arithmetic):
 ///
 ///     acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)
 ///     y   = clamp(M[c].scaled(acc) + zy, 0, 2^outputBits - 1)

@@ -4,7 +4,7 @@ import Foundation
 /// `mixq deploy --json`, which `mixq sweep` writes one file per pair (docs/results-format.md).
 /// Reports reads this JSON only; it does not link the Deployment module that writes it.
 ///
-/// The plan half (issue 5's `plan --json`) is always present: `model`, `scheme`,
+/// The plan half (the keys of `mixq plan --json`) is always present: `model`, `scheme`,
 /// `flash_budget`, `ram_budget`, `weight_bytes`, `param_bytes`, `flash_bytes`,
 /// `peak_activation_bytes`, `fits`, `layers` (and `cuts`, kept as read). The run half is
 /// optional, because a model that does not fit is never built or run: `total_cycles`,

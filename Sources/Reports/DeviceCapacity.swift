@@ -20,6 +20,6 @@ public struct DeviceCapacity: Sendable, Equatable {
 
     /// STM32H743: 2 MiB FLASH (two 1 MiB banks at 0x0800_0000) and 512 KiB AXI SRAM at
     /// 0x2400_0000. Source: ST DS12110 (STM32H743xI datasheet) memory map and RM0433 section 2.3,
-    /// as in DESIGN.md section 3. Used when a result does not carry region capacities.
+    /// as in docs/design.md#memory-map. Used when a result does not carry region capacities.
     public static let stm32h743 = DeviceCapacity(name: "STM32H743", flash: 2 << 20, ram: 512 << 10, ramRegion: "AXI SRAM")
 }

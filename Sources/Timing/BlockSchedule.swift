@@ -40,7 +40,7 @@ struct BlockSchedule: Sendable {
     var instructionCount: Int { issueCycles.count }
 }
 
-/// Schedules decoded instructions with the Cortex-M7 issue rules (DESIGN.md section 4).
+/// Schedules decoded instructions with the Cortex-M7 issue rules (docs/design.md#cortex-m7-timing).
 struct BlockScheduler {
     let parameters: TimingParameters
     private let readDelay: ReadDelayTable
@@ -139,7 +139,7 @@ struct BlockScheduler {
 }
 
 /// Extra cycles between a producer's "ready for a normal consumer" cycle and the cycle a
-/// consumer reading in `role` may issue (DESIGN.md section 4, jnk0le's measurements):
+/// consumer reading in `role` may issue (docs/design.md#cortex-m7-timing, jnk0le's measurements):
 /// early reads (addresses, shifted operands) need the value one cycle sooner; store data and
 /// MAC accumulators one cycle later; a MAC cannot take an `ldr` result of the previous cycle;
 /// a DSP/bitfield result used as an address costs one more cycle; an FP MAC chains on its

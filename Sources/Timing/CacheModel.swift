@@ -1,7 +1,7 @@
 /// A set-associative, write-back, LRU cache of tags only (no data), in flat storage.
 ///
 /// Used for the Cortex-M7's 16 KiB L1 I-cache (2-way) and D-cache (4-way) with 32-byte lines
-/// (DESIGN.md section 3). Lookups allocate nothing.
+/// (docs/design.md#clocks-flash-and-caches). Lookups allocate nothing.
 struct CacheModel {
     private let ways: Int
     private let sets: Int

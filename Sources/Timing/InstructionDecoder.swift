@@ -303,7 +303,8 @@ final class InstructionDecoder {
     }
 
     /// The class of every Capstone instruction id MixQ's firmware uses; anything else is an ALU
-    /// instruction. Sources: DESIGN.md section 4 and jnk0le's measurements (see TimingParameters).
+    /// instruction. Sources: docs/design.md#cortex-m7-timing and jnk0le's measurements (see
+    /// TimingParameters).
     static func classify(_ id: arm_insn) -> InstructionClass {
         switch id {
         case ARM_INS_LDR, ARM_INS_LDREX, ARM_INS_LDRT, ARM_INS_PLD, ARM_INS_PLI:

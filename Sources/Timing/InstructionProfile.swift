@@ -1,4 +1,4 @@
-/// The execution resource an instruction occupies on the Cortex-M7 (DESIGN.md section 4:
+/// The execution resource an instruction occupies on the Cortex-M7 (docs/design.md#cortex-m7-timing:
 /// two ALUs, two load pipes, one store pipe, one MAC, one branch unit, one FPU).
 enum ExecutionUnit: UInt8, Sendable {
     case alu
@@ -114,8 +114,8 @@ struct InstructionProfile: Sendable {
     var isFloatingPointArithmetic: Bool { unit == .fpArithmetic || unit == .fpMultiplyAccumulate }
 }
 
-/// The dual-issue rules of the Cortex-M7 for two instructions in one cycle (DESIGN.md section 4;
-/// jnk0le's STM32H743 measurements).
+/// The dual-issue rules of the Cortex-M7 for two instructions in one cycle
+/// (docs/design.md#cortex-m7-timing; jnk0le's STM32H743 measurements).
 enum PairingRules {
     /// Whether `younger` may issue in the same cycle as, and after, `older`.
     static func canPair(older: InstructionProfile, younger: InstructionProfile) -> Bool {

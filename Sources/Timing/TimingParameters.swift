@@ -79,8 +79,9 @@ public struct TimingParameters: Sendable {
     }
 
     // The table. Sources: [J] jnk0le/random "pipeline cycle test" doc/cortex_m7.md (STM32H743
-    // measurements); [L] LLVM ARMScheduleM7.td; [D] /work/shared/DESIGN.md sections 3-4, which
-    // summarise both; [RM] RM0433 (STM32H7 reference manual); [TRM] Cortex-M7 TRM DDI 0489.
+    // measurements); [L] LLVM ARMScheduleM7.td; [D] docs/design.md#clocks-flash-and-caches and
+    // #cortex-m7-timing, which summarise both with DS12110; [RM] RM0433 (STM32H7 reference
+    // manual); [TRM] Cortex-M7 TRM DDI 0489.
     public static let table: [TimingParameter] = [
         .init(key: .issueWidth, value: 2, source: "[J][L] dual issue, IssueWidth = 2 (structural: BlockScheduler has an older and a younger slot)", provenance: .measured),
         .init(key: .aluLatency, value: 1, source: "[J][L] ALU result usable by the next cycle", provenance: .measured),

@@ -8,7 +8,7 @@ import Timing
 /// firmware (int8 SMLAD dot products, firmware/bench/dot_product.c) with no hooks at all, then
 /// with `--timing off`, `pipeline` and `full`, in one process, and reports millions of emulated
 /// instructions per second for each plus the ratios to no-hooks (targets: pipeline >= 0.5,
-/// full >= 0.2; see issue 3).
+/// full >= 0.2; see docs/design.md#goals-and-how-they-are-measured).
 struct BenchTiming: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timing",

@@ -95,7 +95,7 @@ enum PlanTable {
     }
 }
 
-/// The JSON `mixq plan --json` prints (the contract of issue 5).
+/// The JSON `mixq plan --json` prints (the plan half of docs/results-format.md, "One result").
 struct PlanJSON: Encodable {
     struct Layer: Encodable {
         var name: String

@@ -5,7 +5,8 @@ import Quantization
 import Testing
 
 /// Whole deployments of the smallest MobilenetV1 on the emulated STM32H743: every output byte
-/// on the target equals the Swift host reference (issue 5: bit-exact in each scheme).
+/// on the target equals the Swift host reference (bit-exact in each scheme: a goal of
+/// docs/design.md#goals-and-how-they-are-measured).
 @Suite(.serialized) struct DeploymentTests {
     @Test(arguments: [QuantizationScheme.int8, .mixpl, .mixpc])
     func smallestMobilenetIsBitExactOnTheTarget(scheme: QuantizationScheme) throws {

@@ -2,7 +2,7 @@ import FirmwareBuild
 import Foundation
 import Testing
 
-/// The `mixq` CLI contract other tools rely on (issue 2): firmware output on stdout, the
+/// The `mixq` CLI contract other tools rely on (README.md, "Usage"): firmware output on stdout, the
 /// firmware's exit status, `error:` lines and non-zero exits for MixQ-side failures, `--stats`
 /// and `size --json` keys.
 @Suite struct CLITests {

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `mixq plan`, `deploy`, `sweep` and `report` as other tools call them: the JSON keys of
-/// issue 5 and the files of issue 6.
+/// `mixq plan`, `deploy`, `sweep` and `report` as other tools call them: the JSON keys and the
+/// results files of docs/results-format.md.
 @Suite(.serialized) struct PipelineCLITests {
     private func object(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -21,7 +21,7 @@ import Testing
         for key in ["name", "kind", "input_bits", "weight_bits", "output_bits", "weight_bytes", "activation_bytes"] {
             #expect(layers.allSatisfy { $0[key] != nil }, "layers miss \(key)")
         }
-        // The planner's accounting must respect the paper's budgets (DESIGN.md section 6).
+        // The planner's accounting must respect the paper's budgets (docs/design.md#planner).
         #expect((plan["flash_bytes"] as? Int ?? .max) <= 2_048_000)
         #expect((plan["peak_activation_bytes"] as? Int ?? .max) <= 512_000)
         #expect(plan["fits"] as? Bool == true)

@@ -51,7 +51,7 @@ import Testing
         #expect(flash() == plan.flashBytes)
     }
 
-    /// The properties of a plan under the paper's budgets that follow from DESIGN.md section 6.
+    /// The properties of a plan under the paper's budgets that follow from docs/design.md#planner.
     static func checkPaperPlan(_ plan: BitWidthPlan, scheme: QuantizationScheme) {
         #expect(plan.fits)
         #expect(plan.flashBytes <= 2_048_000)
@@ -139,7 +139,8 @@ import Testing
     /// (reference/mixed_precision_results.csv). The best int8 variant that fits under our accounting
     /// must then have a published int8 Top-1 of about 60 % (mobilenet_v1_imagenet.csv). It is 0.5_192
     /// (60.0 %): 0.5_224 needs 602,112 B of RAM at Conv2d_1_pointwise, 0.75 and 1.0 need > 2 MB FLASH.
-    /// Both the decimal budgets of DESIGN.md and the binary 2 MiB / 512 KiB of the results CSV.
+    /// Both the paper's decimal budgets (docs/design.md#planner) and the binary 2 MiB / 512 KiB
+    /// of the results CSV.
     @Test(arguments: zip([2_048_000, 2_097_152], [512_000, 524_288]))
     func bestInt8ModelThatFitsIsEightPointsBelowThePaper(flash: Int, ram: Int) throws {
         let budget = try MemoryBudget(flash: flash, ram: ram)

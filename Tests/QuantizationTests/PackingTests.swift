@@ -1,7 +1,7 @@
 import Quantization
 import Testing
 
-/// Activation packing (DESIGN.md section 5) and the matrix-weight layout of the C kernels.
+/// Activation packing (docs/design.md#packing) and the matrix-weight layout of the C kernels.
 @Suite struct PackingTests {
     @Test func packsLSBFirst() throws {
         // 4-bit: element 0 in the low nibble of byte 0, element 2 in the low nibble of byte 1.

@@ -27,8 +27,8 @@ import Testing
     }
 
     /// Every figure of the shipped table equals the project's reference copy of the model zoo
-    /// table and of the mixed-precision results (Tests/PlanningTests/Resources, the same files as
-    /// ../shared/reference), so nothing was mistyped or invented on the way.
+    /// table and of the mixed-precision results (Tests/PlanningTests/Resources,
+    /// docs/design.md#mobilenetv1), so nothing was mistyped or invented on the way.
     @Test func shippedTableMatchesTheReferenceTablesRowForRow() throws {
         let resources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("PlanningTests/Resources")

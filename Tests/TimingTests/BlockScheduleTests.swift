@@ -17,7 +17,8 @@ enum Thumb {
     static let sadd16 = [UInt8]([0x94, 0xFA, 0x05, 0xF3])  // sadd16 r3, r4, r5
 }
 
-/// The static block schedule against hand-worked cycle counts from DESIGN.md section 4's rules.
+/// The static block schedule against hand-worked cycle counts from the rules of
+/// docs/design.md#cortex-m7-timing.
 @Suite("Block schedule (2-wide in-order Cortex-M7)")
 struct BlockScheduleTests {
     let decoder: InstructionDecoder

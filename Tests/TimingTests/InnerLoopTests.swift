@@ -3,7 +3,7 @@ import Testing
 import Timing
 
 /// The kernels' inner loops (firmware/bench/inner_loops.c) timed by the firmware with
-/// DWT->CYCCNT, against cycle counts worked by hand from DESIGN.md section 4's rules, and the
+/// DWT->CYCCNT, against cycle counts worked by hand from docs/design.md#cortex-m7-timing, and the
 /// full model's memory-placement effects. The llvm-mca comparison is in docs/timing.md.
 @Suite("Kernel inner loops and memory placement")
 struct InnerLoopTests {

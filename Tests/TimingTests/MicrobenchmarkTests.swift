@@ -2,10 +2,12 @@ import Emulator
 import Testing
 import Timing
 
-/// One microbenchmark per published Cortex-M7 timing rule (DESIGN.md section 4), timed by the
-/// firmware itself with DWT->CYCCNT (firmware/bench/timing_rules.c) under `--timing pipeline`.
+/// One microbenchmark per published Cortex-M7 timing rule (docs/design.md#cortex-m7-timing),
+/// timed by the firmware itself with DWT->CYCCNT (firmware/bench/timing_rules.c) under
+/// `--timing pipeline`.
 /// Each expected figure is the published one (jnk0le's STM32H743 measurements, summarised in
-/// DESIGN.md section 4); the tolerance is the 10%.
+/// docs/design.md#cortex-m7-timing); the tolerance is 10%, the goal in
+/// docs/design.md#goals-and-how-they-are-measured.
 @Suite("Cortex-M7 timing rules, measured by firmware through DWT->CYCCNT")
 struct MicrobenchmarkTests {
     /// One rule: its benchmark name, the published cycles per pattern, and why.

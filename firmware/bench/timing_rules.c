@@ -1,6 +1,7 @@
 /*
- * timing_rules.c - one microbenchmark per published Cortex-M7 timing rule (DESIGN.md section 4,
- * measured on an STM32H743 in jnk0le/random "pipeline cycle test").
+ * timing_rules.c - one microbenchmark per published Cortex-M7 timing rule
+ * (docs/design.md#cortex-m7-timing, measured on an STM32H743 in jnk0le/random "pipeline cycle
+ * test").
  *
  * Each benchmark is an assembly loop whose body repeats a short pattern REPEAT times; it is timed
  * with DWT->CYCCNT and compared with the same loop around an empty body, so the loop overhead

@@ -48,8 +48,8 @@ static void mixq_dw_expand_row(int16_t *dst, const mixq_conv_shape *s, const uin
  * g, g+2, g+1, g+3 (as mixq_dw_accumulate). x0, x1, x2 point at the window's first column in
  * the three expanded rows, w at the group's 9 expanded weight pairs.
  *
- * Hand-scheduled for the Cortex-M7's in-order dual issue (DESIGN.md section 4: one MAC per
- * cycle, a MAC cannot use an LDR result of the previous cycle): every cycle issues one MAC
+ * Hand-scheduled for the Cortex-M7's in-order dual issue (docs/design.md#cortex-m7-timing: one
+ * MAC per cycle, a MAC cannot use an LDR result of the previous cycle): every cycle issues one MAC
  * (older slot) and one LDR (younger slot), each LDR two cycles or more ahead of its first use.
  * Tap k reads pair A_k (x word 0, w word 0) for its first two MACs and pair B_k (x word 1,
  * w word 1) for the other two; three register pairs t0:t1, t2:t3, t4:t5 rotate so that while

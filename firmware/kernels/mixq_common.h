@@ -5,7 +5,7 @@
  * The Swift side of every contract here is in Sources/Quantization (FixedPointMultiplier,
  * BitPacking, KernelWeightLayout, ReferenceLayers); the two must agree bit for bit.
  *
- * Activation packing (DESIGN.md section 5)
+ * Activation packing (docs/design.md#packing)
  *   Tensors are HWC, channels innermost, unsigned, packed LSB-first: element i of a b-bit
  *   tensor occupies bits (i*b)%8 .. (i*b)%8+b-1 of byte (i*b)/8. Kernels write the unused bits
  *   of a partially filled last byte as zero and preserve the bits of a byte they share with
@@ -25,7 +25,7 @@
  *   Depthwise weights: kernel_h*kernel_w*channels weights in (ky, kx, c) order, packed like
  *   activations.
  *
- * Arithmetic (DESIGN.md section 5)
+ * Arithmetic (docs/design.md#quantization-arithmetic)
  *   acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)     int32, wrapping modulo 2^32
  *   y   = clamp(r + zy, 0, 2^out_bits - 1),  r = acc * M0[c] / 2^(31 + N0[c]) rounded as below
  *   Padded input positions read as zx (they contribute 0).

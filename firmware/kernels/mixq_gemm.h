@@ -274,9 +274,9 @@ MIXQ_INLINE void mixq_dot_pair(const uint32_t *w, const uint32_t *x, uint32_t st
     } while (0)
 
 /* Hand-scheduled loops of mixq_dot_pair_1 (one column, the fully connected layers) for the
- * Cortex-M7's in-order dual issue (DESIGN.md section 4: UXTB16 only in the older slot, one MAC
- * per cycle, a MAC or shifted operand cannot use a result of the previous cycle): each loop
- * loads its words in pairs first, unpacks sub-byte fields with LSR/AND, then pairs every
+ * Cortex-M7's in-order dual issue (docs/design.md#cortex-m7-timing: UXTB16 only in the older
+ * slot, one MAC per cycle, a MAC or shifted operand cannot use a result of the previous cycle):
+ * each loop loads its words in pairs first, unpacks sub-byte fields with LSR/AND, then pairs every
  * UXTB16 with an SMLAD on an operand unpacked the cycle before. Per 16 MACs: 14 cycles for
  * 8-bit weights, 16 for 4- and 2-bit (GCC's schedule of the C steps took 21). Each iteration
  * takes two weight words of both rows; `w` advances 16 bytes, `x` 8 column words per step.

@@ -57,7 +57,7 @@
 static inline void mixq_dsb(void) { __asm__ volatile("dsb 0xF" ::: "memory"); }
 static inline void mixq_isb(void) { __asm__ volatile("isb 0xF" ::: "memory"); }
 
-/* Enables and zeroes DWT->CYCCNT (as the issue requires: TRCENA, unlock, CYCCNTENA). */
+/* Enables and zeroes DWT->CYCCNT: DEMCR.TRCENA, DWT unlock, CYCCNTENA (docs/design.md#memory-map). */
 static inline void mixq_cycle_counter_start(void)
 {
     MIXQ_DEMCR |= MIXQ_DEMCR_TRCENA;
