@@ -79,6 +79,8 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
     case badResetVector(pc: UInt32)
     case fault(Fault)
     case instructionBudgetExhausted(budget: UInt64, pc: UInt32, function: String?)
+    /// The firmware wrote more than `RunOptions.maxOutputBytes` bytes of output.
+    case outputLimitExceeded(limit: UInt64, pc: UInt32, function: String?)
     /// The core stopped (WFI, or returned to an empty address) without exiting through semihosting.
     case stoppedWithoutExit(pc: UInt32, function: String?)
     case readOutsideMemory(address: UInt32, count: Int)
@@ -101,6 +103,10 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
             return "firmware did not finish within \(budget) instructions; stopped at PC 0x\(hex(pc))"
                 + (function.map { " in \($0)" } ?? "")
                 + " (raise --max-instructions if it is just slow)"
+        case let .outputLimitExceeded(limit, pc, function):
+            return "firmware wrote more than \(limit) bytes of output; stopped at PC 0x\(hex(pc))"
+                + (function.map { " in \($0)" } ?? "")
+                + " (raise --max-output if that much output is expected, or look for a print loop)"
         case let .stoppedWithoutExit(pc, function):
             return "firmware stopped at PC 0x\(hex(pc))" + (function.map { " in \($0)" } ?? "")
                 + " without exiting through semihosting (SYS_EXIT); WFI or a return from the reset handler ends a run like this"

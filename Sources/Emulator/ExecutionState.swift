@@ -8,6 +8,31 @@ enum StopReason {
     case exited(status: Int32)
     case fault(Fault)
     case budgetExhausted(pc: UInt32)
+    case outputLimit(pc: UInt32)
+}
+
+/// The last bytes of one output stream: memory stays below `2 * limit` however much firmware
+/// prints (the front is dropped in amortized O(1) once twice the limit is held).
+struct OutputTail {
+    let limit: Int
+    private(set) var bytes: [UInt8] = []
+    /// Bytes appended in all.
+    private(set) var total: UInt64 = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func append(_ new: UnsafeRawBufferPointer) {
+        total &+= UInt64(new.count)
+        guard limit > 0, new.count > 0 else { return }
+        if new.count >= limit {
+            bytes = Array(new.suffix(limit))
+            return
+        }
+        bytes.append(contentsOf: new)
+        if bytes.count > 2 * limit { bytes.removeFirst(bytes.count - limit) }
+    }
+
+    var text: String { String(decoding: bytes.suffix(limit), as: UTF8.self) }
 }
 
 /// Everything one run mutates, reached from Unicorn's C callbacks through `user_data`.
@@ -34,8 +59,10 @@ final class ExecutionState {
     }()
     private let budget: UInt64
     var stopReason: StopReason?
-    var stdout: [UInt8] = []
-    var stderr: [UInt8] = []
+    var stdout: OutputTail
+    var stderr: OutputTail
+    /// Bytes of output so far, both streams; the run stops past `options.maxOutputBytes`.
+    private(set) var outputBytes: UInt64 = 0
     var systemControl = SystemControlSpace()
     private var blockLengths = BlockInstructionCounts()
     /// The Cortex-M7 cycle model (`--timing pipeline|full`); nil with `--timing off`. A `let`:
@@ -66,6 +93,8 @@ final class ExecutionState {
         self.tracedBlock = block
         self.budget = options.maxInstructions
         self.stackBottom = image.symbol(named: "__stack_bottom")?.address
+        self.stdout = OutputTail(limit: options.outputTailBytes)
+        self.stderr = OutputTail(limit: options.outputTailBytes)
         self.cycleModel = try Self.makeCycleModel(options: options, part: part)
         self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
     }
@@ -135,8 +164,10 @@ final class ExecutionState {
         } else {
             instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
         }
-        if instructions > budget && stopReason == nil {
-            stopReason = .budgetExhausted(pc: address)
+        if instructions > budget {
+            // Past the budget every block asks to stop again, so a stop that a later PC write
+            // cancelled cannot let a run go on forever.
+            if stopReason == nil { stopReason = .budgetExhausted(pc: address) }
             uc_emu_stop(engine)
         }
     }
@@ -216,12 +247,53 @@ final class ExecutionState {
 
     // MARK: Output
 
+    /// Firmware output: echoed at once (`options.echoOutput`), its tail kept for `RunResult`,
+    /// and counted against `options.maxOutputBytes`; past the limit only the bytes up to it are
+    /// kept and the run stops.
     func emit(_ bytes: [UInt8], toStandardError: Bool) {
-        guard !bytes.isEmpty else { return }
-        if toStandardError { stderr.append(contentsOf: bytes) } else { stdout.append(contentsOf: bytes) }
-        if options.echoOutput {
-            (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
+        bytes.withUnsafeBytes { emit($0, toStandardError: toStandardError) }
+    }
+
+    func emit(_ bytes: UnsafeRawBufferPointer, toStandardError: Bool) {
+        guard !bytes.isEmpty, stopReason == nil else { return }
+        let allowed = options.maxOutputBytes > outputBytes ? options.maxOutputBytes - outputBytes : 0
+        let kept = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(UInt64(bytes.count), allowed))))
+        outputBytes &+= UInt64(kept.count)
+        if toStandardError { stderr.append(kept) } else { stdout.append(kept) }
+        if options.echoOutput { ConsoleEcho.write(kept, toStandardError: toStandardError) }
+        if kept.count < bytes.count {
+            stopReason = .outputLimit(pc: readRegister(UC_ARM_REG_PC) & ~1)
+            uc_emu_stop(engine)
         }
+    }
+
+    /// Emits `count` bytes of target memory at `address` in bounded chunks (a SYS_WRITE of a
+    /// whole RAM region never becomes one host allocation of that size). Throws, writing
+    /// nothing, when the range is not inside one memory region.
+    func emitMemory(_ address: UInt32, count: Int, toStandardError: Bool) throws {
+        guard count > 0 else { return }
+        guard let region = part.region(containing: address), region.contains(address: address, length: UInt64(count)) else {
+            throw EmulatorError.readOutsideMemory(address: address, count: count)
+        }
+        let chunk = 64 << 10
+        var buffer = [UInt8](repeating: 0, count: min(count, chunk))
+        var done = 0
+        while done < count && stopReason == nil {
+            let length = min(chunk, count - done)
+            let err = buffer.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address) + UInt64(done), $0.baseAddress, length) }
+            guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+            buffer.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0.prefix(length)), toStandardError: toStandardError) }
+            done += length
+        }
+    }
+
+    /// Drains what the firmware wrote to ITM stimulus port 0 into standard output, in order
+    /// with semihosting output.
+    func drainTraceOutput() {
+        guard !systemControl.itmOutput.isEmpty else { return }
+        let bytes = systemControl.itmOutput
+        systemControl.itmOutput.removeAll(keepingCapacity: true)
+        emit(bytes, toStandardError: false)
     }
 
     // MARK: Memory helpers for the semihosting service
@@ -262,16 +334,15 @@ final class ExecutionState {
     func finish(engineStatus: uc_err, wallSeconds: Double) throws -> RunResult {
         for handle in hooks { uc_hook_del(engine, handle) }
         hooks.removeAll()
-        if !systemControl.itmOutput.isEmpty {
-            stdout.append(contentsOf: systemControl.itmOutput)
-        }
+        drainTraceOutput()
         switch stopReason {
         case let .exited(status):
-            return RunResult(exitStatus: status,
-                             stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self),
+            return RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
+                             stdoutBytes: stdout.total, stderrBytes: stderr.total,
                              instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
                              wallSeconds: wallSeconds)
+        case let .outputLimit(pc):
+            throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))
         case let .fault(fault):
             throw EmulatorError.fault(fault)
         case let .budgetExhausted(pc):
@@ -336,6 +407,7 @@ private let systemControlWrite: uc_cb_mmio_write_t = { _, offset, _, value, cont
     state(context)._withUnsafeGuaranteedRef { machine in
         let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
         machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cyclesAtPeripheralAccess)
+        if address == SystemControlSpace.Address.itmStimulus0 { machine.drainTraceOutput() }
         if address >= SystemControlSpace.Address.configurationControl { machine.cacheControlWritten(at: address) }
     }
 }

@@ -28,9 +28,12 @@ extension ExecutionState {
             switch SemihostingOperation(rawValue: operation) {
             case .open:
                 // Block: [name, mode, name length]. Modes 0-3 read, 4-7 write, 8-11 append (spec 5.11).
-                let name = try readBytes(try readWord(parameter), count: Int(try readWord(parameter + 8)))
+                // Only ":tt" is ever opened, so a longer name is not read at all (its length is
+                // firmware-controlled and may be anything up to 4 GiB).
+                let address = try readWord(parameter)
+                let length = try readWord(parameter + 8)
                 let mode = try readWord(parameter + 4)
-                if name == Array(":tt".utf8) {
+                if length == 3, try readBytes(address, count: 3) == Array(":tt".utf8) {
                     result = mode < 4 ? Self.stdinHandle : (mode < 8 ? Self.stdoutHandle : Self.stderrHandle)
                 } else {
                     result = UInt32(bitPattern: -1)
@@ -40,22 +43,30 @@ extension ExecutionState {
             case .writeCharacter:
                 emit(try readBytes(parameter, count: 1), toStandardError: false)
             case .writeString:
-                var bytes: [UInt8] = []
+                // Up to the NUL, read in chunks that stop at the end of the string's region; a
+                // string that runs off its region is an invalid parameter. Output is emitted as
+                // it is found and counted against the output limit, so no length is trusted.
                 var address = parameter
-                while bytes.count < 1 << 20 {
-                    let byte = try readBytes(address, count: 1)[0]
-                    if byte == 0 { break }
-                    bytes.append(byte)
-                    address &+= 1
+                scan: while stopReason == nil {
+                    guard let region = part.region(containing: address) else {
+                        throw EmulatorError.readOutsideMemory(address: address, count: 1)
+                    }
+                    let count = Int(min(256, region.end - UInt64(address)))
+                    let chunk = try readBytes(address, count: count)
+                    if let nul = chunk.firstIndex(of: 0) {
+                        emit(Array(chunk[..<nul]), toStandardError: false)
+                        break scan
+                    }
+                    emit(chunk, toStandardError: false)
+                    address &+= UInt32(count)
                 }
-                emit(bytes, toStandardError: false)
             case .write:
                 // Block: [handle, buffer, length]; returns the number of bytes NOT written.
                 let handle = try readWord(parameter)
                 let buffer = try readWord(parameter + 4)
                 let length = try readWord(parameter + 8)
                 if handle == Self.stdoutHandle || handle == Self.stderrHandle {
-                    emit(try readBytes(buffer, count: Int(length)), toStandardError: handle == Self.stderrHandle)
+                    try emitMemory(buffer, count: Int(length), toStandardError: handle == Self.stderrHandle)
                     result = 0
                 } else {
                     result = length
@@ -111,6 +122,9 @@ extension ExecutionState {
             stopForBadSemihostingCall(pc: pc, parameter: parameter)
             return
         }
+        // The call itself may have ended the run (the output limit): writing PC would cancel
+        // that stop (DESIGN.md section 8).
+        guard stopReason == nil else { return }
         do {
             try writeRegister(UC_ARM_REG_R0, result)
             // Resume after the 16-bit BKPT (DESIGN.md section 8).
