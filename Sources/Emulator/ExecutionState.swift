@@ -79,6 +79,8 @@ final class ExecutionState {
         get { (hotCounters.pointee.lastBlockAddress, hotCounters.pointee.lastBlockSize) }
         set { hotCounters.pointee.lastBlockAddress = newValue.address; hotCounters.pointee.lastBlockSize = newValue.size }
     }
+    /// Instructions with UsageFault checks installed, by address (`installGuards`).
+    private var guardedInstructions: [UInt32: GuardedInstruction] = [:]
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
@@ -111,6 +113,7 @@ final class ExecutionState {
     // MARK: Set-up
 
     func installHooks() throws {
+        updateActiveGuards()  // CPACR at reset gives no FPU access
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
         if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
@@ -159,16 +162,120 @@ final class ExecutionState {
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
         lastBlock = (address, size)
+        let entry = blockLengths.entry(address: address, size: size, engine: engine)
+        let pending = entry.pointee.guards & hotCounters.pointee.activeGuards & ~entry.pointee.installed
+        if pending != 0 {
+            entry.pointee.installed |= pending
+            // The block is about to run without checks its instructions need: add them and run
+            // it again from its first instruction (none of it has executed yet).
+            if installGuards(address: address, size: size, classes: pending) { return }
+        }
         if let model = cycleModelReference {
             instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
         } else {
-            instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
+            instructions &+= UInt64(entry.pointee.count)
         }
         if instructions > budget {
             // Past the budget every block asks to stop again, so a stop that a later PC write
             // cancelled cannot let a run go on forever.
             if stopReason == nil { stopReason = .budgetExhausted(pc: address) }
             uc_emu_stop(engine)
+        }
+    }
+
+    // MARK: UsageFaults Unicorn does not raise
+
+    /// The `GuardClass`es the SCB registers make fault now: misaligned LDRD/LDM/LDREX/VLDR
+    /// always; LDR/STR with CCR.UNALIGN_TRP (bit 3); SDIV/UDIV with CCR.DIV_0_TRP (bit 4);
+    /// floating point while CPACR.CP10/CP11 (bits 23:20) are not both enabled (ARMv7-M ARM
+    /// B3.2.8 CCR, B3.2.20 CPACR; 0b01, privileged access, counts as enabled: without an
+    /// exception model MixQ's firmware always runs privileged).
+    func updateActiveGuards() {
+        var active = GuardClass.alwaysAligned
+        let ccr = systemControl.configurationControl
+        if ccr & (1 << 3) != 0 { active |= GuardClass.trappedAlignment }
+        if ccr & (1 << 4) != 0 { active |= GuardClass.division }
+        let cpacr = systemControl.coprocessorAccess
+        let cp10 = (cpacr >> 20) & 3, cp11 = (cpacr >> 22) & 3
+        if cp10 == 0 || cp10 == 2 || cp11 == 0 || cp11 == 2 { active |= GuardClass.floatingPoint }
+        let newlyActive = active & ~hotCounters.pointee.activeGuards
+        hotCounters.pointee.activeGuards = active
+        if newlyActive != 0 {
+            // Blocks translated before the change run without the new checks until their next
+            // translation; start every block afresh so the block hook sees them again.
+            _ = mixq_uc_flush_translations(engine)
+        }
+    }
+
+    /// Adds one code hook per instruction of `classes` in the block (once per instruction for
+    /// the whole run), drops the block's translation and restarts it, so the next translation
+    /// calls the checks. Returns whether the block restarts. Only blocks holding such
+    /// instructions pay for this, once; instructions outside them run hook-free.
+    private func installGuards(address: UInt32, size: UInt32, classes: UInt8) -> Bool {
+        guard size > 0 else { return false }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        guard bytes.withUnsafeMutableBytes({ uc_mem_read(engine, UInt64(address), $0.baseAddress, Int(size)) }) == UC_ERR_OK else {
+            return false
+        }
+        var found: [GuardedInstruction] = []
+        bytes.withUnsafeBytes { raw in
+            _ = ThumbGuardScanner.scan(raw, address: address) { found.append($0) }
+        }
+        var added = false
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        for instruction in found where instruction.classes & classes != 0 && guardedInstructions[instruction.address] == nil {
+            guardedInstructions[instruction.address] = instruction
+            var handle: uc_hook = 0
+            if mixq_uc_hook_code(engine, &handle, guardHook, context, UInt64(instruction.address),
+                                 UInt64(instruction.address)) == UC_ERR_OK {
+                hooks.append(handle)
+                added = true
+            }
+        }
+        guard added else { return false }
+        _ = mixq_uc_remove_translations(engine, UInt64(address), UInt64(address) + UInt64(size))
+        // A PC write from a hook ends the current translated block before its first instruction
+        // and resumes there (DESIGN.md section 8), now through a fresh translation.
+        return (try? writeRegister(UC_ARM_REG_PC, address | 1)) != nil
+    }
+
+    /// Called before each guarded instruction executes: raises the UsageFault a Cortex-M7
+    /// would, with the instruction's PC and the address it touches.
+    func checkGuard(at pc: UInt32) {
+        guard stopReason == nil, let instruction = guardedInstructions[pc] else { return }
+        let active = hotCounters.pointee.activeGuards & instruction.classes
+        guard active != 0 else { return }
+        if instruction.condition != GuardedInstruction.always,
+           !ThumbGuardScanner.conditionPasses(instruction.condition, xpsr: readRegister(UC_ARM_REG_XPSR)) {
+            return  // condition-failed inside an IT block: executes as a NOP, cannot fault
+        }
+        if active & GuardClass.floatingPoint != 0 {
+            stop(.usageFault(.noCoprocessor, instruction: instruction.mnemonic), pc: pc, address: nil)
+            return
+        }
+        if active & (GuardClass.alwaysAligned | GuardClass.trappedAlignment) != 0, instruction.base != GuardedInstruction.none {
+            var target = coreRegister(instruction.base) &+ UInt32(bitPattern: instruction.offset)
+            if instruction.index != GuardedInstruction.none {
+                target &+= coreRegister(instruction.index) << UInt32(instruction.shift)
+            }
+            if target % instruction.alignment != 0 {
+                stop(.usageFault(.unaligned, instruction: instruction.mnemonic), pc: pc, address: target)
+                return
+            }
+        }
+        if active & GuardClass.division != 0, instruction.divisor != GuardedInstruction.none,
+           coreRegister(instruction.divisor) == 0 {
+            stop(.usageFault(.divideByZero, instruction: instruction.mnemonic), pc: pc, address: nil)
+        }
+    }
+
+    /// R0-R12, SP, LR; PC reads as the instruction's address + 4 (ARMv7-M ARM A5.1.2).
+    private func coreRegister(_ index: UInt8) -> UInt32 {
+        switch index {
+        case 0...12: return readRegister(uc_arm_reg(rawValue: UC_ARM_REG_R0.rawValue + UInt32(index)))
+        case 13: return readRegister(UC_ARM_REG_SP)
+        case 14: return readRegister(UC_ARM_REG_LR)
+        default: return (readRegister(UC_ARM_REG_PC) & ~1) &+ 4
         }
     }
 
@@ -193,13 +300,13 @@ final class ExecutionState {
         case 2:
             stop(.hardFault(reason: "SVC with no handler: MixQ does not model exceptions"), pc: pc, address: nil)
         case 17:
-            stop(.hardFault(reason: "UsageFault NOCP: floating-point instruction with the FPU disabled in CPACR"), pc: pc, address: nil)
+            stop(.usageFault(.noCoprocessor, instruction: "floating-point instruction"), pc: pc, address: nil)
         case 18:
-            stop(.hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"), pc: pc, address: nil)
+            stop(.usageFault(.invalidState, instruction: ""), pc: pc, address: nil)
         case 22:
-            stop(.hardFault(reason: "UsageFault UNALIGNED: unaligned access that the Cortex-M7 cannot perform"), pc: pc, address: nil)
+            stop(.usageFault(.unaligned, instruction: "access"), pc: pc, address: nil)
         case 23:
-            stop(.hardFault(reason: "UsageFault DIVBYZERO: integer division by zero with CCR.DIV_0_TRP set"), pc: pc, address: nil)
+            stop(.usageFault(.divideByZero, instruction: "division"), pc: pc, address: nil)
         default:
             stop(.hardFault(reason: "CPU exception \(number)"), pc: pc, address: nil)
         }
@@ -353,7 +460,7 @@ final class ExecutionState {
                 // The Thumb bit is clear: a BX/BLX/POP to an even address. A Cortex-M executes
                 // Thumb only and raises UsageFault INVSTATE (ARMv7-M ARM B1.4.2), escalating to
                 // HardFault without a handler; Unicorn reports it as an invalid instruction.
-                throw EmulatorError.fault(Fault(kind: .hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"),
+                throw EmulatorError.fault(Fault(kind: .usageFault(.invalidState, instruction: ""),
                                                 pc: pc, function: image.describe(address: pc), address: nil, region: nil,
                                                 pcRegion: part.region(containing: pc)?.name, stackPointer: readRegister(UC_ARM_REG_SP)))
             }
@@ -388,6 +495,10 @@ private let codeHook: mixq_code_callback = { _, address, _, context in
     state(context)._withUnsafeGuaranteedRef { $0.traceInstruction(at: UInt32(truncatingIfNeeded: address)) }
 }
 
+private let guardHook: mixq_code_callback = { _, address, _, context in
+    state(context)._withUnsafeGuaranteedRef { $0.checkGuard(at: UInt32(truncatingIfNeeded: address)) }
+}
+
 private let interruptHook: mixq_interrupt_callback = { _, number, context in
     state(context)._withUnsafeGuaranteedRef { $0.interrupt(number) }
 }
@@ -409,6 +520,9 @@ private let systemControlWrite: uc_cb_mmio_write_t = { _, offset, _, value, cont
         machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cyclesAtPeripheralAccess)
         if address == SystemControlSpace.Address.itmStimulus0 { machine.drainTraceOutput() }
         if address >= SystemControlSpace.Address.configurationControl { machine.cacheControlWritten(at: address) }
+        if address == SystemControlSpace.Address.configurationControl || address == SystemControlSpace.Address.coprocessorAccess {
+            machine.updateActiveGuards()
+        }
     }
 }
 
@@ -417,4 +531,6 @@ struct BlockCounters {
     var instructions: UInt64 = 0
     var lastBlockAddress: UInt32 = 0
     var lastBlockSize: UInt32 = 0
+    /// `GuardClass` bits checked under the current CCR and CPACR.
+    var activeGuards: UInt8 = GuardClass.alwaysAligned
 }
