@@ -22,6 +22,9 @@ struct BlockInstructionCounts {
     private var capacity: Int
     private var used = 0
     private static let empty = UInt64.max
+    /// The last block looked up: a block that repeats (a one-block loop) skips the hash.
+    private var lastKey = UInt64.max
+    private var lastSlot = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -46,10 +49,15 @@ struct BlockInstructionCounts {
     @inline(__always)
     mutating func entry(address: UInt32, size: UInt32, engine: OpaquePointer) -> UnsafeMutablePointer<BlockEntry> {
         let key = UInt64(address) << 32 | UInt64(size)
+        if key == lastKey { return entries + lastSlot }
         var slot = Self.hash(key) & (capacity - 1)
         while true {
             let found = keys[slot]
-            if found == key { return entries + slot }
+            if found == key {
+                lastKey = key
+                lastSlot = slot
+                return entries + slot
+            }
             if found == Self.empty { break }
             slot = (slot + 1) & (capacity - 1)
         }
@@ -61,6 +69,8 @@ struct BlockInstructionCounts {
             grow()
             return entry(address: address, size: size, engine: engine)
         }
+        lastKey = key
+        lastSlot = slot
         return entries + slot
     }
 
@@ -88,6 +98,7 @@ struct BlockInstructionCounts {
     }
 
     private mutating func grow() {
+        lastKey = Self.empty
         let oldKeys = keys, oldEntries = entries, oldCapacity = capacity
         capacity *= 2
         keys = .allocate(capacity: capacity)

@@ -64,7 +64,13 @@ final class ExecutionState {
     /// Bytes of output so far, both streams; the run stops past `options.maxOutputBytes`.
     private(set) var outputBytes: UInt64 = 0
     var systemControl = SystemControlSpace()
-    private var blockLengths = BlockInstructionCounts()
+    /// Per-block instruction counts and UsageFault classes, behind a pointer like
+    /// `hotCounters` (no exclusivity check on the block hook's path).
+    private let blockLengths: UnsafeMutablePointer<BlockInstructionCounts> = {
+        let table = UnsafeMutablePointer<BlockInstructionCounts>.allocate(capacity: 1)
+        table.initialize(to: BlockInstructionCounts())
+        return table
+    }()
     /// The Cortex-M7 cycle model (`--timing pipeline|full`); nil with `--timing off`. A `let`:
     /// the block hook reads it without an exclusivity check.
     let cycleModel: CycleModel?
@@ -102,7 +108,9 @@ final class ExecutionState {
     }
 
     deinit {
-        blockLengths.release()
+        blockLengths.pointee.release()
+        blockLengths.deinitialize(count: 1)
+        blockLengths.deallocate()
         hotCounters.deallocate()
     }
 
@@ -162,7 +170,7 @@ final class ExecutionState {
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
         lastBlock = (address, size)
-        let entry = blockLengths.entry(address: address, size: size, engine: engine)
+        let entry = blockLengths.pointee.entry(address: address, size: size, engine: engine)
         let pending = entry.pointee.guards & hotCounters.pointee.activeGuards & ~entry.pointee.installed
         if pending != 0 {
             entry.pointee.installed |= pending
