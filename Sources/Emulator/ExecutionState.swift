@@ -121,7 +121,7 @@ final class ExecutionState {
     // MARK: Set-up
 
     func installHooks() throws {
-        updateActiveGuards()  // CPACR at reset gives no FPU access
+        updateActiveGuards(initial: true)  // CPACR at reset gives no FPU access; nothing is translated yet
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
         if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
@@ -198,7 +198,7 @@ final class ExecutionState {
     /// floating point while CPACR.CP10/CP11 (bits 23:20) are not both enabled (ARMv7-M ARM
     /// B3.2.8 CCR, B3.2.20 CPACR; 0b01, privileged access, counts as enabled: without an
     /// exception model MixQ's firmware always runs privileged).
-    func updateActiveGuards() {
+    func updateActiveGuards(initial: Bool = false) {
         var active = GuardClass.alwaysAligned
         let ccr = systemControl.configurationControl
         if ccr & (1 << 3) != 0 { active |= GuardClass.trappedAlignment }
@@ -208,10 +208,14 @@ final class ExecutionState {
         if cp10 == 0 || cp10 == 2 || cp11 == 0 || cp11 == 2 { active |= GuardClass.floatingPoint }
         let newlyActive = active & ~hotCounters.pointee.activeGuards
         hotCounters.pointee.activeGuards = active
-        if newlyActive != 0 {
+        if newlyActive != 0 && !initial {
             // Blocks translated before the change run without the new checks until their next
-            // translation; start every block afresh so the block hook sees them again.
-            _ = mixq_uc_flush_translations(engine)
+            // translation; drop the translations of every region (code lives in no other
+            // address; a whole-address-space flush costs ~30 ms in Unicorn 2.0.1) so the block
+            // hook sees each block again.
+            for region in part.regions {
+                _ = mixq_uc_remove_translations(engine, UInt64(region.base), region.end)
+            }
         }
     }
 

@@ -31,8 +31,8 @@ extension ExecutionState {
                 // Only ":tt" is ever opened, so a longer name is not read at all (its length is
                 // firmware-controlled and may be anything up to 4 GiB).
                 let address = try readWord(parameter)
-                let length = try readWord(parameter + 8)
-                let mode = try readWord(parameter + 4)
+                let length = try readWord(parameter, plus: 8)
+                let mode = try readWord(parameter, plus: 4)
                 if length == 3, try readBytes(address, count: 3) == Array(":tt".utf8) {
                     result = mode < 4 ? Self.stdinHandle : (mode < 8 ? Self.stdoutHandle : Self.stderrHandle)
                 } else {
@@ -63,8 +63,8 @@ extension ExecutionState {
             case .write:
                 // Block: [handle, buffer, length]; returns the number of bytes NOT written.
                 let handle = try readWord(parameter)
-                let buffer = try readWord(parameter + 4)
-                let length = try readWord(parameter + 8)
+                let buffer = try readWord(parameter, plus: 4)
+                let length = try readWord(parameter, plus: 8)
                 if handle == Self.stdoutHandle || handle == Self.stderrHandle {
                     try emitMemory(buffer, count: Int(length), toStandardError: handle == Self.stderrHandle)
                     result = 0
@@ -73,7 +73,7 @@ extension ExecutionState {
                 }
             case .read:
                 // No standard input: report end of file (all bytes unread).
-                result = try readWord(parameter + 8)
+                result = try readWord(parameter, plus: 8)
             case .readCharacter:
                 result = UInt32(bitPattern: -1)
             case .isError:
@@ -95,7 +95,7 @@ extension ExecutionState {
                 // Block: [buffer, length]; write an empty, NUL-terminated command line.
                 let buffer = try readWord(parameter)
                 try writeBytes(buffer, [0])
-                try writeBytes(parameter + 4, [0, 0, 0, 0])
+                try writeBytes(try field(parameter, plus: 4), [0, 0, 0, 0])
             case .heapInfo:
                 // Parameter points at a pointer to four words; zero means "use your own layout".
                 let block = try readWord(parameter)
@@ -106,14 +106,14 @@ extension ExecutionState {
                 return
             case .exitExtended:
                 let reason = try readWord(parameter)
-                let subcode = try readWord(parameter + 4)
+                let subcode = try readWord(parameter, plus: 4)
                 exit(status: reason == Self.applicationExit ? Int32(bitPattern: subcode) : 1)
                 return
             case .elapsed:
                 let ticks = cycles
                 try writeBytes(parameter, (0..<8).map { UInt8(truncatingIfNeeded: ticks >> (8 * UInt64($0))) })
             case .tickFrequency:
-                result = UInt32(options.clockMHz) * 1_000_000
+                result = UInt32(clamping: Int64(max(0, options.clockMHz)) * 1_000_000)
             case nil:
                 result = UInt32(bitPattern: -1)
             }
@@ -128,10 +128,22 @@ extension ExecutionState {
         do {
             try writeRegister(UC_ARM_REG_R0, result)
             // Resume after the 16-bit BKPT (DESIGN.md section 8).
-            try writeRegister(UC_ARM_REG_PC, (pc + 2) | 1)
+            try writeRegister(UC_ARM_REG_PC, (pc &+ 2) | 1)
         } catch {
             stopForBadSemihostingCall(pc: pc, parameter: parameter)
         }
+    }
+
+    /// The address of the parameter block's word at byte `offset`; a block that would wrap
+    /// past the top of the address space is an invalid parameter, not a host overflow.
+    private func field(_ block: UInt32, plus offset: UInt32) throws -> UInt32 {
+        let (address, overflow) = block.addingReportingOverflow(offset)
+        if overflow { throw EmulatorError.readOutsideMemory(address: block, count: Int(offset) + 4) }
+        return address
+    }
+
+    private func readWord(_ block: UInt32, plus offset: UInt32) throws -> UInt32 {
+        try readWord(try field(block, plus: offset))
     }
 
     private func stopForBadSemihostingCall(pc: UInt32, parameter: UInt32) {
