@@ -8,6 +8,10 @@ struct BlockEntry {
     var guards: UInt8 = 0
     /// `GuardClass` bits whose checks are installed for the block.
     var installed: UInt8 = 0
+    /// Checks run by the block hook at the block's entry (`ExecutionState.entryChecks`):
+    /// first index and count.
+    var checkStart: Int32 = 0
+    var checkCount: Int32 = 0
 }
 
 /// Instructions per translated block (and the UsageFault classes in it), counted once per block
@@ -63,7 +67,7 @@ struct BlockInstructionCounts {
         }
         let scanned = Self.scan(address: address, size: size, engine: engine)
         keys[slot] = key
-        entries[slot] = BlockEntry(count: scanned.count, guards: scanned.classes, installed: 0)
+        entries[slot] = BlockEntry(count: scanned.count, guards: scanned.classes)
         used += 1
         if used * 2 > capacity {
             grow()

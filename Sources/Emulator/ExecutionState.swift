@@ -85,8 +85,10 @@ final class ExecutionState {
         get { (hotCounters.pointee.lastBlockAddress, hotCounters.pointee.lastBlockSize) }
         set { hotCounters.pointee.lastBlockAddress = newValue.address; hotCounters.pointee.lastBlockSize = newValue.size }
     }
-    /// Instructions with UsageFault checks installed, by address (`installGuards`).
+    /// Instructions with UsageFault code hooks, by address (`installGuards`).
     private var guardedInstructions: [UInt32: GuardedInstruction] = [:]
+    /// Checks the block hook runs at blocks' entries (`BlockEntry.checkStart`).
+    private let entryChecks = GrowableBuffer<GuardedInstruction>()
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
@@ -174,10 +176,12 @@ final class ExecutionState {
         let pending = entry.pointee.guards & hotCounters.pointee.activeGuards & ~entry.pointee.installed
         if pending != 0 {
             entry.pointee.installed |= pending
-            // The block is about to run without checks its instructions need: add them and run
-            // it again from its first instruction (none of it has executed yet).
-            if installGuards(address: address, size: size, classes: pending) { return }
+            // The block is about to run without checks its instructions need: add them, and
+            // when that takes code hooks run it again from its first instruction (none of it
+            // has executed yet).
+            if installGuards(address: address, size: size, classes: pending, entry: entry) { return }
         }
+        if entry.pointee.checkCount != 0 && runEntryChecks(entry) { return }
         if let model = cycleModelReference {
             instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
         } else {
@@ -219,11 +223,13 @@ final class ExecutionState {
         }
     }
 
-    /// Adds one code hook per instruction of `classes` in the block (once per instruction for
-    /// the whole run), drops the block's translation and restarts it, so the next translation
-    /// calls the checks. Returns whether the block restarts. Only blocks holding such
-    /// instructions pay for this, once; instructions outside them run hook-free.
-    private func installGuards(address: UInt32, size: UInt32, classes: UInt8) -> Bool {
+    /// Installs the checks for `classes` in the block. An instruction whose registers are known
+    /// at the block's entry as "entry value + constant" (`ThumbGuardScanner`) is checked by the
+    /// block hook itself, from the registers at entry: a few register reads per execution of
+    /// the block. Any other gets one code hook (once for the whole run); then the block's
+    /// translation is dropped and the block restarts, so the next translation calls it.
+    /// Returns whether the block restarts. Blocks without such instructions pay nothing.
+    private func installGuards(address: UInt32, size: UInt32, classes: UInt8, entry: UnsafeMutablePointer<BlockEntry>) -> Bool {
         guard size > 0 else { return false }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         guard bytes.withUnsafeMutableBytes({ uc_mem_read(engine, UInt64(address), $0.baseAddress, Int(size)) }) == UC_ERR_OK else {
@@ -233,9 +239,18 @@ final class ExecutionState {
         bytes.withUnsafeBytes { raw in
             _ = ThumbGuardScanner.scan(raw, address: address) { found.append($0) }
         }
+        // The block's entry checks, for every class installed so far, replace its old ones.
+        let installed = entry.pointee.installed
+        let start = entryChecks.count
+        for instruction in found where instruction.entryRelative && instruction.classes & installed != 0 {
+            entryChecks.append(instruction)
+        }
+        entry.pointee.checkStart = Int32(start)
+        entry.pointee.checkCount = Int32(entryChecks.count - start)
         var added = false
         let context = Unmanaged.passUnretained(self).toOpaque()
-        for instruction in found where instruction.classes & classes != 0 && guardedInstructions[instruction.address] == nil {
+        for instruction in found where !instruction.entryRelative && instruction.classes & classes != 0
+            && guardedInstructions[instruction.address] == nil {
             guardedInstructions[instruction.address] = instruction
             var handle: uc_hook = 0
             if mixq_uc_hook_code(engine, &handle, guardHook, context, UInt64(instruction.address),
@@ -251,8 +266,8 @@ final class ExecutionState {
         return (try? writeRegister(UC_ARM_REG_PC, address | 1)) != nil
     }
 
-    /// Called before each guarded instruction executes: raises the UsageFault a Cortex-M7
-    /// would, with the instruction's PC and the address it touches.
+    /// Called before each code-hooked guarded instruction executes: raises the UsageFault a
+    /// Cortex-M7 would, with the instruction's PC and the address it touches.
     func checkGuard(at pc: UInt32) {
         guard stopReason == nil, let instruction = guardedInstructions[pc] else { return }
         let active = hotCounters.pointee.activeGuards & instruction.classes
@@ -261,24 +276,65 @@ final class ExecutionState {
            !ThumbGuardScanner.conditionPasses(instruction.condition, xpsr: readRegister(UC_ARM_REG_XPSR)) {
             return  // condition-failed inside an IT block: executes as a NOP, cannot fault
         }
+        check(instruction, active: active,
+              base: instruction.base == GuardedInstruction.none ? 0 : coreRegister(instruction.base) &+ UInt32(bitPattern: instruction.offset),
+              index: instruction.index == GuardedInstruction.none ? 0 : coreRegister(instruction.index),
+              divisor: instruction.divisor == GuardedInstruction.none ? 1 : coreRegister(instruction.divisor))
+    }
+
+    /// The block's entry checks, from the registers at entry. Returns whether one faulted (the
+    /// run stops before any instruction of the block executes; the fault names the
+    /// instruction, whose PC and address are exact).
+    private func runEntryChecks(_ entry: UnsafeMutablePointer<BlockEntry>) -> Bool {
+        let active = hotCounters.pointee.activeGuards
+        let first = Int(entry.pointee.checkStart)
+        for index in first..<(first + Int(entry.pointee.checkCount)) {
+            let instruction = entryChecks.pointer + index
+            let classes = instruction.pointee.classes & active
+            guard classes != 0 else { continue }
+            // An operand whose memory cannot be read now is left to the instruction itself
+            // (its access then faults as a memory fault).
+            guard let base = operandValue(instruction.pointee.baseOperand, absent: 0),
+                  let offset = operandValue(instruction.pointee.indexOperand, absent: 0),
+                  let divisor = operandValue(instruction.pointee.divisorOperand, absent: 1) else { continue }
+            if check(instruction.pointee, active: classes, base: base, index: offset, divisor: divisor) { return true }
+        }
+        return false
+    }
+
+    /// The value of an `EntryOperand` now, at the block's entry; `absent` for an operand the
+    /// instruction does not have, nil when a word it is loaded from is not in RAM or FLASH.
+    @inline(__always)
+    private func operandValue(_ operand: EntryOperand, absent: UInt32) -> UInt32? {
+        guard operand.source != GuardedInstruction.none else { return absent }
+        let value = (operand.source == EntryOperand.absolute ? 0 : coreRegister(operand.source)) &+ UInt32(bitPattern: operand.delta)
+        guard operand.loaded else { return value }
+        // Only memory regions: a read of the system control space would have side effects.
+        guard let region = part.region(containing: value), region.contains(address: value, length: 4) else { return nil }
+        var word: UInt32 = 0
+        guard uc_mem_read(engine, UInt64(value), &word, 4) == UC_ERR_OK else { return nil }
+        return UInt32(littleEndian: word) &+ UInt32(bitPattern: operand.extra)
+    }
+
+    /// Raises the UsageFault `instruction` takes with these operand values, if any.
+    @discardableResult
+    private func check(_ instruction: GuardedInstruction, active: UInt8, base: UInt32, index: UInt32, divisor: UInt32) -> Bool {
         if active & GuardClass.floatingPoint != 0 {
-            stop(.usageFault(.noCoprocessor, instruction: instruction.mnemonic), pc: pc, address: nil)
-            return
+            stop(.usageFault(.noCoprocessor, instruction: instruction.mnemonic), pc: instruction.address, address: nil)
+            return true
         }
         if active & (GuardClass.alwaysAligned | GuardClass.trappedAlignment) != 0, instruction.base != GuardedInstruction.none {
-            var target = coreRegister(instruction.base) &+ UInt32(bitPattern: instruction.offset)
-            if instruction.index != GuardedInstruction.none {
-                target &+= coreRegister(instruction.index) << UInt32(instruction.shift)
-            }
+            let target = base &+ (instruction.index == GuardedInstruction.none ? 0 : index << UInt32(instruction.shift))
             if target % instruction.alignment != 0 {
-                stop(.usageFault(.unaligned, instruction: instruction.mnemonic), pc: pc, address: target)
-                return
+                stop(.usageFault(.unaligned, instruction: instruction.mnemonic), pc: instruction.address, address: target)
+                return true
             }
         }
-        if active & GuardClass.division != 0, instruction.divisor != GuardedInstruction.none,
-           coreRegister(instruction.divisor) == 0 {
-            stop(.usageFault(.divideByZero, instruction: instruction.mnemonic), pc: pc, address: nil)
+        if active & GuardClass.division != 0, instruction.divisor != GuardedInstruction.none, divisor == 0 {
+            stop(.usageFault(.divideByZero, instruction: instruction.mnemonic), pc: instruction.address, address: nil)
+            return true
         }
+        return false
     }
 
     /// R0-R12, SP, LR; PC reads as the instruction's address + 4 (ARMv7-M ARM A5.1.2).

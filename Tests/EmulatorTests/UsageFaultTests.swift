@@ -13,7 +13,8 @@ import Testing
         (4, "STM", .unaligned, true), (5, "LDREX", .unaligned, true), (6, "STREX", .unaligned, true),
         (7, "VLDR", .unaligned, true), (8, "LDREXH", .unaligned, true), (9, "LDR", .unaligned, true),
         (10, "STRH", .unaligned, true), (11, "SDIV", .divideByZero, false), (12, "UDIV", .divideByZero, false),
-        (13, "floating-point instruction", .noCoprocessor, false),
+        (13, "floating-point instruction", .noCoprocessor, false), (14, "LDR", .unaligned, true),
+        (15, "LDRD", .unaligned, true),
     ]
 
     @Test(arguments: Self.cases.flatMap { c in ["off", "pipeline"].map { (c, $0) } })
@@ -41,6 +42,21 @@ import Testing
         #expect(fault.address == (touchesMemory ? target.address + 1 : nil))
         #expect(error.description.contains("UsageFault \(cause.rawValue) (CFSR bit \(cause.cfsrBit))"))
         #expect(!error.description.contains("HardFault"))
+    }
+
+    @Test func trapSetAfterTheCodeRanAppliesToIt() throws {
+        // Case 14 runs the unaligned LDR once without UNALIGN_TRP (no fault), then sets it: the
+        // block, translated already, must be checked from then on.
+        let image = try FirmwareFixtures.image("fault_usage", defines: ["FAULT_CASE=14"])
+        let flag = try #require(image.symbol(named: "first_call_done"))
+        let machine = try Machine(part: .stm32h743)
+        do {
+            _ = try machine.run(image)
+            Issue.record("ran to completion")
+        } catch let EmulatorError.fault(fault) {
+            #expect(fault.kind == .usageFault(.unaligned, instruction: "LDR"))
+        }
+        #expect(try machine.readMemory(at: flag.address, count: 4) == [1, 0, 0, 0], "the first call ran without a fault")
     }
 
     @Test(arguments: ["off", "pipeline", "full"])
