@@ -1,64 +1,95 @@
 import CUnicorn
 
-/// Instructions per translated block, counted once per block and then looked up on every
-/// execution through a flat open-addressing table (no dictionary, no allocation on a hit).
+/// What MixQ knows of one translated block, found once and then looked up on every execution.
+struct BlockEntry {
+    /// Instructions in the block.
+    var count: UInt32 = 0
+    /// `GuardClass` bits of the instructions in it that may raise a UsageFault.
+    var guards: UInt8 = 0
+    /// `GuardClass` bits whose checks are installed for the block.
+    var installed: UInt8 = 0
+    /// Checks run by the block hook at the block's entry (`ExecutionState.entryChecks`):
+    /// first index and count.
+    var checkStart: Int32 = 0
+    var checkCount: Int32 = 0
+}
+
+/// Instructions per translated block (and the UsageFault classes in it), counted once per block
+/// and then looked up on every execution through a flat open-addressing table (no dictionary,
+/// no allocation on a hit).
 ///
 /// The key is the block's start address and byte size: Unicorn may translate two blocks that
 /// start at one address but end differently.
 struct BlockInstructionCounts {
     private var keys: UnsafeMutablePointer<UInt64>
-    private var counts: UnsafeMutablePointer<UInt32>
+    private var entries: UnsafeMutablePointer<BlockEntry>
     private var capacity: Int
     private var used = 0
     private static let empty = UInt64.max
+    /// The last block looked up: a block that repeats (a one-block loop) skips the hash.
+    private var lastKey = UInt64.max
+    private var lastSlot = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
         keys = .allocate(capacity: capacity)
         keys.initialize(repeating: Self.empty, count: capacity)
-        counts = .allocate(capacity: capacity)
-        counts.initialize(repeating: 0, count: capacity)
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: BlockEntry(), count: capacity)
     }
 
     // The storage is freed by `release()`; the owner (ExecutionState) lives for one run.
     func release() {
         keys.deallocate()
-        counts.deallocate()
+        entries.deallocate()
     }
 
     @inline(__always)
     mutating func instructions(address: UInt32, size: UInt32, engine: OpaquePointer) -> UInt32 {
+        entry(address: address, size: size, engine: engine).pointee.count
+    }
+
+    /// The block's entry, scanned on first sight. The pointer is valid until the next call.
+    @inline(__always)
+    mutating func entry(address: UInt32, size: UInt32, engine: OpaquePointer) -> UnsafeMutablePointer<BlockEntry> {
         let key = UInt64(address) << 32 | UInt64(size)
+        if key == lastKey { return entries + lastSlot }
         var slot = Self.hash(key) & (capacity - 1)
         while true {
             let found = keys[slot]
-            if found == key { return counts[slot] }
+            if found == key {
+                lastKey = key
+                lastSlot = slot
+                return entries + slot
+            }
             if found == Self.empty { break }
             slot = (slot + 1) & (capacity - 1)
         }
-        let count = Self.countInstructions(address: address, size: size, engine: engine)
+        let scanned = Self.scan(address: address, size: size, engine: engine)
         keys[slot] = key
-        counts[slot] = count
+        entries[slot] = BlockEntry(count: scanned.count, guards: scanned.classes)
         used += 1
-        if used * 2 > capacity { grow() }
-        return count
+        if used * 2 > capacity {
+            grow()
+            return entry(address: address, size: size, engine: engine)
+        }
+        lastKey = key
+        lastSlot = slot
+        return entries + slot
     }
 
-    /// Thumb-2: a halfword whose top five bits are 0b11101, 0b11110 or 0b11111 starts a
-    /// 32-bit instruction; anything else is a 16-bit instruction (ARMv7-M ARM A5.1).
-    static func countInstructions(address: UInt32, size: UInt32, engine: OpaquePointer) -> UInt32 {
-        guard size > 0 else { return 0 }
+    /// Instruction count and guard classes of the block's bytes (`ThumbGuardScanner`).
+    static func scan(address: UInt32, size: UInt32, engine: OpaquePointer) -> (count: UInt32, classes: UInt8) {
+        guard size > 0 else { return (0, 0) }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, Int(size)) }
-        guard err == UC_ERR_OK else { return (size + 1) / 2 }
-        var offset = 0
-        var count: UInt32 = 0
-        while offset + 1 < bytes.count {
-            let top = bytes[offset + 1] >> 3
-            offset += (top == 0b11101 || top == 0b11110 || top == 0b11111) ? 4 : 2
-            count += 1
-        }
-        return count
+        guard err == UC_ERR_OK else { return ((size + 1) / 2, 0) }
+        return bytes.withUnsafeBytes { ThumbGuardScanner.scan($0, address: address) }
+    }
+
+    /// Thumb-2 instruction count of the block (ARMv7-M ARM A5.1).
+    static func countInstructions(address: UInt32, size: UInt32, engine: OpaquePointer) -> UInt32 {
+        scan(address: address, size: size, engine: engine).count
     }
 
     @inline(__always)
@@ -71,21 +102,22 @@ struct BlockInstructionCounts {
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldCounts = counts, oldCapacity = capacity
+        lastKey = Self.empty
+        let oldKeys = keys, oldEntries = entries, oldCapacity = capacity
         capacity *= 2
         keys = .allocate(capacity: capacity)
         keys.initialize(repeating: Self.empty, count: capacity)
-        counts = .allocate(capacity: capacity)
-        counts.initialize(repeating: 0, count: capacity)
+        entries = .allocate(capacity: capacity)
+        entries.initialize(repeating: BlockEntry(), count: capacity)
         used = 0
         for index in 0..<oldCapacity where oldKeys[index] != Self.empty {
             var slot = Self.hash(oldKeys[index]) & (capacity - 1)
             while keys[slot] != Self.empty { slot = (slot + 1) & (capacity - 1) }
             keys[slot] = oldKeys[index]
-            counts[slot] = oldCounts[index]
+            entries[slot] = oldEntries[index]
             used += 1
         }
         oldKeys.deallocate()
-        oldCounts.deallocate()
+        oldEntries.deallocate()
     }
 }

@@ -3,6 +3,9 @@ import Foundation
 /// Why an ELF file cannot be used as Cortex-M firmware.
 public enum ELFError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
+    /// The path names a directory, a device, a FIFO or a socket, not a file with an image in it.
+    case notRegularFile(path: String, kind: String)
+    case tooLarge(path: String, bytes: UInt64, limit: UInt64)
     case tooSmall(bytes: Int)
     case notELF
     case notClass32(found: UInt8)
@@ -16,6 +19,10 @@ public enum ELFError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .unreadable(path, reason):
             return "cannot read '\(path)': \(reason)"
+        case let .notRegularFile(path, kind):
+            return "'\(path)' is \(kind), not a regular file; pass the firmware .elf file the linker wrote"
+        case let .tooLarge(path, bytes, limit):
+            return "'\(path)' is \(bytes) bytes, more than any STM32H743 firmware ELF (limit \(limit) bytes); is it the right file?"
         case let .tooSmall(bytes):
             return "not an ELF file: only \(bytes) bytes (an ELF32 header alone is 52)"
         case .notELF:
@@ -52,7 +59,10 @@ public struct ELFSegment: Sendable, Hashable {
 
 /// A section header with the fields the size report needs.
 public struct ELFSection: Sendable, Hashable {
+    /// The name from the section-name table, or "" when that table is missing or damaged.
     public var name: String
+    /// Position in the section header table (what `readelf -S` prints in brackets).
+    public var index: Int = 0
     public var address: UInt32
     public var size: UInt32
     /// Where the section's initial bytes are stored at reset (equal to `address` unless the
@@ -62,6 +72,9 @@ public struct ELFSection: Sendable, Hashable {
     public var isAllocated: Bool
     /// Has bytes in the file (not SHT_NOBITS such as .bss or a NOLOAD stack).
     public var hasContents: Bool
+
+    /// The name, or "#index" when the section-name table gives none.
+    public var displayName: String { name.isEmpty ? "#\(index)" : name }
 }
 
 /// A named function or object from the symbol table.
@@ -84,13 +97,54 @@ public struct ELFImage: Sendable {
 
     /// Reads and validates the ELF file at `url`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ELFError.unreadable(path: url.path, reason: (error as NSError).localizedDescription)
+        try self.init(bytes: try Self.readFile(url.path))
+    }
+
+    /// The largest file `init(contentsOf:)` reads: far above any image the part can hold (2 MiB
+    /// FLASH plus debug information), far below what would exhaust the host.
+    public static let maximumFileBytes: UInt64 = 256 << 20
+
+    /// Reads a regular file whole. Checks what the path is before opening it, so a directory,
+    /// /dev/null, /dev/zero (which never ends) or a FIFO (which would block) is named as such
+    /// instead of failing with an unrelated Foundation message; I/O errors carry strerror's words.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ELFError.unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        try self.init(bytes: [UInt8](data))
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ELFError.notRegularFile(path: path, kind: "a directory")
+        case S_IFCHR: throw ELFError.notRegularFile(path: path, kind: "a character device")
+        case S_IFBLK: throw ELFError.notRegularFile(path: path, kind: "a block device")
+        case S_IFIFO: throw ELFError.notRegularFile(path: path, kind: "a FIFO (named pipe)")
+        case S_IFSOCK: throw ELFError.notRegularFile(path: path, kind: "a socket")
+        default: throw ELFError.notRegularFile(path: path, kind: "not a file")
+        }
+        guard UInt64(info.st_size) <= maximumFileBytes else {
+            throw ELFError.tooLarge(path: path, bytes: UInt64(info.st_size), limit: maximumFileBytes)
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            throw ELFError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        // Read at most one byte past the limit: a file that grows while it is read still ends.
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while UInt64(bytes.count) <= maximumFileBytes {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ELFError.unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        guard UInt64(bytes.count) <= maximumFileBytes else {
+            throw ELFError.tooLarge(path: path, bytes: UInt64(bytes.count), limit: maximumFileBytes)
+        }
+        return bytes
     }
 
     /// Parses and validates ELF bytes already in memory.
@@ -172,7 +226,7 @@ public struct ELFImage: Sendable {
                                       limit: UInt64(names.offset) + UInt64(names.size)) ?? ""
             }
             let segments = self.segments
-            for section in raw where section.type != 0 {
+            for (index, section) in raw.enumerated() where section.type != 0 {
                 let allocated = section.flags & 0x2 != 0
                 let hasContents = section.type != 8  // SHT_NOBITS
                 var loadAddress = section.address
@@ -183,8 +237,9 @@ public struct ELFImage: Sendable {
                    }) {
                     loadAddress = segment.physicalAddress &+ (section.address - segment.virtualAddress)
                 }
-                sections.append(ELFSection(name: sectionName(section), address: section.address, size: section.size,
-                                           loadAddress: loadAddress, isAllocated: allocated, hasContents: hasContents))
+                sections.append(ELFSection(name: sectionName(section), index: index, address: section.address,
+                                           size: section.size, loadAddress: loadAddress, isAllocated: allocated,
+                                           hasContents: hasContents))
             }
             // SHT_SYMTAB = 2; its sh_link names the string table.
             for table in raw where table.type == 2 {

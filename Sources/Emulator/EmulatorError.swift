@@ -1,3 +1,25 @@
+/// The UsageFault causes of the ARMv7-M architecture, each one bit of the UsageFault Status
+/// Register, UFSR = CFSR[31:16] (ARMv7-M ARM, DDI 0403E, B3.2.15 "Configurable Fault Status
+/// Register, CFSR"). The raw value is the bit's name there.
+public enum UsageFault: String, Sendable, Equatable {
+    case undefinedInstruction = "UNDEFINSTR"
+    case invalidState = "INVSTATE"
+    case noCoprocessor = "NOCP"
+    case unaligned = "UNALIGNED"
+    case divideByZero = "DIVBYZERO"
+
+    /// The bit's position in CFSR.
+    public var cfsrBit: Int {
+        switch self {
+        case .undefinedInstruction: return 16
+        case .invalidState: return 17
+        case .noCoprocessor: return 19
+        case .unaligned: return 24
+        case .divideByZero: return 25
+        }
+    }
+}
+
 /// What went wrong inside the firmware, in the terms of the Cortex-M7 and the memory map.
 public enum FaultKind: Sendable, Equatable {
     case unmappedRead
@@ -7,6 +29,9 @@ public enum FaultKind: Sendable, Equatable {
     case fetchFromNonExecutable
     case stackOverflow
     case undefinedInstruction
+    /// A UsageFault the ARMv7-M architecture prescribes (escalated to HardFault on a board
+    /// without a UsageFault handler), raised by `instruction` ("LDRD", "SDIV", ...).
+    case usageFault(UsageFault, instruction: String)
     /// A UsageFault that escalates to HardFault because firmware cannot handle it here
     /// (MixQ has no exception model); `reason` says which one.
     case hardFault(reason: String)
@@ -59,7 +84,25 @@ public struct Fault: Sendable, Equatable, CustomStringConvertible {
         case .stackOverflow:
             return "stack overflow: access to \(target) below the bottom of the stack, SP = 0x\(hex(stackPointer)), \(location); make the stack larger or use less of it"
         case .undefinedInstruction:
-            return "undefined instruction \(location)"
+            return "UsageFault UNDEFINSTR (CFSR bit 16): undefined instruction \(location)"
+        case let .usageFault(cause, instruction):
+            let name = "UsageFault \(cause.rawValue) (CFSR bit \(cause.cfsrBit))"
+            switch cause {
+            case .unaligned:
+                let always = !["LDR", "STR", "LDRH", "STRH", "LDRSH", "TBH"].contains(instruction)
+                return "\(name): \(instruction) of unaligned address \(target) \(location); "
+                    + (always
+                        ? "LDRD/STRD, LDM/STM, LDREX/STREX and VLDR/VSTR/VLDM/VSTM always need word-aligned addresses on ARMv7-M (LDREXH/STREXH halfword-aligned), unlike LDR/STR: align the data (e.g. __attribute__((aligned(4)))) or copy it with memcpy"
+                        : "SCB->CCR.UNALIGN_TRP (bit 3) is set, so unaligned LDR/STR word and halfword accesses fault: align the data or clear UNALIGN_TRP")
+            case .divideByZero:
+                return "\(name): \(instruction) by zero \(location) with SCB->CCR.DIV_0_TRP (bit 4) set; check the divisor, or clear DIV_0_TRP to get a quotient of 0"
+            case .noCoprocessor:
+                return "\(name): \(instruction) \(location) while CPACR gives no access to CP10/CP11 (the FPU); enable it first (SCB->CPACR |= 0xF << 20, then DSB and ISB), as firmware/startup/startup.c does"
+            case .invalidState:
+                return "\(name): execution in ARM state \(location), after a BX/BLX/POP/LDR to PC with an address whose bit 0 is clear; Cortex-M runs Thumb only, so function pointers need bit 0 set"
+            case .undefinedInstruction:
+                return "\(name): undefined instruction \(location)"
+            }
         case let .hardFault(reason):
             return "HardFault (\(reason)) \(location)"
         case let .breakpoint(immediate):
@@ -79,6 +122,8 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
     case badResetVector(pc: UInt32)
     case fault(Fault)
     case instructionBudgetExhausted(budget: UInt64, pc: UInt32, function: String?)
+    /// The firmware wrote more than `RunOptions.maxOutputBytes` bytes of output.
+    case outputLimitExceeded(limit: UInt64, pc: UInt32, function: String?)
     /// The core stopped (WFI, or returned to an empty address) without exiting through semihosting.
     case stoppedWithoutExit(pc: UInt32, function: String?)
     case readOutsideMemory(address: UInt32, count: Int)
@@ -101,6 +146,10 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
             return "firmware did not finish within \(budget) instructions; stopped at PC 0x\(hex(pc))"
                 + (function.map { " in \($0)" } ?? "")
                 + " (raise --max-instructions if it is just slow)"
+        case let .outputLimitExceeded(limit, pc, function):
+            return "firmware wrote more than \(limit) bytes of output; stopped at PC 0x\(hex(pc))"
+                + (function.map { " in \($0)" } ?? "")
+                + " (raise --max-output if that much output is expected, or look for a print loop)"
         case let .stoppedWithoutExit(pc, function):
             return "firmware stopped at PC 0x\(hex(pc))" + (function.map { " in \($0)" } ?? "")
                 + " without exiting through semihosting (SYS_EXIT); WFI or a return from the reset handler ends a run like this"

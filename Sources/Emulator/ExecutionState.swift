@@ -8,6 +8,31 @@ enum StopReason {
     case exited(status: Int32)
     case fault(Fault)
     case budgetExhausted(pc: UInt32)
+    case outputLimit(pc: UInt32)
+}
+
+/// The last bytes of one output stream: memory stays below `2 * limit` however much firmware
+/// prints (the front is dropped in amortized O(1) once twice the limit is held).
+struct OutputTail {
+    let limit: Int
+    private(set) var bytes: [UInt8] = []
+    /// Bytes appended in all.
+    private(set) var total: UInt64 = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func append(_ new: UnsafeRawBufferPointer) {
+        total &+= UInt64(new.count)
+        guard limit > 0, new.count > 0 else { return }
+        if new.count >= limit {
+            bytes = Array(new.suffix(limit))
+            return
+        }
+        bytes.append(contentsOf: new)
+        if bytes.count > 2 * limit { bytes.removeFirst(bytes.count - limit) }
+    }
+
+    var text: String { String(decoding: bytes.suffix(limit), as: UTF8.self) }
 }
 
 /// Everything one run mutates, reached from Unicorn's C callbacks through `user_data`.
@@ -34,10 +59,18 @@ final class ExecutionState {
     }()
     private let budget: UInt64
     var stopReason: StopReason?
-    var stdout: [UInt8] = []
-    var stderr: [UInt8] = []
+    var stdout: OutputTail
+    var stderr: OutputTail
+    /// Bytes of output so far, both streams; the run stops past `options.maxOutputBytes`.
+    private(set) var outputBytes: UInt64 = 0
     var systemControl = SystemControlSpace()
-    private var blockLengths = BlockInstructionCounts()
+    /// Per-block instruction counts and UsageFault classes, behind a pointer like
+    /// `hotCounters` (no exclusivity check on the block hook's path).
+    private let blockLengths: UnsafeMutablePointer<BlockInstructionCounts> = {
+        let table = UnsafeMutablePointer<BlockInstructionCounts>.allocate(capacity: 1)
+        table.initialize(to: BlockInstructionCounts())
+        return table
+    }()
     /// The Cortex-M7 cycle model (`--timing pipeline|full`); nil with `--timing off`. A `let`:
     /// the block hook reads it without an exclusivity check.
     let cycleModel: CycleModel?
@@ -52,6 +85,10 @@ final class ExecutionState {
         get { (hotCounters.pointee.lastBlockAddress, hotCounters.pointee.lastBlockSize) }
         set { hotCounters.pointee.lastBlockAddress = newValue.address; hotCounters.pointee.lastBlockSize = newValue.size }
     }
+    /// Instructions with UsageFault code hooks, by address (`installGuards`).
+    private var guardedInstructions: [UInt32: GuardedInstruction] = [:]
+    /// Checks the block hook runs at blocks' entries (`BlockEntry.checkStart`).
+    private let entryChecks = GrowableBuffer<GuardedInstruction>()
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
@@ -66,12 +103,16 @@ final class ExecutionState {
         self.tracedBlock = block
         self.budget = options.maxInstructions
         self.stackBottom = image.symbol(named: "__stack_bottom")?.address
+        self.stdout = OutputTail(limit: options.outputTailBytes)
+        self.stderr = OutputTail(limit: options.outputTailBytes)
         self.cycleModel = try Self.makeCycleModel(options: options, part: part)
         self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
-        blockLengths.release()
+        blockLengths.pointee.release()
+        blockLengths.deinitialize(count: 1)
+        blockLengths.deallocate()
         hotCounters.deallocate()
     }
 
@@ -82,6 +123,7 @@ final class ExecutionState {
     // MARK: Set-up
 
     func installHooks() throws {
+        updateActiveGuards(initial: true)  // CPACR at reset gives no FPU access; nothing is translated yet
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
         if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
@@ -130,14 +172,178 @@ final class ExecutionState {
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
         lastBlock = (address, size)
+        let entry = blockLengths.pointee.entry(address: address, size: size, engine: engine)
+        let pending = entry.pointee.guards & hotCounters.pointee.activeGuards & ~entry.pointee.installed
+        if pending != 0 {
+            entry.pointee.installed |= pending
+            // The block is about to run without checks its instructions need: add them, and
+            // when that takes code hooks run it again from its first instruction (none of it
+            // has executed yet).
+            if installGuards(address: address, size: size, classes: pending, entry: entry) { return }
+        }
+        if entry.pointee.checkCount != 0 && runEntryChecks(entry) { return }
         if let model = cycleModelReference {
             instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
         } else {
-            instructions &+= UInt64(blockLengths.instructions(address: address, size: size, engine: engine))
+            instructions &+= UInt64(entry.pointee.count)
         }
-        if instructions > budget && stopReason == nil {
-            stopReason = .budgetExhausted(pc: address)
+        if instructions > budget {
+            // Past the budget every block asks to stop again, so a stop that a later PC write
+            // cancelled cannot let a run go on forever.
+            if stopReason == nil { stopReason = .budgetExhausted(pc: address) }
             uc_emu_stop(engine)
+        }
+    }
+
+    // MARK: UsageFaults Unicorn does not raise
+
+    /// The `GuardClass`es the SCB registers make fault now: misaligned LDRD/LDM/LDREX/VLDR
+    /// always; LDR/STR with CCR.UNALIGN_TRP (bit 3); SDIV/UDIV with CCR.DIV_0_TRP (bit 4);
+    /// floating point while CPACR.CP10/CP11 (bits 23:20) are not both enabled (ARMv7-M ARM
+    /// B3.2.8 CCR, B3.2.20 CPACR; 0b01, privileged access, counts as enabled: without an
+    /// exception model MixQ's firmware always runs privileged).
+    func updateActiveGuards(initial: Bool = false) {
+        var active = GuardClass.alwaysAligned
+        let ccr = systemControl.configurationControl
+        if ccr & (1 << 3) != 0 { active |= GuardClass.trappedAlignment }
+        if ccr & (1 << 4) != 0 { active |= GuardClass.division }
+        let cpacr = systemControl.coprocessorAccess
+        let cp10 = (cpacr >> 20) & 3, cp11 = (cpacr >> 22) & 3
+        if cp10 == 0 || cp10 == 2 || cp11 == 0 || cp11 == 2 { active |= GuardClass.floatingPoint }
+        let newlyActive = active & ~hotCounters.pointee.activeGuards
+        hotCounters.pointee.activeGuards = active
+        if newlyActive != 0 && !initial {
+            // Blocks translated before the change run without the new checks until their next
+            // translation; drop the translations of every region (code lives in no other
+            // address; a whole-address-space flush costs ~30 ms in Unicorn 2.0.1) so the block
+            // hook sees each block again.
+            for region in part.regions {
+                _ = mixq_uc_remove_translations(engine, UInt64(region.base), region.end)
+            }
+        }
+    }
+
+    /// Installs the checks for `classes` in the block. An instruction whose registers are known
+    /// at the block's entry as "entry value + constant" (`ThumbGuardScanner`) is checked by the
+    /// block hook itself, from the registers at entry: a few register reads per execution of
+    /// the block. Any other gets one code hook (once for the whole run); then the block's
+    /// translation is dropped and the block restarts, so the next translation calls it.
+    /// Returns whether the block restarts. Blocks without such instructions pay nothing.
+    private func installGuards(address: UInt32, size: UInt32, classes: UInt8, entry: UnsafeMutablePointer<BlockEntry>) -> Bool {
+        guard size > 0 else { return false }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        guard bytes.withUnsafeMutableBytes({ uc_mem_read(engine, UInt64(address), $0.baseAddress, Int(size)) }) == UC_ERR_OK else {
+            return false
+        }
+        var found: [GuardedInstruction] = []
+        bytes.withUnsafeBytes { raw in
+            _ = ThumbGuardScanner.scan(raw, address: address) { found.append($0) }
+        }
+        // The block's entry checks, for every class installed so far, replace its old ones.
+        let installed = entry.pointee.installed
+        let start = entryChecks.count
+        for instruction in found where instruction.entryRelative && instruction.classes & installed != 0 {
+            entryChecks.append(instruction)
+        }
+        entry.pointee.checkStart = Int32(start)
+        entry.pointee.checkCount = Int32(entryChecks.count - start)
+        var added = false
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        for instruction in found where !instruction.entryRelative && instruction.classes & classes != 0
+            && guardedInstructions[instruction.address] == nil {
+            guardedInstructions[instruction.address] = instruction
+            var handle: uc_hook = 0
+            if mixq_uc_hook_code(engine, &handle, guardHook, context, UInt64(instruction.address),
+                                 UInt64(instruction.address)) == UC_ERR_OK {
+                hooks.append(handle)
+                added = true
+            }
+        }
+        guard added else { return false }
+        _ = mixq_uc_remove_translations(engine, UInt64(address), UInt64(address) + UInt64(size))
+        // A PC write from a hook ends the current translated block before its first instruction
+        // and resumes there (DESIGN.md section 8), now through a fresh translation.
+        return (try? writeRegister(UC_ARM_REG_PC, address | 1)) != nil
+    }
+
+    /// Called before each code-hooked guarded instruction executes: raises the UsageFault a
+    /// Cortex-M7 would, with the instruction's PC and the address it touches.
+    func checkGuard(at pc: UInt32) {
+        guard stopReason == nil, let instruction = guardedInstructions[pc] else { return }
+        let active = hotCounters.pointee.activeGuards & instruction.classes
+        guard active != 0 else { return }
+        if instruction.condition != GuardedInstruction.always,
+           !ThumbGuardScanner.conditionPasses(instruction.condition, xpsr: readRegister(UC_ARM_REG_XPSR)) {
+            return  // condition-failed inside an IT block: executes as a NOP, cannot fault
+        }
+        check(instruction, active: active,
+              base: instruction.base == GuardedInstruction.none ? 0 : coreRegister(instruction.base) &+ UInt32(bitPattern: instruction.offset),
+              index: instruction.index == GuardedInstruction.none ? 0 : coreRegister(instruction.index),
+              divisor: instruction.divisor == GuardedInstruction.none ? 1 : coreRegister(instruction.divisor))
+    }
+
+    /// The block's entry checks, from the registers at entry. Returns whether one faulted (the
+    /// run stops before any instruction of the block executes; the fault names the
+    /// instruction, whose PC and address are exact).
+    private func runEntryChecks(_ entry: UnsafeMutablePointer<BlockEntry>) -> Bool {
+        let active = hotCounters.pointee.activeGuards
+        let first = Int(entry.pointee.checkStart)
+        for index in first..<(first + Int(entry.pointee.checkCount)) {
+            let instruction = entryChecks.pointer + index
+            let classes = instruction.pointee.classes & active
+            guard classes != 0 else { continue }
+            // An operand whose memory cannot be read now is left to the instruction itself
+            // (its access then faults as a memory fault).
+            guard let base = operandValue(instruction.pointee.baseOperand, absent: 0),
+                  let offset = operandValue(instruction.pointee.indexOperand, absent: 0),
+                  let divisor = operandValue(instruction.pointee.divisorOperand, absent: 1) else { continue }
+            if check(instruction.pointee, active: classes, base: base, index: offset, divisor: divisor) { return true }
+        }
+        return false
+    }
+
+    /// The value of an `EntryOperand` now, at the block's entry; `absent` for an operand the
+    /// instruction does not have, nil when a word it is loaded from is not in RAM or FLASH.
+    @inline(__always)
+    private func operandValue(_ operand: EntryOperand, absent: UInt32) -> UInt32? {
+        guard operand.source != GuardedInstruction.none else { return absent }
+        let value = (operand.source == EntryOperand.absolute ? 0 : coreRegister(operand.source)) &+ UInt32(bitPattern: operand.delta)
+        guard operand.loaded else { return value }
+        // Only memory regions: a read of the system control space would have side effects.
+        guard let region = part.region(containing: value), region.contains(address: value, length: 4) else { return nil }
+        var word: UInt32 = 0
+        guard uc_mem_read(engine, UInt64(value), &word, 4) == UC_ERR_OK else { return nil }
+        return UInt32(littleEndian: word) &+ UInt32(bitPattern: operand.extra)
+    }
+
+    /// Raises the UsageFault `instruction` takes with these operand values, if any.
+    @discardableResult
+    private func check(_ instruction: GuardedInstruction, active: UInt8, base: UInt32, index: UInt32, divisor: UInt32) -> Bool {
+        if active & GuardClass.floatingPoint != 0 {
+            stop(.usageFault(.noCoprocessor, instruction: instruction.mnemonic), pc: instruction.address, address: nil)
+            return true
+        }
+        if active & (GuardClass.alwaysAligned | GuardClass.trappedAlignment) != 0, instruction.base != GuardedInstruction.none {
+            let target = base &+ (instruction.index == GuardedInstruction.none ? 0 : index << UInt32(instruction.shift))
+            if target % instruction.alignment != 0 {
+                stop(.usageFault(.unaligned, instruction: instruction.mnemonic), pc: instruction.address, address: target)
+                return true
+            }
+        }
+        if active & GuardClass.division != 0, instruction.divisor != GuardedInstruction.none, divisor == 0 {
+            stop(.usageFault(.divideByZero, instruction: instruction.mnemonic), pc: instruction.address, address: nil)
+            return true
+        }
+        return false
+    }
+
+    /// R0-R12, SP, LR; PC reads as the instruction's address + 4 (ARMv7-M ARM A5.1.2).
+    private func coreRegister(_ index: UInt8) -> UInt32 {
+        switch index {
+        case 0...12: return readRegister(uc_arm_reg(rawValue: UC_ARM_REG_R0.rawValue + UInt32(index)))
+        case 13: return readRegister(UC_ARM_REG_SP)
+        case 14: return readRegister(UC_ARM_REG_LR)
+        default: return (readRegister(UC_ARM_REG_PC) & ~1) &+ 4
         }
     }
 
@@ -162,13 +368,13 @@ final class ExecutionState {
         case 2:
             stop(.hardFault(reason: "SVC with no handler: MixQ does not model exceptions"), pc: pc, address: nil)
         case 17:
-            stop(.hardFault(reason: "UsageFault NOCP: floating-point instruction with the FPU disabled in CPACR"), pc: pc, address: nil)
+            stop(.usageFault(.noCoprocessor, instruction: "floating-point instruction"), pc: pc, address: nil)
         case 18:
-            stop(.hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"), pc: pc, address: nil)
+            stop(.usageFault(.invalidState, instruction: ""), pc: pc, address: nil)
         case 22:
-            stop(.hardFault(reason: "UsageFault UNALIGNED: unaligned access that the Cortex-M7 cannot perform"), pc: pc, address: nil)
+            stop(.usageFault(.unaligned, instruction: "access"), pc: pc, address: nil)
         case 23:
-            stop(.hardFault(reason: "UsageFault DIVBYZERO: integer division by zero with CCR.DIV_0_TRP set"), pc: pc, address: nil)
+            stop(.usageFault(.divideByZero, instruction: "division"), pc: pc, address: nil)
         default:
             stop(.hardFault(reason: "CPU exception \(number)"), pc: pc, address: nil)
         }
@@ -216,12 +422,53 @@ final class ExecutionState {
 
     // MARK: Output
 
+    /// Firmware output: echoed at once (`options.echoOutput`), its tail kept for `RunResult`,
+    /// and counted against `options.maxOutputBytes`; past the limit only the bytes up to it are
+    /// kept and the run stops.
     func emit(_ bytes: [UInt8], toStandardError: Bool) {
-        guard !bytes.isEmpty else { return }
-        if toStandardError { stderr.append(contentsOf: bytes) } else { stdout.append(contentsOf: bytes) }
-        if options.echoOutput {
-            (toStandardError ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
+        bytes.withUnsafeBytes { emit($0, toStandardError: toStandardError) }
+    }
+
+    func emit(_ bytes: UnsafeRawBufferPointer, toStandardError: Bool) {
+        guard !bytes.isEmpty, stopReason == nil else { return }
+        let allowed = options.maxOutputBytes > outputBytes ? options.maxOutputBytes - outputBytes : 0
+        let kept = UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(min(UInt64(bytes.count), allowed))))
+        outputBytes &+= UInt64(kept.count)
+        if toStandardError { stderr.append(kept) } else { stdout.append(kept) }
+        if options.echoOutput { ConsoleEcho.write(kept, toStandardError: toStandardError) }
+        if kept.count < bytes.count {
+            stopReason = .outputLimit(pc: readRegister(UC_ARM_REG_PC) & ~1)
+            uc_emu_stop(engine)
         }
+    }
+
+    /// Emits `count` bytes of target memory at `address` in bounded chunks (a SYS_WRITE of a
+    /// whole RAM region never becomes one host allocation of that size). Throws, writing
+    /// nothing, when the range is not inside one memory region.
+    func emitMemory(_ address: UInt32, count: Int, toStandardError: Bool) throws {
+        guard count > 0 else { return }
+        guard let region = part.region(containing: address), region.contains(address: address, length: UInt64(count)) else {
+            throw EmulatorError.readOutsideMemory(address: address, count: count)
+        }
+        let chunk = 64 << 10
+        var buffer = [UInt8](repeating: 0, count: min(count, chunk))
+        var done = 0
+        while done < count && stopReason == nil {
+            let length = min(chunk, count - done)
+            let err = buffer.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address) + UInt64(done), $0.baseAddress, length) }
+            guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+            buffer.withUnsafeBytes { emit(UnsafeRawBufferPointer(rebasing: $0.prefix(length)), toStandardError: toStandardError) }
+            done += length
+        }
+    }
+
+    /// Drains what the firmware wrote to ITM stimulus port 0 into standard output, in order
+    /// with semihosting output.
+    func drainTraceOutput() {
+        guard !systemControl.itmOutput.isEmpty else { return }
+        let bytes = systemControl.itmOutput
+        systemControl.itmOutput.removeAll(keepingCapacity: true)
+        emit(bytes, toStandardError: false)
     }
 
     // MARK: Memory helpers for the semihosting service
@@ -262,16 +509,15 @@ final class ExecutionState {
     func finish(engineStatus: uc_err, wallSeconds: Double) throws -> RunResult {
         for handle in hooks { uc_hook_del(engine, handle) }
         hooks.removeAll()
-        if !systemControl.itmOutput.isEmpty {
-            stdout.append(contentsOf: systemControl.itmOutput)
-        }
+        drainTraceOutput()
         switch stopReason {
         case let .exited(status):
-            return RunResult(exitStatus: status,
-                             stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self),
+            return RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
+                             stdoutBytes: stdout.total, stderrBytes: stderr.total,
                              instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
                              wallSeconds: wallSeconds)
+        case let .outputLimit(pc):
+            throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))
         case let .fault(fault):
             throw EmulatorError.fault(fault)
         case let .budgetExhausted(pc):
@@ -282,7 +528,7 @@ final class ExecutionState {
                 // The Thumb bit is clear: a BX/BLX/POP to an even address. A Cortex-M executes
                 // Thumb only and raises UsageFault INVSTATE (ARMv7-M ARM B1.4.2), escalating to
                 // HardFault without a handler; Unicorn reports it as an invalid instruction.
-                throw EmulatorError.fault(Fault(kind: .hardFault(reason: "UsageFault INVSTATE: branch to an address with bit 0 clear (ARM state)"),
+                throw EmulatorError.fault(Fault(kind: .usageFault(.invalidState, instruction: ""),
                                                 pc: pc, function: image.describe(address: pc), address: nil, region: nil,
                                                 pcRegion: part.region(containing: pc)?.name, stackPointer: readRegister(UC_ARM_REG_SP)))
             }
@@ -317,6 +563,10 @@ private let codeHook: mixq_code_callback = { _, address, _, context in
     state(context)._withUnsafeGuaranteedRef { $0.traceInstruction(at: UInt32(truncatingIfNeeded: address)) }
 }
 
+private let guardHook: mixq_code_callback = { _, address, _, context in
+    state(context)._withUnsafeGuaranteedRef { $0.checkGuard(at: UInt32(truncatingIfNeeded: address)) }
+}
+
 private let interruptHook: mixq_interrupt_callback = { _, number, context in
     state(context)._withUnsafeGuaranteedRef { $0.interrupt(number) }
 }
@@ -336,7 +586,11 @@ private let systemControlWrite: uc_cb_mmio_write_t = { _, offset, _, value, cont
     state(context)._withUnsafeGuaranteedRef { machine in
         let address = SystemControlSpace.base &+ UInt32(truncatingIfNeeded: offset)
         machine.systemControl.write(address, value: UInt32(truncatingIfNeeded: value), now: machine.cyclesAtPeripheralAccess)
+        if address == SystemControlSpace.Address.itmStimulus0 { machine.drainTraceOutput() }
         if address >= SystemControlSpace.Address.configurationControl { machine.cacheControlWritten(at: address) }
+        if address == SystemControlSpace.Address.configurationControl || address == SystemControlSpace.Address.coprocessorAccess {
+            machine.updateActiveGuards()
+        }
     }
 }
 
@@ -345,4 +599,6 @@ struct BlockCounters {
     var instructions: UInt64 = 0
     var lastBlockAddress: UInt32 = 0
     var lastBlockSize: UInt32 = 0
+    /// `GuardClass` bits checked under the current CCR and CPACR.
+    var activeGuards: UInt8 = GuardClass.alwaysAligned
 }

@@ -19,14 +19,25 @@ public struct RunOptions: Sendable {
     /// timing`'s `mips_no_hooks`): `instructions` and `cycles` then read 0 and
     /// `maxInstructions` is not enforced.
     public var countsInstructions: Bool = true
+    /// Stop with `EmulatorError.outputLimitExceeded` once the firmware has written more than
+    /// this many bytes (standard output and error together): a firmware stuck in a print loop
+    /// ends instead of filling the disk or a pipe. `mixq run --max-output`.
+    public var maxOutputBytes: UInt64 = 64 << 20
+    /// How many of the last bytes of each stream `RunResult.stdout` and `RunResult.stderr`
+    /// keep. Memory for output never grows past about twice this, however much is printed;
+    /// `echoOutput` streams everything as it is produced.
+    public var outputTailBytes: Int = 1 << 20
 
     public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false,
-                timing: TimingMode = .off, countsInstructions: Bool = true) {
+                timing: TimingMode = .off, countsInstructions: Bool = true,
+                maxOutputBytes: UInt64 = 64 << 20, outputTailBytes: Int = 1 << 20) {
         self.maxInstructions = maxInstructions
         self.clockMHz = clockMHz
         self.echoOutput = echoOutput
         self.timing = timing
         self.countsInstructions = countsInstructions
+        self.maxOutputBytes = maxOutputBytes
+        self.outputTailBytes = max(0, outputTailBytes)
     }
 }
 
@@ -34,11 +45,17 @@ public struct RunOptions: Sendable {
 public struct RunResult: Sendable {
     /// The status the firmware exited with through semihosting.
     public var exitStatus: Int32
-    /// Everything the firmware wrote to standard output (semihosting handle 1, SYS_WRITEC,
-    /// SYS_WRITE0 and ITM port 0).
+    /// What the firmware wrote to standard output (semihosting handle 1, SYS_WRITEC,
+    /// SYS_WRITE0 and ITM port 0): all of it, or its last `RunOptions.outputTailBytes` bytes
+    /// when it wrote more (compare `stdoutBytes`).
     public var stdout: String
-    /// Everything written to semihosting handle 2.
+    /// What was written to semihosting handle 2, bounded the same way.
     public var stderr: String
+    /// Bytes the firmware wrote to standard output in all (more than `stdout` holds when the
+    /// tail was cut).
+    public var stdoutBytes: UInt64 = 0
+    /// Bytes the firmware wrote to standard error in all.
+    public var stderrBytes: UInt64 = 0
     /// Instructions executed (condition-failed instructions in IT blocks included, as they
     /// still issue on a Cortex-M7).
     public var instructions: UInt64

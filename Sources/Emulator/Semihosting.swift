@@ -28,9 +28,12 @@ extension ExecutionState {
             switch SemihostingOperation(rawValue: operation) {
             case .open:
                 // Block: [name, mode, name length]. Modes 0-3 read, 4-7 write, 8-11 append (spec 5.11).
-                let name = try readBytes(try readWord(parameter), count: Int(try readWord(parameter + 8)))
-                let mode = try readWord(parameter + 4)
-                if name == Array(":tt".utf8) {
+                // Only ":tt" is ever opened, so a longer name is not read at all (its length is
+                // firmware-controlled and may be anything up to 4 GiB).
+                let address = try readWord(parameter)
+                let length = try readWord(parameter, plus: 8)
+                let mode = try readWord(parameter, plus: 4)
+                if length == 3, try readBytes(address, count: 3) == Array(":tt".utf8) {
                     result = mode < 4 ? Self.stdinHandle : (mode < 8 ? Self.stdoutHandle : Self.stderrHandle)
                 } else {
                     result = UInt32(bitPattern: -1)
@@ -40,29 +43,37 @@ extension ExecutionState {
             case .writeCharacter:
                 emit(try readBytes(parameter, count: 1), toStandardError: false)
             case .writeString:
-                var bytes: [UInt8] = []
+                // Up to the NUL, read in chunks that stop at the end of the string's region; a
+                // string that runs off its region is an invalid parameter. Output is emitted as
+                // it is found and counted against the output limit, so no length is trusted.
                 var address = parameter
-                while bytes.count < 1 << 20 {
-                    let byte = try readBytes(address, count: 1)[0]
-                    if byte == 0 { break }
-                    bytes.append(byte)
-                    address &+= 1
+                scan: while stopReason == nil {
+                    guard let region = part.region(containing: address) else {
+                        throw EmulatorError.readOutsideMemory(address: address, count: 1)
+                    }
+                    let count = Int(min(256, region.end - UInt64(address)))
+                    let chunk = try readBytes(address, count: count)
+                    if let nul = chunk.firstIndex(of: 0) {
+                        emit(Array(chunk[..<nul]), toStandardError: false)
+                        break scan
+                    }
+                    emit(chunk, toStandardError: false)
+                    address &+= UInt32(count)
                 }
-                emit(bytes, toStandardError: false)
             case .write:
                 // Block: [handle, buffer, length]; returns the number of bytes NOT written.
                 let handle = try readWord(parameter)
-                let buffer = try readWord(parameter + 4)
-                let length = try readWord(parameter + 8)
+                let buffer = try readWord(parameter, plus: 4)
+                let length = try readWord(parameter, plus: 8)
                 if handle == Self.stdoutHandle || handle == Self.stderrHandle {
-                    emit(try readBytes(buffer, count: Int(length)), toStandardError: handle == Self.stderrHandle)
+                    try emitMemory(buffer, count: Int(length), toStandardError: handle == Self.stderrHandle)
                     result = 0
                 } else {
                     result = length
                 }
             case .read:
                 // No standard input: report end of file (all bytes unread).
-                result = try readWord(parameter + 8)
+                result = try readWord(parameter, plus: 8)
             case .readCharacter:
                 result = UInt32(bitPattern: -1)
             case .isError:
@@ -84,7 +95,7 @@ extension ExecutionState {
                 // Block: [buffer, length]; write an empty, NUL-terminated command line.
                 let buffer = try readWord(parameter)
                 try writeBytes(buffer, [0])
-                try writeBytes(parameter + 4, [0, 0, 0, 0])
+                try writeBytes(try field(parameter, plus: 4), [0, 0, 0, 0])
             case .heapInfo:
                 // Parameter points at a pointer to four words; zero means "use your own layout".
                 let block = try readWord(parameter)
@@ -95,14 +106,14 @@ extension ExecutionState {
                 return
             case .exitExtended:
                 let reason = try readWord(parameter)
-                let subcode = try readWord(parameter + 4)
+                let subcode = try readWord(parameter, plus: 4)
                 exit(status: reason == Self.applicationExit ? Int32(bitPattern: subcode) : 1)
                 return
             case .elapsed:
                 let ticks = cycles
                 try writeBytes(parameter, (0..<8).map { UInt8(truncatingIfNeeded: ticks >> (8 * UInt64($0))) })
             case .tickFrequency:
-                result = UInt32(options.clockMHz) * 1_000_000
+                result = UInt32(clamping: Int64(max(0, options.clockMHz)) * 1_000_000)
             case nil:
                 result = UInt32(bitPattern: -1)
             }
@@ -111,13 +122,28 @@ extension ExecutionState {
             stopForBadSemihostingCall(pc: pc, parameter: parameter)
             return
         }
+        // The call itself may have ended the run (the output limit): writing PC would cancel
+        // that stop (DESIGN.md section 8).
+        guard stopReason == nil else { return }
         do {
             try writeRegister(UC_ARM_REG_R0, result)
             // Resume after the 16-bit BKPT (DESIGN.md section 8).
-            try writeRegister(UC_ARM_REG_PC, (pc + 2) | 1)
+            try writeRegister(UC_ARM_REG_PC, (pc &+ 2) | 1)
         } catch {
             stopForBadSemihostingCall(pc: pc, parameter: parameter)
         }
+    }
+
+    /// The address of the parameter block's word at byte `offset`; a block that would wrap
+    /// past the top of the address space is an invalid parameter, not a host overflow.
+    private func field(_ block: UInt32, plus offset: UInt32) throws -> UInt32 {
+        let (address, overflow) = block.addingReportingOverflow(offset)
+        if overflow { throw EmulatorError.readOutsideMemory(address: block, count: Int(offset) + 4) }
+        return address
+    }
+
+    private func readWord(_ block: UInt32, plus offset: UInt32) throws -> UInt32 {
+        try readWord(try field(block, plus: offset))
     }
 
     private func stopForBadSemihostingCall(pc: UInt32, parameter: UInt32) {

@@ -37,13 +37,13 @@ public struct SizeReport: Sendable {
         var unplaced: [ELFSection] = []
         for section in image.sections where section.isAllocated && section.size > 0 {
             if let region = part.region(containing: section.address) {
-                used[region.name, default: []].append((section.name, UInt64(section.size)))
+                used[region.name, default: []].append((section.displayName, UInt64(section.size)))
             } else {
                 unplaced.append(section)
             }
             if section.hasContents && section.loadAddress != section.address,
                let loadRegion = part.region(containing: section.loadAddress) {
-                used[loadRegion.name, default: []].append((section.name + " (load image)", UInt64(section.size)))
+                used[loadRegion.name, default: []].append((section.displayName + " (load image)", UInt64(section.size)))
             }
         }
         self.regions = part.regions.map { region in

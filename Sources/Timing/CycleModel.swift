@@ -48,6 +48,9 @@ public struct CycleStatistics: Sendable, Codable {
     public var memoryStallCycles: UInt64 = 0
     /// Decoded blocks forgotten because their code was written.
     public var codeInvalidations = 0
+    /// Of `blocksDecoded`, blocks whose bytes matched a block decoded before at another address
+    /// (or before an invalidation): their schedule was reused, not decoded and scheduled again.
+    public var decodeCacheHits = 0
 }
 
 /// The Cortex-M7 cycle model at run time: one `enterBlock` per executed translated block.
@@ -87,6 +90,18 @@ public final class CycleModel {
     // Decoding (cold path).
     private let decoder: InstructionDecoder
     private let scheduler: BlockScheduler
+    /// Decoded blocks by their bytes, addresses made relative to the block's start: code that
+    /// is never the same twice in address but often in content (zero-filled FLASH that fuzzed
+    /// or runaway firmware runs through, unrolled copies, inlined helpers) is decoded with
+    /// Capstone and scheduled once. A block is decoded from its first byte outside any IT
+    /// block (`InstructionDecoder.decode`), so its bytes alone determine the result.
+    private var decodeCache: [[UInt8]: DecodedBlock] = [:]
+    private var decodeCacheBytes = 0
+    /// Bounds of the cache; past either it starts again empty.
+    private static let decodeCacheMaximumBytes = 16 << 20
+    private static let decodeCacheMaximumEntries = 65_536
+    /// Whether `decodeCache` is used (on; tests compare both ways).
+    var decodeCacheEnabled = true
 
     private static let empty = UInt64.max
     /// Inputs/outputs per unrolled group, and the scoreboard entries padding uses.
@@ -574,11 +589,35 @@ public final class CycleModel {
         let schedule: BlockSchedule
         var peripheral: [Bool] = []
         if size > 0 && readCode(address, Int(size), codeBuffer) {
-            let profiles = decoder.decode(UnsafeRawBufferPointer(start: codeBuffer, count: Int(size)), address: address)
-            schedule = scheduler.schedule(profiles)
-            peripheral = Self.peripheralCandidates(profiles) { literal in
+            let bytes = UnsafeRawBufferPointer(start: codeBuffer, count: Int(size))
+            func readLiteral(_ literal: UInt32) -> UInt32? {
                 var word: UInt32 = 0
                 return withUnsafeMutableBytes(of: &word) { readCode(literal, 4, $0.baseAddress!) } ? word : nil
+            }
+            let key = decodeCacheEnabled ? [UInt8](bytes) : []
+            if decodeCacheEnabled, let cached = decodeCache[key] {
+                schedule = cached.schedule.relocated(by: address)
+                // Literal pools hold per-address constants: only those blocks look again.
+                peripheral = cached.peripheral
+                    ?? Self.peripheralCandidates(cached.profiles.map { $0.relocated(by: address) }, readWord: readLiteral)
+                state.pointee.statistics.decodeCacheHits += 1
+            } else {
+                let profiles = decoder.decode(bytes, address: address)
+                schedule = scheduler.schedule(profiles)
+                peripheral = Self.peripheralCandidates(profiles, readWord: readLiteral)
+                if decodeCacheEnabled {
+                    let hasLiterals = profiles.contains { $0.literalAddress != nil }
+                    if decodeCacheBytes + key.count > Self.decodeCacheMaximumBytes
+                        || decodeCache.count >= Self.decodeCacheMaximumEntries {
+                        decodeCache.removeAll()
+                        decodeCacheBytes = 0
+                    }
+                    decodeCache[key] = DecodedBlock(
+                        schedule: schedule.relocated(by: 0 &- address),
+                        profiles: hasLiterals ? profiles.map { $0.relocated(by: 0 &- address) } : [],
+                        peripheral: hasLiterals ? nil : peripheral)
+                    decodeCacheBytes += key.count
+                }
             }
         } else {
             // Unreadable code: one cycle per halfword, no dependencies.
@@ -660,6 +699,36 @@ public final class CycleModel {
         }
         oldKeys.deallocate()
         oldSlots.deallocate()
+    }
+}
+
+/// A decoded and scheduled block with its addresses relative to its first byte, for reuse at
+/// any address with the same bytes (`CycleModel.decodeCache`).
+struct DecodedBlock {
+    var schedule: BlockSchedule
+    /// The decoded instructions, kept only when the block loads literals (their values depend
+    /// on where the block is, so the peripheral candidates are found again).
+    var profiles: [InstructionProfile]
+    /// The peripheral candidates, when they do not depend on the block's address.
+    var peripheral: [Bool]?
+}
+
+extension BlockSchedule {
+    /// The same schedule for the same bytes `delta` bytes further on.
+    func relocated(by delta: UInt32) -> BlockSchedule {
+        var moved = self
+        moved.instructionAddresses = instructionAddresses.map { $0 &+ delta }
+        moved.branchAddress = branchAddress &+ delta
+        return moved
+    }
+}
+
+extension InstructionProfile {
+    func relocated(by delta: UInt32) -> InstructionProfile {
+        var moved = self
+        moved.address = address &+ delta
+        moved.literalAddress = literalAddress.map { $0 &+ delta }
+        return moved
     }
 }
 

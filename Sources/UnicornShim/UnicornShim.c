@@ -40,3 +40,7 @@ uc_err mixq_uc_hook_memory(uc_engine *engine, uc_hook *handle, int types, mixq_m
 uc_err mixq_uc_flush_translations(uc_engine *engine) {
     return uc_ctl_remove_cache(engine, 0, UINT64_MAX);
 }
+
+uc_err mixq_uc_remove_translations(uc_engine *engine, uint64_t begin, uint64_t end) {
+    return uc_ctl_remove_cache(engine, begin, end);
+}

@@ -32,6 +32,7 @@ struct BenchKernels: ParsableCommand {
     }
 
     func run() throws {
+        if let markdown { try OutputFiles.checkWritable(markdown, option: "--markdown") }
         let toolchain = try Toolchain.locate()
         let folder = toolchain.cacheDirectory.appendingPathComponent("bench", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -53,7 +54,7 @@ struct BenchKernels: ParsableCommand {
             results: measurements, targets: KernelTargets(measurements))
         try JSONOutput.print(report)
         if let markdown {
-            try Data(report.markdown().utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
+            try OutputFiles.write(Data(report.markdown().utf8), to: markdown, option: "--markdown")
         }
     }
 }

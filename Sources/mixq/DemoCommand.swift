@@ -33,10 +33,12 @@ struct Demo: ParsableCommand {
         print("\n--- firmware output ---")
         fflush(nil)  // flush Swift's buffered stdout: the firmware's output goes straight to the descriptor
         let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, echoOutput: true, timing: timing))
+        ConsoleEcho.finishLine()  // the firmware's last line may lack its newline
         print("--- end of output ---\n")
         print(result.summaryLine)
         print("")
         print(SizeTable.render(SizeReport(image: image, part: .stm32h743)))
-        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
+        if let note = FirmwareExitStatus.note(for: result.exitStatus) { ConsoleEcho.printLine(note) }
+        if result.exitStatus != 0 { throw ExitCode(FirmwareExitStatus.processCode(for: result.exitStatus)) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Emulator
 import Foundation
 
 /// The `mixq` command: one entry point, one subcommand per job.
@@ -33,23 +34,42 @@ extension MixQ {
     /// Like `ParsableCommand.main()`, but failures of MixQ's libraries print a single
     /// `error: ...` line (the CLI contract other tools rely on) instead of the usage text.
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let problem = NegativeNumberArguments.firstProblem(in: arguments) {
+            usageFailure("error: \(problem)", code: ExitCode.validationFailure)
+        }
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
         } catch {
-            exit(withError: error)  // usage errors: ArgumentParser prints the help hint
+            usageError(error)
         }
         do {
             try command.run()
         } catch let error where error is ExitCode || error is CleanExit || error is ValidationError
                     || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            exit(withError: error)  // help requests and usage errors keep ArgumentParser's format
+            usageError(error)
         } catch {
-            // Every library error (toolchain, ELF, emulator, planner) is one actionable line.
-            let message = String(describing: error)
-            fflush(nil)  // what the command printed first stays in front of the error
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            // Every library error (toolchain, ELF, emulator, planner) is one actionable line,
+            // at the start of a line even when the firmware's last output had no newline.
+            ConsoleEcho.printLine("error: \(String(describing: error))")
             Foundation.exit(1)
         }
+    }
+
+    /// Help requests and firmware exit codes keep ArgumentParser's handling; a usage error's
+    /// first line is `error: ...` (the CLI contract), followed by ArgumentParser's usage hint.
+    private static func usageError(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        if error is ExitCode || code == .success { exit(withError: error) }
+        var message = fullMessage(for: error)
+        if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst("Error: ".count) }
+        if !message.hasPrefix("error: ") { message = "error: " + message }
+        usageFailure(message, code: code)
+    }
+
+    private static func usageFailure(_ message: String, code: ExitCode) -> Never {
+        ConsoleEcho.printLine(message.hasSuffix("\n") ? String(message.dropLast()) : message)
+        Foundation.exit(code.rawValue)
     }
 }

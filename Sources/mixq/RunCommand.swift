@@ -8,9 +8,11 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a Cortex-M7 firmware ELF on an emulated STM32H743.",
         discussion: """
-            The firmware's output goes to stdout (and its stderr to stderr); MixQ exits with the \
-            firmware's exit status. Emulator failures (bad file, fault, budget exhausted) print a \
-            line starting 'error:' on stderr and exit non-zero.
+            The firmware's output goes to stdout (and its stderr to stderr) as it is produced; \
+            MixQ exits with the firmware's exit status when it is 0 or 1...125, and with 125 after \
+            a line naming the full status otherwise (256 would read as 0). Emulator failures (bad \
+            file, fault, budget or output limit exhausted) print a line starting 'error:' on \
+            stderr, on a line of its own, and exit non-zero.
             """
     )
 
@@ -29,6 +31,9 @@ struct Run: ParsableCommand {
     @Option(help: "Write run statistics as JSON to this path.")
     var stats: String?
 
+    @Option(name: .customLong("max-output"), help: "Stop with an error once the firmware has printed more than this many bytes (stdout and stderr together).")
+    var maxOutput: UInt64 = RunOptions().maxOutputBytes
+
     @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
@@ -37,38 +42,36 @@ struct Run: ParsableCommand {
             throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
         }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
-        if let stats, FileManager.default.fileExists(atPath: stats) {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: stats, isDirectory: &isDirectory)
-            if isDirectory.boolValue { throw ValidationError("--stats \(stats) is a directory; give a file path") }
-        }
     }
 
     func run() throws {
+        // Outputs are checked before the run, which may take minutes, and may not be the input.
+        if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
         let result: RunResult
         do {
             let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
             let machine = try Machine(part: .stm32h743)
+            // Output is streamed; RunResult's copy is not needed, so none is kept.
             result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
                                                                   clockMHz: clockMHz, echoOutput: true,
-                                                                  timing: timing))
+                                                                  timing: timing, maxOutputBytes: maxOutput,
+                                                                  outputTailBytes: 0))
         } catch {
             throw CommandFailure(error)
         }
         let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
         if !quiet {
-            FileHandle.standardError.write(Data((result.summaryLine + "\n").utf8))
+            ConsoleEcho.printLine(result.summaryLine)
         }
         if let stats {
             let json = RunStatistics(result: result, waitStates: waitStates)
-            do {
-                try JSONOutput.write(json, to: stats)
-            } catch {
-                throw CommandFailure(error)
-            }
+            var data = try JSONOutput.encode(json)
+            data.append(0x0A)
+            try OutputFiles.write(data, to: stats, option: "--stats")
         }
+        if let note = FirmwareExitStatus.note(for: result.exitStatus) { ConsoleEcho.printLine(note) }
         if result.exitStatus != 0 {
-            throw ExitCode(result.exitStatus)
+            throw ExitCode(FirmwareExitStatus.processCode(for: result.exitStatus))
         }
     }
 }

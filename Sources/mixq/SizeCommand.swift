@@ -35,7 +35,7 @@ struct Size: ParsableCommand {
         if !report.fits {
             let problems = report.regions.filter { $0.overflowBytes > 0 }
                 .map { "\($0.region.name) overflows by \($0.overflowBytes) bytes" }
-                + report.unplaced.map { "section \($0.name) at 0x\(String($0.address, radix: 16)) is in no memory region" }
+                + report.unplaced.map { "section \(SizeTable.describe($0)) at 0x\(String($0.address, radix: 16)) is in no memory region" }
             throw CommandFailure(message: "image does not fit \(report.part.name): " + problems.joined(separator: "; "))
         }
     }
@@ -54,9 +54,17 @@ enum SizeTable {
                          + (usage.overflowBytes > 0 ? "  OVERFLOW by \(usage.overflowBytes) bytes" : ""))
         }
         for section in report.unplaced {
-            lines.append("section \(section.name) (\(section.size) bytes at 0x\(String(format: "%08x", section.address))) lies in no region")
+            lines.append("section \(describe(section)) (\(section.size) bytes at 0x\(String(format: "%08x", section.address))) lies in no region")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A section by name, or by its index in the section header table when the section-name
+    /// table gives no name (a damaged or stripped ELF).
+    static func describe(_ section: ELFSection) -> String {
+        section.name.isEmpty
+            ? "#\(section.index) (no name: the ELF's section-name table is missing or damaged)"
+            : section.name
     }
 
     static func pad(_ text: String, _ width: Int) -> String {

@@ -59,13 +59,10 @@ import Testing
         print(fault)
     }
 
-    @Test func branchToArmStateIsAHardFault() throws {
+    @Test func branchToArmStateIsAUsageFaultINVSTATE() throws {
         let fault = try fault("fault_invstate")
-        guard case let .hardFault(reason) = fault.kind else {
-            Issue.record("expected a HardFault, got \(fault)")
-            return
-        }
-        #expect(reason.contains("INVSTATE"))
+        #expect(fault.kind == .usageFault(.invalidState, instruction: ""))
+        #expect(fault.description.contains("UsageFault INVSTATE (CFSR bit 17)"))
         // The fault is taken at the branch target, as on hardware.
         #expect(fault.function?.hasPrefix("target") == true)
         print(fault)

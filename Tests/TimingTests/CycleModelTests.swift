@@ -190,4 +190,55 @@ struct CycleModelTests {
         #expect(m.statistics.blocksDecoded == count)
         #expect(m.instructions == UInt64(2 * count))
     }
+
+    @Test("blocks with the same bytes at different addresses are decoded once and timed alike")
+    func decodeCacheReusesSchedules() throws {
+        let code = CodeMemory()
+        // ldr r1, [r0] ; adds r2, r1, #1 ; cmp r1, #0 ; bne.n (backwards): a load-use stall and a
+        // conditional branch whose predictor entry depends on the copy's address.
+        let body = Thumb.ldrR1 + Thumb.addsR2FromR1 + Thumb.cmpR1 + Thumb.bneBack
+        let copies = 200
+        for i in 0..<copies { code.place(body, at: 0x1000 + UInt32(0x40 * i)) }
+        func run(cache: Bool) throws -> CycleModel {
+            let m = try model(.full)
+            m.decodeCacheEnabled = cache
+            for round in 0..<3 {
+                for i in 0..<copies {
+                    let address = 0x1000 + UInt32(0x40 * ((i * 7 + round) % copies))
+                    _ = m.enterBlock(address: address, size: UInt32(body.count), readCode: code.read)
+                }
+            }
+            return m
+        }
+        let cached = try run(cache: true)
+        let plain = try run(cache: false)
+        #expect(cached.cycles == plain.cycles)
+        #expect(cached.instructions == plain.instructions)
+        #expect(cached.statistics.mispredictions == plain.statistics.mispredictions)
+        #expect(cached.statistics.dependencyStallCycles == plain.statistics.dependencyStallCycles)
+        #expect(cached.statistics.blocksDecoded == copies && plain.statistics.blocksDecoded == copies)
+        #expect(cached.statistics.decodeCacheHits == copies - 1)
+        #expect(plain.statistics.decodeCacheHits == 0)
+    }
+
+    @Test("a reused schedule still reads the literal pool at its own address")
+    func decodeCacheRereadsLiterals() throws {
+        let code = CodeMemory()
+        // ldr r0, [pc, #4] ; ldr r1, [r0] ; bx lr, and the literal 8 bytes on: DWT->CYCCNT in
+        // one copy (a peripheral access), DTCM in the other (none).
+        let body: [UInt8] = [0x01, 0x48, 0x01, 0x68, 0x70, 0x47]
+        code.place(body, at: 0x100)
+        code.place([0x04, 0x10, 0x00, 0xE0], at: 0x108)
+        code.place(body, at: 0x200)
+        code.place([0x00, 0x00, 0x00, 0x20], at: 0x208)
+        for cache in [true, false] {
+            let m = try model()
+            m.decodeCacheEnabled = cache
+            _ = m.enterBlock(address: 0x100, size: 6, readCode: code.read)
+            #expect(m.cyclesAtPeripheralAccess() < m.cycles, "cache \(cache): the load may reach DWT")
+            _ = m.enterBlock(address: 0x200, size: 6, readCode: code.read)
+            #expect(m.cyclesAtPeripheralAccess() == m.cycles, "cache \(cache): the load reaches DTCM only")
+            #expect(m.statistics.decodeCacheHits == (cache ? 1 : 0))
+        }
+    }
 }

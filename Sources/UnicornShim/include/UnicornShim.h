@@ -41,4 +41,7 @@ uc_err mixq_uc_hook_memory(uc_engine *engine, uc_hook *handle, int types, mixq_m
 /// Drops every translated block, so code written at run time is translated anew.
 uc_err mixq_uc_flush_translations(uc_engine *engine);
 
+/// Drops the translated blocks holding code in [begin, end).
+uc_err mixq_uc_remove_translations(uc_engine *engine, uint64_t begin, uint64_t end);
+
 #endif
