@@ -47,7 +47,7 @@ final class ExecutionState {
 
     /// Instructions so far. Kept behind `hotCounters` with `lastBlock`: the block hook updates
     /// them on every block, and stored `var`s of a class pay a dynamic exclusivity check on
-    /// every access (DESIGN.md section 8).
+    /// every access (docs/design.md#unicorn-facts).
     var instructions: UInt64 {
         get { hotCounters.pointee.instructions }
         set { hotCounters.pointee.instructions = newValue }
@@ -74,7 +74,7 @@ final class ExecutionState {
     /// The Cortex-M7 cycle model (`--timing pipeline|full`); nil with `--timing off`. A `let`:
     /// the block hook reads it without an exclusivity check.
     let cycleModel: CycleModel?
-    /// `cycleModel` for the block hook, without retain/release traffic (DESIGN.md section 8).
+    /// `cycleModel` for the block hook, without retain/release traffic (docs/design.md#unicorn-facts).
     let cycleModelReference: Unmanaged<CycleModel>?
     private var hooks: [uc_hook] = []
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
@@ -262,7 +262,7 @@ final class ExecutionState {
         guard added else { return false }
         _ = mixq_uc_remove_translations(engine, UInt64(address), UInt64(address) + UInt64(size))
         // A PC write from a hook ends the current translated block before its first instruction
-        // and resumes there (DESIGN.md section 8), now through a fresh translation.
+        // and resumes there (docs/design.md#unicorn-facts), now through a fresh translation.
         return (try? writeRegister(UC_ARM_REG_PC, address | 1)) != nil
     }
 
@@ -416,7 +416,7 @@ final class ExecutionState {
     func exit(status: Int32) {
         guard stopReason == nil else { return }
         stopReason = .exited(status: status)
-        // Do not write PC here: a PC write cancels the pending stop (DESIGN.md section 8).
+        // Do not write PC here: a PC write cancels the pending stop (docs/design.md#unicorn-facts).
         uc_emu_stop(engine)
     }
 

@@ -123,11 +123,11 @@ extension ExecutionState {
             return
         }
         // The call itself may have ended the run (the output limit): writing PC would cancel
-        // that stop (DESIGN.md section 8).
+        // that stop (docs/design.md#unicorn-facts).
         guard stopReason == nil else { return }
         do {
             try writeRegister(UC_ARM_REG_R0, result)
-            // Resume after the 16-bit BKPT (DESIGN.md section 8).
+            // Resume after the 16-bit BKPT (docs/design.md#unicorn-facts).
             try writeRegister(UC_ARM_REG_PC, (pc &+ 2) | 1)
         } catch {
             stopForBadSemihostingCall(pc: pc, parameter: parameter)

@@ -61,7 +61,7 @@ public struct CycleStatistics: Sendable, Codable {
 /// previous block's exit, and, in `full` mode, the I-cache lines the block is fetched from.
 /// Data accesses reach `dataAccess` through a memory hook in `full` mode only.
 ///
-/// Nothing on the hot path allocates or touches a dictionary (DESIGN.md section 8).
+/// Nothing on the hot path allocates or touches a dictionary (docs/design.md#unicorn-facts).
 public final class CycleModel {
     /// `.pipeline` or `.full`.
     public let mode: TimingMode
@@ -84,7 +84,7 @@ public final class CycleModel {
     }
 
     /// Everything the hot path mutates, behind one pointer: stored `var`s of a class would pay
-    /// a dynamic exclusivity check on every access (DESIGN.md section 8).
+    /// a dynamic exclusivity check on every access (docs/design.md#unicorn-facts).
     private let state: UnsafeMutablePointer<RunningState>
 
     // Decoding (cold path).

@@ -117,7 +117,7 @@ struct KernelBenchReport: Encodable {
         var lines = ["# Kernel benchmark (`mixq bench kernels`)", "",
                      "Conditions: \(conditions.clockMHz) MHz, timing model \(conditions.timingModel); \(conditions.placement); "
                          + "caches \(conditions.caches); \(conditions.compiler); `\(conditions.flags)`.", "",
-                     "Targets (issue 4): " + targets.summary, "",
+                     "Targets (docs/design.md#goals-and-how-they-are-measured): " + targets.summary, "",
                      "| layer | in | w | out | flavour | MACs | cycles | MAC/cycle |", "|---|---:|---:|---:|---|---:|---:|---:|"]
         for m in results {
             lines.append("| \(m.layer) | \(m.inputBits) | \(m.weightBits.map(String.init) ?? "-") | \(m.outputBits) | \(m.flavour ?? "-") | "
@@ -127,7 +127,8 @@ struct KernelBenchReport: Encodable {
     }
 }
 
-/// Issue 4's targets, measured: 8-bit pointwise >= 0.8 MAC/cycle, 8-bit depthwise >= 0.25, and
+/// MixQ's kernel targets (docs/design.md#goals-and-how-they-are-measured), measured: 8-bit
+/// pointwise >= 0.8 MAC/cycle, 8-bit depthwise >= 0.25, and
 /// every sub-byte combination within 15% of the 8-bit figure of its layer (same flavour).
 struct KernelTargets: Encodable {
     var pointwise8bit: Double

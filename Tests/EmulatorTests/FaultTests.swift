@@ -1,7 +1,8 @@
 import Emulator
 import Testing
 
-/// Every fault kind the issue lists becomes an `EmulatorError` naming the PC, the function,
+/// Every fault kind the emulator reports (unmapped access, FLASH write, undefined instruction,
+/// hard fault, stack overflow) becomes an `EmulatorError` naming the PC, the function,
 /// the address and the region, never a crash. Expected functions come from the firmware sources.
 @Suite struct FaultTests {
     private func fault(_ program: String) throws -> Fault {

@@ -1,5 +1,5 @@
 // Fixed-arity wrappers over Unicorn's C-variadic calls (uc_hook_add, uc_ctl), which Swift
-// cannot call directly (DESIGN.md section 8). Nothing here holds state.
+// cannot call directly (docs/design.md#unicorn-facts). Nothing here holds state.
 #ifndef MIXQ_UNICORN_SHIM_H
 #define MIXQ_UNICORN_SHIM_H
 
@@ -9,7 +9,7 @@
 
 /// Opens an ARM engine in Thumb mode with the Cortex-M7 CPU model.
 /// UC_MODE_MCLASS is deliberately not passed: with it Unicorn 2.0.1 silently models a
-/// Cortex-M33 instead (DESIGN.md section 8).
+/// Cortex-M33 instead (docs/design.md#unicorn-facts).
 uc_err mixq_uc_open_cortex_m7(uc_engine **engine);
 
 typedef void (*mixq_block_callback)(uc_engine *engine, uint64_t address, uint32_t size, void *context);
