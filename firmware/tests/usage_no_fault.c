@@ -32,6 +32,10 @@ __attribute__((noinline)) uint32_t aligned_accesses(uint8_t *base)
     __asm__ volatile("ldr %[c], [%[n]]\n"
                      "add %[c], %[c], #1\n"
                      "str %[c], [%[n]]\n" /* counter++ in the same block as the LDRD */
+                     "cmp %[n], #0\n"
+                     "it ne\n"
+                     "ldrdne %[a], %[b], [%[p]]\n" /* in an IT block: checked by a code hook, whose
+                                                     installation restarts the block once */
                      "ldrd %[a], %[b], [%[p]]\n"
                      "strd %[a], %[b], [%[p], #16]\n"
                      "ldm %[p], {%[c], %[d]}\n"
@@ -41,7 +45,7 @@ __attribute__((noinline)) uint32_t aligned_accesses(uint8_t *base)
                      "vldr %[f], [%[p], #8]\n"
                      : [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [d] "=&r"(d), [s] "=&r"(status), [f] "=&t"(f)
                      : [p] "r"(base), [q] "r"(base + 16), [n] "r"(&counter)
-                     : "memory");
+                     : "cc", "memory");
     (void)f;
     return status;
 }
