@@ -95,17 +95,22 @@ public enum Deployer {
     ///   does not match the network or cannot be quantized.
     public static func prepare(_ request: DeploymentRequest) throws -> PreparedDeployment {
         let network = request.network
-        let plan: BitWidthPlan
-        if let trained = request.model?.quantization, let model = request.model {
-            plan = try trained.plan(for: network, input: model.input.quantization, budget: request.budget,
-                                    scheme: request.scheme, flavour: request.flavour)
-        } else {
-            plan = try BitWidthPlanner.plan(network, budget: request.budget, scheme: request.scheme, flavour: request.flavour)
-        }
+        let plan = try plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
+                            flavour: request.flavour)
         guard plan.fits else { return PreparedDeployment(request: request, plan: plan, model: nil, quantized: nil) }
         let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
         let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed)
         return PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
+    }
+
+    /// The plan of `network`: the planner's for built-in and float models; for a model that
+    /// states its own bits (trained quantization), those bits, checked against `budget`.
+    public static func plan(_ network: Network, model: FloatModel?, budget: MemoryBudget, scheme: QuantizationScheme,
+                            flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
+        if let model, let trained = model.quantization {
+            return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
+        }
+        return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)
     }
 
     /// Generates, builds and runs a prepared deployment on the emulated STM32H743 and checks the

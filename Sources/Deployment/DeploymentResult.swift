@@ -66,18 +66,27 @@ public struct DeploymentResult: Sendable, Codable {
     public var note: String?
 
     /// JSON as the contract spells it: snake_case keys, sorted, indented.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try Self.contractEncoder().encode(self) }
 
     /// Reads a result written by `json()`.
     public static func decode(_ data: Data) throws -> DeploymentResult {
+        try contractDecoder().decode(DeploymentResult.self, from: data)
+    }
+
+    /// The encoder of MixQ's result files: snake_case keys, sorted, indented (evaluation results
+    /// use it too).
+    public static func contractEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// The decoder matching `contractEncoder()`.
+    public static func contractDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(DeploymentResult.self, from: data)
+        return decoder
     }
 }
 

@@ -217,14 +217,7 @@ public enum Sweep {
 
     private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int) -> DeploymentResult {
         var result: DeploymentResult
-        let plan: BitWidthPlan?
-        if let model = job.model, let trained = model.quantization {
-            plan = try? trained.plan(for: job.network, input: model.input.quantization, budget: .stm32h743, scheme: job.scheme,
-                                     flavour: job.flavour)
-        } else {
-            plan = try? BitWidthPlanner.plan(job.network, budget: .stm32h743, scheme: job.scheme, flavour: job.flavour)
-        }
-        if let plan {
+        if let plan = try? Deployer.plan(job.network, model: job.model, budget: .stm32h743, scheme: job.scheme, flavour: job.flavour) {
             result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
             result.scheme = job.schemeLabel
         } else {

@@ -54,7 +54,10 @@ public struct EvaluationResult: Sendable, Codable {
 
     /// The file name `mixq eval --out` writes: `<model>__<scheme>.eval.json`, or with
     /// `-<i>-of-<n>` for shard i of n.
-    public var fileName: String {
+    public var fileName: String { Self.fileName(model: model, scheme: scheme, shard: shard) }
+
+    /// The evaluation file of `model` under `scheme` for `shard`.
+    public static func fileName(model: String, scheme: String, shard: DatasetShard = .whole) -> String {
         "\(model)__\(scheme).eval" + (shard.count > 1 ? "-\(shard.index)-of-\(shard.count)" : "") + ".json"
     }
 
@@ -140,16 +143,9 @@ public struct EvaluationResult: Sendable, Codable {
     }
 
     /// JSON with snake_case keys, sorted, indented.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func json() throws -> Data { try DeploymentResult.contractEncoder().encode(self) }
 
     public static func decode(_ data: Data) throws -> EvaluationResult {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(EvaluationResult.self, from: data)
+        try DeploymentResult.contractDecoder().decode(EvaluationResult.self, from: data)
     }
 }

@@ -1,3 +1,4 @@
+import Deployment
 import Foundation
 import Planning
 
@@ -55,6 +56,20 @@ public struct LabelledDataset: Sendable {
         self.shape = shape
         self.pixels = pixels
         self.labels = labels
+    }
+}
+
+extension DeploymentRequest {
+    /// Images a float model's activation ranges are calibrated on when nothing else is said:
+    /// the first ones of the dataset.
+    public static let defaultCalibrationImages = 32
+
+    /// Calibrates on the first `images` images of `dataset` when the model states no
+    /// quantization of its own (a float model) and the images fit the network; otherwise
+    /// leaves the request as it is (a QONNX file's ranges are its own).
+    public mutating func calibrate(on dataset: LabelledDataset, images: Int = defaultCalibrationImages) {
+        guard model?.quantization == nil, dataset.shape == network.input else { return }
+        calibration = (0..<min(images, dataset.count)).map { dataset.image($0) }
     }
 }
 

@@ -60,9 +60,6 @@ public struct ModelReference: Sendable {
     /// Plans the network: the planner for built-in and float models, a check of the file's own
     /// bits for a QONNX model.
     public func plan(budget: MemoryBudget, scheme: QuantizationScheme, flavour: RequantizationFlavour?) throws -> BitWidthPlan {
-        if let model, let trained = model.quantization {
-            return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
-        }
-        return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)
+        try Deployer.plan(network, model: model, budget: budget, scheme: scheme, flavour: flavour)
     }
 }

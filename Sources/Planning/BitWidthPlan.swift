@@ -146,4 +146,18 @@ public struct BitWidthPlan: Sendable, Hashable {
     public var fitsRAM: Bool { peakActivationBytes <= budget.ram }
     /// Whether both budgets are met.
     public var fits: Bool { fitsFlash && fitsRAM }
+
+    /// What exceeds the budgets, one phrase per region, with the bytes needed and by how many
+    /// they are over; empty when the plan fits.
+    public var budgetProblems: [String] {
+        var problems: [String] = []
+        if !fitsFlash {
+            problems.append("FLASH needs \(flashBytes) B, \(flashBytes - budget.flash) B over the budget of \(budget.flash) B")
+        }
+        if !fitsRAM {
+            problems.append("layer \(peakActivationLayer ?? "?") needs \(peakActivationBytes) B of RAM, "
+                            + "\(peakActivationBytes - budget.ram) B over the budget of \(budget.ram) B")
+        }
+        return problems
+    }
 }

@@ -72,16 +72,10 @@ struct Deploy: ParsableCommand {
         let result: DeploymentResult
         var evaluation: EvaluationResult?
         if let dataset {
-            var set: LabelledDataset
-            do {
-                set = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
-            } catch {
-                throw CommandFailure(error)
-            }
-            set.path = dataset
-            let measured = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: nil, shard: .whole,
+            let measured = try EvaluationRun.run(reference: reference, options: target, dataset: EvaluationRun.dataset(dataset),
+                                                 limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                                 calibrationImages: 32, clockMHz: clockMHz, timing: timing, floatReference: true,
+                                                 calibrationImages: DeploymentRequest.defaultCalibrationImages, clockMHz: clockMHz, timing: timing, floatReference: true,
                                                  quiet: json, outputDirectory: directory)
             guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
             result = deployment

@@ -40,7 +40,7 @@ struct Eval: ParsableCommand {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
-    var calibrationImages: Int = 32
+    var calibrationImages: Int = DeploymentRequest.defaultCalibrationImages
 
     @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz of the target run: 400 or 480.")
     var clockMHz: Int = 400
@@ -68,13 +68,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let reference = try target.reference()
-        var set: LabelledDataset
-        do {
-            set = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
-        } catch {
-            throw CommandFailure(error)
-        }
-        set.path = dataset  // as the user wrote it, so results stay readable on another machine
+        let set = try EvaluationRun.dataset(dataset)
         let result = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: limit,
                                         shard: try DatasetShard(parsing: shard), targetImages: targetImages, jobs: jobs,
                                         calibrationImages: calibrationImages, clockMHz: clockMHz, timing: timing,
@@ -89,6 +83,18 @@ struct Eval: ParsableCommand {
 }
 
 enum EvaluationRun {
+    /// The dataset folder `path`, read once; it keeps the path as the user wrote it, so results
+    /// stay readable on another machine.
+    static func dataset(_ path: String) throws -> LabelledDataset {
+        do {
+            var set = try LabelledDataset(contentsOf: URL(fileURLWithPath: path, isDirectory: true))
+            set.path = path
+            return set
+        } catch {
+            throw CommandFailure(error)
+        }
+    }
+
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(reference: ModelReference, options: NetworkOptions, dataset: LabelledDataset, limit: Int?,
                     shard: DatasetShard, targetImages: Int, jobs: Int, calibrationImages: Int, clockMHz: Int,
@@ -98,15 +104,10 @@ enum EvaluationRun {
                                             outputDirectory: outputDirectory, model: reference.model, timing: timing)
         request.flavour = options.requantizationFlavour(for: reference)
         request.modelSource = reference.source
-        if reference.model?.quantization == nil, dataset.shape == reference.network.input {
-            request.calibration = (0..<min(calibrationImages, dataset.count)).map { dataset.image($0) }
-        }
+        request.calibrate(on: dataset, images: calibrationImages)
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
-            throw CommandFailure(message: "\(reference.network.name) does not fit: FLASH needs \(prepared.plan.flashBytes) B of "
-                                 + "\(prepared.plan.budget.flash) B, RAM \(prepared.plan.peakActivationBytes) B of \(prepared.plan.budget.ram) B "
-                                 + "(\(max(prepared.plan.flashBytes - prepared.plan.budget.flash, 0)) B over in FLASH, "
-                                 + "\(max(prepared.plan.peakActivationBytes - prepared.plan.budget.ram, 0)) B over in RAM)")
+            throw CommandFailure(message: "\(reference.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
         }
         let line = ProgressLine(enabled: !quiet)
         let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,

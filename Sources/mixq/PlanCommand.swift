@@ -32,14 +32,7 @@ struct Plan: ParsableCommand {
             print(PlanTable.render(plan))
         }
         if !plan.fits {
-            var problems: [String] = []
-            if !plan.fitsFlash {
-                problems.append("FLASH needs \(plan.flashBytes) B, \(plan.flashBytes - plan.budget.flash) B over the budget of \(plan.budget.flash) B")
-            }
-            if !plan.fitsRAM {
-                problems.append("layer \(plan.peakActivationLayer ?? "?") needs \(plan.peakActivationBytes) B of RAM, "
-                                + "\(plan.peakActivationBytes - plan.budget.ram) B over the budget of \(plan.budget.ram) B")
-            }
+            let problems = plan.budgetProblems
             if isTrained {
                 throw CommandFailure(message: "\(plan.networkName) does not fit with the bit-widths its file states: "
                                      + problems.joined(separator: "; ") + "; retrain with fewer bits or raise the budget")

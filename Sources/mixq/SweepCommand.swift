@@ -95,28 +95,21 @@ struct SweepCommand: ParsableCommand {
         let all = try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs()
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
+        let labelled = try dataset.map(EvaluationRun.dataset)
         var todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
-        if let dataset, let shape = try? LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true)).shape {
+        if let labelled {
             // A result measured without the dataset is measured again, with it.
             let pendingNames = Set(todo.map(\.fileName))
             todo += mine.filter { job in
-                job.network.input == shape && !pendingNames.contains(job.fileName)
-                    && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(job.name)__\(job.schemeLabel).eval.json").path)
+                let evaluation = EvaluationResult.fileName(model: job.name, scheme: job.schemeLabel)
+                return job.network.input == labelled.shape && !pendingNames.contains(job.fileName)
+                    && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(evaluation).path)
             }
         }
         let progress = SweepProgress(total: mine.count, alreadyDone: mine.count - todo.count)
         progress.announce("sweep: \(mine.count) pairs in shard \(shard) (\(all.count) in all), \(mine.count - todo.count) already done, "
                           + "\(todo.count) to run on \(min(jobs, max(todo.count, 1))) workers; results in \(folder.path)")
         let toolchain = try Toolchain.locate()
-        var labelled: LabelledDataset?
-        if let dataset {
-            do {
-                labelled = try LabelledDataset(contentsOf: URL(fileURLWithPath: dataset, isDirectory: true))
-                labelled?.path = dataset
-            } catch {
-                throw CommandFailure(error)
-            }
-        }
         var perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)?
         if let labelled {
             let evaluation = SweepEvaluation(dataset: labelled, folder: folder, targetImages: targetImages, toolchain: toolchain)
@@ -141,9 +134,7 @@ struct SweepEvaluation: Sendable {
     func perform(_ job: SweepJob, _ request: DeploymentRequest) throws -> DeploymentResult {
         guard job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
         var request = request
-        if job.model?.quantization == nil {
-            request.calibration = (0..<min(32, dataset.count)).map { dataset.image($0) }
-        }
+        request.calibrate(on: dataset)
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else { return try Deployer.run(prepared, toolchain: toolchain) }
         // One worker per sweep job already runs in parallel: evaluate on one thread.

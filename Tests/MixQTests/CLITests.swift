@@ -19,6 +19,22 @@ import Testing
 
     static func mixq(_ arguments: String...) throws -> Outcome { try mixq(arguments: arguments) }
 
+    /// `mixq(_:)` with the arguments as an array.
+    static func mixq(arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                       stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
     static func elf(_ program: String) throws -> String {
         try Toolchain.locate().build(.testProgram(program)).elf.path
     }

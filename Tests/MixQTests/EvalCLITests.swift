@@ -63,21 +63,3 @@ import Testing
         #expect(outcome.stderr.hasPrefix("error: cannot read ") && outcome.stderr.contains("images.npy"))
     }
 }
-
-extension CLITests {
-    /// `mixq(_:)` with the arguments as an array.
-    static func mixq(arguments: [String]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                       stderr: String(decoding: stderrData, as: UTF8.self))
-    }
-}
