@@ -61,22 +61,23 @@ struct Deploy: ParsableCommand {
 
     func run() throws {
         let reference = try target.reference()
-        let scheme = try target.quantizationScheme(for: reference)
-        let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(scheme.rawValue)", isDirectory: true)
-        var request = try DeploymentRequest(network: reference.network, scheme: scheme, budget: target.budget(),
-                                            clockMHz: clockMHz, outputDirectory: directory, seed: seed, model: reference.model,
-                                            plainKernels: plainKernels, imagesChecked: images,
-                                            conversionImages: conversionImages, timing: timing)
-        request.flavour = target.requantizationFlavour(for: reference)
-        request.modelSource = reference.source
+        var request = try target.request(for: reference)
+        let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(request.scheme.rawValue)", isDirectory: true)
+        request.clockMHz = clockMHz
+        request.outputDirectory = directory
+        request.seed = seed
+        request.plainKernels = plainKernels
+        request.imagesChecked = images
+        request.conversionImages = conversionImages
+        request.timing = timing
         let result: DeploymentResult
         var evaluation: EvaluationResult?
         if let dataset {
-            let measured = try EvaluationRun.run(reference: reference, options: target, dataset: EvaluationRun.dataset(dataset),
-                                                 limit: nil, shard: .whole,
+            // The same request: --plain-kernels, --seed and --conversion-images hold here too.
+            let measured = try EvaluationRun.run(request, dataset: EvaluationRun.dataset(dataset), limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
-                                                 calibrationImages: DeploymentRequest.defaultCalibrationImages, clockMHz: clockMHz, timing: timing, floatReference: true,
-                                                 quiet: json, outputDirectory: directory)
+                                                 calibrationImages: DeploymentRequest.defaultCalibrationImages,
+                                                 floatReference: true, quiet: json)
             guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
             result = deployment
             evaluation = measured

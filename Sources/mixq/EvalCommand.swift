@@ -69,10 +69,12 @@ struct Eval: ParsableCommand {
     func run() throws {
         let reference = try target.reference()
         let set = try EvaluationRun.dataset(dataset)
-        let result = try EvaluationRun.run(reference: reference, options: target, dataset: set, limit: limit,
-                                        shard: try DatasetShard(parsing: shard), targetImages: targetImages, jobs: jobs,
-                                        calibrationImages: calibrationImages, clockMHz: clockMHz, timing: timing,
-                                        floatReference: !noFloat, quiet: json)
+        var request = try target.request(for: reference)
+        request.clockMHz = clockMHz
+        request.timing = timing
+        let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
+                                           targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
+                                           floatReference: !noFloat, quiet: json)
         if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
         if json {
             FileHandle.standardOutput.write(try result.json() + Data("\n".utf8))
@@ -96,18 +98,14 @@ enum EvaluationRun {
     }
 
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
-    static func run(reference: ModelReference, options: NetworkOptions, dataset: LabelledDataset, limit: Int?,
-                    shard: DatasetShard, targetImages: Int, jobs: Int, calibrationImages: Int, clockMHz: Int,
-                    timing: TimingMode, floatReference: Bool, quiet: Bool, outputDirectory: URL? = nil) throws -> EvaluationResult {
-        let scheme = try options.quantizationScheme(for: reference)
-        var request = try DeploymentRequest(network: reference.network, scheme: scheme, budget: options.budget(), clockMHz: clockMHz,
-                                            outputDirectory: outputDirectory, model: reference.model, timing: timing)
-        request.flavour = options.requantizationFlavour(for: reference)
-        request.modelSource = reference.source
+    static func run(_ request: DeploymentRequest, dataset: LabelledDataset, limit: Int?, shard: DatasetShard,
+                    targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
+                    quiet: Bool) throws -> EvaluationResult {
+        var request = request
         request.calibrate(on: dataset, images: calibrationImages)
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
-            throw CommandFailure(message: "\(reference.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
+            throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
         }
         let line = ProgressLine(enabled: !quiet)
         let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,

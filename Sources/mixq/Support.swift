@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deployment
 import Emulator
 import Foundation
 import ModelImport
@@ -118,6 +119,16 @@ struct NetworkOptions: ParsableArguments {
     func requantizationFlavour(for reference: ModelReference) -> RequantizationFlavour? {
         if let flavour { return RequantizationFlavour(rawValue: flavour) }
         return scheme == nil ? reference.defaultFlavour : nil
+    }
+
+    /// The deployment request of `--model` under the options (scheme, budget, flavour, weights
+    /// and where they came from); callers set the run's own options (clock, timing, ...).
+    func request(for reference: ModelReference) throws -> DeploymentRequest {
+        var request = try DeploymentRequest(network: reference.network, scheme: quantizationScheme(for: reference),
+                                            budget: budget(), model: reference.model)
+        request.flavour = requantizationFlavour(for: reference)
+        request.modelSource = reference.source
+        return request
     }
 
     /// The plan of `--model` under the options: planned, or the file's own bits checked.
