@@ -94,6 +94,9 @@ public struct ELFImage: Sendable {
     /// Functions and objects, sorted by address.
     public var symbols: [ELFSymbol]
     private var symbolsByName: [String: Int]
+    /// The contents of the DWARF sections (`.debug_line`, `.debug_info`, `.debug_str`, ...) by
+    /// name, when the ELF was built with `-g`; empty for a stripped image.
+    public var debugSections: [String: [UInt8]] = [:]
 
     /// Reads and validates the ELF file at `url`.
     public init(contentsOf url: URL) throws {
@@ -237,7 +240,12 @@ public struct ELFImage: Sendable {
                    }) {
                     loadAddress = segment.physicalAddress &+ (section.address - segment.virtualAddress)
                 }
-                sections.append(ELFSection(name: sectionName(section), index: index, address: section.address,
+                let name = sectionName(section)
+                if !allocated && hasContents && name.hasPrefix(".debug_"),
+                   UInt64(section.offset) + UInt64(section.size) <= UInt64(bytes.count) {
+                    debugSections[name] = Array(bytes[Int(section.offset)..<Int(section.offset) + Int(section.size)])
+                }
+                sections.append(ELFSection(name: name, index: index, address: section.address,
                                            size: section.size, loadAddress: loadAddress, isAllocated: allocated,
                                            hasContents: hasContents))
             }
