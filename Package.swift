@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ModelImport", targets: ["ModelImport"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Profiling", targets: ["Profiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,6 +36,9 @@ let package = Package(
         .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn", "Timing"]),
         // Cortex-M7 cycle model: decode a block once (Capstone), schedule it, cache/FLASH model.
         .target(name: "Timing", dependencies: ["CCapstone"]),
+        // A run's profile -> cycles per function, source line (DWARF .debug_line) and memory
+        // region, folded stacks, a Chrome trace: what `mixq run --profile` writes.
+        .target(name: "Profiling", dependencies: ["Emulator", "Timing"]),
         // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
         .target(name: "FirmwareBuild", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -64,11 +68,12 @@ let package = Package(
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
-            "ModelImport", "Evaluation",
+            "ModelImport", "Evaluation", "Profiling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild", "Quantization"]),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Emulator", "Timing", "FirmwareBuild"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),

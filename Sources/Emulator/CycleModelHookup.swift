@@ -39,6 +39,19 @@ extension ExecutionState {
         return handle
     }
 
+    /// Adds the memory hook a profile that counts data accesses needs; it also feeds the
+    /// `full` model's D-cache, so the model's own hook is not added beside it.
+    func installProfileMemoryHook() throws -> uc_hook {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        var handle: uc_hook = 0
+        let types = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
+        let err = mixq_uc_hook_memory(engine, &handle, types, profiledDataAccessHook, context, 1, 0)
+        guard err == UC_ERR_OK else {
+            throw EmulatorError.engine(operation: "adding the profile's memory hook", message: String(cString: uc_strerror(err)))
+        }
+        return handle
+    }
+
     /// Accounts one block with the cycle model and returns its instruction count.
     @inline(__always)
     func timeBlock(_ model: CycleModel, address: UInt32, size: UInt32) -> UInt32 {
@@ -74,6 +87,24 @@ private let dataAccessHook: mixq_memory_callback = { _, type, address, size, _, 
     Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef { state in
         state.cycleModelReference?._withUnsafeGuaranteedRef {
             $0.dataAccess(address: UInt32(truncatingIfNeeded: address), size: Int(size), write: type == UC_MEM_WRITE)
+        }
+    }
+}
+
+private let profiledDataAccessHook: mixq_memory_callback = { _, type, address, size, _, context in
+    Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef { state in
+        let target = UInt32(truncatingIfNeeded: address)
+        let write = type == UC_MEM_WRITE
+        var stall: UInt64 = 0
+        if let model = state.cycleModelReference, model._withUnsafeGuaranteedRef({ $0.mode == .full }) {
+            model._withUnsafeGuaranteedRef {
+                let before = $0.cycles
+                $0.dataAccess(address: target, size: Int(size), write: write)
+                stall = $0.cycles &- before
+            }
+        }
+        state.profilerReference?._withUnsafeGuaranteedRef {
+            $0.dataAccess(address: target, size: Int(size), write: write, stallCycles: stall)
         }
     }
 }

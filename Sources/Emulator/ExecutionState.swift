@@ -76,6 +76,9 @@ final class ExecutionState {
     let cycleModel: CycleModel?
     /// `cycleModel` for the block hook, without retain/release traffic (docs/design.md#unicorn-facts).
     let cycleModelReference: Unmanaged<CycleModel>?
+    /// Records `RunResult.profile` when `options.profile` asks for one.
+    let profiler: ProfileCollector?
+    let profilerReference: Unmanaged<ProfileCollector>?
     private var hooks: [uc_hook] = []
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
     let stackBottom: UInt32?
@@ -107,6 +110,15 @@ final class ExecutionState {
         self.stderr = OutputTail(limit: options.outputTailBytes)
         self.cycleModel = try Self.makeCycleModel(options: options, part: part)
         self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
+        if let profile = options.profile {
+            var profile = profile
+            // The full model watches every data access already: counting them costs little.
+            if options.timing == .full { profile.dataAccesses = true }
+            self.profiler = try ProfileCollector(image: image, part: part, options: profile)
+        } else {
+            self.profiler = nil
+        }
+        self.profilerReference = profiler.map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
@@ -126,7 +138,11 @@ final class ExecutionState {
         updateActiveGuards(initial: true)  // CPACR at reset gives no FPU access; nothing is translated yet
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
-        if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
+        if let profiler, profiler.options.dataAccesses {
+            hooks.append(try installProfileMemoryHook())
+        } else if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) {
+            hooks.append(memoryHook)
+        }
         if options.countsInstructions {
             try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
             hooks.append(handle)
@@ -182,6 +198,13 @@ final class ExecutionState {
             if installGuards(address: address, size: size, classes: pending, entry: entry) { return }
         }
         if entry.pointee.checkCount != 0 && runEntryChecks(entry) { return }
+        if let profiler = profilerReference {
+            let now = cycleModel?.cycles ?? instructions
+            profiler._withUnsafeGuaranteedRef {
+                $0.enterBlock(address: address, size: size, instructions: entry.pointee.count,
+                              profileIndex: &entry.pointee.profileIndex, cycles: now, model: cycleModel, engine: engine)
+            }
+        }
         if let model = cycleModelReference {
             instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
         } else {
@@ -512,10 +535,12 @@ final class ExecutionState {
         drainTraceOutput()
         switch stopReason {
         case let .exited(status):
-            return RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
-                             stdoutBytes: stdout.total, stderrBytes: stderr.total,
-                             instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
-                             wallSeconds: wallSeconds)
+            var result = RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
+                                   stdoutBytes: stdout.total, stderrBytes: stderr.total,
+                                   instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
+                                   wallSeconds: wallSeconds)
+            result.profile = profiler?.finish(cycles: cycles, instructions: instructions, model: cycleModel)
+            return result
         case let .outputLimit(pc):
             throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))
         case let .fault(fault):

@@ -27,10 +27,13 @@ public struct RunOptions: Sendable {
     /// keep. Memory for output never grows past about twice this, however much is printed;
     /// `echoOutput` streams everything as it is produced.
     public var outputTailBytes: Int = 1 << 20
+    /// Record where the cycles go (`RunResult.profile`); nil records nothing and costs nothing.
+    /// Needs the image's function symbols. The run's cycle counts are the same either way.
+    public var profile: ProfileOptions?
 
     public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false,
                 timing: TimingMode = .off, countsInstructions: Bool = true,
-                maxOutputBytes: UInt64 = 64 << 20, outputTailBytes: Int = 1 << 20) {
+                maxOutputBytes: UInt64 = 64 << 20, outputTailBytes: Int = 1 << 20, profile: ProfileOptions? = nil) {
         self.maxInstructions = maxInstructions
         self.clockMHz = clockMHz
         self.echoOutput = echoOutput
@@ -38,6 +41,7 @@ public struct RunOptions: Sendable {
         self.countsInstructions = countsInstructions
         self.maxOutputBytes = maxOutputBytes
         self.outputTailBytes = max(0, outputTailBytes)
+        self.profile = profile
     }
 }
 
@@ -69,6 +73,8 @@ public struct RunResult: Sendable {
     public var timing: TimingMode = .off
     /// The cycle model's counters (mispredictions, cache misses, stalls); nil with `.off`.
     public var cycleStatistics: CycleStatistics?
+    /// Where the cycles went, when `RunOptions.profile` asked for it.
+    public var profile: RunProfile?
 
     /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
     /// and cycle model.
@@ -128,6 +134,9 @@ public final class Machine {
     /// - Throws: `EmulatorError` when the image does not fit the part, the firmware faults,
     ///   runs out of instruction budget, or stops without exiting.
     public func run(_ image: ELFImage, options: RunOptions = RunOptions(), inputs: [MemoryWrite] = []) throws -> RunResult {
+        if options.profile != nil && !image.symbols.contains(where: \.isFunction) {
+            throw EmulatorError.noSymbolsToProfile
+        }
         do {
             return try runOnce(image, options: options, inputs: inputs, tracing: nil)
         } catch let EmulatorError.fault(fault) where fault.kind.isDataAccess {
@@ -137,6 +146,7 @@ public final class Machine {
             guard let block = state?.lastBlock, block.size > 0 else { throw EmulatorError.fault(fault) }
             var silent = options
             silent.echoOutput = false  // the first run already showed the output
+            silent.profile = nil
             do {
                 _ = try runOnce(image, options: silent, inputs: inputs, tracing: block)
             } catch let EmulatorError.fault(located) where located.kind == fault.kind && located.address == fault.address {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import Profiling
 import Timing
 
 /// `mixq run FILE`: run firmware on the emulated STM32H743.
@@ -37,25 +38,46 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "Write where the cycles go into this folder: profile.txt (top functions, source lines, memory regions), profile.folded (flame graphs), trace.json (Perfetto/Chrome) and profile.json.",
+        discussion: "Needs the ELF's symbols; source lines need -g. Cycle counts are the same as without it.",
+        valueName: "folder"))
+    var profile: String?
+
+    @Option(name: .customLong("profile-top"), help: "Functions and source lines listed in profile.txt.")
+    var profileTop: Int = 20
+
+    @Flag(name: .customLong("profile-memory"), help: "Count data accesses per memory region under --timing off or pipeline too (always counted under full); slows emulation several times.")
+    var profileMemory = false
+
     func validate() throws {
         guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
             throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
         }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
+        guard profileTop > 0 else { throw ValidationError("--profile-top must be positive") }
+        if profile == nil && (profileMemory || profileTop != 20) {
+            throw ValidationError("--profile-memory and --profile-top need --profile FOLDER")
+        }
     }
 
     func run() throws {
         // Outputs are checked before the run, which may take minutes, and may not be the input.
         if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
+        if let profile { try ProfileFolder.prepare(profile, inputs: [file]) }
         let result: RunResult
+        let image: ELFImage
         do {
-            let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
+            image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
             let machine = try Machine(part: .stm32h743)
             // Output is streamed; RunResult's copy is not needed, so none is kept.
             result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
                                                                   clockMHz: clockMHz, echoOutput: true,
                                                                   timing: timing, maxOutputBytes: maxOutput,
-                                                                  outputTailBytes: 0))
+                                                                  outputTailBytes: 0,
+                                                                  profile: profile.map { _ in
+                                                                      ProfileOptions(dataAccesses: profileMemory)
+                                                                  }))
         } catch {
             throw CommandFailure(error)
         }
@@ -68,6 +90,12 @@ struct Run: ParsableCommand {
             var data = try JSONOutput.encode(json)
             data.append(0x0A)
             try OutputFiles.write(data, to: stats, option: "--stats")
+        }
+        if let profile, let recorded = result.profile {
+            let report = ProfileReport(recorded, image: image, part: .stm32h743, timing: timing)
+            try ProfileFolder.write(report, to: profile, firmware: file, conditions: result.conditions,
+                                    limit: profileTop, showsCacheMisses: timing == .full)
+            if !quiet { ConsoleEcho.printLine("mixq: profile written to \(profile)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))") }
         }
         if let note = FirmwareExitStatus.note(for: result.exitStatus) { ConsoleEcho.printLine(note) }
         if result.exitStatus != 0 {
@@ -147,3 +175,31 @@ struct CycleModelStatistics: Encodable {
 }
 
 extension TimingMode: ExpressibleByArgument {}
+
+/// The `--profile` folder: created and checked before the run, written after it.
+enum ProfileFolder {
+    static func prepare(_ folder: String, inputs: [String]) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandFailure(message: "cannot write --profile '\(folder)': it is a file; give a folder (it is created if missing)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \((error as NSError).localizedDescription)")
+        }
+        for name in ProfileReport.FileName.all {
+            try OutputFiles.checkWritable((folder as NSString).appendingPathComponent(name), option: "--profile", inputs: inputs)
+        }
+    }
+
+    static func write(_ report: ProfileReport, to folder: String, firmware: String, conditions: String,
+                      limit: Int, showsCacheMisses: Bool) throws {
+        do {
+            try report.write(to: URL(fileURLWithPath: folder, isDirectory: true), firmware: firmware,
+                             conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses)
+        } catch {
+            throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")
+        }
+    }
+}
