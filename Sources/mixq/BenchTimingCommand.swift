@@ -44,7 +44,7 @@ struct BenchTiming: ParsableCommand {
         }
     }
 
-    private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full }
+    private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full, pipelineProfile = "pipeline_profile" }
 
     func run() throws {
         let toolchain: Toolchain
@@ -70,6 +70,8 @@ struct BenchTiming: ParsableCommand {
                 case .off: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .off)
                 case .pipeline: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .pipeline)
                 case .full: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .full)
+                case .pipelineProfile:
+                    options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .pipeline, profile: ProfileOptions())
                 }
                 let result: RunResult
                 let cpuSeconds: Double
@@ -104,6 +106,9 @@ struct BenchTiming: ParsableCommand {
             pipelineRatio: noHooks > 0 ? (mips(.pipeline) / noHooks * 1000).rounded() / 1000 : 0,
             fullRatio: noHooks > 0 ? (mips(.full) / noHooks * 1000).rounded() / 1000 : 0,
             cyclesPipeline: results[.pipeline]?.cycles ?? 0, cyclesFull: results[.full]?.cycles ?? 0,
+            mipsPipelineProfile: mips(.pipelineProfile),
+            profileOverhead: mips(.pipelineProfile) > 0 ? (mips(.pipeline) / mips(.pipelineProfile) * 100).rounded() / 100 : 0,
+            cyclesPipelineProfile: results[.pipelineProfile]?.cycles ?? 0,
             conditions: TimingBenchConditions(
                 part: Part.stm32h743.name, clockMHz: clockMHz,
                 flashWaitStates: TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) ?? 0,
@@ -163,6 +168,12 @@ struct TimingBenchReport: Encodable {
     var fullRatio: Double
     var cyclesPipeline: UInt64
     var cyclesFull: UInt64
+    /// `--timing pipeline` with `--profile`: speed, slowdown against pipeline alone (goal at
+    /// most 2, docs/design.md#goals-and-how-they-are-measured) and cycles (equal to
+    /// `cyclesPipeline`: profiling changes no count).
+    var mipsPipelineProfile: Double
+    var profileOverhead: Double
+    var cyclesPipelineProfile: UInt64
     var conditions: TimingBenchConditions
 
     enum CodingKeys: String, CodingKey {
@@ -170,5 +181,7 @@ struct TimingBenchReport: Encodable {
         case mipsNoHooks = "mips_no_hooks", mipsOff = "mips_off", mipsPipeline = "mips_pipeline", mipsFull = "mips_full"
         case pipelineRatio = "pipeline_over_no_hooks", fullRatio = "full_over_no_hooks"
         case cyclesPipeline = "cycles_pipeline", cyclesFull = "cycles_full", conditions
+        case mipsPipelineProfile = "mips_pipeline_profile", profileOverhead = "profile_slowdown_over_pipeline"
+        case cyclesPipelineProfile = "cycles_pipeline_profile"
     }
 }
