@@ -47,10 +47,11 @@ struct BenchKernels: ParsableCommand {
             throw CommandFailure(message: "the kernel benchmark firmware failed (status \(result.exitStatus)): \(result.stdout)")
         }
         let measurements = KernelBenchmark.parse(result.stdout)
+        let compiler = FirmwareCompiler(builtBy: toolchain)
         let report = KernelBenchReport(
             conditions: .init(clockMHz: clockMHz, timingModel: timing.summary, placement: "weights FLASH, activations AXI SRAM, scratch DTCM",
-                              caches: "off (the benchmark does not enable them)", compiler: toolchain.compilerVersion,
-                              flags: toolchain.compileFlags.joined(separator: " ")),
+                              caches: "off (the benchmark does not enable them)", compiler: compiler.compiler,
+                              flags: compiler.flags),
             results: measurements, targets: KernelTargets(measurements))
         try JSONOutput.print(report)
         if let markdown {
