@@ -19,7 +19,7 @@ struct BenchEval: ParsableCommand {
             """
     )
 
-    @Option(help: "A built-in model name or an ONNX/QONNX file.")
+    @Option(help: "A built-in model name, a trained example's name or a path to an ONNX / QONNX file (as `mixq plan --model`).")
     var model: String = "mobilenet_v1_0.25_128"
 
     @Option(help: "int8 (no cuts), mixpl (per-layer weights) or mixpc (per-channel weights).")
