@@ -25,6 +25,21 @@ public struct Toolchain: Sendable {
     ///
     /// The cache is `$MIXQ_CACHE_DIR`, else `$XDG_CACHE_HOME/mixq`, else `~/.cache/mixq`.
     public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil) throws(ToolchainError) -> Toolchain {
+        let (compiler, versionLine) = try findCompiler()
+        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/cortex-m7.flags")
+        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
+            throw .flagsFileUnreadable(path: flagsURL.path)
+        }
+        let sections = parseFlagsFile(flagsText)
+        return Toolchain(compilerPath: compiler, compilerVersion: versionLine,
+                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
+                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+    }
+
+    /// The compiler `locate()` would use (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and
+    /// the first line of its `--version` output. Needs no firmware folder or flags file, so
+    /// `mixq --version` can name the compiler outside a checkout.
+    public static func findCompiler() throws(ToolchainError) -> (path: String, versionLine: String) {
         let environment = ProcessInfo.processInfo.environment
         let compiler: String
         if let override = environment["MIXQ_ARM_GCC"], !override.isEmpty {
@@ -37,16 +52,7 @@ public struct Toolchain: Sendable {
         guard let version = try? runProcess(compiler, ["--version"]), version.status == 0 else {
             throw .compilerNotFound
         }
-        let versionLine = version.text.split(separator: "\n").first.map(String.init) ?? "unknown"
-
-        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/cortex-m7.flags")
-        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
-            throw .flagsFileUnreadable(path: flagsURL.path)
-        }
-        let sections = parseFlagsFile(flagsText)
-        return Toolchain(compilerPath: compiler, compilerVersion: versionLine,
-                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
-                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+        return (compiler, version.text.split(separator: "\n").first.map(String.init) ?? "unknown")
     }
 
     /// One line naming the compiler and its flags, for the conditions every report prints.

@@ -27,10 +27,10 @@ struct BenchTiming: ParsableCommand {
     @Option(help: "Runs per mode; the fastest is reported.")
     var repeats: Int = 3
 
-    @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0).")
+    @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0); the compiler reported is the one its DWARF debug information names, or unknown.")
     var elf: String?
 
-    @Option(help: "Core clock in MHz (400 or 480); sets the FLASH wait states of the full model.")
+    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) Sets the FLASH wait states of the full model.")
     var clockMHz: Int = 400
 
     @Flag(help: "Print JSON (the only format; accepted for symmetry with other commands).")
@@ -39,23 +39,24 @@ struct BenchTiming: ParsableCommand {
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
-        guard TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
-        }
+        try SharedOption.validateClock(clockMHz)
     }
 
     private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full, pipelineProfile = "pipeline_profile" }
 
     func run() throws {
-        let toolchain: Toolchain
         let image: ELFImage
+        let compiler: FirmwareCompiler
         do {
-            toolchain = try Toolchain.locate()
             if let elf {
+                // A user's ELF needs no toolchain, and its build conditions are its own.
                 image = try ELFImage(contentsOf: URL(fileURLWithPath: elf))
+                compiler = FirmwareCompiler(recordedIn: image)
             } else {
+                let toolchain = try Toolchain.locate()
                 let built = try toolchain.build(.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"]))
                 image = try ELFImage(contentsOf: built.elf)
+                compiler = FirmwareCompiler(builtBy: toolchain)
             }
         } catch {
             throw CommandFailure(error)
@@ -115,7 +116,7 @@ struct BenchTiming: ParsableCommand {
                 placement: elf == nil ? "code in FLASH, data in DTCM, caches off (the firmware does not enable them)"
                     : "as the firmware places it",
                 repeats: repeats, measure: "thread CPU time of Machine.run, fastest of the repeats, one process, modes interleaved",
-                compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
+                compiler: compiler.compiler, flags: compiler.flags,
                 hostCores: ProcessInfo.processInfo.activeProcessorCount,
                 build: Self.buildConfiguration))
         try JSONOutput.print(report)

@@ -27,19 +27,27 @@ struct Deploy: ParsableCommand {
     @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
     var out: String?
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
     var clockMHz: Int = 400
 
     @Option(help: "Seed of the synthetic weights and images.")
     var seed: UInt64 = 1
 
-    @Option(help: "Seeded images to run on the target and compare with the host reference.")
-    var images: Int = 1
+    @Option(help: "Images (1...100, default 1) that run on the emulated STM32H743 and must match the host reference byte for byte: seeded synthetic ones, or with --dataset the dataset's.")
+    var targetImages: Int?
+
+    /// `--images`, the spelling README.md showed before `--target-images` (the name `eval` and
+    /// `sweep` use); still accepted, not listed.
+    @Option(name: .customLong("images"), help: .hidden)
+    var imagesAlias: Int?
+
+    /// `--target-images` (or its old spelling `--images`), default 1.
+    var images: Int { targetImages ?? imagesAlias ?? 1 }
 
     @Option(help: "Images for the conversion-loss measurement against the fake-quantized float network (0 skips it).")
     var conversionImages: Int = 1
 
-    @Option(help: "Cycle model: off, pipeline or full.")
+    @Option(help: ArgumentHelp(SharedOption.timingHelp))
     var timing: TimingMode = .pipeline
 
     @Flag(help: "Use the kernels' plain C paths instead of the optimized ones.")
@@ -48,14 +56,15 @@ struct Deploy: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
+    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --target-images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
     var dataset: String?
 
     func validate() throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        try SharedOption.validateClock(clockMHz)
+        if let targetImages, let imagesAlias, targetImages != imagesAlias {
+            throw ValidationError("--images is the old spelling of --target-images; give one of them (got \(imagesAlias) and \(targetImages))")
         }
-        guard (1...100).contains(images) else { throw ValidationError("--images must be 1...100") }
+        guard (1...100).contains(images) else { throw ValidationError("--target-images must be 1...100") }
         guard (0...100).contains(conversionImages) else { throw ValidationError("--conversion-images must be 0...100") }
     }
 

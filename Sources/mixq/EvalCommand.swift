@@ -42,10 +42,10 @@ struct Eval: ParsableCommand {
     @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
     var calibrationImages: Int = DeploymentRequest.defaultCalibrationImages
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz of the target run: 400 or 480.")
+    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) For the target run.")
     var clockMHz: Int = 400
 
-    @Option(help: "Cycle model of the target run: off, pipeline or full.")
+    @Option(help: "\(SharedOption.timingHelp) For the target run.")
     var timing: TimingMode = .pipeline
 
     @Flag(help: "Skip the float reference (faster; no float_top1).")
@@ -59,10 +59,10 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard targetImages >= 0 else { throw ValidationError("--target-images must be 0 or more") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        try SharedOption.validateJobs(jobs)
         guard calibrationImages >= 1 else { throw ValidationError("--calibration-images must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard [400, 480].contains(clockMHz) else { throw ValidationError("--clock-mhz must be 400 or 480") }
+        try SharedOption.validateClock(clockMHz)
         do { _ = try DatasetShard(parsing: shard) } catch { throw ValidationError(String(describing: error)) }
     }
 
