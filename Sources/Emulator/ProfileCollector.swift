@@ -98,6 +98,12 @@ final class ProfileCollector {
         functions.sort { ($0.address, $1.size) < ($1.address, $0.size) }
         var unique: [RunProfile.Function] = []
         for function in functions where unique.last?.address != function.address { unique.append(function) }
+        // Static functions of one name in several files (a helper in a shared header) stay
+        // apart in every table: the later ones get their address.
+        var seen: Set<String> = []
+        for index in unique.indices where !seen.insert(unique[index].name).inserted {
+            unique[index].name += "@0x" + String(unique[index].address, radix: 16)
+        }
         unique.append(RunProfile.Function(name: Self.unknownFunction, address: 0, size: 0))
         self.functions = unique
         functionStarts = unique.dropLast().map(\.address)

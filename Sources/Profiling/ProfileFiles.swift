@@ -14,7 +14,16 @@ extension ProfileReport {
     /// `profile.txt`: the top `limit` functions (self cycles, %, inclusive, instructions, CPI,
     /// stalls, calls; I-/D-cache misses under `full`), the top source lines and the memory
     /// regions, under a header naming the firmware and the conditions.
-    public func table(firmware: String, conditions: String, limit: Int = 20, showsCacheMisses: Bool) -> String {
+    ///
+    /// Source paths under `sourceRoot` (the current directory, say) are shown relative to it.
+    public func table(firmware: String, conditions: String, limit: Int = 20, showsCacheMisses: Bool,
+                      sourceRoot: String? = nil) -> String {
+        func shown(_ location: SourceLocation) -> String {
+            guard let root = sourceRoot.map({ $0.hasSuffix("/") ? $0 : $0 + "/" }), location.file.hasPrefix(root) else {
+                return location.description
+            }
+            return String(location.file.dropFirst(root.count)) + ":\(location.line)"
+        }
         var out = "MixQ profile of \(firmware)\n"
         out += "conditions: \(conditions)\n"
         let attributed = functions.reduce(UInt64(0)) { $0 &+ $1.selfCycles }
@@ -32,7 +41,7 @@ extension ProfileReport {
                        String(function.instructions), String(format: "%.2f", function.cyclesPerInstruction),
                        String(function.stallCycles), String(function.calls)]
             if showsCacheMisses { row += [String(function.instructionCacheMisses), String(function.dataCacheMisses)] }
-            row.append(function.name + (function.location.map { "  (\($0))" } ?? ""))
+            row.append(function.name + (function.location.map { "  (\(shown($0)))" } ?? ""))
             rows.append(row)
         }
         out += Self.align(rows)
@@ -44,7 +53,7 @@ extension ProfileReport {
             var lineRows: [[String]] = [["cycles", "%", "instructions", "line", "function"]]
             for line in lines.prefix(limit) {
                 lineRows.append([String(line.cycles), Self.percent(line.cycles, of: cycles), String(line.instructions),
-                                 line.location.description, line.function])
+                                 shown(line.location), line.function])
             }
             out += Self.align(lineRows)
         } else {
@@ -103,10 +112,12 @@ extension ProfileReport {
     }
 
     /// Writes the four files into `folder` (created if needed), replacing earlier profiles.
-    public func write(to folder: URL, firmware: String, conditions: String, limit: Int, showsCacheMisses: Bool) throws {
+    public func write(to folder: URL, firmware: String, conditions: String, limit: Int, showsCacheMisses: Bool,
+                      sourceRoot: String? = nil) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let files: [(String, String)] = [
-            (FileName.table, table(firmware: firmware, conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses)),
+            (FileName.table, table(firmware: firmware, conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses,
+                                   sourceRoot: sourceRoot)),
             (FileName.folded, folded(conditions: conditions)),
             (FileName.trace, chromeTrace(conditions: conditions)),
             (FileName.json, try json(firmware: firmware, conditions: conditions)),

@@ -93,7 +93,9 @@ struct Run: ParsableCommand {
         }
         if let profile, let recorded = result.profile {
             let report = ProfileReport(recorded, image: image, part: .stm32h743, timing: timing)
-            try ProfileFolder.write(report, to: profile, firmware: file, conditions: result.conditions,
+            // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
+            let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
+            try ProfileFolder.write(report, to: profile, firmware: file, conditions: result.conditions + "; " + compiler,
                                     limit: profileTop, showsCacheMisses: timing == .full)
             if !quiet { ConsoleEcho.printLine("mixq: profile written to \(profile)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))") }
         }
@@ -197,7 +199,8 @@ enum ProfileFolder {
                       limit: Int, showsCacheMisses: Bool) throws {
         do {
             try report.write(to: URL(fileURLWithPath: folder, isDirectory: true), firmware: firmware,
-                             conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses)
+                             conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses,
+                             sourceRoot: FileManager.default.currentDirectoryPath)
         } catch {
             throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")
         }
