@@ -200,9 +200,11 @@ final class ExecutionState {
         if entry.pointee.checkCount != 0 && runEntryChecks(entry) { return }
         if let profiler = profilerReference {
             let now = cycleModel?.cycles ?? instructions
+            let executed = cycleModel?.instructions ?? instructions
             profiler._withUnsafeGuaranteedRef {
                 $0.enterBlock(address: address, size: size, instructions: entry.pointee.count,
-                              profileIndex: &entry.pointee.profileIndex, cycles: now, model: cycleModel, engine: engine)
+                              profileIndex: &entry.pointee.profileIndex, cycles: now, executed: executed,
+                              model: cycleModel, engine: engine)
             }
         }
         if let model = cycleModelReference {
@@ -539,7 +541,8 @@ final class ExecutionState {
                                    stdoutBytes: stdout.total, stderrBytes: stderr.total,
                                    instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
                                    wallSeconds: wallSeconds)
-            result.profile = profiler?.finish(cycles: cycles, instructions: instructions, model: cycleModel)
+            result.profile = profiler?.finish(cycles: cycles, instructions: cycleModel?.instructions ?? instructions,
+                                              model: cycleModel)
             return result
         case let .outputLimit(pc):
             throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))

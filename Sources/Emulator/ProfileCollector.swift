@@ -20,6 +20,7 @@ final class ProfileCollector {
         var exit: BlockExit
         var instructions: UInt32
         var executions: UInt64 = 0
+        var executedInstructions: UInt64 = 0
         var cycles: UInt64 = 0
         var stalls: UInt64 = 0
         var instructionMisses: UInt64 = 0
@@ -56,6 +57,7 @@ final class ProfileCollector {
         var previous: Int32 = -1
         /// Counters at the previous block's entry.
         var cycles: UInt64 = 0
+        var instructions: UInt64 = 0
         var stalls: UInt64 = 0
         var instructionMisses: UInt64 = 0
         var dataMisses: UInt64 = 0
@@ -145,10 +147,10 @@ final class ProfileCollector {
     /// first sight; set here).
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32, instructions: UInt32, profileIndex: inout Int32,
-                    cycles: UInt64, model: CycleModel?, engine: OpaquePointer) {
+                    cycles: UInt64, executed: UInt64, model: CycleModel?, engine: OpaquePointer) {
         if profileIndex < 0 { profileIndex = learn(address: address, size: size, instructions: instructions, engine: engine) }
         let s = state
-        charge(cycles: cycles, model: model)
+        charge(cycles: cycles, instructions: executed, model: model)
 
         let blocks = s.pointee.blocks.pointer
         let index = Int(profileIndex)
@@ -192,19 +194,23 @@ final class ProfileCollector {
         replace(function: function, cycle: cycles)
     }
 
-    /// Charges the counters since the previous block's entry to that block and its context.
+    /// Charges the counters since the previous block's entry (cycles, and instructions as the
+    /// run counts them) to that block and its context.
     @inline(__always)
-    private func charge(cycles: UInt64, model: CycleModel?) {
+    private func charge(cycles: UInt64, instructions: UInt64, model: CycleModel?) {
         let s = state
         let delta = cycles &- s.pointee.cycles
         s.pointee.cycles = cycles
+        let executed = instructions &- s.pointee.instructions
+        s.pointee.instructions = instructions
         let previous = Int(s.pointee.previous)
         let node = Int(s.pointee.frames.pointer[s.pointee.frames.count - 1].node)
         s.pointee.nodes.pointer[node].cycles &+= delta
         guard previous >= 0 else { return }
         let block = s.pointee.blocks.pointer + previous
         block.pointee.cycles &+= delta
-        s.pointee.nodes.pointer[node].instructions &+= UInt64(block.pointee.instructions)
+        block.pointee.executedInstructions &+= executed
+        s.pointee.nodes.pointer[node].instructions &+= executed
         if let model {
             let stalls = model.stallCycles
             block.pointee.stalls &+= stalls &- s.pointee.stalls
@@ -334,12 +340,13 @@ final class ProfileCollector {
     /// The profile of a run that ended with `cycles` (and these model counters): the last
     /// block is charged and the open frames are closed.
     func finish(cycles: UInt64, instructions: UInt64, model: CycleModel?) -> RunProfile {
-        charge(cycles: cycles, model: model)
+        charge(cycles: cycles, instructions: instructions, model: model)
         pop(to: 0, cycle: cycles)
         let s = state.pointee
         let blocks = s.blocks.elements.enumerated().map { index, block in
             RunProfile.Block(address: block.address, size: block.size, function: Int(block.function),
-                             instructions: block.instructions, executions: block.executions, cycles: block.cycles,
+                             instructions: block.instructions, executions: block.executions,
+                             executedInstructions: block.executedInstructions, cycles: block.cycles,
                              stallCycles: block.stalls, instructionCacheMisses: block.instructionMisses,
                              dataCacheMisses: block.dataMisses, layout: layouts[index])
         }

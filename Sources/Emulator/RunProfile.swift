@@ -40,6 +40,9 @@ public struct RunProfile: Sendable {
         /// Instructions per execution.
         public var instructions: UInt32
         public var executions: UInt64
+        /// Instructions executed in the block, as the run counts them (the cycle model's count
+        /// under `pipeline` and `full`): they add up to `RunResult.instructions` exactly.
+        public var executedInstructions: UInt64
         /// Cycles from this block's entry to the next block's entry, summed over executions:
         /// its issue cycles plus the stalls charged to it (operands from earlier blocks,
         /// mispredicted branches into it and, under `full`, fetch and data-access stalls).

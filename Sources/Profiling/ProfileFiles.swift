@@ -8,7 +8,8 @@ extension ProfileReport {
         public static let folded = "profile.folded"
         public static let trace = "trace.json"
         public static let json = "profile.json"
-        public static let all = [table, folded, trace, json]
+        public static let pprof = "profile.pb"
+        public static let all = [table, folded, trace, json, pprof]
     }
 
     /// `profile.txt`: the top `limit` functions (self cycles, %, inclusive, instructions, CPI,
@@ -111,9 +112,9 @@ extension ProfileReport {
         return out
     }
 
-    /// Writes the four files into `folder` (created if needed), replacing earlier profiles.
-    public func write(to folder: URL, firmware: String, conditions: String, limit: Int, showsCacheMisses: Bool,
-                      sourceRoot: String? = nil) throws {
+    /// Writes the five files into `folder` (created if needed), replacing earlier profiles.
+    public func write(to folder: URL, firmware: String, conditions: String, clockMHz: Int, limit: Int,
+                      showsCacheMisses: Bool, sourceRoot: String? = nil) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let files: [(String, String)] = [
             (FileName.table, table(firmware: firmware, conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses,
@@ -125,6 +126,8 @@ extension ProfileReport {
         for (name, text) in files {
             try Data(text.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
         }
+        try Data(pprof(conditions: conditions, clockMHz: clockMHz))
+            .write(to: folder.appendingPathComponent(FileName.pprof), options: .atomic)
     }
 
     /// `profile.json`: every function, line and region with its figures, for scripts.

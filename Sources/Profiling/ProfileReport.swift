@@ -65,6 +65,7 @@ public struct ProfileReport: Sendable {
     public struct Stack: Sendable, Equatable {
         public var functions: [String]
         public var cycles: UInt64
+        public var instructions: UInt64
     }
 
     /// A function's span on the cycle axis (entry to exit, callees included).
@@ -113,7 +114,7 @@ public struct ProfileReport: Sendable {
         }
         for block in profile.blocks where block.function < byFunction.count {
             byFunction[block.function].selfCycles &+= block.cycles
-            byFunction[block.function].instructions &+= block.executions &* UInt64(block.instructions)
+            byFunction[block.function].instructions &+= block.executedInstructions
             byFunction[block.function].stallCycles &+= block.stallCycles
             byFunction[block.function].instructionCacheMisses &+= block.instructionCacheMisses
             byFunction[block.function].dataCacheMisses &+= block.dataCacheMisses
@@ -135,7 +136,7 @@ public struct ProfileReport: Sendable {
             }
             if !recursive { byFunction[node.function].inclusiveCycles &+= inclusive[index] }
         }
-        functions = byFunction.filter { $0.selfCycles > 0 || $0.inclusiveCycles > 0 }
+        functions = byFunction.filter { $0.selfCycles > 0 || $0.inclusiveCycles > 0 || $0.instructions > 0 }
             .sorted { ($0.selfCycles, $1.name) > ($1.selfCycles, $0.name) }
 
         // Lines and code regions, from the blocks.
@@ -143,7 +144,7 @@ public struct ProfileReport: Sendable {
         var regionCode = [(instructions: UInt64, cycles: UInt64)](repeating: (0, 0), count: part.regions.count)
         for block in profile.blocks where block.executions > 0 {
             if let region = part.regions.firstIndex(where: { $0.contains(address: block.address, length: 1) }) {
-                regionCode[region].instructions &+= block.executions &* UInt64(block.instructions)
+                regionCode[region].instructions &+= block.executedInstructions
                 regionCode[region].cycles &+= block.cycles
             }
             guard let lineTable, !lineTable.isEmpty else { continue }
@@ -186,8 +187,8 @@ public struct ProfileReport: Sendable {
             paths[index] = paths[node.parent] + [name(node.function)]
             depths[index] = depths[node.parent] + 1
         }
-        stacks = nodes.indices.filter { nodes[$0].cycles > 0 && nodes[$0].parent >= 0 }
-            .map { Stack(functions: paths[$0], cycles: nodes[$0].cycles) }
+        stacks = nodes.indices.filter { (nodes[$0].cycles > 0 || nodes[$0].instructions > 0) && nodes[$0].parent >= 0 }
+            .map { Stack(functions: paths[$0], cycles: nodes[$0].cycles, instructions: nodes[$0].instructions) }
         var open: [(node: Int, start: UInt64)] = []
         var spans: [Span] = []
         for event in profile.traceEvents {

@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
     var quiet = false
 
     @Option(help: ArgumentHelp(
-        "Write where the cycles go into this folder: profile.txt (top functions, source lines, memory regions), profile.folded (flame graphs), trace.json (Perfetto/Chrome) and profile.json.",
+        "Write where the cycles go into this folder: profile.txt (top functions, source lines, memory regions), profile.folded (flame graphs), trace.json (Perfetto/Chrome), profile.json and profile.pb (pprof).",
         discussion: "Needs the ELF's symbols; source lines need -g. Cycle counts are the same as without it.",
         valueName: "folder"))
     var profile: String?
@@ -96,6 +96,7 @@ struct Run: ParsableCommand {
             // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
             let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
             try ProfileFolder.write(report, to: profile, firmware: file, conditions: result.conditions + "; " + compiler,
+                                    clockMHz: clockMHz,
                                     limit: profileTop, showsCacheMisses: timing == .full)
             if !quiet { ConsoleEcho.printLine("mixq: profile written to \(profile)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))") }
         }
@@ -196,10 +197,10 @@ enum ProfileFolder {
     }
 
     static func write(_ report: ProfileReport, to folder: String, firmware: String, conditions: String,
-                      limit: Int, showsCacheMisses: Bool) throws {
+                      clockMHz: Int, limit: Int, showsCacheMisses: Bool) throws {
         do {
             try report.write(to: URL(fileURLWithPath: folder, isDirectory: true), firmware: firmware,
-                             conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses,
+                             conditions: conditions, clockMHz: clockMHz, limit: limit, showsCacheMisses: showsCacheMisses,
                              sourceRoot: FileManager.default.currentDirectoryPath)
         } catch {
             throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")

@@ -57,6 +57,8 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("profile.json")))
             as? [String: Any])
         #expect((json["cycles"] as? NSNumber)?.uint64Value == cycles)
+        let pprof = try Data(contentsOf: out.appendingPathComponent("profile.pb"))
+        #expect(pprof.count > 100, "profile.pb is written (its contents are checked in PprofTests)")
         let functions = try #require(json["functions"] as? [[String: Any]])
         #expect(functions.reduce(UInt64(0)) { $0 + (($1["self_cycles"] as? NSNumber)?.uint64Value ?? 0) } == cycles)
     }

@@ -50,6 +50,7 @@ final class ProfileTests: XCTestCase {
             XCTAssertEqual(report.stacks.reduce(0) { $0 + $1.cycles }, result.cycles, "folded stacks, \(timing)")
             XCTAssertEqual(report.lines.reduce(0) { $0 + $1.cycles }, result.cycles, "lines, \(timing)")
             XCTAssertEqual(report.functions.reduce(0) { $0 + $1.instructions }, result.instructions, "instructions, \(timing)")
+            XCTAssertEqual(report.stacks.reduce(0) { $0 + $1.instructions }, result.instructions, "context instructions, \(timing)")
             XCTAssertEqual(report.regions.reduce(0) { $0 + $1.cycles }, result.cycles, "code regions, \(timing)")
             // The reset handler is entered once and everything runs under it.
             XCTAssertEqual(try function("Reset_Handler", in: report).inclusiveCycles, result.cycles, "\(timing)")
@@ -181,4 +182,74 @@ func runTool(_ tool: String, _ arguments: [String]) throws -> String {
                       userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments) exited \(process.terminationStatus)"])
     }
     return String(decoding: data, as: UTF8.self)
+}
+
+/// profile.pb decoded by protoc (an independent protobuf implementation) into the same calling
+/// contexts, values and names as the report.
+final class PprofTests: XCTestCase {
+    /// One message of `protoc --decode_raw` output: scalar fields as text, nested messages.
+    final class RawMessage {
+        var scalars: [Int: [String]] = [:]
+        var messages: [Int: [RawMessage]] = [:]
+    }
+
+    static func decodeRaw(_ bytes: [UInt8]) throws -> RawMessage {
+        let input = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-pprof-\(getpid()).pb")
+        try Data(bytes).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let text = try runTool("sh", ["-c", "protoc --decode_raw < '\(input.path)'"])
+        var stack = [RawMessage()]
+        for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if line == "}" { stack.removeLast(); continue }
+            if line.hasSuffix(" {"), let number = Int(line.dropLast(2)) {
+                let message = RawMessage()
+                stack.last?.messages[number, default: []].append(message)
+                stack.append(message)
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":"), let number = Int(line[..<colon]) else { continue }
+            var value = line[line.index(colon, offsetBy: 2)...]
+            if value.hasPrefix("\"") && value.hasSuffix("\"") { value = value.dropFirst().dropLast() }
+            stack.last?.scalars[number, default: []].append(String(value))
+        }
+        return stack[0]
+    }
+
+    func testPprofHoldsTheSameStacks() throws {
+        let built = try Toolchain.locate().build(.testProgram(ProfileTests.firmware))
+        let image = try ELFImage(contentsOf: built.elf)
+        let result = try Machine(part: .stm32h743).run(image, options: RunOptions(timing: .pipeline, profile: ProfileOptions()))
+        let report = ProfileReport(try XCTUnwrap(result.profile), image: image, part: .stm32h743, timing: .pipeline)
+        let profile = try Self.decodeRaw(report.pprof(conditions: "test conditions", clockMHz: 400))
+
+        let strings = profile.scalars[6] ?? []
+        XCTAssertEqual(strings.first, "", "string 0 is empty")
+        func string(_ index: String?) -> String? { index.flatMap(Int.init).flatMap { $0 < strings.count ? strings[$0] : nil } }
+        let sampleTypes = (profile.messages[1] ?? []).map { string($0.scalars[1]?.first) }
+        XCTAssertEqual(sampleTypes, ["cycles", "instructions"])
+        XCTAssertEqual(string(profile.scalars[14]?.first), "cycles", "default sample type")
+        XCTAssertEqual(profile.scalars[10]?.first, String(result.cycles * 1000 / 400), "duration in ns at 400 MHz")
+        XCTAssertTrue(string(profile.scalars[13]?.first)?.contains("test conditions") ?? false)
+
+        var functionNames: [String: String] = [:]
+        for function in profile.messages[5] ?? [] {
+            functionNames[function.scalars[1]?.first ?? ""] = string(function.scalars[2]?.first)
+        }
+        var locationFunction: [String: String] = [:]
+        for location in profile.messages[4] ?? [] {
+            let line = try XCTUnwrap(location.messages[4]?.first)
+            locationFunction[location.scalars[1]?.first ?? ""] = functionNames[line.scalars[1]?.first ?? ""]
+        }
+        var decoded: [String: [UInt64]] = [:]
+        for sample in profile.messages[2] ?? [] {
+            let names = (sample.scalars[1] ?? []).compactMap { locationFunction[$0] }
+            decoded[names.reversed().joined(separator: ";")] = (sample.scalars[2] ?? []).compactMap { UInt64($0) }
+        }
+        let expected = Dictionary(uniqueKeysWithValues: report.stacks.map {
+            ($0.functions.joined(separator: ";"), [$0.cycles, $0.instructions])
+        })
+        XCTAssertEqual(decoded, expected)
+        XCTAssertEqual(decoded.values.reduce(0) { $0 + $1[0] }, result.cycles)
+        XCTAssertEqual(decoded.values.reduce(0) { $0 + $1[1] }, result.instructions)
+    }
 }
