@@ -73,7 +73,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild", "Quantization"]),
-        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Emulator", "Timing", "FirmwareBuild"]),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Emulator", "Timing", "FirmwareBuild", "Quantization"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),

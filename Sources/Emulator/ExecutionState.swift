@@ -138,11 +138,7 @@ final class ExecutionState {
         updateActiveGuards(initial: true)  // CPACR at reset gives no FPU access; nothing is translated yet
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
-        if let profiler, profiler.options.dataAccesses {
-            hooks.append(try installProfileMemoryHook())
-        } else if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) {
-            hooks.append(memoryHook)
-        }
+        if let memoryHook = try installDataAccessHook() { hooks.append(memoryHook) }
         if options.countsInstructions {
             try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
             hooks.append(handle)

@@ -48,19 +48,9 @@ enum MixQVersion {
         return line.isEmpty ? nil : (line, root.path)
     }
 
-    /// stdout of `program` (looked up on PATH through /usr/bin/env) when it exits with 0.
+    /// stdout of `program` (looked up on PATH) when it exits with 0.
     private static func run(_ program: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let output = try? runHostCommand(program, arguments), output.status == 0 else { return nil }
+        return output.standardOutput
     }
 }

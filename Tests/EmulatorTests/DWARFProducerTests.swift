@@ -1,6 +1,7 @@
 import Emulator
 import FirmwareBuild
 import Foundation
+import Quantization
 import Testing
 
 /// `DWARFProducer` / `ELFImage.producer()`: the compiler an ELF names in DW_AT_producer
@@ -19,17 +20,9 @@ import Testing
 
     /// stdout of `arm-none-eabi-<tool>` with `arguments`.
     static func binutils(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["arm-none-eabi-\(tool)"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "arm-none-eabi-\(tool) \(arguments) failed")
-        return String(decoding: data, as: UTF8.self)
+        let output = try runHostCommand("arm-none-eabi-\(tool)", arguments)
+        #expect(output.status == 0, "arm-none-eabi-\(tool) \(arguments) failed")
+        return output.standardOutput
     }
 
     /// The first compile unit's DWARF version and DW_AT_producer as readelf prints them
@@ -263,7 +256,7 @@ import Testing
         var sources = [try ELFImage(contentsOf: Self.helloELF(nil)).debugSections,
                        try ELFImage(contentsOf: Self.helloELF("-gdwarf-2")).debugSections, Self.dwarf5Sections()]
         sources.append(Self.legacySections(version: 2, addressSize: 8))
-        var generator = SplitMix64(seed: 0x4D69_7851)
+        var generator = SeededRandom(seed: 0x4D69_7851)
         var outcomes = [String: Int]()
         for round in 0..<600 {
             var sections = sources[round % sources.count]
@@ -297,15 +290,3 @@ import Testing
     }
 }
 
-/// A small seeded generator (SplitMix64), so a failing mutation reproduces exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -8,16 +8,8 @@ import Testing
 @Suite struct VersionCLITests {
     /// stdout of `program arguments...` (looked up on PATH) and its exit status.
     static func tool(_ program: String, _ arguments: [String]) throws -> (status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [program] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let output = try runHostCommand(program, arguments)
+        return (output.status, output.standardOutput)
     }
 
     static func firstLine(_ text: String) -> String {

@@ -169,19 +169,12 @@ final class ProfileTests: XCTestCase {
 
 /// Runs a tool from PATH and returns its standard output; fails the test on a non-zero exit.
 func runTool(_ tool: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw NSError(domain: "runTool", code: Int(process.terminationStatus),
-                      userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments) exited \(process.terminationStatus)"])
+    let output = try runHostCommand(tool, arguments)
+    guard output.status == 0 else {
+        throw NSError(domain: "runTool", code: Int(output.status),
+                      userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments) exited \(output.status)"])
     }
-    return String(decoding: data, as: UTF8.self)
+    return output.standardOutput
 }
 
 /// profile.pb decoded by protoc (an independent protobuf implementation) into the same calling

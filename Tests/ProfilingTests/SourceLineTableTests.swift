@@ -1,6 +1,7 @@
 import Emulator
 import FirmwareBuild
 import Foundation
+import Quantization
 @testable import Profiling
 import XCTest
 
@@ -86,7 +87,7 @@ final class SourceLineTableTests: XCTestCase {
         let built = try Toolchain.locate().build(.testProgram("profile_calls"))
         let image = try ELFImage(contentsOf: built.elf)
         let section = try XCTUnwrap(image.debugSections[".debug_line"])
-        var random = SplitMix(seed: 0x5EED)
+        var random = SeededRandom(seed: 0x5EED)
         var failures = 0
         for round in 0..<400 {
             var bytes = section
@@ -111,15 +112,3 @@ final class SourceLineTableTests: XCTestCase {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a seeded generator for reproducible mutations.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
