@@ -527,6 +527,11 @@ final class ExecutionState {
 
     // MARK: Finishing
 
+    /// The profile up to where the run stopped, for a run that ended in an error.
+    func partialProfile() -> RunProfile? {
+        profiler?.finish(cycles: cycles, instructions: cycleModel?.instructions ?? instructions, model: cycleModel)
+    }
+
     func finish(engineStatus: uc_err, wallSeconds: Double) throws -> RunResult {
         for handle in hooks { uc_hook_del(engine, handle) }
         hooks.removeAll()

@@ -78,7 +78,11 @@ public struct RunResult: Sendable {
 
     /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
     /// and cycle model.
-    public var conditions: String {
+    public var conditions: String { Self.conditions(clockMHz: clockMHz, timing: timing) }
+
+    /// The conditions line of a run at `clockMHz` under `timing` (for figures of a run that
+    /// ended in an error, which has no `RunResult`).
+    public static func conditions(clockMHz: Int, timing: TimingMode) -> String {
         let waitStates = TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz).map(String.init) ?? "?"
         return "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, "
             + "timing model \(timing.summary)"
@@ -114,6 +118,10 @@ public final class Machine {
     public let part: Part
     private var engine: OpaquePointer?
     private var state: ExecutionState?
+    /// The profile of the last run that asked for one and stopped with an error (a fault, the
+    /// instruction budget, the output limit): where the cycles went up to the stop, to show
+    /// where firmware got stuck. A run that exits normally returns its profile in `RunResult`.
+    public private(set) var profileOfFailedRun: RunProfile?
 
     /// Creates a machine for `part`. Fails only when Unicorn cannot be opened.
     public init(part: Part = .stm32h743) throws {
@@ -137,9 +145,11 @@ public final class Machine {
         if options.profile != nil && !image.symbols.contains(where: \.isFunction) {
             throw EmulatorError.noSymbolsToProfile
         }
+        profileOfFailedRun = nil
         do {
             return try runOnce(image, options: options, inputs: inputs, tracing: nil)
         } catch let EmulatorError.fault(fault) where fault.kind.isDataAccess {
+            profileOfFailedRun = state?.partialProfile()
             // Unicorn reports a data-access fault with PC at the start of the translated block.
             // The run is deterministic, so run again tracing only that block instruction by
             // instruction to name the exact faulting instruction.
@@ -153,6 +163,9 @@ public final class Machine {
                 throw EmulatorError.fault(located)
             } catch {}
             throw EmulatorError.fault(fault)
+        } catch {
+            profileOfFailedRun = state?.partialProfile()
+            throw error
         }
     }
 

@@ -67,11 +67,15 @@ struct Run: ParsableCommand {
         if let profile { try ProfileFolder.prepare(profile, inputs: [file]) }
         let result: RunResult
         let image: ELFImage
+        var machine: Machine?
+        var loaded: ELFImage?
         do {
             image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
-            let machine = try Machine(part: .stm32h743)
+            loaded = image
+            let emulator = try Machine(part: .stm32h743)
+            machine = emulator
             // Output is streamed; RunResult's copy is not needed, so none is kept.
-            result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
+            result = try emulator.run(image, options: RunOptions(maxInstructions: maxInstructions,
                                                                   clockMHz: clockMHz, echoOutput: true,
                                                                   timing: timing, maxOutputBytes: maxOutput,
                                                                   outputTailBytes: 0,
@@ -79,6 +83,12 @@ struct Run: ParsableCommand {
                                                                       ProfileOptions(dataAccesses: profileMemory)
                                                                   }))
         } catch {
+            // A fault or an exhausted budget still says where the cycles went up to the stop.
+            if let profile, let recorded = machine?.profileOfFailedRun, let image = loaded {
+                try? writeProfile(recorded, image: image, to: profile,
+                                  conditions: RunResult.conditions(clockMHz: clockMHz, timing: timing),
+                                  stop: String(describing: error))
+            }
             throw CommandFailure(error)
         }
         let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
@@ -92,17 +102,27 @@ struct Run: ParsableCommand {
             try OutputFiles.write(data, to: stats, option: "--stats")
         }
         if let profile, let recorded = result.profile {
-            let report = ProfileReport(recorded, image: image, part: .stm32h743, timing: timing)
-            // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
-            let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
-            try ProfileFolder.write(report, to: profile, firmware: file, conditions: result.conditions + "; " + compiler,
-                                    clockMHz: clockMHz,
-                                    limit: profileTop, showsCacheMisses: timing == .full)
-            if !quiet { ConsoleEcho.printLine("mixq: profile written to \(profile)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))") }
+            try writeProfile(recorded, image: image, to: profile, conditions: result.conditions, stop: nil)
         }
         if let note = FirmwareExitStatus.note(for: result.exitStatus) { ConsoleEcho.printLine(note) }
         if result.exitStatus != 0 {
             throw ExitCode(FirmwareExitStatus.processCode(for: result.exitStatus))
+        }
+    }
+
+    /// Writes the profile folder; `stop` is the error a run ended with, profiled up to it.
+    private func writeProfile(_ recorded: RunProfile, image: ELFImage, to folder: String, conditions: String,
+                              stop: String?) throws {
+        let partial = stop != nil
+        let report = ProfileReport(recorded, image: image, part: .stm32h743, timing: timing)
+        // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
+        let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
+        let stopped = stop.map { "; profiled up to the stop: \($0)" } ?? ""
+        try ProfileFolder.write(report, to: folder, firmware: file, conditions: conditions + "; " + compiler + stopped,
+                                clockMHz: clockMHz, limit: profileTop, showsCacheMisses: timing == .full)
+        if !quiet || partial {
+            let what = partial ? "profile up to the stop" : "profile"
+            ConsoleEcho.printLine("mixq: \(what) written to \(folder)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))")
         }
     }
 }

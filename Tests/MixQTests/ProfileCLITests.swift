@@ -63,6 +63,19 @@ import Testing
         #expect(functions.reduce(UInt64(0)) { $0 + (($1["self_cycles"] as? NSNumber)?.uint64Value ?? 0) } == cycles)
     }
 
+    @Test func aRunThatNeverEndsIsProfiledUpToTheStop() throws {
+        let out = Self.folder()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try CLITests.mixq("run", CLITests.elf("never_ends"), "--max-instructions", "100000", "--profile", out.path)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("profile up to the stop written to"))
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.last?.hasPrefix("error: firmware did not finish within 100000 instructions") ?? false, "\(run.stderr)")
+        let table = try String(contentsOf: out.appendingPathComponent("profile.txt"), encoding: .utf8)
+        #expect(table.contains("profiled up to the stop: firmware did not finish within 100000 instructions"))
+        #expect(table.contains("spin_forever"))
+    }
+
     @Test func profileErrorsAreOneLine() throws {
         let elf = try CLITests.elf("profile_calls")
         // A file where the folder should be, and the ELF itself, are refused before the run.

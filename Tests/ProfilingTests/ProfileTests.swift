@@ -152,6 +152,29 @@ final class ProfileTests: XCTestCase {
         XCTAssertGreaterThan(full.regions.first { $0.region.hasPrefix("FLASH") }?.instructions ?? 0, 0)
     }
 
+    func testAFailedRunKeepsItsProfileUpToTheStop() throws {
+        // firmware/tests/never_ends.c spins in spin_forever until the budget runs out.
+        let image = try ELFImage(contentsOf: try Toolchain.locate().build(.testProgram("never_ends")).elf)
+        let machine = try Machine(part: .stm32h743)
+        XCTAssertThrowsError(try machine.run(image, options: RunOptions(maxInstructions: 200_000, timing: .pipeline,
+                                                                        profile: ProfileOptions())))
+        let profile = try XCTUnwrap(machine.profileOfFailedRun)
+        let report = ProfileReport(profile, image: image, part: .stm32h743, timing: .pipeline)
+        XCTAssertGreaterThan(profile.instructions, 200_000)
+        XCTAssertEqual(report.functions.reduce(0) { $0 + $1.instructions }, profile.instructions)
+        XCTAssertEqual(report.functions.reduce(0) { $0 + $1.selfCycles }, profile.cycles)
+        XCTAssertTrue(report.functions.first?.name.hasPrefix("spin_forever") ?? false, "\(report.functions.prefix(3))")
+        // A data-access fault keeps the first run's profile, not the fault-locating re-run's.
+        let fault = try ELFImage(contentsOf: try Toolchain.locate().build(.testProgram("fault_unmapped_read")).elf)
+        XCTAssertThrowsError(try machine.run(fault, options: RunOptions(timing: .pipeline, profile: ProfileOptions())))
+        let faulted = try XCTUnwrap(machine.profileOfFailedRun)
+        XCTAssertTrue(faulted.functions.contains { $0.name == "main" })
+        XCTAssertGreaterThan(faulted.cycles, 0)
+        // A run that exits clears it.
+        _ = try machine.run(try self.image(), options: RunOptions(profile: ProfileOptions()))
+        XCTAssertNil(machine.profileOfFailedRun)
+    }
+
     func testStrippedImageIsRefused() throws {
         let built = try Toolchain.locate().build(.testProgram(Self.firmware))
         let stripped = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-stripped-\(getpid()).elf")
