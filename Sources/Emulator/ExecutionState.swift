@@ -91,7 +91,12 @@ final class ExecutionState {
     /// Instructions with UsageFault code hooks, by address (`installGuards`).
     private var guardedInstructions: [UInt32: GuardedInstruction] = [:]
     /// Checks the block hook runs at blocks' entries (`BlockEntry.checkStart`).
-    private let entryChecks = GrowableBuffer<GuardedInstruction>()
+    /// Behind a pointer like `hotCounters`: the block hook reads it on every checked block.
+    private let entryChecks: UnsafeMutablePointer<FlatArray<GuardedInstruction>> = {
+        let checks = UnsafeMutablePointer<FlatArray<GuardedInstruction>>.allocate(capacity: 1)
+        checks.initialize(to: FlatArray(capacity: 64))
+        return checks
+    }()
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
@@ -122,6 +127,9 @@ final class ExecutionState {
     }
 
     deinit {
+        entryChecks.pointee.release()
+        entryChecks.deinitialize(count: 1)
+        entryChecks.deallocate()
         blockLengths.pointee.release()
         blockLengths.deinitialize(count: 1)
         blockLengths.deallocate()
@@ -262,12 +270,12 @@ final class ExecutionState {
         }
         // The block's entry checks, for every class installed so far, replace its old ones.
         let installed = entry.pointee.installed
-        let start = entryChecks.count
+        let start = entryChecks.pointee.count
         for instruction in found where instruction.entryRelative && instruction.classes & installed != 0 {
-            entryChecks.append(instruction)
+            entryChecks.pointee.append(instruction)
         }
         entry.pointee.checkStart = Int32(start)
-        entry.pointee.checkCount = Int32(entryChecks.count - start)
+        entry.pointee.checkCount = Int32(entryChecks.pointee.count - start)
         var added = false
         let context = Unmanaged.passUnretained(self).toOpaque()
         for instruction in found where !instruction.entryRelative && instruction.classes & classes != 0
@@ -310,7 +318,7 @@ final class ExecutionState {
         let active = hotCounters.pointee.activeGuards
         let first = Int(entry.pointee.checkStart)
         for index in first..<(first + Int(entry.pointee.checkCount)) {
-            let instruction = entryChecks.pointer + index
+            let instruction = entryChecks.pointee.pointer + index
             let classes = instruction.pointee.classes & active
             guard classes != 0 else { continue }
             // An operand whose memory cannot be read now is left to the instruction itself
