@@ -73,19 +73,27 @@ public struct RunResult: Sendable {
     public var timing: TimingMode = .off
     /// The cycle model's counters (mispredictions, cache misses, stalls); nil with `.off`.
     public var cycleStatistics: CycleStatistics?
+    /// The part the firmware ran on.
+    public var part: Part = .stm32h743
     /// Where the cycles went, when `RunOptions.profile` asked for it.
     public var profile: RunProfile?
 
     /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
     /// and cycle model.
-    public var conditions: String { Self.conditions(clockMHz: clockMHz, timing: timing) }
+    public var conditions: String { Self.conditions(clockMHz: clockMHz, timing: timing, part: part) }
 
-    /// The conditions line of a run at `clockMHz` under `timing` (for figures of a run that
-    /// ended in an error, which has no `RunResult`).
-    public static func conditions(clockMHz: Int, timing: TimingMode) -> String {
-        let waitStates = TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz).map(String.init) ?? "?"
-        return "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, "
-            + "timing model \(timing.summary)"
+    /// The conditions line of a run at `clockMHz` under `timing` on `part` (for figures of a
+    /// run that ended in an error, which has no `RunResult`). The part is named when it is not
+    /// the STM32H743, MixQ's default.
+    public static func conditions(clockMHz: Int, timing: TimingMode, part: Part = .stm32h743) -> String {
+        let waitStates = part.flashWaitStates[clockMHz].map(String.init) ?? "?"
+        let caches: String
+        switch part.caches {
+        case .level1: caches = "caches as the firmware sets them"
+        case .artAccelerator: caches = "ART accelerator, no L1 caches"
+        }
+        let onPart = part == .stm32h743 ? "" : "\(part.name) (\(part.core.displayName)), "
+        return onPart + "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, \(caches), timing model \(timing.summary)"
     }
 
     /// Millions of emulated instructions per host second.
@@ -126,7 +134,7 @@ public final class Machine {
     /// Creates a machine for `part`. Fails only when Unicorn cannot be opened.
     public init(part: Part = .stm32h743) throws {
         self.part = part
-        _ = try Self.openEngine()  // Fail early, at construction, on a broken installation.
+        _ = try Self.openEngine(core: part.core)  // Fail early, at construction, on a broken installation.
             .map { uc_close($0) }
     }
 
@@ -144,6 +152,9 @@ public final class Machine {
     public func run(_ image: ELFImage, options: RunOptions = RunOptions(), inputs: [MemoryWrite] = []) throws -> RunResult {
         if options.profile != nil && !image.symbols.contains(where: \.isFunction) {
             throw EmulatorError.noSymbolsToProfile
+        }
+        if let reason = part.unsupportedTiming(options.timing) {
+            throw EmulatorError.timingUnavailable(part: part.name, timing: options.timing.rawValue, reason: reason)
         }
         profileOfFailedRun = nil
         do {
@@ -174,7 +185,7 @@ public final class Machine {
         if let engine { uc_close(engine) }
         engine = nil
         state = nil
-        guard let engine = try Self.openEngine() else {
+        guard let engine = try Self.openEngine(core: part.core) else {
             throw EmulatorError.engine(operation: "uc_open", message: "no engine")
         }
         self.engine = engine
@@ -200,6 +211,7 @@ public final class Machine {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var result = try state.finish(engineStatus: err, wallSeconds: seconds)
         result.timing = options.timing
+        result.part = part
         result.cycleStatistics = state.cycleModel?.statistics
         return result
     }
@@ -229,11 +241,11 @@ public final class Machine {
         }
     }
 
-    private static func openEngine() throws -> OpaquePointer? {
+    private static func openEngine(core: Core) throws -> OpaquePointer? {
         var engine: OpaquePointer?
-        let err = mixq_uc_open_cortex_m7(&engine)
+        let err = core == .cortexM4 ? mixq_uc_open_cortex_m4(&engine) : mixq_uc_open_cortex_m7(&engine)
         guard err == UC_ERR_OK else {
-            throw EmulatorError.engine(operation: "uc_open (Cortex-M7)", message: String(cString: uc_strerror(err)))
+            throw EmulatorError.engine(operation: "uc_open (\(core.displayName))", message: String(cString: uc_strerror(err)))
         }
         return engine
     }

@@ -12,7 +12,7 @@ public struct Toolchain: Sendable {
     public let compilerPath: String
     /// The compiler's first `--version` line, e.g. `arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205`.
     public let compilerVersion: String
-    /// Flags for every compile, from `toolchain/cortex-m7.flags` section `[compile]`.
+    /// Flags for every compile, from the flags file's section `[compile]` (`toolchain/cortex-m7.flags` by default).
     public let compileFlags: [String]
     /// Flags for every link, from section `[link]`.
     public let linkFlags: [String]
@@ -21,12 +21,15 @@ public struct Toolchain: Sendable {
     /// Where built ELF files are kept: `<cache>/firmware/<key>/<name>.elf`.
     public let cacheDirectory: URL
 
-    /// Finds the compiler (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and reads the flags.
+    /// Finds the compiler (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and reads the flags
+    /// of `flagsFile` in toolchain/ (`cortex-m7.flags` for the STM32H743; a part names its own,
+    /// `Part.flagsFile`).
     ///
     /// The cache is `$MIXQ_CACHE_DIR`, else `$XDG_CACHE_HOME/mixq`, else `~/.cache/mixq`.
-    public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil) throws(ToolchainError) -> Toolchain {
+    public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil,
+                              flagsFile: String = "cortex-m7.flags") throws(ToolchainError) -> Toolchain {
         let (compiler, versionLine) = try findCompiler()
-        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/cortex-m7.flags")
+        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/\(flagsFile)")
         guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
             throw .flagsFileUnreadable(path: flagsURL.path)
         }

@@ -23,11 +23,14 @@ struct Run: ParsableCommand {
     @Option(help: "Stop with an error after this many instructions.")
     var maxInstructions: UInt64 = RunOptions().maxInstructions
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
-    var clockMHz: Int = 400
+    @Option(help: ArgumentHelp(SharedOption.partHelp, valueName: "part"))
+    var part: String = "stm32h743"
 
-    @Option(help: "Cycle model: off (1 cycle per instruction), pipeline (dual-issue schedule, latencies, branch prediction), full (pipeline + caches, FLASH wait states, AXI/TCM placement).")
-    var timing: TimingMode = .pipeline
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states) on the STM32H743; the part's maximum on the others.")
+    var clockMHz: Int?
+
+    @Option(name: .customLong("timing"), help: "Cycle model: off (1 cycle per instruction), pipeline (dual-issue schedule, latencies, branch prediction), full (pipeline + caches, FLASH wait states, AXI/TCM placement). Default: pipeline, or off on a part MixQ has no cycle model for.")
+    var timingModel: TimingMode?
 
     @Option(help: "Write run statistics as JSON to this path.")
     var stats: String?
@@ -50,9 +53,20 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("profile-memory"), help: "Count data accesses per memory region under --timing off or pipeline too (always counted under full); slows emulation several times.")
     var profileMemory = false
 
+    /// The part `--part` names (validated).
+    private var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
+    /// `--clock-mhz`, or the part's default.
+    private var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
+    /// `--timing`, or pipeline where the part has a cycle model, else off.
+    private var timing: TimingMode {
+        timingModel ?? (emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off)
+    }
+
     func validate() throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        let part = try SharedOption.part(named: self.part)
+        try SharedOption.validateClock(clock, on: part)
+        if let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
         }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
         guard profileTop > 0 else { throw ValidationError("--profile-top must be positive") }
@@ -72,11 +86,11 @@ struct Run: ParsableCommand {
         do {
             image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
             loaded = image
-            let emulator = try Machine(part: .stm32h743)
+            let emulator = try Machine(part: emulatedPart)
             machine = emulator
             // Output is streamed; RunResult's copy is not needed, so none is kept.
             result = try emulator.run(image, options: RunOptions(maxInstructions: maxInstructions,
-                                                                  clockMHz: clockMHz, echoOutput: true,
+                                                                  clockMHz: clock, echoOutput: true,
                                                                   timing: timing, maxOutputBytes: maxOutput,
                                                                   outputTailBytes: 0,
                                                                   profile: profile.map { _ in
@@ -86,12 +100,12 @@ struct Run: ParsableCommand {
             // A fault or an exhausted budget still says where the cycles went up to the stop.
             if let profile, let recorded = machine?.profileOfFailedRun, let image = loaded {
                 try? writeProfile(recorded, image: image, to: profile,
-                                  conditions: RunResult.conditions(clockMHz: clockMHz, timing: timing),
+                                  conditions: RunResult.conditions(clockMHz: clock, timing: timing, part: emulatedPart),
                                   stop: String(describing: error))
             }
             throw CommandFailure(error)
         }
-        let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
+        let waitStates = emulatedPart.flashWaitStates[clock] ?? 0
         if !quiet {
             ConsoleEcho.printLine(result.summaryLine)
         }
@@ -114,12 +128,12 @@ struct Run: ParsableCommand {
     private func writeProfile(_ recorded: RunProfile, image: ELFImage, to folder: String, conditions: String,
                               stop: String?) throws {
         let partial = stop != nil
-        let report = ProfileReport(recorded, image: image, part: .stm32h743, timing: timing)
+        let report = ProfileReport(recorded, image: image, part: emulatedPart, timing: timing)
         // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
         let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
         let stopped = stop.map { "; profiled up to the stop: \($0)" } ?? ""
         try ProfileFolder.write(report, to: folder, firmware: file, conditions: conditions + "; " + compiler + stopped,
-                                clockMHz: clockMHz, limit: profileTop, showsCacheMisses: timing == .full)
+                                clockMHz: clock, limit: profileTop, showsCacheMisses: timing == .full)
         if !quiet || partial {
             let what = partial ? "profile up to the stop" : "profile"
             ConsoleEcho.printLine("mixq: \(what) written to \(folder)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))")

@@ -7,11 +7,25 @@ enum SharedOption {
     /// `--clock-mhz`: the core clock; the STM32H743's two voltage-scaling settings.
     static let clockHelp = "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states)."
 
-    /// `--clock-mhz` must be a clock the STM32H743 has a FLASH wait-state setting for.
-    static func validateClock(_ clockMHz: Int) throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+    /// `--clock-mhz` must be a clock `part` has a FLASH wait-state setting for.
+    static func validateClock(_ clockMHz: Int, on part: Part = .stm32h743) throws {
+        guard part.flashWaitStates[clockMHz] != nil else {
+            let clocks = part.clocks.map(String.init)
+            let allowed = clocks.count > 1 ? clocks.dropLast().joined(separator: ", ") + " or " + (clocks.last ?? "") : clocks.joined()
+            throw ValidationError("--clock-mhz must be \(allowed) on \(part.name) (got \(clockMHz))")
         }
+    }
+
+    /// `--part`: the microcontroller to emulate.
+    static let partHelp = "The microcontroller: " + Part.all.map { "\($0.name.lowercased()) (\($0.core.displayName), "
+        + "\($0.clocks.map(String.init).joined(separator: "/")) MHz)" }.joined(separator: ", ") + "."
+
+    /// The part `--part NAME` names.
+    static func part(named name: String) throws -> Part {
+        guard let part = Part.named(name) else {
+            throw ValidationError("--part must be one of \(Part.all.map { $0.name.lowercased() }.joined(separator: ", ")) (got \(name))")
+        }
+        return part
     }
 
     /// `--timing` of every command that runs firmware and accepts all three models.
