@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Emulator", "Timing", "FirmwareBuild", "Quantization"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
-        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization", "Emulator"]),
         // Runs the built `mixq` executable to check the CLI contract.
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),

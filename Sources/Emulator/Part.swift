@@ -64,7 +64,7 @@ public enum CacheConfiguration: Sendable, Hashable {
 /// Nothing else in MixQ names an address of the chip; another part is another value of this
 /// type (`Part.all`), with a linker script in firmware/startup whose MEMORY block the tests
 /// check against `regions`.
-public struct Part: Sendable, Hashable {
+public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// Marketing name, e.g. "STM32H743".
     public var name: String
     public var core: Core
@@ -99,6 +99,8 @@ public struct Part: Sendable, Hashable {
         self.linkerScript = linkerScript
         self.flagsFile = flagsFile
     }
+
+    public var description: String { name }
 
     /// The parts MixQ emulates.
     public static let all: [Part] = [.stm32h743, .stm32f746, .stm32f412]

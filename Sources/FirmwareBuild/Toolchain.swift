@@ -39,6 +39,19 @@ public struct Toolchain: Sendable {
                          firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
     }
 
+    /// The same compiler and cache with the flags of another file in toolchain/ (a part's
+    /// `Part.flagsFile`).
+    public func withFlags(from flagsFile: String) throws(ToolchainError) -> Toolchain {
+        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/\(flagsFile)")
+        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
+            throw .flagsFileUnreadable(path: flagsURL.path)
+        }
+        let sections = parseFlagsFile(flagsText)
+        return Toolchain(compilerPath: compilerPath, compilerVersion: compilerVersion,
+                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
+                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory)
+    }
+
     /// The compiler `locate()` would use (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and
     /// the first line of its `--version` output. Needs no firmware folder or flags file, so
     /// `mixq --version` can name the compiler outside a checkout.

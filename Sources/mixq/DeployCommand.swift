@@ -27,8 +27,8 @@ struct Deploy: ParsableCommand {
     @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
     var out: String?
 
-    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
-    var clockMHz: Int = 400
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp + " Other parts: their maximum by default."))
+    var clockMHz: Int?
 
     @Option(help: "Seed of the synthetic weights and images.")
     var seed: UInt64 = 1
@@ -47,8 +47,8 @@ struct Deploy: ParsableCommand {
     @Option(help: "Images for the conversion-loss measurement against the fake-quantized float network (0 skips it).")
     var conversionImages: Int = 1
 
-    @Option(help: ArgumentHelp(SharedOption.timingHelp))
-    var timing: TimingMode = .pipeline
+    @Option(help: ArgumentHelp(SharedOption.timingHelp + " Default: pipeline, or off on a part MixQ has no cycle model for."))
+    var timing: TimingMode?
 
     @Flag(help: "Use the kernels' plain C paths instead of the optimized ones.")
     var plainKernels = false
@@ -60,7 +60,11 @@ struct Deploy: ParsableCommand {
     var dataset: String?
 
     func validate() throws {
-        try SharedOption.validateClock(clockMHz)
+        let part = try SharedOption.part(named: target.part)
+        try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
+        if let timing, let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
+        }
         if let targetImages, let imagesAlias, targetImages != imagesAlias {
             throw ValidationError("--images is the old spelling of --target-images; give one of them (got \(imagesAlias) and \(targetImages))")
         }
@@ -72,13 +76,13 @@ struct Deploy: ParsableCommand {
         let reference = try target.reference()
         var request = try target.request(for: reference)
         let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(request.scheme.rawValue)", isDirectory: true)
-        request.clockMHz = clockMHz
+        if let clockMHz { request.clockMHz = clockMHz }
         request.outputDirectory = directory
         request.seed = seed
         request.plainKernels = plainKernels
         request.imagesChecked = images
         request.conversionImages = conversionImages
-        request.timing = timing
+        if let timing { request.timing = timing }
         let result: DeploymentResult
         var evaluation: EvaluationResult?
         if let dataset {
@@ -116,7 +120,8 @@ enum DeploymentTable {
     static func render(_ result: DeploymentResult) -> String {
         let pad = SizeTable.pad, lpad = SizeTable.lpad
         var lines: [String] = []
-        lines.append("\(result.model) under \(result.scheme) on the emulated STM32H743 at \(result.clockMhz) MHz")
+        let part = result.conditions?.part.flatMap(Part.named) ?? .stm32h743
+        lines.append("\(result.model) under \(result.scheme) on the emulated \(part.name) at \(result.clockMhz) MHz")
         if let conditions = result.conditions {
             lines.append("conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
                          + "\(conditions.caches), timing model \(conditions.timingModel); \(conditions.compiler); "
@@ -145,7 +150,7 @@ enum DeploymentTable {
                      + "\(result.cuts.count) cuts")
         if let flash = result.flashUsed, let ram = result.ramUsed {
             let regions = (flash.merging(ram) { a, _ in a }).sorted { $0.key < $1.key }
-            let capacity = Dictionary(uniqueKeysWithValues: Part.stm32h743.regions.map { ($0.name, UInt64($0.size)) })
+            let capacity = Dictionary(uniqueKeysWithValues: part.regions.map { ($0.name, UInt64($0.size)) })
             lines.append("memory from the ELF: " + regions.map { name, used in
                 let size = capacity[name] ?? 0
                 return String(format: "%@ %llu of %llu B (%.1f%%)", name, used, size, size > 0 ? Double(used) * 100 / Double(size) : 0)
