@@ -219,7 +219,7 @@ public enum Deployer {
             clockMhz: request.clockMHz, flashWaitStates: part.flashWaitStates[request.clockMHz] ?? 0,
             caches: part.caches == .artAccelerator ? "ART accelerator on the FLASH interface, no L1 caches"
                 : "L1 I- and D-cache enabled by the generated firmware (they matter under full timing)",
-            timingModel: run.map { $0.timing.summary } ?? "none",
+            timingModel: run.map { $0.timing.summary(core: part.core) } ?? "none",
             compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
             weights: request.model == nil ? "synthetic, seed \(request.seed)" : (request.modelSource ?? "supplied"),
             part: part.name)

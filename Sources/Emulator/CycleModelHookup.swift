@@ -12,7 +12,7 @@ extension ExecutionState {
         let regions = part.regions.map { region in
             TimedRegion(base: region.base, size: region.size, kind: memoryKind(of: region))
         }
-        return try CycleModel(mode: options.timing, clockMHz: options.clockMHz, regions: regions)
+        return try CycleModel(mode: options.timing, clockMHz: options.clockMHz, regions: regions, core: part.core)
     }
 
     /// How the cycle model treats a region of the part: TCM zero-wait, FLASH with wait states,

@@ -93,7 +93,7 @@ public struct RunResult: Sendable {
         case .artAccelerator: caches = "ART accelerator, no L1 caches"
         }
         let onPart = part == .stm32h743 ? "" : "\(part.name) (\(part.core.displayName)), "
-        return onPart + "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, \(caches), timing model \(timing.summary)"
+        return onPart + "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, \(caches), timing model \(timing.summary(core: part.core))"
     }
 
     /// Millions of emulated instructions per host second.

@@ -41,15 +41,6 @@ public struct MemoryRegion: Sendable, Hashable, Codable {
     }
 }
 
-/// The processor core of a part: which Unicorn CPU model runs it.
-public enum Core: String, Sendable, Hashable, CaseIterable {
-    case cortexM7 = "cortex-m7"
-    case cortexM4 = "cortex-m4"
-
-    /// "Cortex-M7", as reports print it.
-    public var displayName: String { self == .cortexM7 ? "Cortex-M7" : "Cortex-M4" }
-}
-
 /// The caches in front of a part's memories, as far as timing is concerned.
 public enum CacheConfiguration: Sendable, Hashable {
     /// Cortex-M7 L1 caches (enabled by firmware through SCB->CCR), sizes in bytes.
@@ -67,6 +58,7 @@ public enum CacheConfiguration: Sendable, Hashable {
 public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// Marketing name, e.g. "STM32H743".
     public var name: String
+    /// The processor core: which Unicorn CPU model runs it and which cycle model times it.
     public var core: Core
     /// Memory regions, in address order.
     public var regions: [MemoryRegion]
@@ -122,8 +114,8 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     public func unsupportedTiming(_ timing: TimingMode) -> String? {
         switch (core, timing) {
         case (_, .off): return nil
-        case (.cortexM4, _):
-            return "MixQ has no Cortex-M4 cycle model yet; use --timing off (one cycle per instruction)"
+        case (.cortexM4, .full):
+            return "the Cortex-M4 model times the core only (the ART accelerator and FLASH wait states are not modelled); use --timing pipeline"
         case (.cortexM7, .full) where self != .stm32h743:
             return "the full model's caches and FLASH path are the STM32H743's; use --timing pipeline (core timing only)"
         default: return nil

@@ -67,6 +67,9 @@ public struct CycleStatistics: Sendable, Codable {
 public final class CycleModel {
     /// `.pipeline` or `.full`.
     public let mode: TimingMode
+    /// The core timed: the Cortex-M7 (dual issue, this file) or the Cortex-M4 (single issue,
+    /// CortexM4Timing.swift; `pipeline` only).
+    public let core: Core
     /// The numbers the model uses (`TimingParameters.table`).
     public let parameters: TimingParameters
     /// Core clock; sets `flashWaitStates`.
@@ -104,6 +107,9 @@ public final class CycleModel {
     // Decoding (cold path).
     private let decoder: InstructionDecoder
     private let scheduler: BlockScheduler
+    private let singleIssueScheduler: CortexM4Scheduler
+    /// The Cortex-M4's pipeline refill after a taken branch.
+    private let refillCycles: Int64
     /// Decoded blocks by their bytes, addresses made relative to the block's start: code that
     /// is never the same twice in address but often in content (zero-filled FLASH that fuzzed
     /// or runaway firmware runs through, unrolled copies, inlined helpers) is decoded with
@@ -158,8 +164,12 @@ public final class CycleModel {
     ///   - mode: `.pipeline` or `.full` (`.off` needs no model).
     ///   - clockMHz: 400 or 480; sets the FLASH wait states.
     ///   - regions: how each address range answers (used by `full`).
-    public init(mode: TimingMode, clockMHz: Int, regions: [TimedRegion], parameters: TimingParameters = .cortexM7) throws {
+    public init(mode: TimingMode, clockMHz: Int, regions: [TimedRegion], parameters: TimingParameters = .cortexM7,
+                core: Core = .cortexM7) throws {
         self.mode = mode
+        self.core = core
+        singleIssueScheduler = CortexM4Scheduler(timing: .standard)
+        refillCycles = Int64(CortexM4Timing.standard[.refillCycles])
         self.parameters = parameters
         self.clockMHz = clockMHz
         self.flashWaitStates = parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
@@ -249,6 +259,7 @@ public final class CycleModel {
     /// called only the first time a block is seen.
     public func enterBlock(address: UInt32, size: UInt32,
                            readCode: (_ address: UInt32, _ size: Int, _ into: UnsafeMutableRawPointer) -> Bool) -> UInt32 {
+        if core == .cortexM4 { return enterSingleIssueBlock(address: address, size: size, readCode: readCode) }
         // A block that repeats itself (a one-block loop) needs no table lookup.
         let previousIndex = state.pointee.previous
         var index: Int32
@@ -383,6 +394,42 @@ public final class CycleModel {
         now &+= cost
         if !steady { writeOutputs(of: block, end: now) }
         state.pointee.previousEnd = now
+        state.pointee.cycles = UInt64(bitPattern: now)
+        state.pointee.currentBlock = index
+        state.pointee.peripheralAccessesInBlock = 0
+        let count = block.pointee.instructions
+        state.pointee.instructions &+= UInt64(count)
+        return count
+    }
+
+    /// The Cortex-M4's block accounting: the block's static cost, plus a pipeline refill when
+    /// the previous block left through a taken branch (the M4 predicts nothing: Cortex-M4 TRM
+    /// section 3.3.1, "1 + P"). Operands never stall across blocks on a single-issue core whose
+    /// results are ready for the next instruction, except an address computed by the
+    /// instruction just before, which a block boundary (always after a branch or a split)
+    /// rarely separates.
+    private func enterSingleIssueBlock(address: UInt32, size: UInt32,
+                                       readCode: (UInt32, Int, UnsafeMutableRawPointer) -> Bool) -> UInt32 {
+        var index = lookup(address: address, size: size)
+        if index < 0 { index = learn(address: address, size: size, readCode: readCode) }
+        let block = state.pointee.records.pointer + Int(index)
+        var now = Int64(bitPattern: state.pointee.cycles)
+        let previous = state.pointee.previous
+        if previous >= 0 {
+            let last = state.pointee.records.pointer + Int(previous)
+            if last.pointee.branch != .none {
+                state.pointee.statistics.branchesResolved &+= 1
+                // Only a conditional branch can fall through; any other always refills, even
+                // one whose target is the next instruction.
+                if last.pointee.branch != .conditional || address != last.pointee.fallThrough {
+                    now &+= refillCycles
+                    state.pointee.statistics.branchPenaltyCycles &+= UInt64(refillCycles)
+                }
+            }
+        }
+        state.pointee.previous = index
+        state.pointee.blockStart = UInt64(bitPattern: now)
+        now &+= Int64(block.pointee.cost)
         state.pointee.cycles = UInt64(bitPattern: now)
         state.pointee.currentBlock = index
         state.pointee.peripheralAccessesInBlock = 0
@@ -621,7 +668,7 @@ public final class CycleModel {
                 state.pointee.statistics.decodeCacheHits += 1
             } else {
                 let profiles = decoder.decode(bytes, address: address)
-                schedule = scheduler.schedule(profiles)
+                schedule = core == .cortexM4 ? singleIssueScheduler.schedule(profiles) : scheduler.schedule(profiles)
                 peripheral = Self.peripheralCandidates(profiles, readWord: readLiteral)
                 if decodeCacheEnabled {
                     let hasLiterals = profiles.contains { $0.literalAddress != nil }

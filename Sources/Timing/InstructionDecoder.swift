@@ -218,6 +218,7 @@ final class InstructionDecoder {
             let listed = max(1, regOperands.count - (id == ARM_INS_POP || id == ARM_INS_PUSH
                                                          || id == ARM_INS_VPUSH || id == ARM_INS_VPOP ? 0 : 1))
             let words = listed * (isDouble ? 2 : 1) + (writesPC ? 1 : 0)
+            p.transferWords = UInt8(clamping: words)
             p.singleIssue = true
             p.issueCycles = (words + 1) / 2
         case .divide:
@@ -229,6 +230,7 @@ final class InstructionDecoder {
         default: break
         }
         if cls.dual {  // LDRD/STRD, TBB/TBH, VLDR.64/VSTR.64, two-register VMOV
+            p.transferWords = 2
             p.singleIssue = true
             p.issueCycles = parameters[.loadStoreDualCycles]
         }

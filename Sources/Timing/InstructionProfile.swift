@@ -88,6 +88,10 @@ struct InstructionProfile: Sendable {
     var singleIssue = false
     /// Cycles the instruction holds the issue stage when it issues alone (LDM: ceil(n/2)).
     var issueCycles = 1
+    /// Words a load/store multiple or dual transfers (LDM/STM/PUSH/POP/VLDM: the registers,
+    /// PC included; LDRD/STRD/VLDR.64: 2); 0 for other instructions. The Cortex-M4 charges
+    /// 1 + this (Cortex-M4 TRM section 3.3.1).
+    var transferWords: UInt8 = 0
     /// Cycles the whole pipeline is locked after issue (VDIV, VSQRT).
     var lockCycles = 0
     /// Uses the early-ALU shifter (inline-shifted operand, bitfield/DSP extraction).

@@ -9,7 +9,17 @@ public enum TimingMode: String, Sendable, CaseIterable, Codable {
     /// FLASH wait states, AXI/D2 SRAM latency, zero-wait TCM and unaligned-load penalties.
     case full
 
-    /// One line describing the model, for reports and `--stats`.
+    /// One line describing the model on `core`, for reports and `--stats`.
+    public func summary(core: Core) -> String {
+        guard core == .cortexM4 else { return summary }
+        switch self {
+        case .off: return summary
+        case .pipeline, .full:
+            return "pipeline (Cortex-M4 single-issue instruction timings, taken-branch refill; memory as zero-wait)"
+        }
+    }
+
+    /// One line describing the model, for reports and `--stats` (Cortex-M7).
     public var summary: String {
         switch self {
         case .off: return "off (1 cycle per instruction)"

@@ -160,7 +160,7 @@ struct RunStatistics: Encodable {
         cycles = result.cycles
         clockMHz = result.clockMHz
         flashWaitStates = waitStates
-        timingModel = result.timing.summary
+        timingModel = result.timing.summary(core: result.part.core)
         exitStatus = result.exitStatus
         wallSeconds = result.wallSeconds
         emulatedMIPS = result.emulatedMIPS

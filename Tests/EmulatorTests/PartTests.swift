@@ -44,7 +44,8 @@ import Testing
         #expect(Part.stm32f412.region(named: "SRAM")?.size == 256 << 10)
         #expect(Part.named("StM32F746") == .stm32f746)
         #expect(Part.named("stm32f999") == nil)
-        #expect(Part.stm32f412.unsupportedTiming(.pipeline) != nil)
+        #expect(Part.stm32f412.unsupportedTiming(.pipeline) == nil, "the Cortex-M4 model")
+        #expect(Part.stm32f412.unsupportedTiming(.full) != nil)
         #expect(Part.stm32f412.unsupportedTiming(.off) == nil)
         #expect(Part.stm32f746.unsupportedTiming(.pipeline) == nil)
         #expect(Part.stm32f746.unsupportedTiming(.full) != nil)
@@ -83,10 +84,15 @@ import Testing
 
     @Test func aCycleModelThePartLacksIsRefused() throws {
         let image = try Self.build("hello", for: .stm32f412)
-        #expect(throws: EmulatorError.timingUnavailable(part: "STM32F412", timing: "pipeline",
-                                                        reason: Part.stm32f412.unsupportedTiming(.pipeline) ?? "")) {
-            try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .pipeline))
+        #expect(throws: EmulatorError.timingUnavailable(part: "STM32F412", timing: "full",
+                                                        reason: Part.stm32f412.unsupportedTiming(.full) ?? "")) {
+            try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .full))
         }
+        // The Cortex-M4 model counts more cycles than instructions on the same run (loads take
+        // 2, taken branches refill) and its conditions say which core it timed.
+        let timed = try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .pipeline))
+        #expect(timed.cycles > timed.instructions)
+        #expect(timed.conditions.contains("Cortex-M4 single-issue"))
     }
 }
 
