@@ -224,7 +224,8 @@ public struct Toolchain: Sendable {
     /// The lines of compiler output that matter: errors and the notes around them.
     static func errorLines(_ text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        let errors = lines.filter { $0.contains("error") || $0.contains("undefined reference") }
+        // A linker script's ASSERT prints "<script>.ld: <message>" without the word error.
+        let errors = lines.filter { $0.contains("error") || $0.contains("undefined reference") || $0.contains(".ld: ") }
         let chosen = errors.isEmpty ? lines : errors
         return chosen.prefix(20).map { "  " + $0 }.joined(separator: "\n")
     }

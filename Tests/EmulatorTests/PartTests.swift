@@ -82,6 +82,22 @@ import Testing
         }
     }
 
+    /// Code placed in ITCM runs on the parts that have ITCM and fails to link on the STM32F412
+    /// with the linker script's one-line reason.
+    @Test func itcmCodeOnAPartWithoutITCMIsALinkError() throws {
+        for part in [Part.stm32h743, .stm32f746] {
+            #expect(try Machine(part: part).run(Self.build("itcm_code", for: part),
+                                                options: RunOptions(clockMHz: part.defaultClockMHz)).exitStatus == 0)
+        }
+        #expect(throws: ToolchainError.self) { _ = try Self.build("itcm_code", for: .stm32f412) }
+        do {
+            _ = try Self.build("itcm_code", for: .stm32f412)
+        } catch let error as ToolchainError {
+            let message = String(describing: error)
+            #expect(message.contains("the STM32F412 has no ITCM"), "\(message)")
+        }
+    }
+
     @Test func aCycleModelThePartLacksIsRefused() throws {
         let image = try Self.build("hello", for: .stm32f412)
         #expect(throws: EmulatorError.timingUnavailable(part: "STM32F412", timing: "full",

@@ -54,6 +54,17 @@
 #define MIXQ_SYST_RVR     MIXQ_REG32(0xE000E014u)
 #define MIXQ_SYST_CVR     MIXQ_REG32(0xE000E018u)
 
+/*
+ * MIXQ_ITCM_CODE: puts a function in ITCM (copied there at reset, zero-wait fetch) on parts
+ * that have one; nothing on parts without (the STM32F412, whose flags file defines
+ * MIXQ_HAS_ITCM=0 and whose linker script refuses .itcm_text).
+ */
+#if defined(MIXQ_HAS_ITCM) && MIXQ_HAS_ITCM == 0
+#define MIXQ_ITCM_CODE
+#else
+#define MIXQ_ITCM_CODE __attribute__((section(".itcm_text")))
+#endif
+
 static inline void mixq_dsb(void) { __asm__ volatile("dsb 0xF" ::: "memory"); }
 static inline void mixq_isb(void) { __asm__ volatile("isb 0xF" ::: "memory"); }
 

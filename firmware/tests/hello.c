@@ -11,11 +11,14 @@
  *     hello: a line on stderr
  *   exit status: 0
  *
- * The last stdout line checks the reset handler: a function run from ITCM (copied from FLASH),
+ * The last stdout line checks the reset handler: a function run from ITCM (copied from FLASH;
+ * from FLASH on a part without ITCM),
  * initialised data in DTCM (.dtcm_data and .data), zeroed .bss, and a buffer in AXI SRAM.
  */
 #include <stdint.h>
 #include <stdio.h>
+
+#include "mixq_target.h"
 
 static volatile uint32_t dtcm_word __attribute__((section(".dtcm_data"))) = 0x600dcafeu;
 static volatile uint32_t data_word = 0x0badf00du;
@@ -23,7 +26,7 @@ static volatile uint32_t bss_word;
 static volatile uint32_t axisram_buffer[8] __attribute__((section(".axisram")));
 
 /* Runs from ITCM at 0x0000xxxx: proves the copy and the FLASH -> ITCM call veneer. */
-__attribute__((noinline, section(".itcm_text"))) int itcm_triangle(int n)
+__attribute__((noinline)) MIXQ_ITCM_CODE int itcm_triangle(int n)
 {
     volatile int sum = 0;
     for (int i = 1; i <= n; ++i) {
