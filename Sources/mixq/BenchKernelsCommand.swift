@@ -17,8 +17,15 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Cycle model: pipeline or full (not off: cycles are what this benchmark measures).")
     var timing: TimingMode = .pipeline
 
-    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
-    var clockMHz: Int = 400
+    @Option(help: ArgumentHelp(SharedOption.partHelp + " The kernels are built with its flags and linker script.",
+                               valueName: "part"))
+    var part: String = "stm32h743"
+
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp + " Other parts: their maximum by default."))
+    var clockMHz: Int?
+
+    private var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
+    private var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
 
     @Option(help: "Also write the results as a Markdown table to this file.")
     var markdown: String?
@@ -28,28 +35,35 @@ struct BenchKernels: ParsableCommand {
 
     func validate() throws {
         guard timing != .off else { throw ValidationError("--timing must be pipeline or full: cycles are the point") }
-        try SharedOption.validateClock(clockMHz)
+        let part = try SharedOption.part(named: self.part)
+        try SharedOption.validateClock(clock, on: part)
+        if let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
+        }
     }
 
     func run() throws {
         if let markdown { try OutputFiles.checkWritable(markdown, option: "--markdown") }
-        let toolchain = try Toolchain.locate()
+        let part = emulatedPart
+        let toolchain = try Toolchain.locate(flagsFile: part.flagsFile)
         let folder = toolchain.cacheDirectory.appendingPathComponent("bench", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let source = folder.appendingPathComponent("kernel_bench.c")
         try Data(KernelBenchmark.source().utf8).write(to: source, options: .atomic)
         let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
         let built = try toolchain.build(FirmwareSpec(name: "kernel_bench", sources: [source.path] + kernels,
-                                                     includeDirectories: ["kernels"]))
+                                                     includeDirectories: ["kernels"], linkerScript: part.linkerScript))
         let image = try ELFImage(contentsOf: built.elf)
-        let result = try Machine(part: .stm32h743).run(image, options: RunOptions(clockMHz: clockMHz, timing: timing))
+        let result = try Machine(part: part).run(image, options: RunOptions(clockMHz: clock, timing: timing))
         guard result.exitStatus == 0 else {
             throw CommandFailure(message: "the kernel benchmark firmware failed (status \(result.exitStatus)): \(result.stdout)")
         }
         let measurements = KernelBenchmark.parse(result.stdout)
         let compiler = FirmwareCompiler(builtBy: toolchain)
         let report = KernelBenchReport(
-            conditions: .init(clockMHz: clockMHz, timingModel: timing.summary, placement: "weights FLASH, activations AXI SRAM, scratch DTCM",
+            conditions: .init(part: part.name, clockMHz: clock, timingModel: timing.summary(core: part.core),
+                              placement: part == .stm32h743 ? "weights FLASH, activations AXI SRAM, scratch DTCM"
+                                  : "weights FLASH, activations and scratch as \(part.linkerScript) places .axisram and .dtcm_data",
                               caches: "off (the benchmark does not enable them)", compiler: compiler.compiler,
                               flags: compiler.flags),
             results: measurements, targets: KernelTargets(measurements))
@@ -62,6 +76,7 @@ struct BenchKernels: ParsableCommand {
 
 struct KernelBenchReport: Encodable {
     struct Conditions: Encodable {
+        var part: String
         var clockMHz: Int
         var timingModel: String
         var placement: String
@@ -69,7 +84,7 @@ struct KernelBenchReport: Encodable {
         var compiler: String
         var flags: String
         enum CodingKeys: String, CodingKey {
-            case clockMHz = "clock_mhz", timingModel = "timing_model", placement, caches, compiler, flags
+            case part, clockMHz = "clock_mhz", timingModel = "timing_model", placement, caches, compiler, flags
         }
     }
     var conditions: Conditions
@@ -116,7 +131,7 @@ struct KernelBenchReport: Encodable {
 
     func markdown() -> String {
         var lines = ["# Kernel benchmark (`mixq bench kernels`)", "",
-                     "Conditions: \(conditions.clockMHz) MHz, timing model \(conditions.timingModel); \(conditions.placement); "
+                     "Conditions: \(conditions.part == Part.stm32h743.name ? "" : conditions.part + ", ")\(conditions.clockMHz) MHz, timing model \(conditions.timingModel); \(conditions.placement); "
                          + "caches \(conditions.caches); \(conditions.compiler); `\(conditions.flags)`.", "",
                      "Targets (docs/design.md#goals-and-how-they-are-measured): " + targets.summary, "",
                      "| layer | in | w | out | flavour | MACs | cycles | MAC/cycle |", "|---|---:|---:|---:|---|---:|---:|---:|"]
