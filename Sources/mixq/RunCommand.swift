@@ -37,16 +37,21 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
+    @Option(help: "Serve the GDB remote protocol on 127.0.0.1:PORT and run under GDB's control (see 'Debugging with GDB' in README.md). MixQ exits when GDB kills (k), detaches or disconnects, with the firmware's status if it exited, 1 after a fault, else 0.")
+    var gdb: Int?
+
     func validate() throws {
         guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
             throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
         }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
+        if let gdb { try validateGDB(port: gdb) }
     }
 
     func run() throws {
         // Outputs are checked before the run, which may take minutes, and may not be the input.
         if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
+        if let gdb { return try runUnderGDB(port: gdb) }
         let result: RunResult
         do {
             let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
