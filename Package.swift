@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),
         // Runs the built `mixq` executable to check the CLI contract.
-        .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
+        .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],

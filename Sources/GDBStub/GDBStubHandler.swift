@@ -39,7 +39,8 @@ public final class GDBStubHandler {
             let chunk = xml[offset..<min(xml.count, offset + max(0, min(length, Self.packetSize / 2)))]
             return [(offset + chunk.count >= xml.count ? "l" : "m") + String(decoding: chunk, as: UTF8.self)]
         case .haltReason:
-            return [stopReply(for: session.lastStop ?? .interrupted).last ?? "S05"]
+            // Before the first resume the target sits at reset: report SIGTRAP, as after a step.
+            return [stopReply(for: session.lastStop ?? .stepped).last ?? "S05"]
         case .readRegisters:
             var text = ""
             for number in 0..<StubRegisters.count {
