@@ -191,15 +191,18 @@ public final class DebugSession {
     public func step() -> DebugStopReason {
         if let finalStop { return record(finalStop) }
         let pc = programCounter
-        let length = instructionLength(at: pc)
+        // An IT instruction steps together with the instructions it makes conditional: Unicorn
+        // 2.0.1 cannot stop cleanly inside an IT block (docs/design.md#unicorn-facts).
+        let next = ThumbDecoding.endOfITBlock(at: pc, read: readHalfword) ?? pc &+ ThumbDecoding.length(of: readHalfword(pc) ?? 0)
+        let length = next &- pc
         control.reset()
         control.stepping = true
         control.stepStart = pc
+        control.stepTarget = next
         control.stepLength = length
         // A code hook on the next instruction in sequence; branches end the translated block,
         // so the debug block hook stops at their target. Translations holding the address
         // are dropped so the hook takes effect (docs/design.md#unicorn-facts).
-        let next = pc &+ length
         var temporary: uc_hook = 0
         let context = Unmanaged.passUnretained(control).toOpaque()
         let added = mixq_uc_hook_code(engine, &temporary, debugCodeHook, context, UInt64(next), UInt64(next)) == UC_ERR_OK
@@ -219,6 +222,7 @@ public final class DebugSession {
             control.reset()
             control.stepping = true
             control.stepStart = pc
+            control.stepTarget = next
             control.stepLength = length
         }
         return record(classify(err, stepping: true))
@@ -265,12 +269,9 @@ public final class DebugSession {
         return .stoppedWithoutExit(pc: pc)
     }
 
-    /// 2 or 4: a Thumb-2 instruction is 32-bit when its first halfword starts 0b11101, 0b11110
-    /// or 0b11111 (ARMv7-M ARM A5.1).
-    private func instructionLength(at address: UInt32) -> UInt32 {
-        guard let bytes = try? readMemory(at: address, count: 2) else { return 2 }
-        let top = bytes[1] >> 3
-        return top == 0b11101 || top == 0b11110 || top == 0b11111 ? 4 : 2
+    private func readHalfword(_ address: UInt32) -> UInt16? {
+        guard let bytes = try? readMemory(at: address, count: 2) else { return nil }
+        return UInt16(bytes[0]) | UInt16(bytes[1]) << 8
     }
 
     // MARK: Breakpoints
@@ -417,6 +418,12 @@ final class DebugControl {
     private var breakpointSet: Set<UInt32> = []
     var stepping = false
     var stepStart: UInt32 = 0
+    /// Where a step stops: the next instruction in sequence (after an IT block when stepping
+    /// an IT instruction).
+    var stepTarget: UInt32 = 0
+    /// Breakpoints on instructions inside IT blocks: not honoured, since a stop requested
+    /// there leaves PC behind the executed instruction (docs/design.md#unicorn-facts).
+    private(set) var breakpointsInsideITBlocks: Set<UInt32> = []
     var stepLength: UInt32 = 2
     var stepBlocks = 0
     var stepEnded = false
@@ -475,22 +482,33 @@ final class DebugControl {
         // A breakpoint inside the block stops it there: count only the bytes before it.
         var limit = UInt32.max
         let end = UInt64(address) + UInt64(size)
-        for breakpoint in breakpoints where breakpoint > address {
-            if UInt64(breakpoint) < end { limit = breakpoint - address }
+        for breakpoint in breakpoints where breakpoint > address && UInt64(breakpoint) < end {
+            if breakpointsInsideITBlocks.contains(breakpoint) { continue }
+            if ThumbDecoding.isInsideITBlock(breakpoint, blockStart: address, read: readHalfword) {
+                breakpointsInsideITBlocks.insert(breakpoint)
+                continue
+            }
+            limit = breakpoint - address
             break
         }
         state.blockSizeLimit = limit
     }
 
+    private func readHalfword(_ address: UInt32) -> UInt16? {
+        var value: UInt16 = 0
+        guard uc_mem_read(state.engine, UInt64(address), &value, 2) == UC_ERR_OK else { return nil }
+        return UInt16(littleEndian: value)
+    }
+
     func enterInstruction(address: UInt32) {
         if stepping {
-            if address != stepStart {
+            if address == stepTarget {
                 stepEnded = true
                 uc_emu_stop(state.engine)
             }
             return
         }
-        if breakpointSet.contains(address) {
+        if breakpointSet.contains(address) && !breakpointsInsideITBlocks.contains(address) {
             breakpointHit = address
             uc_emu_stop(state.engine)
         }
@@ -506,5 +524,51 @@ private let debugBlockHook: mixq_block_callback = { _, address, size, context in
 private let debugCodeHook: mixq_code_callback = { _, address, _, context in
     Unmanaged<DebugControl>.fromOpaque(context!)._withUnsafeGuaranteedRef {
         $0.enterInstruction(address: UInt32(truncatingIfNeeded: address))
+    }
+}
+
+/// The little Thumb-2 decoding a debugger needs (ARMv7-M ARM A5.1 and A7.7.38 IT).
+enum ThumbDecoding {
+    /// 2 or 4: an instruction is 32-bit when its first halfword starts 0b11101, 0b11110 or
+    /// 0b11111.
+    static func length(of firstHalfword: UInt16) -> UInt32 {
+        let top = firstHalfword >> 11
+        return top == 0b11101 || top == 0b11110 || top == 0b11111 ? 4 : 2
+    }
+
+    /// The number of instructions an IT instruction makes conditional (1-4), or nil when
+    /// `halfword` is not an IT instruction (0xBFxy with mask y != 0; y == 0 is a hint: NOP,
+    /// YIELD, WFE, WFI, SEV).
+    static func itBlockCount(_ halfword: UInt16) -> Int? {
+        guard halfword & 0xFF00 == 0xBF00, halfword & 0xF != 0 else { return nil }
+        return 4 - (Int(halfword & 0xF).trailingZeroBitCount)
+    }
+
+    /// The address after the IT block when the instruction at `address` is an IT instruction.
+    static func endOfITBlock(at address: UInt32, read: (UInt32) -> UInt16?) -> UInt32? {
+        guard let first = read(address), let count = itBlockCount(first) else { return nil }
+        var next = address &+ 2
+        for _ in 0..<count {
+            guard let halfword = read(next) else { return nil }
+            next &+= length(of: halfword)
+        }
+        return next
+    }
+
+    /// Whether `target` is one of the conditional instructions of an IT block, decoding
+    /// forward from `blockStart` (a translated block's first instruction).
+    static func isInsideITBlock(_ target: UInt32, blockStart: UInt32, read: (UInt32) -> UInt16?) -> Bool {
+        var address = blockStart
+        var conditionalLeft = 0
+        while address < target {
+            guard let halfword = read(address) else { return false }
+            if conditionalLeft > 0 {
+                conditionalLeft -= 1
+            } else if let count = itBlockCount(halfword) {
+                conditionalLeft = count
+            }
+            address &+= length(of: halfword)
+        }
+        return address == target && conditionalLeft > 0
     }
 }
