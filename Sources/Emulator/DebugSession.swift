@@ -7,6 +7,10 @@ import UnicornShim
 public enum DebugStopReason: Sendable, Equatable {
     /// Stopped before executing the instruction at a breakpoint's address.
     case breakpoint(address: UInt32)
+    /// A watched location was accessed at `address`; the session stops at the start of the
+    /// next translated block, a few instructions at most after the access (as the imprecise
+    /// DWT watchpoints of a Cortex-M can), or right after the access when stepping.
+    case watchpoint(address: UInt32, kind: WatchpointKind)
     /// One instruction executed (`step()`).
     case stepped
     /// `interruptRequested` returned true while running (GDB's Ctrl-C).
@@ -26,7 +30,7 @@ public enum DebugStopReason: Sendable, Equatable {
     /// True when no further execution is possible.
     public var isFinal: Bool {
         switch self {
-        case .breakpoint, .stepped, .interrupted: return false
+        case .breakpoint, .watchpoint, .stepped, .interrupted: return false
         default: return true
         }
     }
@@ -57,6 +61,13 @@ public enum BreakpointKind: Sendable, Hashable {
     case hardware
 }
 
+/// Which accesses a watchpoint stops on.
+public enum WatchpointKind: Sendable, Hashable {
+    case write
+    case read
+    case access
+}
+
 /// Runs one firmware image under debugger control: the engine behind `mixq run --gdb`, usable
 /// from any Swift code.
 ///
@@ -79,6 +90,7 @@ public final class DebugSession {
     private let control: DebugControl
     private var hooks: [uc_hook] = []
     private var breakpoints: [BreakpointKey: uc_hook] = [:]
+    private var watchpoints: [WatchpointKey: uc_hook] = [:]
     private var finalStop: DebugStopReason?
     /// Host seconds spent emulating so far.
     public private(set) var wallSeconds: Double = 0
@@ -88,6 +100,12 @@ public final class DebugSession {
     private struct BreakpointKey: Hashable {
         var address: UInt32
         var kind: BreakpointKind
+    }
+
+    private struct WatchpointKey: Hashable {
+        var address: UInt32
+        var length: UInt32
+        var kind: WatchpointKind
     }
 
     /// Resets the machine with `image` loaded, ready to run from the reset vector.
@@ -138,6 +156,7 @@ public final class DebugSession {
     deinit {
         for handle in hooks { uc_hook_del(engine, handle) }
         for handle in breakpoints.values { uc_hook_del(engine, handle) }
+        for handle in watchpoints.values { uc_hook_del(engine, handle) }
         uc_close(engine)
     }
 
@@ -252,6 +271,7 @@ public final class DebugSession {
         case let .outputLimit(pc)?: return .outputLimit(pc: pc)
         case nil: break
         }
+        if let hit = control.watchpointHit { return .watchpoint(address: hit.address, kind: hit.kind) }
         if let address = control.breakpointHit { return .breakpoint(address: address) }
         if control.interrupted { return .interrupted }
         let pc = programCounter
@@ -305,6 +325,40 @@ public final class DebugSession {
 
     /// The addresses with at least one breakpoint.
     public var breakpointAddresses: Set<UInt32> { Set(breakpoints.keys.map(\.address)) }
+
+    // MARK: Watchpoints
+
+    /// Stops `resume()` and `step()` after an access of the kind to `length` bytes at
+    /// `address` (a memory hook on the range, installed only while the watchpoint exists).
+    public func insertWatchpoint(at address: UInt32, length: Int, kind: WatchpointKind) throws {
+        guard length > 0, length <= 1 << 20 else { throw DebugSessionError.badWatchpointLength(length) }
+        let key = WatchpointKey(address: address, length: UInt32(length), kind: kind)
+        guard watchpoints[key] == nil else { return }
+        var types: UInt32 = 0
+        if kind != .read { types |= UC_HOOK_MEM_WRITE.rawValue }
+        if kind != .write { types |= UC_HOOK_MEM_READ.rawValue }
+        var handle: uc_hook = 0
+        let context = Unmanaged.passUnretained(control).toOpaque()
+        // Accesses are up to 8 bytes (LDRD, VLDR.64): start the hook's range 7 bytes early so
+        // an access that begins before the watched range and overlaps it is seen.
+        let first = UInt64(address) >= 7 ? UInt64(address) - 7 : 0
+        try check(mixq_uc_hook_memory(engine, &handle, Int32(types), debugMemoryHook, context, first,
+                                      UInt64(address) + UInt64(length) - 1),
+                  "adding a watchpoint at 0x\(String(address, radix: 16))")
+        watchpoints[key] = handle
+        control.setWatchpoints(watchpoints.keys.map { ($0.address, $0.length, $0.kind) })
+    }
+
+    /// Removes a watchpoint; returns whether one was removed.
+    @discardableResult
+    public func removeWatchpoint(at address: UInt32, length: Int, kind: WatchpointKind) -> Bool {
+        guard length > 0, length <= 1 << 20 else { return false }
+        let key = WatchpointKey(address: address, length: UInt32(length), kind: kind)
+        guard let handle = watchpoints.removeValue(forKey: key) else { return false }
+        uc_hook_del(engine, handle)
+        control.setWatchpoints(watchpoints.keys.map { ($0.address, $0.length, $0.kind) })
+        return true
+    }
 
     // MARK: Registers
 
@@ -400,12 +454,15 @@ public final class DebugSession {
 public enum DebugSessionError: Error, Equatable, CustomStringConvertible {
     case noSuchRegister(String)
     case writeOutsideMemory(address: UInt32, count: Int)
+    case badWatchpointLength(Int)
 
     public var description: String {
         switch self {
         case let .noSuchRegister(name): return "no register \(name) on the Cortex-M7"
         case let .writeOutsideMemory(address, count):
             return "cannot write \(count) bytes at 0x\(String(address, radix: 16)): not inside one memory region of the part"
+        case let .badWatchpointLength(length):
+            return "cannot watch \(length) bytes: use 1 byte to 1 MiB"
         }
     }
 }
@@ -428,6 +485,9 @@ final class DebugControl {
     var stepBlocks = 0
     var stepEnded = false
     var breakpointHit: UInt32?
+    /// The first watched access since the last resume or step.
+    var watchpointHit: (address: UInt32, kind: WatchpointKind)?
+    private var watchpoints: [(address: UInt32, length: UInt32, kind: WatchpointKind)] = []
     var interrupted = false
     var interruptCheck: (() -> Bool)?
     /// Blocks between two calls of `interruptCheck`.
@@ -441,7 +501,27 @@ final class DebugControl {
         stepBlocks = 0
         stepEnded = false
         breakpointHit = nil
+        watchpointHit = nil
         interrupted = false
+    }
+
+    func setWatchpoints(_ list: [(address: UInt32, length: UInt32, kind: WatchpointKind)]) {
+        watchpoints = list
+    }
+
+    /// A data access inside a watchpoint's hook range: noted; the next block entry stops.
+    func dataAccess(address: UInt32, size: Int, write: Bool) {
+        guard watchpointHit == nil else { return }
+        let end = UInt64(address) + UInt64(max(size, 1))
+        for watch in watchpoints {
+            guard UInt64(address) < UInt64(watch.address) + UInt64(watch.length), end > UInt64(watch.address) else { continue }
+            switch watch.kind {
+            case .write where !write, .read where write: continue
+            default: break
+            }
+            watchpointHit = (max(address, watch.address), watch.kind)
+            return
+        }
     }
 
     func setBreakpoints(_ addresses: Set<UInt32>) {
@@ -450,6 +530,11 @@ final class DebugControl {
     }
 
     func enterBlock(address: UInt32, size: UInt32) {
+        if watchpointHit != nil {
+            // Stop where PC is exact: the start of a block, before the block is counted.
+            uc_emu_stop(state.engine)
+            return
+        }
         if stepping {
             // The step's own block counts its first instruction only; the next block is not run.
             if stepBlocks > 0 {
@@ -518,6 +603,12 @@ final class DebugControl {
 private let debugBlockHook: mixq_block_callback = { _, address, size, context in
     Unmanaged<DebugControl>.fromOpaque(context!)._withUnsafeGuaranteedRef {
         $0.enterBlock(address: UInt32(truncatingIfNeeded: address), size: size)
+    }
+}
+
+private let debugMemoryHook: mixq_memory_callback = { _, type, address, size, _, context in
+    Unmanaged<DebugControl>.fromOpaque(context!)._withUnsafeGuaranteedRef {
+        $0.dataAccess(address: UInt32(truncatingIfNeeded: address), size: Int(size), write: type == UC_MEM_WRITE)
     }
 }
 

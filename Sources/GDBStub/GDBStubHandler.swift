@@ -86,15 +86,21 @@ public final class GDBStubHandler {
             case .step, .stepWithSignal: return stopReply(for: session.step())
             case .stop: return stopReply(for: .interrupted)
             }
-        case let .insertBreakpoint(kind, address, _):
-            guard let breakpointKind = Self.breakpointKind(kind) else { return [""] }  // watchpoints: unsupported
-            guard let at = UInt32(exactly: address), (try? session.insertBreakpoint(at: at, kind: breakpointKind)) != nil else {
-                return ["E01"]
+        case let .insertBreakpoint(kind, address, length):
+            guard let at = UInt32(exactly: address) else { return ["E01"] }
+            if let watchKind = Self.watchpointKind(kind) {
+                return (try? session.insertWatchpoint(at: at, length: length, kind: watchKind)) != nil ? ["OK"] : ["E01"]
             }
+            guard let breakpointKind = Self.breakpointKind(kind),
+                  (try? session.insertBreakpoint(at: at, kind: breakpointKind)) != nil else { return ["E01"] }
             return ["OK"]
-        case let .removeBreakpoint(kind, address, _):
-            guard let breakpointKind = Self.breakpointKind(kind) else { return [""] }
-            if let at = UInt32(exactly: address) { session.removeBreakpoint(at: at, kind: breakpointKind) }
+        case let .removeBreakpoint(kind, address, length):
+            guard let at = UInt32(exactly: address) else { return ["E01"] }
+            if let watchKind = Self.watchpointKind(kind) {
+                session.removeWatchpoint(at: at, length: length, kind: watchKind)
+            } else if let breakpointKind = Self.breakpointKind(kind) {
+                session.removeBreakpoint(at: at, kind: breakpointKind)
+            }
             return ["OK"]
         case .kill:
             end = .killed
@@ -158,6 +164,11 @@ public final class GDBStubHandler {
         switch reason {
         case .breakpoint, .stepped:
             return signal(GDBStopReply.Signal.trap)
+        case let .watchpoint(address, kind):
+            // "Stop Reply Packets": watch/rwatch/awatch name the data address.
+            let name = kind == .write ? "watch" : kind == .read ? "rwatch" : "awatch"
+            let reply = GDBStopReply.signal(GDBStopReply.Signal.trap, registers: pcAndSP).payload
+            return ["T05" + name + ":" + String(address, radix: 16) + ";" + reply.dropFirst(3)]
         case .interrupted:
             return signal(GDBStopReply.Signal.interrupt)
         case let .exited(status):
@@ -189,6 +200,15 @@ public final class GDBStubHandler {
             }
         case .hardFault: return GDBStopReply.Signal.segmentationFault
         case .breakpoint: return GDBStopReply.Signal.trap
+        }
+    }
+
+    private static func watchpointKind(_ kind: GDBBreakpointKind) -> WatchpointKind? {
+        switch kind {
+        case .writeWatchpoint: return .write
+        case .readWatchpoint: return .read
+        case .accessWatchpoint: return .access
+        default: return nil
         }
     }
 

@@ -74,6 +74,21 @@ import Timing
         #expect(session.resume() == .exited(status: 7))
     }
 
+    @Test func writeWatchpointsStopAfterEachStore() throws {
+        let (session, image) = try Self.session("gdb_target")
+        let counter = try #require(image.symbol(named: "counter")).address
+        try session.insertWatchpoint(at: counter, length: 4, kind: .write)
+        var hits = 0
+        while case let .watchpoint(address, kind) = session.resume() {
+            #expect(address == counter && kind == .write)
+            let value = try session.readMemory(at: counter, count: 4)
+            #expect(value == [UInt8(hits), 0, 0, 0], "the store has happened when the session stops")
+            hits += 1
+        }
+        #expect(hits == 11, "the start-up code zeroes .bss (counter = 0), then bump() stores 1...10")
+        #expect(session.lastStop == .exited(status: 7))
+    }
+
     @Test func registerAndMemoryWritesChangeTheResult() throws {
         let (session, image) = try Self.session("gdb_target")
         try session.insertBreakpoint(at: Self.address("add_numbers", in: image))
