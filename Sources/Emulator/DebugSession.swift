@@ -266,7 +266,7 @@ public final class DebugSession {
     private func classify(_ err: uc_err, stepping: Bool = false) -> DebugStopReason {
         switch state.stopReason {
         case let .exited(status)?: return .exited(status: status)
-        case let .fault(fault)?: return .fault(fault)
+        case let .fault(fault)?: return .fault(locate(fault))
         case let .budgetExhausted(pc)?: return .budgetExhausted(pc: pc)
         case let .outputLimit(pc)?: return .outputLimit(pc: pc)
         case nil: break
@@ -287,6 +287,20 @@ public final class DebugSession {
         if err != UC_ERR_OK { return fault(.hardFault(reason: String(cString: uc_strerror(err)))) }
         if stepping && (control.stepEnded || pc != control.stepStart) { return .stepped }
         return .stoppedWithoutExit(pc: pc)
+    }
+
+    /// A data-access fault reported at its block's start, moved to its exact instruction
+    /// (DebugFaultLocator), with PC set there so registers and PC agree.
+    private func locate(_ fault: Fault) -> Fault {
+        let block = state.lastBlock
+        guard fault.kind.isDataAccess, fault.pc == block.address,
+              let pc = DebugFaultLocator.locate(fault: fault, block: block, part: part, source: engine) else { return fault }
+        try? state.writeRegister(UC_ARM_REG_PC, pc | 1)
+        var located = fault
+        located.pc = pc
+        located.function = image.describe(address: pc)
+        located.pcRegion = part.region(containing: pc)?.name
+        return located
     }
 
     private func readHalfword(_ address: UInt32) -> UInt16? {

@@ -127,12 +127,16 @@ import Timing
         #expect(looping.instructions > 0)
         #expect(looping.step() == .stepped)
 
-        let (faulting, _) = try Self.session("fault_unmapped_read")
+        let (faulting, image) = try Self.session("fault_unmapped_read")
         guard case let .fault(fault) = faulting.resume() else {
             Issue.record("expected a fault")
             return
         }
         #expect(fault.kind == .unmappedRead && fault.address == 0x6000_0000)
+        // The exact instruction, not its block's start (DebugFaultLocator), and PC agrees.
+        let faultingLoad = try Self.address("faulting_load", in: image)
+        #expect(fault.pc == faultingLoad)
+        #expect(faulting.programCounter == faultingLoad)
         #expect(faulting.resume() == .fault(fault))
         #expect(faulting.step() == .fault(fault))
     }

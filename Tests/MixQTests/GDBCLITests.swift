@@ -181,9 +181,12 @@ import Darwin
         }
         let elf = try CLITests.elf("fault_unmapped_read")
         let (stub, port) = try Self.startStub(elf)
-        let transcript = try Self.gdb(elf, port: port, ["continue", "bt", "kill"])
+        let faultingLoad = try Self.symbol("faulting_load", in: elf)
+        let transcript = try Self.gdb(elf, port: port, ["continue", "info registers pc", "bt", "kill"])
         let status = stub.wait(seconds: 30)
         #expect(transcript.contains("SIGSEGV"), "\(transcript)")
+        #expect(transcript.range(of: "pc\\s+0x0*\(String(faultingLoad, radix: 16))\\s", options: .regularExpression) != nil,
+                "GDB stops on the faulting load itself:\n\(transcript)")
         #expect(transcript.contains("0x60000000") && transcript.contains("read_external_bus"), "the O packet shows MixQ's fault message")
         #expect(status == 1, "a fault is an error, as in mixq run")
         #expect(stub.stderr.text.contains("error: firmware fault"), "\(stub.stderr.text)")
