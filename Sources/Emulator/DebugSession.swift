@@ -200,7 +200,7 @@ public final class DebugSession {
         control.reset()
         control.interruptCheck = interruptRequested
         defer { control.interruptCheck = nil }
-        let err = start(count: 0)
+        let err = start()
         return record(classify(err))
     }
 
@@ -236,7 +236,7 @@ public final class DebugSession {
         // instruction (ExecutionState.installGuards): nothing ran, so try again.
         for _ in 0..<3 {
             let before = instructions
-            err = start(count: 0)
+            err = start()
             if state.stopReason != nil || err != UC_ERR_OK || instructions != before || programCounter != pc { break }
             control.reset()
             control.stepping = true
@@ -247,10 +247,10 @@ public final class DebugSession {
         return record(classify(err, stepping: true))
     }
 
-    private func start(count: Int) -> uc_err {
+    private func start() -> uc_err {
         let clock = ContinuousClock()
         let started = clock.now
-        let err = uc_emu_start(engine, UInt64(programCounter | 1), 0xFFFF_FFFE, 0, count)
+        let err = uc_emu_start(engine, UInt64(programCounter | 1), 0xFFFF_FFFE, 0, 0)
         let elapsed = clock.now - started
         wallSeconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         state.drainTraceOutput()

@@ -125,8 +125,9 @@ public final class GDBConnection {
             #else
             let flags: Int32 = 0
             #endif
-            let count = bytes.withUnsafeBytes { raw in
-                Glibc_send(descriptor, raw.baseAddress! + sent, raw.count - sent, flags)
+            let count = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return systemSend(descriptor, base + sent, raw.count - sent, flags)
             }
             if count > 0 {
                 sent += count
@@ -146,11 +147,11 @@ public final class GDBConnection {
 }
 
 #if os(Linux)
-private func Glibc_send(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+private func systemSend(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
     Glibc.send(fd, pointer, count, flags)
 }
 #else
-private func Glibc_send(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+private func systemSend(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
     Darwin.send(fd, pointer, count, flags)
 }
 #endif
@@ -175,13 +176,11 @@ public struct GDBServer {
         var lastSent: [UInt8] = []
         var acknowledging = true
         var pending: [UInt8] = []
-        var interruptSeen = false
         // Polled from the emulation loop: reads what arrived, notes a 0x03 and keeps the rest.
         let interruptRequested: () -> Bool = {
             guard let bytes = connection.receive(timeoutMilliseconds: 0) else { return true }  // closed: stop
             if let index = bytes.firstIndex(of: 0x03) {
                 pending += bytes[..<index] + bytes[(index + 1)...]
-                interruptSeen = true
                 return true
             }
             pending += bytes
@@ -210,7 +209,6 @@ public struct GDBServer {
                     let replies: [String]
                     do {
                         let command = try GDBCommand.parse(payload)
-                        interruptSeen = false
                         replies = handler.replies(to: command, interruptRequested: interruptRequested)
                         if command == .startNoAckMode { acknowledging = false }
                     } catch {
@@ -225,7 +223,6 @@ public struct GDBServer {
                     if let end = handler.end { return end }
                 }
             }
-            _ = interruptSeen
         }
     }
 }

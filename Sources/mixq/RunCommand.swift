@@ -37,7 +37,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
-    @Option(help: "Serve the GDB remote protocol on 127.0.0.1:PORT and run under GDB's control (see 'Debugging with GDB' in README.md). MixQ exits when GDB kills (k), detaches or disconnects, with the firmware's status if it exited, 1 after a fault, else 0.")
+    @Option(help: ArgumentHelp("Serve the GDB remote protocol on 127.0.0.1:PORT and run under GDB's control (see 'Debugging with GDB' in README.md). MixQ exits when GDB kills (k), detaches or disconnects, with the firmware's status if it exited, 1 after a fault, else 0.", valueName: "port"))
     var gdb: Int?
 
     func validate() throws {

@@ -200,6 +200,9 @@ import Darwin
         let client = try TestSocket.connect(port: port)
         client.send(Array("$g#00".utf8))  // wrong checksum
         #expect(client.receive(until: { $0.contains(UInt8(ascii: "-")) }) == Array("-".utf8))
+        // Longer than the advertised PacketSize (16384): refused, not buffered.
+        client.send(Array(("$" + String(repeating: "m", count: 40_000) + "#00").utf8))
+        #expect(client.receive(until: { $0.contains(UInt8(ascii: "-")) }) == Array("-".utf8))
         client.send(Array("garbage\u{7f}}}**".utf8))
         client.send(TestSocket.frame("?"))
         let reply = String(decoding: client.receive(until: { $0.contains(UInt8(ascii: "#")) && $0.count > 4 }), as: UTF8.self)
