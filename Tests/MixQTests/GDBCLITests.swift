@@ -16,7 +16,10 @@ import Darwin
     final class Output: @unchecked Sendable {
         private let lock = NSLock()
         private var data = Data()
-        func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
+        private var ended = false
+        /// An empty read is the end of the pipe.
+        func append(_ more: Data) { lock.lock(); if more.isEmpty { ended = true } else { data.append(more) }; lock.unlock() }
+        var isEnded: Bool { lock.lock(); defer { lock.unlock() }; return ended }
         var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
     }
 
@@ -47,7 +50,9 @@ import Darwin
                 process.waitUntilExit()
                 return nil
             }
-            usleep(100_000)  // let the readers drain the pipes
+            // Let the readers drain the pipes to their end (bounded).
+            let drained = Date().addingTimeInterval(5)
+            while !(stdout.isEnded && stderr.isEnded) && Date() < drained { usleep(10_000) }
             return process.terminationStatus
         }
 
@@ -165,13 +170,14 @@ import Darwin
             return
         }
         let elf = try CLITests.elf("gdb_target")
-        let free = try CLITests.mixq("run", elf)
-        let freeInstructions = try #require(Self.number(after: "exit status 7, ", in: free.stderr))
+        let free = try Running(CLITests.executable, ["run", elf])
+        #expect(free.wait(seconds: 60) == 7)
+        let freeInstructions = try #require(Self.number(after: "exit status 7, ", in: free.stderr.text))
         let (stub, port) = try Self.startStub(elf)
         _ = try Self.gdb(elf, port: port, ["break bump", "continue", "continue", "delete", "stepi", "stepi", "continue"])
         #expect(stub.wait(seconds: 30) == 7)
         // Breakpoints stop before their block's counting (docs/debugging.md): same instructions.
-        #expect(Self.number(after: "exit status 7, ", in: stub.stderr.text) == freeInstructions, "\(stub.stderr.text)\n\(free.stderr)")
+        #expect(Self.number(after: "exit status 7, ", in: stub.stderr.text) == freeInstructions, "\(stub.stderr.text)\n\(free.stderr.text)")
     }
 
     @Test func faultingFirmwareStopsWithSIGSEGV() throws {
@@ -232,14 +238,17 @@ import Darwin
 
     @Test func portProblemsAreOneErrorLine() throws {
         let taken = try TestSocket.listen(port: 0)
-        let inUse = try CLITests.mixq("run", try CLITests.elf("hello"), "--gdb", String(taken.port))
-        #expect(inUse.status != 0)
-        #expect(inUse.stderr.hasPrefix("error: ") && inUse.stderr.contains("already in use"), "\(inUse.stderr)")
-        #expect(inUse.stderr.split(separator: "\n").count == 1, "\(inUse.stderr)")
+        let inUse = try Running(CLITests.executable, ["run", try CLITests.elf("hello"), "--gdb", String(taken.port)])
+        let inUseStatus = inUse.wait(seconds: 30)
+        #expect(inUseStatus != nil && inUseStatus != 0)
+        #expect(inUse.stderr.text.hasPrefix("error: ") && inUse.stderr.text.contains("already in use"), "\(inUse.stderr.text)")
+        #expect(inUse.stderr.text.split(separator: "\n").count == 1, "\(inUse.stderr.text)")
 
-        let outOfRange = try CLITests.mixq("run", try CLITests.elf("hello"), "--gdb", "70000")
-        #expect(outOfRange.status != 0)
-        #expect(outOfRange.stderr.hasPrefix("error: ") && outOfRange.stderr.contains("out of range"), "\(outOfRange.stderr)")
+        let outOfRange = try Running(CLITests.executable, ["run", try CLITests.elf("hello"), "--gdb", "70000"])
+        let outOfRangeStatus = outOfRange.wait(seconds: 30)
+        #expect(outOfRangeStatus != nil && outOfRangeStatus != 0)
+        #expect(outOfRange.stderr.text.hasPrefix("error: ") && outOfRange.stderr.text.contains("out of range"),
+                "\(outOfRange.stderr.text)")
     }
 }
 
