@@ -204,9 +204,8 @@ public final class DebugSession {
         return record(classify(err))
     }
 
-    /// Executes one instruction (a semihosting call counts as one instruction, and so does an
-    /// IT instruction with the instruction it guards when that one's condition fails; see
-    /// docs/debugging.md).
+    /// Executes one instruction. A semihosting call is one instruction; an IT instruction
+    /// executes together with the instructions of its IT block (docs/debugging.md).
     public func step() -> DebugStopReason {
         if let finalStop { return record(finalStop) }
         let pc = programCounter
