@@ -46,7 +46,9 @@ import Darwin
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
-                process.terminate()
+                // SIGKILL: processes started from the test runner may inherit SIGTERM and
+                // SIGINT as ignored, and a hang must not outlive the deadline.
+                kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 return nil
             }
