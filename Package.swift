@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ModelImport", targets: ["ModelImport"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Profiling", targets: ["Profiling"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,9 @@ let package = Package(
         .target(name: "GDBStub", dependencies: ["GDBRemote", "Emulator"]),
         // Cortex-M7 cycle model: decode a block once (Capstone), schedule it, cache/FLASH model.
         .target(name: "Timing", dependencies: ["CCapstone"]),
+        // A run's profile -> cycles per function, source line (DWARF .debug_line) and memory
+        // region, folded stacks, a Chrome trace: what `mixq run --profile` writes.
+        .target(name: "Profiling", dependencies: ["Emulator", "Timing"]),
         // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
         .target(name: "FirmwareBuild", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
@@ -68,14 +72,15 @@ let package = Package(
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
-            "ModelImport", "Evaluation", "GDBStub",
+            "ModelImport", "Evaluation", "Profiling", "GDBStub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "EmulatorTests", dependencies: ["Emulator", "FirmwareBuild", "Quantization"]),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Emulator", "Timing", "FirmwareBuild", "Quantization"]),
         .testTarget(name: "TimingTests", dependencies: ["Timing", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
-        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization"]),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization", "Emulator"]),
         // Runs the built `mixq` executable to check the CLI contract.
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),

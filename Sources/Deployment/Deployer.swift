@@ -35,8 +35,11 @@ public struct DeploymentRequest: Sendable {
     public var modelSource: String?
     /// Images for the conversion-loss measurement (0 skips it).
     public var conversionImages: Int
-    /// The Cortex-M7 cycle model the run is timed with.
+    /// The cycle model the run is timed with.
     public var timing: TimingMode
+    /// The microcontroller the firmware is built for and run on: its flags, linker script,
+    /// core and memory map.
+    public var part: Part = .stm32h743
 
     public init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget = .stm32h743, clockMHz: Int = 400,
                 outputDirectory: URL? = nil, seed: UInt64 = 1, model: FloatModel? = nil, plainKernels: Bool = false,
@@ -137,30 +140,32 @@ public enum Deployer {
 
         progress("generating C")
         let generated = try CodeGenerator.generate(quantized, plainKernels: request.plainKernels)
+        let part = request.part
+        let toolchain = try toolchain.withFlags(from: part.flagsFile)
 
         let sourceURL = try writeSource(generated.source, for: request)
         progress("building \(sourceURL.lastPathComponent)")
         let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
         let built = try toolchain.build(FirmwareSpec(name: network.name, sources: [sourceURL.path] + kernels,
-                                                     includeDirectories: ["kernels"]))
+                                                     includeDirectories: ["kernels"], linkerScript: part.linkerScript))
         if let directory = request.outputDirectory {
             try replaceFile(directory.appendingPathComponent("\(network.name).elf"), with: built.elf)
         }
         let image = try ELFImage(contentsOf: built.elf)
-        let size = SizeReport(image: image, part: .stm32h743)
+        let size = SizeReport(image: image, part: part)
         result.flashUsed = Dictionary(uniqueKeysWithValues: size.regions.filter { $0.region.kind == .flash }
             .map { ($0.region.name, $0.usedBytes) })
         result.ramUsed = Dictionary(uniqueKeysWithValues: size.regions.filter { $0.region.kind != .flash && $0.usedBytes > 0 }
             .map { ($0.region.name, $0.usedBytes) })
         guard size.fits else {
             let over = size.regions.filter { $0.overflowBytes > 0 }.map { "\($0.region.name) by \($0.overflowBytes) bytes" }
-            throw DeploymentError.doesNotFit("\(network.name) does not fit the STM32H743: " + over.joined(separator: ", "))
+            throw DeploymentError.doesNotFit("\(network.name) does not fit the \(part.name): " + over.joined(separator: ", "))
         }
         guard let arena = image.symbol(named: "mixq_arena") else {
             throw DeploymentError.unexpectedOutput("the ELF has no mixq_arena symbol")
         }
 
-        let machine = try Machine(part: .stm32h743)
+        let machine = try Machine(part: part)
         var bitExact = true
         var stepCycles: [UInt64] = []
         var run: RunResult?
@@ -174,7 +179,7 @@ public enum Deployer {
                 throw DeploymentError.modelMismatch("image \(index) has \(pixels.count) bytes, the network input \(network.input) needs "
                                                     + "\(network.input.elementCount)")
             }
-            progress("running image \(index + 1) of \(images.count) on the emulated STM32H743")
+            progress("running image \(index + 1) of \(images.count) on the emulated \(part.name)")
             // Only the first image is timed; the others check bit-exactness, faster untimed.
             let timing = index == 0 ? request.timing : .off
             let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
@@ -211,11 +216,13 @@ public enum Deployer {
             result.conversionLoss = try ConversionLoss.measure(quantized, images: request.conversionImages, seed: request.seed &+ 500)
         }
         result.conditions = DeploymentResult.Conditions(
-            clockMhz: request.clockMHz, flashWaitStates: Part.stm32h743.flashWaitStates[request.clockMHz] ?? 0,
-            caches: "L1 I- and D-cache enabled by the generated firmware (they matter under full timing)",
+            clockMhz: request.clockMHz, flashWaitStates: part.flashWaitStates[request.clockMHz] ?? 0,
+            caches: part.caches == .artAccelerator ? "ART accelerator on the FLASH interface, no L1 caches"
+                : "L1 I- and D-cache enabled by the generated firmware (they matter under full timing)",
             timingModel: run.map { $0.timing.summary } ?? "none",
             compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
-            weights: request.model == nil ? "synthetic, seed \(request.seed)" : (request.modelSource ?? "supplied"))
+            weights: request.model == nil ? "synthetic, seed \(request.seed)" : (request.modelSource ?? "supplied"),
+            part: part.name)
         return result
     }
 

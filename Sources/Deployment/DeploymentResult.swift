@@ -37,6 +37,9 @@ public struct DeploymentResult: Sendable, Codable {
         public var compiler: String
         public var flags: String
         public var weights: String
+        /// The part the network ran on; absent in results from before parts were data (the
+        /// STM32H743).
+        public var part: String?
     }
 
     public var model: String

@@ -12,6 +12,8 @@ struct BlockEntry {
     /// first index and count.
     var checkStart: Int32 = 0
     var checkCount: Int32 = 0
+    /// The block's index in the run's `ProfileCollector`, -1 until it is profiled.
+    var profileIndex: Int32 = -1
 }
 
 /// Instructions per translated block (and the UsageFault classes in it), counted once per block

@@ -25,16 +25,25 @@ extension ExecutionState {
         }
     }
 
-    /// Adds the memory hook the `full` model's D-cache needs. Memory hooks slow every access
-    /// (docs/design.md#unicorn-facts), so `pipeline` mode never installs one.
-    func installCycleModelHooks(_ model: CycleModel) throws -> uc_hook? {
-        guard model.mode == .full else { return nil }
+    /// The memory hook every data access needs under `full` (the model's D-cache) and for a
+    /// profile that counts data accesses; nil when neither asks for one. Memory hooks slow
+    /// every access (docs/design.md#unicorn-facts), so `pipeline` alone never installs one. One
+    /// hook serves both: the profile's also feeds the model.
+    func installDataAccessHook() throws -> uc_hook? {
+        let callback: mixq_memory_callback
+        if let profiler, profiler.options.dataAccesses {
+            callback = profiledDataAccessHook
+        } else if let model = cycleModel, model.mode == .full {
+            callback = dataAccessHook
+        } else {
+            return nil
+        }
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
         let types = Int32(UC_HOOK_MEM_READ.rawValue | UC_HOOK_MEM_WRITE.rawValue)
-        let err = mixq_uc_hook_memory(engine, &handle, types, dataAccessHook, context, 1, 0)
+        let err = mixq_uc_hook_memory(engine, &handle, types, callback, context, 1, 0)
         guard err == UC_ERR_OK else {
-            throw EmulatorError.engine(operation: "adding the cycle model's memory hook", message: String(cString: uc_strerror(err)))
+            throw EmulatorError.engine(operation: "adding the data-access memory hook", message: String(cString: uc_strerror(err)))
         }
         return handle
     }
@@ -74,6 +83,24 @@ private let dataAccessHook: mixq_memory_callback = { _, type, address, size, _, 
     Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef { state in
         state.cycleModelReference?._withUnsafeGuaranteedRef {
             $0.dataAccess(address: UInt32(truncatingIfNeeded: address), size: Int(size), write: type == UC_MEM_WRITE)
+        }
+    }
+}
+
+private let profiledDataAccessHook: mixq_memory_callback = { _, type, address, size, _, context in
+    Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef { state in
+        let target = UInt32(truncatingIfNeeded: address)
+        let write = type == UC_MEM_WRITE
+        var stall: UInt64 = 0
+        if let model = state.cycleModelReference, model._withUnsafeGuaranteedRef({ $0.mode == .full }) {
+            model._withUnsafeGuaranteedRef {
+                let before = $0.cycles
+                $0.dataAccess(address: target, size: Int(size), write: write)
+                stall = $0.cycles &- before
+            }
+        }
+        state.profilerReference?._withUnsafeGuaranteedRef {
+            $0.dataAccess(address: target, size: Int(size), write: write, stallCycles: stall)
         }
     }
 }

@@ -91,7 +91,9 @@ public struct DWARFCursor {
             if shift < 64 { result |= Int64(byte & 0x7F) << shift }
             shift += 7
         } while byte & 0x80 != 0
-        if shift < 64 && byte & 0x40 != 0 { result |= -(Int64(1) << shift) }
+        // Sign extension: all bits from `shift` up. ~0 << shift, not -(1 << shift), which
+        // overflows (traps) for a 9-byte value, where shift is 63.
+        if shift < 64 && byte & 0x40 != 0 { result |= Int64(bitPattern: ~UInt64(0) << UInt64(shift)) }
         return result
     }
 

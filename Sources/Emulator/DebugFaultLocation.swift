@@ -14,7 +14,7 @@ enum DebugFaultLocator {
     static func locate(fault: Fault, block: (address: UInt32, size: UInt32), part: Part,
                        source engine: OpaquePointer) -> UInt32? {
         guard fault.kind.isDataAccess, let faultAddress = fault.address, block.size > 0, block.size <= 4096,
-              let scratch = try? Machine.openEngine() else { return nil }
+              let scratch = try? Machine.openEngine(core: part.core) else { return nil }
         defer { uc_close(scratch) }
         // Copy memory: about 3 MB on the STM32H743, once per fault.
         for region in part.regions {

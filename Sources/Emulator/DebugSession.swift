@@ -116,7 +116,7 @@ public final class DebugSession {
         self.image = image
         self.options = options
         self.part = machine.part
-        guard let engine = try Machine.openEngine() else {
+        guard let engine = try Machine.openEngine(core: machine.part.core) else {
             throw EmulatorError.engine(operation: "uc_open", message: "no engine")
         }
         self.engine = engine
@@ -180,6 +180,7 @@ public final class DebugSession {
                                instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
                                wallSeconds: wallSeconds)
         result.timing = options.timing
+        result.part = part
         result.cycleStatistics = state.cycleModel?.statistics
         return result
     }

@@ -76,6 +76,9 @@ final class ExecutionState {
     let cycleModel: CycleModel?
     /// `cycleModel` for the block hook, without retain/release traffic (docs/design.md#unicorn-facts).
     let cycleModelReference: Unmanaged<CycleModel>?
+    /// Records `RunResult.profile` when `options.profile` asks for one.
+    let profiler: ProfileCollector?
+    let profilerReference: Unmanaged<ProfileCollector>?
     private var hooks: [uc_hook] = []
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
     let stackBottom: UInt32?
@@ -88,7 +91,12 @@ final class ExecutionState {
     /// Instructions with UsageFault code hooks, by address (`installGuards`).
     private var guardedInstructions: [UInt32: GuardedInstruction] = [:]
     /// Checks the block hook runs at blocks' entries (`BlockEntry.checkStart`).
-    private let entryChecks = GrowableBuffer<GuardedInstruction>()
+    /// Behind a pointer like `hotCounters`: the block hook reads it on every checked block.
+    private let entryChecks: UnsafeMutablePointer<FlatArray<GuardedInstruction>> = {
+        let checks = UnsafeMutablePointer<FlatArray<GuardedInstruction>>.allocate(capacity: 1)
+        checks.initialize(to: FlatArray(capacity: 64))
+        return checks
+    }()
     /// On a re-run that locates a memory fault: the block to trace instruction by instruction.
     private let tracedBlock: (address: UInt32, size: UInt32)?
     /// The last instruction that started inside `tracedBlock`.
@@ -107,9 +115,21 @@ final class ExecutionState {
         self.stderr = OutputTail(limit: options.outputTailBytes)
         self.cycleModel = try Self.makeCycleModel(options: options, part: part)
         self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
+        if let profile = options.profile {
+            var profile = profile
+            // The full model watches every data access already: counting them costs little.
+            if options.timing == .full { profile.dataAccesses = true }
+            self.profiler = try ProfileCollector(image: image, part: part, options: profile)
+        } else {
+            self.profiler = nil
+        }
+        self.profilerReference = profiler.map { Unmanaged.passUnretained($0) }
     }
 
     deinit {
+        entryChecks.pointee.release()
+        entryChecks.deinitialize(count: 1)
+        entryChecks.deallocate()
         blockLengths.pointee.release()
         blockLengths.deinitialize(count: 1)
         blockLengths.deallocate()
@@ -132,7 +152,7 @@ final class ExecutionState {
         updateActiveGuards(initial: true)  // CPACR at reset gives no FPU access; nothing is translated yet
         let context = Unmanaged.passUnretained(self).toOpaque()
         var handle: uc_hook = 0
-        if let model = cycleModel, let memoryHook = try installCycleModelHooks(model) { hooks.append(memoryHook) }
+        if let memoryHook = try installDataAccessHook() { hooks.append(memoryHook) }
         if options.countsInstructions {
             try check(mixq_uc_hook_block(engine, &handle, blockHook, context, 1, 0), "adding the block hook")
             hooks.append(handle)
@@ -190,6 +210,15 @@ final class ExecutionState {
             if installGuards(address: address, size: size, classes: pending, entry: entry) { return }
         }
         if entry.pointee.checkCount != 0 && runEntryChecks(entry) { return }
+        if let profiler = profilerReference {
+            let now = cycleModel?.cycles ?? instructions
+            let executed = cycleModel?.instructions ?? instructions
+            profiler._withUnsafeGuaranteedRef {
+                $0.enterBlock(address: address, size: size, instructions: entry.pointee.count,
+                              profileIndex: &entry.pointee.profileIndex, cycles: now, executed: executed,
+                              model: cycleModel, engine: engine)
+            }
+        }
         if let model = cycleModelReference {
             instructions &+= UInt64(model._withUnsafeGuaranteedRef { timeBlock($0, address: address, size: size) })
         } else {
@@ -249,12 +278,12 @@ final class ExecutionState {
         }
         // The block's entry checks, for every class installed so far, replace its old ones.
         let installed = entry.pointee.installed
-        let start = entryChecks.count
+        let start = entryChecks.pointee.count
         for instruction in found where instruction.entryRelative && instruction.classes & installed != 0 {
-            entryChecks.append(instruction)
+            entryChecks.pointee.append(instruction)
         }
         entry.pointee.checkStart = Int32(start)
-        entry.pointee.checkCount = Int32(entryChecks.count - start)
+        entry.pointee.checkCount = Int32(entryChecks.pointee.count - start)
         var added = false
         let context = Unmanaged.passUnretained(self).toOpaque()
         for instruction in found where !instruction.entryRelative && instruction.classes & classes != 0
@@ -297,7 +326,7 @@ final class ExecutionState {
         let active = hotCounters.pointee.activeGuards
         let first = Int(entry.pointee.checkStart)
         for index in first..<(first + Int(entry.pointee.checkCount)) {
-            let instruction = entryChecks.pointer + index
+            let instruction = entryChecks.pointee.pointer + index
             let classes = instruction.pointee.classes & active
             guard classes != 0 else { continue }
             // An operand whose memory cannot be read now is left to the instruction itself
@@ -514,16 +543,24 @@ final class ExecutionState {
 
     // MARK: Finishing
 
+    /// The profile up to where the run stopped, for a run that ended in an error.
+    func partialProfile() -> RunProfile? {
+        profiler?.finish(cycles: cycles, instructions: cycleModel?.instructions ?? instructions, model: cycleModel)
+    }
+
     func finish(engineStatus: uc_err, wallSeconds: Double) throws -> RunResult {
         for handle in hooks { uc_hook_del(engine, handle) }
         hooks.removeAll()
         drainTraceOutput()
         switch stopReason {
         case let .exited(status):
-            return RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
-                             stdoutBytes: stdout.total, stderrBytes: stderr.total,
-                             instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
-                             wallSeconds: wallSeconds)
+            var result = RunResult(exitStatus: status, stdout: stdout.text, stderr: stderr.text,
+                                   stdoutBytes: stdout.total, stderrBytes: stderr.total,
+                                   instructions: instructions, cycles: cycles, clockMHz: options.clockMHz,
+                                   wallSeconds: wallSeconds)
+            result.profile = profiler?.finish(cycles: cycles, instructions: cycleModel?.instructions ?? instructions,
+                                              model: cycleModel)
+            return result
         case let .outputLimit(pc):
             throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))
         case let .fault(fault):

@@ -27,10 +27,13 @@ public struct RunOptions: Sendable {
     /// keep. Memory for output never grows past about twice this, however much is printed;
     /// `echoOutput` streams everything as it is produced.
     public var outputTailBytes: Int = 1 << 20
+    /// Record where the cycles go (`RunResult.profile`); nil records nothing and costs nothing.
+    /// Needs the image's function symbols. The run's cycle counts are the same either way.
+    public var profile: ProfileOptions?
 
     public init(maxInstructions: UInt64 = 20_000_000_000, clockMHz: Int = 400, echoOutput: Bool = false,
                 timing: TimingMode = .off, countsInstructions: Bool = true,
-                maxOutputBytes: UInt64 = 64 << 20, outputTailBytes: Int = 1 << 20) {
+                maxOutputBytes: UInt64 = 64 << 20, outputTailBytes: Int = 1 << 20, profile: ProfileOptions? = nil) {
         self.maxInstructions = maxInstructions
         self.clockMHz = clockMHz
         self.echoOutput = echoOutput
@@ -38,6 +41,7 @@ public struct RunOptions: Sendable {
         self.countsInstructions = countsInstructions
         self.maxOutputBytes = maxOutputBytes
         self.outputTailBytes = max(0, outputTailBytes)
+        self.profile = profile
     }
 }
 
@@ -69,13 +73,27 @@ public struct RunResult: Sendable {
     public var timing: TimingMode = .off
     /// The cycle model's counters (mispredictions, cache misses, stalls); nil with `.off`.
     public var cycleStatistics: CycleStatistics?
+    /// The part the firmware ran on.
+    public var part: Part = .stm32h743
+    /// Where the cycles went, when `RunOptions.profile` asked for it.
+    public var profile: RunProfile?
 
     /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
     /// and cycle model.
-    public var conditions: String {
-        let waitStates = TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz).map(String.init) ?? "?"
-        return "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, caches as the firmware sets them, "
-            + "timing model \(timing.summary)"
+    public var conditions: String { Self.conditions(clockMHz: clockMHz, timing: timing, part: part) }
+
+    /// The conditions line of a run at `clockMHz` under `timing` on `part` (for figures of a
+    /// run that ended in an error, which has no `RunResult`). The part is named when it is not
+    /// the STM32H743, MixQ's default.
+    public static func conditions(clockMHz: Int, timing: TimingMode, part: Part = .stm32h743) -> String {
+        let waitStates = part.flashWaitStates[clockMHz].map(String.init) ?? "?"
+        let caches: String
+        switch part.caches {
+        case .level1: caches = "caches as the firmware sets them"
+        case .artAccelerator: caches = "ART accelerator, no L1 caches"
+        }
+        let onPart = part == .stm32h743 ? "" : "\(part.name) (\(part.core.displayName)), "
+        return onPart + "core clock \(clockMHz) MHz, FLASH \(waitStates) wait states, \(caches), timing model \(timing.summary)"
     }
 
     /// Millions of emulated instructions per host second.
@@ -108,11 +126,15 @@ public final class Machine {
     public let part: Part
     private var engine: OpaquePointer?
     private var state: ExecutionState?
+    /// The profile of the last run that asked for one and stopped with an error (a fault, the
+    /// instruction budget, the output limit): where the cycles went up to the stop, to show
+    /// where firmware got stuck. A run that exits normally returns its profile in `RunResult`.
+    public private(set) var profileOfFailedRun: RunProfile?
 
     /// Creates a machine for `part`. Fails only when Unicorn cannot be opened.
     public init(part: Part = .stm32h743) throws {
         self.part = part
-        _ = try Self.openEngine()  // Fail early, at construction, on a broken installation.
+        _ = try Self.openEngine(core: part.core)  // Fail early, at construction, on a broken installation.
             .map { uc_close($0) }
     }
 
@@ -128,21 +150,33 @@ public final class Machine {
     /// - Throws: `EmulatorError` when the image does not fit the part, the firmware faults,
     ///   runs out of instruction budget, or stops without exiting.
     public func run(_ image: ELFImage, options: RunOptions = RunOptions(), inputs: [MemoryWrite] = []) throws -> RunResult {
+        if options.profile != nil && !image.symbols.contains(where: \.isFunction) {
+            throw EmulatorError.noSymbolsToProfile
+        }
+        if let reason = part.unsupportedTiming(options.timing) {
+            throw EmulatorError.timingUnavailable(part: part.name, timing: options.timing.rawValue, reason: reason)
+        }
+        profileOfFailedRun = nil
         do {
             return try runOnce(image, options: options, inputs: inputs, tracing: nil)
         } catch let EmulatorError.fault(fault) where fault.kind.isDataAccess {
+            profileOfFailedRun = state?.partialProfile()
             // Unicorn reports a data-access fault with PC at the start of the translated block.
             // The run is deterministic, so run again tracing only that block instruction by
             // instruction to name the exact faulting instruction.
             guard let block = state?.lastBlock, block.size > 0 else { throw EmulatorError.fault(fault) }
             var silent = options
             silent.echoOutput = false  // the first run already showed the output
+            silent.profile = nil
             do {
                 _ = try runOnce(image, options: silent, inputs: inputs, tracing: block)
             } catch let EmulatorError.fault(located) where located.kind == fault.kind && located.address == fault.address {
                 throw EmulatorError.fault(located)
             } catch {}
             throw EmulatorError.fault(fault)
+        } catch {
+            profileOfFailedRun = state?.partialProfile()
+            throw error
         }
     }
 
@@ -151,7 +185,7 @@ public final class Machine {
         if let engine { uc_close(engine) }
         engine = nil
         state = nil
-        guard let engine = try Self.openEngine() else {
+        guard let engine = try Self.openEngine(core: part.core) else {
             throw EmulatorError.engine(operation: "uc_open", message: "no engine")
         }
         self.engine = engine
@@ -177,6 +211,7 @@ public final class Machine {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         var result = try state.finish(engineStatus: err, wallSeconds: seconds)
         result.timing = options.timing
+        result.part = part
         result.cycleStatistics = state.cycleModel?.statistics
         return result
     }
@@ -206,11 +241,11 @@ public final class Machine {
         }
     }
 
-    static func openEngine() throws -> OpaquePointer? {
+    static func openEngine(core: Core) throws -> OpaquePointer? {
         var engine: OpaquePointer?
-        let err = mixq_uc_open_cortex_m7(&engine)
+        let err = core == .cortexM4 ? mixq_uc_open_cortex_m4(&engine) : mixq_uc_open_cortex_m7(&engine)
         guard err == UC_ERR_OK else {
-            throw EmulatorError.engine(operation: "uc_open (Cortex-M7)", message: String(cString: uc_strerror(err)))
+            throw EmulatorError.engine(operation: "uc_open (\(core.displayName))", message: String(cString: uc_strerror(err)))
         }
         return engine
     }

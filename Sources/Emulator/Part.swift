@@ -1,3 +1,5 @@
+import Timing
+
 /// What a memory region is for; decides how the emulator maps it and how reports label it.
 public enum RegionKind: String, Sendable, Codable {
     /// Non-volatile code and constants; read-only while firmware runs.
@@ -39,25 +41,93 @@ public struct MemoryRegion: Sendable, Hashable, Codable {
     }
 }
 
-/// A microcontroller described as data: its memory regions and where it boots.
+/// The processor core of a part: which Unicorn CPU model runs it.
+public enum Core: String, Sendable, Hashable, CaseIterable {
+    case cortexM7 = "cortex-m7"
+    case cortexM4 = "cortex-m4"
+
+    /// "Cortex-M7", as reports print it.
+    public var displayName: String { self == .cortexM7 ? "Cortex-M7" : "Cortex-M4" }
+}
+
+/// The caches in front of a part's memories, as far as timing is concerned.
+public enum CacheConfiguration: Sendable, Hashable {
+    /// Cortex-M7 L1 caches (enabled by firmware through SCB->CCR), sizes in bytes.
+    case level1(instructionBytes: Int, dataBytes: Int)
+    /// ST's ART accelerator on the FLASH interface (instruction cache lines and prefetch), no L1.
+    case artAccelerator
+}
+
+/// A microcontroller described as data: its core, memory regions, where it boots, its
+/// clocks and FLASH wait states, its caches, and the memory budgets its planner uses.
 ///
-/// Nothing else in MixQ names an address of the chip; another part (STM32F746, STM32H7A3)
-/// is another value of this type.
-public struct Part: Sendable, Hashable {
+/// Nothing else in MixQ names an address of the chip; another part is another value of this
+/// type (`Part.all`), with a linker script in firmware/startup whose MEMORY block the tests
+/// check against `regions`.
+public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// Marketing name, e.g. "STM32H743".
     public var name: String
+    public var core: Core
     /// Memory regions, in address order.
     public var regions: [MemoryRegion]
     /// Address of the vector table at reset: initial SP in word 0, reset handler in word 1.
     public var bootAddress: UInt32
     /// Core clocks the part supports, with the FLASH wait states each needs.
     public var flashWaitStates: [Int: Int]
+    public var caches: CacheConfiguration
+    /// The planner's default budgets on this part, in bytes: FLASH for weights and parameters,
+    /// RAM for one layer's input plus output.
+    public var flashBudget: Int
+    public var ramBudget: Int
+    /// The linker script in firmware/startup that places firmware in this part's memory.
+    public var linkerScript: String
+    /// The compiler and linker flags file in toolchain/ for the part's core and FPU.
+    public var flagsFile: String
 
-    public init(name: String, regions: [MemoryRegion], bootAddress: UInt32, flashWaitStates: [Int: Int]) {
+    public init(name: String, core: Core = .cortexM7, regions: [MemoryRegion], bootAddress: UInt32,
+                flashWaitStates: [Int: Int], caches: CacheConfiguration = .level1(instructionBytes: 16 << 10, dataBytes: 16 << 10),
+                flashBudget: Int = 0, ramBudget: Int = 0, linkerScript: String = "startup/stm32h743.ld",
+                flagsFile: String = "cortex-m7.flags") {
         self.name = name
+        self.core = core
         self.regions = regions.sorted { $0.base < $1.base }
         self.bootAddress = bootAddress
         self.flashWaitStates = flashWaitStates
+        self.caches = caches
+        self.flashBudget = flashBudget
+        self.ramBudget = ramBudget
+        self.linkerScript = linkerScript
+        self.flagsFile = flagsFile
+    }
+
+    public var description: String { name }
+
+    /// The parts MixQ emulates.
+    public static let all: [Part] = [.stm32h743, .stm32f746, .stm32f412]
+
+    /// The part called `name` (case-insensitive, e.g. "stm32f746"), if MixQ has it.
+    public static func named(_ name: String) -> Part? {
+        all.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+    }
+
+    /// The clocks the part runs at in MixQ, lowest first.
+    public var clocks: [Int] { flashWaitStates.keys.sorted() }
+
+    /// The clock a run uses when none is given: 400 MHz on the STM32H743 (the paper's
+    /// setting, VOS1), the maximum elsewhere.
+    public var defaultClockMHz: Int { self == .stm32h743 ? 400 : (clocks.last ?? 0) }
+
+    /// Why `timing` cannot time this part, or nil when it can. The cycle model is the
+    /// Cortex-M7's, with the STM32H743's memory system in `full`.
+    public func unsupportedTiming(_ timing: TimingMode) -> String? {
+        switch (core, timing) {
+        case (_, .off): return nil
+        case (.cortexM4, _):
+            return "MixQ has no Cortex-M4 cycle model yet; use --timing off (one cycle per instruction)"
+        case (.cortexM7, .full) where self != .stm32h743:
+            return "the full model's caches and FLASH path are the STM32H743's; use --timing pipeline (core timing only)"
+        default: return nil
+        }
     }
 
     /// The region holding `address`, if any.
@@ -94,6 +164,68 @@ extension Part {
         bootAddress: 0x0800_0000,
         // RM0433 table 17 (FLASH recommended number of wait states): 2 at 400 MHz (VOS1),
         // 4 at 480 MHz (VOS0); docs/design.md#clocks-flash-and-caches.
-        flashWaitStates: [400: 2, 480: 4]
+        flashWaitStates: [400: 2, 480: 4],
+        // Cortex-M7 L1: 16 KiB I-cache, 16 KiB D-cache on the STM32H7 (RM0433 section 2.1).
+        caches: .level1(instructionBytes: 16 << 10, dataBytes: 16 << 10),
+        // The paper's budgets for this part (Rusci et al. 2020): 2,048,000 B FLASH, 512,000 B RAM.
+        flashBudget: 2_048_000, ramBudget: 512_000,
+        linkerScript: "startup/stm32h743.ld",
+        // FPv5 with double precision (DS12110 section 3.3).
+        flagsFile: "cortex-m7.flags"
+    )
+
+    /// STM32F746 (Cortex-M7 r0p1 with a single-precision FPv5 FPU), as in RM0385 section 2.2.2 ("Memory map and
+    /// register boundary addresses") and DS10916; docs/design.md#other-parts.
+    ///
+    /// FLASH is reached at 0x0800_0000 over AXIM (and aliased at 0x0020_0000 on the ITCM
+    /// interface, not mapped here); MixQ boots from the AXIM address, as BOOT_ADD0 = 0x2000
+    /// selects (RM0385 section 2.5). Backup SRAM sits in the peripheral space and is left out.
+    public static let stm32f746 = Part(
+        name: "STM32F746",
+        core: .cortexM7,
+        regions: [
+            MemoryRegion(name: "ITCM", base: 0x0000_0000, size: 16 << 10, kind: .tcm),
+            MemoryRegion(name: "FLASH", base: 0x0800_0000, size: 1 << 20, kind: .flash),
+            MemoryRegion(name: "DTCM", base: 0x2000_0000, size: 64 << 10, kind: .tcm),
+            MemoryRegion(name: "SRAM1", base: 0x2001_0000, size: 240 << 10, kind: .sram),
+            MemoryRegion(name: "SRAM2", base: 0x2004_C000, size: 16 << 10, kind: .sram),
+        ],
+        bootAddress: 0x0800_0000,
+        // RM0385 table 5 (number of wait states according to HCLK, 2.7-3.6 V): 6 up to 210 MHz,
+        // 7 up to 216 MHz.
+        flashWaitStates: [200: 6, 216: 7],
+        // 4 KiB I-cache and 4 KiB D-cache (RM0385 section 2.1.2; Cortex-M7 TRM for their
+        // organisation: 2-way I, 4-way D, 32-byte lines).
+        caches: .level1(instructionBytes: 4 << 10, dataBytes: 4 << 10),
+        // The paper's 1 MB FLASH / 512 kB RAM budget belongs to an STM32F765; the F746 has
+        // 1 MB of FLASH and 320 KiB of RAM (DTCM + SRAM1 + SRAM2), of which SRAM1 is the
+        // largest contiguous buffer: 240 KiB.
+        flashBudget: 1_048_576, ramBudget: 240 << 10,
+        linkerScript: "startup/stm32f746.ld",
+        // Single-precision FPU only (DS10916 section 3.1): -mfpu=fpv5-sp-d16.
+        flagsFile: "cortex-m7-sp.flags"
+    )
+
+    /// STM32F412 (Cortex-M4 r0p1 with FPv4-SP), as in RM0402 section 2.3 ("Memory map") and
+    /// DS11139; docs/design.md#other-parts. FLASH at 0x0800_0000 is aliased at 0 when booting
+    /// from main FLASH (RM0402 section 2.6); MixQ loads and boots the 0x0800_0000 address.
+    public static let stm32f412 = Part(
+        name: "STM32F412",
+        core: .cortexM4,
+        regions: [
+            MemoryRegion(name: "FLASH", base: 0x0800_0000, size: 1 << 20, kind: .flash),
+            MemoryRegion(name: "SRAM", base: 0x2000_0000, size: 256 << 10, kind: .sram),
+        ],
+        bootAddress: 0x0800_0000,
+        // RM0402 table 6 (number of wait states according to HCLK, 2.7-3.6 V): 3 from 90 to
+        // 100 MHz, 2 from 64 to 90 MHz.
+        flashWaitStates: [84: 2, 100: 3],
+        // ART accelerator: instruction prefetch and cache lines on the FLASH interface
+        // (RM0402 section 3.4.3); no L1 cache on a Cortex-M4.
+        caches: .artAccelerator,
+        // The paper's 256 kB RAM / 1 MB FLASH budget for this part (Rusci et al. 2020).
+        flashBudget: 1_048_576, ramBudget: 262_144,
+        linkerScript: "startup/stm32f412.ld",
+        flagsFile: "cortex-m4.flags"
     )
 }

@@ -626,30 +626,3 @@ enum ThumbGuardScanner {
         return condition & 1 != 0 && condition != 15 ? !result : result
     }
 }
-
-/// A growable buffer read through `pointer` by the block hook (no array copy-on-write checks or
-/// exclusivity checks on the hot path).
-final class GrowableBuffer<Element> {
-    private(set) var pointer: UnsafeMutablePointer<Element>
-    private(set) var count = 0
-    private var capacity = 64
-
-    init() { pointer = .allocate(capacity: capacity) }
-
-    deinit {
-        pointer.deinitialize(count: count)
-        pointer.deallocate()
-    }
-
-    func append(_ element: Element) {
-        if count == capacity {
-            let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
-            bigger.moveInitialize(from: pointer, count: count)
-            pointer.deallocate()
-            pointer = bigger
-            capacity *= 2
-        }
-        (pointer + count).initialize(to: element)
-        count += 1
-    }
-}

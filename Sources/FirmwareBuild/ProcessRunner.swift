@@ -32,3 +32,26 @@ func findOnPath(_ name: String) -> String? {
     }
     return nil
 }
+
+/// What a host program printed on stdout and how it exited.
+public struct HostCommandOutput: Sendable {
+    public var status: Int32
+    public var standardOutput: String
+}
+
+/// Runs `program` (looked up on PATH through /usr/bin/env) with `arguments` to completion, with
+/// stdin closed and stderr discarded, and returns its stdout and exit status. For asking host
+/// tools what they know (git, pkg-config, binutils) from the CLI and the tests.
+public func runHostCommand(_ program: String, _ arguments: [String]) throws -> HostCommandOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [program] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return HostCommandOutput(status: process.terminationStatus, standardOutput: String(decoding: data, as: UTF8.self))
+}

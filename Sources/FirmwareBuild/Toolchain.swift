@@ -12,7 +12,7 @@ public struct Toolchain: Sendable {
     public let compilerPath: String
     /// The compiler's first `--version` line, e.g. `arm-none-eabi-gcc (15:12.2.rel1-1) 12.2.1 20221205`.
     public let compilerVersion: String
-    /// Flags for every compile, from `toolchain/cortex-m7.flags` section `[compile]`.
+    /// Flags for every compile, from the flags file's section `[compile]` (`toolchain/cortex-m7.flags` by default).
     public let compileFlags: [String]
     /// Flags for every link, from section `[link]`.
     public let linkFlags: [String]
@@ -21,10 +21,41 @@ public struct Toolchain: Sendable {
     /// Where built ELF files are kept: `<cache>/firmware/<key>/<name>.elf`.
     public let cacheDirectory: URL
 
-    /// Finds the compiler (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and reads the flags.
+    /// Finds the compiler (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and reads the flags
+    /// of `flagsFile` in toolchain/ (`cortex-m7.flags` for the STM32H743; a part names its own,
+    /// `Part.flagsFile`).
     ///
     /// The cache is `$MIXQ_CACHE_DIR`, else `$XDG_CACHE_HOME/mixq`, else `~/.cache/mixq`.
-    public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil) throws(ToolchainError) -> Toolchain {
+    public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil,
+                              flagsFile: String = "cortex-m7.flags") throws(ToolchainError) -> Toolchain {
+        let (compiler, versionLine) = try findCompiler()
+        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/\(flagsFile)")
+        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
+            throw .flagsFileUnreadable(path: flagsURL.path)
+        }
+        let sections = parseFlagsFile(flagsText)
+        return Toolchain(compilerPath: compiler, compilerVersion: versionLine,
+                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
+                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+    }
+
+    /// The same compiler and cache with the flags of another file in toolchain/ (a part's
+    /// `Part.flagsFile`).
+    public func withFlags(from flagsFile: String) throws(ToolchainError) -> Toolchain {
+        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/\(flagsFile)")
+        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
+            throw .flagsFileUnreadable(path: flagsURL.path)
+        }
+        let sections = parseFlagsFile(flagsText)
+        return Toolchain(compilerPath: compilerPath, compilerVersion: compilerVersion,
+                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
+                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory)
+    }
+
+    /// The compiler `locate()` would use (`$MIXQ_ARM_GCC` or `arm-none-eabi-gcc` on PATH) and
+    /// the first line of its `--version` output. Needs no firmware folder or flags file, so
+    /// `mixq --version` can name the compiler outside a checkout.
+    public static func findCompiler() throws(ToolchainError) -> (path: String, versionLine: String) {
         let environment = ProcessInfo.processInfo.environment
         let compiler: String
         if let override = environment["MIXQ_ARM_GCC"], !override.isEmpty {
@@ -37,16 +68,7 @@ public struct Toolchain: Sendable {
         guard let version = try? runProcess(compiler, ["--version"]), version.status == 0 else {
             throw .compilerNotFound
         }
-        let versionLine = version.text.split(separator: "\n").first.map(String.init) ?? "unknown"
-
-        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/cortex-m7.flags")
-        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
-            throw .flagsFileUnreadable(path: flagsURL.path)
-        }
-        let sections = parseFlagsFile(flagsText)
-        return Toolchain(compilerPath: compiler, compilerVersion: versionLine,
-                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
-                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+        return (compiler, version.text.split(separator: "\n").first.map(String.init) ?? "unknown")
     }
 
     /// One line naming the compiler and its flags, for the conditions every report prints.

@@ -3,7 +3,8 @@ import Foundation
 /// ImageNet Top-1 figures joined to results on (model, scheme), each with where it comes from.
 ///
 /// Two kinds of table share one CSV format (columns `model,scheme,top1` required; `source`,
-/// `top5`, `device`, `flash_bytes`, `ram_bytes`, `note` optional; `#` lines are comments):
+/// `top5`, `device`, `flash_bytes`, `ram_bytes`, `note`, `dataset` (default ImageNet) optional;
+/// `#` lines are comments):
 /// - the published table the project ships (Sources/Reports/Resources/published_top1.csv), where every row
 ///   must name its source;
 /// - a user's table (`mixq report --accuracy FILE.csv`), which overrides the published one.
@@ -30,7 +31,13 @@ public struct AccuracyTable: Sendable, Equatable {
         /// The citation or the user's description of the measurement.
         public var source: String
         public var origin: Origin
+        /// What the Top-1 was measured on: figures on different datasets are never compared
+        /// (each dataset gets its own Pareto front and plot).
+        public var dataset: String = AccuracyTable.imageNet
     }
+
+    /// The dataset of published figures, and of a table's rows that name none.
+    public static let imageNet = "ImageNet"
 
     /// A published figure for a device budget rather than a model.
     public struct BudgetFigure: Sendable, Equatable {
@@ -138,7 +145,8 @@ public struct AccuracyTable: Sendable, Equatable {
                 throw .malformedTable(path: path, line: row.line, problem: "\(model) under \(scheme) already has a figure on line \(earlier)")
             }
             firstLine[key] = row.line
-            figures[key] = Figure(top1: top1, source: source, origin: origin)
+            let dataset = field(table.column("dataset"))
+            figures[key] = Figure(top1: top1, source: source, origin: origin, dataset: dataset.isEmpty ? Self.imageNet : dataset)
         }
         self.init(figures: figures, budgetFigures: budgetFigures)
     }

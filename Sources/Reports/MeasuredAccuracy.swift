@@ -77,7 +77,8 @@ public enum MeasuredAccuracy {
                 source += String(format: "; %@ Top-1 %.2f%%", first.floatReference.components(separatedBy: " (").first ?? "float",
                                  Double(floatTop1) * 100 / Double(images))
             }
-            let figure = AccuracyTable.Figure(top1: Double(top1) * 100 / Double(images), source: source, origin: .measured)
+            let figure = AccuracyTable.Figure(top1: Double(top1) * 100 / Double(images), source: source, origin: .measured,
+                                              dataset: first.dataset)
             // Several datasets for one pair: the one with the most images wins.
             let tableKey = AccuracyTable.Key(model: first.model, scheme: first.scheme)
             if let earlier = imagesBehind[tableKey], earlier >= images { continue }

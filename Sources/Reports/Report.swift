@@ -28,8 +28,13 @@ public struct Report: Sendable {
     /// Published figures for device budgets, quoted beside the tables.
     public private(set) var budgetFigures: [AccuracyTable.BudgetFigure]
     public private(set) var device: DeviceCapacity
-    /// Indices into `rows` of the Pareto front, by increasing latency.
+    /// Indices into `rows` of the Pareto fronts of every dataset (`datasets` order), each by
+    /// increasing latency.
     public private(set) var paretoFront: [Int]
+    /// The datasets the rows' Top-1 figures were measured on: ImageNet (the published figures)
+    /// first, then the others by name. Top-1 on different datasets is never compared: each
+    /// has its own Pareto front (`paretoFront(of:)`) and plot.
+    public private(set) var datasets: [String]
 
     /// Builds the report of `collection` with Top-1 figures from `accuracy`.
     public init(collection: ResultCollection, accuracy: AccuracyTable, device: DeviceCapacity = .stm32h743) {
@@ -58,13 +63,23 @@ public struct Report: Sendable {
         self.warnings = warnings
         conditionSets = Self.groupConditions(results)
         let built = rows
-        let candidates = built.indices.compactMap { index -> ParetoFront.Point? in
-            let row = built[index]
-            guard row.isParetoCandidate, let latency = row.latencyMs, let top1 = row.top1 else { return nil }
-            return ParetoFront.Point(id: index, latencyMs: latency, top1: top1)
+        datasets = Set(built.compactMap(\.top1Dataset)).sorted {
+            ($0 == AccuracyTable.imageNet ? 0 : 1, $0) < ($1 == AccuracyTable.imageNet ? 0 : 1, $1)
         }
-        paretoFront = ParetoFront.front(of: candidates).map(\.id)
+        paretoFront = datasets.flatMap { dataset in
+            ParetoFront.front(of: built.indices.compactMap { index -> ParetoFront.Point? in
+                let row = built[index]
+                guard row.top1Dataset == dataset, row.isParetoCandidate, let latency = row.latencyMs,
+                      let top1 = row.top1 else { return nil }
+                return ParetoFront.Point(id: index, latencyMs: latency, top1: top1)
+            }).map(\.id)
+        }
         for index in paretoFront { rows[index].onParetoFront = true }
+    }
+
+    /// The Pareto front of the rows whose Top-1 was measured on `dataset`.
+    public func paretoFront(of dataset: String) -> [Int] {
+        paretoFront.filter { rows[$0].top1Dataset == dataset }
     }
 
     /// The schemes present, in `SchemeOrder`.

@@ -7,10 +7,36 @@ public enum ReportFiles {
     public static let markdown = "report.md"
     public static let csv = "results.csv"
     public static let json = "results.json"
+    /// The latency-accuracy plot of the first dataset (ImageNet when published figures are
+    /// in the report); every further dataset gets `latencyAccuracyPlot(for:)`.
     public static let latencyAccuracyPlot = "latency_accuracy.svg"
     public static let memoryPlot = "memory.svg"
     /// Per-result `<model>__<scheme>.csv` and `<model>__<scheme>.trace.json`.
     public static let profilesFolder = "profiles"
+
+    /// `latency_accuracy_<dataset>.svg`, the dataset's name reduced to letters, digits and `_`
+    /// (`data/mnist/test` -> `latency_accuracy_data_mnist_test.svg`).
+    public static func latencyAccuracyPlot(for dataset: String) -> String {
+        var slug = ""
+        for character in dataset.lowercased() {
+            if character.isASCII && (character.isLetter || character.isNumber) {
+                slug.append(character)
+            } else if !slug.isEmpty && !slug.hasSuffix("_") {
+                slug.append("_")
+            }
+        }
+        while slug.hasSuffix("_") { slug.removeLast() }
+        return "latency_accuracy_\(slug.isEmpty ? "dataset" : slug).svg"
+    }
+}
+
+extension Report {
+    /// The latency-accuracy plot file of each dataset, in `datasets` order (the first is
+    /// always `latency_accuracy.svg`, also when no row has a Top-1).
+    public var latencyAccuracyPlots: [(dataset: String?, file: String)] {
+        guard let first = datasets.first else { return [(nil, ReportFiles.latencyAccuracyPlot)] }
+        return [(first, ReportFiles.latencyAccuracyPlot)] + datasets.dropFirst().map { ($0, ReportFiles.latencyAccuracyPlot(for: $0)) }
+    }
 }
 
 extension Report {
@@ -27,9 +53,12 @@ extension Report {
             (folder.appendingPathComponent(ReportFiles.markdown), { Data(self.markdown().utf8) }),
             (folder.appendingPathComponent(ReportFiles.csv), { Data(self.csv().utf8) }),
             (folder.appendingPathComponent(ReportFiles.json), { try self.json() }),
-            (folder.appendingPathComponent(ReportFiles.latencyAccuracyPlot), { Data(self.latencyAccuracySVG().utf8) }),
             (folder.appendingPathComponent(ReportFiles.memoryPlot), { Data(self.memorySVG().utf8) }),
         ]
+        for plot in latencyAccuracyPlots {
+            outputs.insert((folder.appendingPathComponent(plot.file), { Data(self.latencyAccuracySVG(dataset: plot.dataset).utf8) }),
+                           at: outputs.count - 1)
+        }
         for result in results {
             let profile = LayerProfile(result: result)
             outputs.append((profiles.appendingPathComponent(profile.baseName + ".csv"), { Data(profile.csv().utf8) }))

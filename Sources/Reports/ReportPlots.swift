@@ -1,13 +1,17 @@
 import Foundation
 
 extension Report {
-    /// `latency_accuracy.svg`: Top-1 against latency, one marker style per scheme, the Pareto
-    /// front as a dashed line, models that do not fit hollow. Every row with a Top-1 gets one
-    /// marker (`class="marker"`); rows with a Top-1 but no latency (never ran) sit in a
-    /// "no latency" strip at the right edge; rows without a Top-1 cannot be placed and are
-    /// counted in a note.
-    public func latencyAccuracySVG() -> String {
-        let placed = rows.indices.filter { rows[$0].top1 != nil }
+    /// `latency_accuracy.svg` (and one more per further dataset): Top-1 on `dataset` against
+    /// latency, one marker style per scheme, the dataset's Pareto front as a dashed line,
+    /// models that do not fit hollow. Every row with a Top-1 on the dataset gets one marker
+    /// (`class="marker"`); rows with a Top-1 but no latency (never ran) sit in a "no latency"
+    /// strip at the right edge; rows without a Top-1 cannot be placed and are counted in a note
+    /// on the first dataset's plot. `dataset` nil: the first of `datasets` (ImageNet when any
+    /// figure is published).
+    public func latencyAccuracySVG(dataset: String? = nil) -> String {
+        let dataset = dataset ?? datasets.first ?? AccuracyTable.imageNet
+        let paretoFront = self.paretoFront(of: dataset)
+        let placed = rows.indices.filter { rows[$0].top1 != nil && rows[$0].top1Dataset == dataset }
         let timed = placed.filter { rows[$0].latencyMs != nil }
         let untimed = placed.filter { rows[$0].latencyMs == nil }
         let latencies = timed.compactMap { rows[$0].latencyMs }
@@ -15,7 +19,7 @@ extension Report {
         let stripWidth = untimed.isEmpty ? 0.0 : 34.0
         let xAxis = PlotAxis(minimum: 0, maximum: (latencies.max() ?? 1) * 1.05, pixels: (SVG.left, SVG.right - stripWidth))
         let yAxis = PlotAxis(minimum: (top1s.min() ?? 0) - 2, maximum: (top1s.max() ?? 100) + 2, pixels: (SVG.bottom, SVG.top))
-        var lines = SVG.frame(title: "ImageNet Top-1 against latency on \(device.name)", xAxis: xAxis, yAxis: yAxis,
+        var lines = SVG.frame(title: "\(dataset) Top-1 against latency on \(device.name)", xAxis: xAxis, yAxis: yAxis,
                               xLabel: "latency (ms)" + clockSuffix + (conditionsAgree ? "" : "; conditions differ, see report.md"),
                               yLabel: "Top-1 (%)")
         if !untimed.isEmpty {
@@ -51,8 +55,8 @@ extension Report {
                 "<line x1=\"\(SVG.n(SVG.right + 17))\" y1=\"\(SVG.n(y))\" x2=\"\(SVG.n(SVG.right + 33))\" y2=\"\(SVG.n(y))\" stroke=\"#444444\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>"
             },
         ]
-        let unplaced = rows.count - placed.count
-        if unplaced > 0 {
+        let unplaced = rows.filter { $0.top1 == nil }.count
+        if unplaced > 0 && dataset == (datasets.first ?? dataset) {
             notes.append(SVG.LegendNote(text: "\(unplaced) of \(rows.count) results"))
             notes.append(SVG.LegendNote(text: "have no Top-1: not shown"))
         }

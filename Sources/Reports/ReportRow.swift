@@ -41,6 +41,8 @@ public struct ReportRow: Sendable, Equatable {
     public var top1Source: String
     /// `published`, `user`, or nil when there is no figure.
     public var top1Origin: AccuracyTable.Origin?
+    /// The dataset `top1` was measured on (ImageNet for published figures).
+    public var top1Dataset: String?
     /// Whether the row is on the latency-accuracy Pareto front (fitting rows with latency and Top-1 only).
     public var onParetoFront: Bool
     /// The result file the row comes from.
@@ -93,10 +95,12 @@ public struct ReportRow: Sendable, Equatable {
             top1 = figure.top1
             top1Source = figure.source
             top1Origin = figure.origin
+            top1Dataset = figure.dataset
         } else {
             top1 = nil
             top1Source = Self.noFigure
             top1Origin = nil
+            top1Dataset = nil
         }
         onParetoFront = false
         self.sourceFile = sourceFile

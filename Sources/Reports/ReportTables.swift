@@ -7,7 +7,7 @@ extension Report {
         "flash_bytes", "flash_capacity", "flash_percent", "flash_basis",
         "ram_bytes", "ram_capacity", "ram_percent", "ram_basis", "ram_total_bytes", "peak_activation_bytes",
         "fits", "bit_exact", "macs", "cycles", "clock_mhz", "latency_ms", "macs_per_cycle",
-        "top1", "top1_source", "top1_origin", "on_pareto_front", "note", "result_file",
+        "top1", "top1_source", "top1_origin", "top1_dataset", "on_pareto_front", "note", "result_file",
     ]
 
     /// The fields of one row as text, in `csvColumns` order. Empty text means "unknown".
@@ -19,7 +19,8 @@ extension Report {
             Format.optional(row.ramTotalBytes), String(row.peakActivationBytes),
             String(row.fits), row.bitExact.map { String($0) } ?? "", Format.optional(row.macs), Format.optional(row.cycles),
             row.clockMHz.map(clockText) ?? "", Format.optional(row.latencyMs, 3), Format.optional(row.macsPerCycle, 3),
-            Format.optional(row.top1, 1), row.top1Source, row.top1Origin?.rawValue ?? "none", String(row.onParetoFront),
+            Format.optional(row.top1, 1), row.top1Source, row.top1Origin?.rawValue ?? "none", row.top1Dataset ?? "",
+            String(row.onParetoFront),
             row.note ?? "", row.sourceFile,
         ]
     }
@@ -54,6 +55,7 @@ extension Report {
                 "latency_ms": rounded(row.latencyMs, 3), "macs_per_cycle": rounded(row.macsPerCycle, 3),
                 "top1": rounded(row.top1, 1), "top1_source": .string(row.top1Source),
                 "top1_origin": .string(row.top1Origin?.rawValue ?? "none"),
+                "top1_dataset": row.top1Dataset.map(JSONValue.string) ?? .null,
                 "on_pareto_front": .bool(row.onParetoFront), "note": row.note.map(JSONValue.string) ?? .null,
                 "result_file": .string(row.sourceFile),
             ]
@@ -111,9 +113,12 @@ extension Report {
         if paretoFront.isEmpty {
             lines.append("Pareto front: empty (no fitting model has both a latency and a Top-1).")
         } else {
-            lines.append("Pareto front (fitting models, lower latency and higher Top-1 better): "
-                         + paretoFront.map { "\(rows[$0].model)/\(rows[$0].scheme) (\(Format.optional(rows[$0].latencyMs, 3)) ms, \(Format.optional(rows[$0].top1, 1))%)" }
-                            .joined(separator: ", ") + ".")
+            // Top-1 on different datasets is not comparable: one front per dataset.
+            for dataset in datasets where !paretoFront(of: dataset).isEmpty {
+                lines.append("Pareto front on \(dataset) (fitting models, lower latency and higher Top-1 better): "
+                             + paretoFront(of: dataset).map { "\(rows[$0].model)/\(rows[$0].scheme) (\(Format.optional(rows[$0].latencyMs, 3)) ms, \(Format.optional(rows[$0].top1, 1))%)" }
+                                .joined(separator: ", ") + ".")
+            }
         }
         lines.append("")
         let notRun = rows.filter { $0.latencyMs == nil }
@@ -160,8 +165,10 @@ extension Report {
         }
         lines.append("## Plots and profiles")
         lines.append("")
-        lines.append("![Top-1 against latency](\(ReportFiles.latencyAccuracyPlot))")
-        lines.append("")
+        for plot in latencyAccuracyPlots {
+            lines.append("![\(plot.dataset ?? "Top-1") Top-1 against latency](\(plot.file))")
+            lines.append("")
+        }
         lines.append("![Weights against peak activations](\(ReportFiles.memoryPlot))")
         lines.append("")
         lines.append("Per-layer profiles (CSV, and Chrome trace-event JSON for ui.perfetto.dev) are in `\(ReportFiles.profilesFolder)/`; "

@@ -36,6 +36,8 @@ public struct CycleStatistics: Sendable, Codable {
     public var branchesResolved: UInt64 = 0
     /// Of those, mispredicted (each cost 6 or 8 cycles).
     public var mispredictions: UInt64 = 0
+    /// Cycles the mispredictions cost.
+    public var branchPenaltyCycles: UInt64 = 0
     /// Cycles blocks waited for operands produced by earlier blocks.
     public var dependencyStallCycles: UInt64 = 0
     /// I-cache misses (`full`, I-cache enabled).
@@ -77,6 +79,18 @@ public final class CycleModel {
     /// Instructions so far (condition-failed instructions in IT blocks included).
     public var instructions: UInt64 { state.pointee.instructions }
     public var statistics: CycleStatistics { state.pointee.statistics }
+    /// Cycles lost so far to operand stalls between blocks, mispredicted branches and (in
+    /// `full`) the memory system: what a profiler samples at every block.
+    @inline(__always)
+    public var stallCycles: UInt64 {
+        state.pointee.statistics.dependencyStallCycles &+ state.pointee.statistics.branchPenaltyCycles
+            &+ state.pointee.statistics.memoryStallCycles
+    }
+    /// I-cache plus D-cache misses so far (`full`), sampled like `stallCycles`.
+    @inline(__always)
+    public var cacheMisses: (instruction: UInt64, data: UInt64) {
+        (state.pointee.statistics.instructionCacheMisses, state.pointee.statistics.dataCacheMisses)
+    }
     /// Whether one-block loops use the steady-state shortcut (on; tests compare both ways).
     var steadyLoopsEnabled: Bool {
         get { state.pointee.steadyLoopsEnabled }
@@ -264,7 +278,9 @@ public final class CycleModel {
                 state.pointee.statistics.branchesResolved &+= 1
                 if predictedTaken != taken {
                     state.pointee.statistics.mispredictions &+= 1
-                    now &+= last.pointee.conditionSetEarly ? mispredictPenaltyEarly : mispredictPenalty
+                    let penalty = last.pointee.conditionSetEarly ? mispredictPenaltyEarly : mispredictPenalty
+                    state.pointee.statistics.branchPenaltyCycles &+= UInt64(penalty)
+                    now &+= penalty
                 } else {
                     pairedIn = last.pointee.endsWithFreeSlot
                 }
@@ -276,6 +292,7 @@ public final class CycleModel {
                 state.pointee.statistics.branchesResolved &+= 1
                 if popReturn() != address {
                     state.pointee.statistics.mispredictions &+= 1
+                    state.pointee.statistics.branchPenaltyCycles &+= UInt64(mispredictPenalty)
                     now &+= mispredictPenalty
                 } else {
                     pairedIn = last.pointee.endsWithFreeSlot
@@ -287,6 +304,7 @@ public final class CycleModel {
                 if targets[slot] != address {
                     targets[slot] = address
                     state.pointee.statistics.mispredictions &+= 1
+                    state.pointee.statistics.branchPenaltyCycles &+= UInt64(mispredictPenalty)
                     now &+= mispredictPenalty
                 } else {
                     pairedIn = last.pointee.endsWithFreeSlot
@@ -774,18 +792,20 @@ struct BlockRecord {
     }
 }
 
-/// A growable buffer of plain values, read through `pointer` on hot paths.
-struct FlatArray<Element> {
-    private(set) var pointer: UnsafeMutablePointer<Element>
-    private(set) var count = 0
+/// A growable buffer of plain values, read through `pointer` on hot paths. A value type its
+/// owner frees with `release()`: kept inside a struct that sits behind an
+/// `UnsafeMutablePointer`, it costs no exclusivity check (docs/design.md#unicorn-facts).
+package struct FlatArray<Element> {
+    package private(set) var pointer: UnsafeMutablePointer<Element>
+    package private(set) var count = 0
     private var capacity: Int
 
-    init(capacity: Int = 1024) {
-        self.capacity = capacity
-        pointer = .allocate(capacity: capacity)
+    package init(capacity: Int = 1024) {
+        self.capacity = max(1, capacity)
+        pointer = .allocate(capacity: self.capacity)
     }
 
-    mutating func append(_ element: Element) {
+    package mutating func append(_ element: Element) {
         if count == capacity {
             let bigger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             bigger.moveInitialize(from: pointer, count: count)
@@ -797,7 +817,17 @@ struct FlatArray<Element> {
         count += 1
     }
 
-    func release() {
+    /// Drops the last `k` elements.
+    package mutating func removeLast(_ k: Int) {
+        let k = min(k, count)
+        (pointer + count - k).deinitialize(count: k)
+        count -= k
+    }
+
+    /// The elements as an array (cold path).
+    package var elements: [Element] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    package func release() {
         pointer.deinitialize(count: count)
         pointer.deallocate()
     }

@@ -1,14 +1,22 @@
 #include "UnicornShim.h"
 
-uc_err mixq_uc_open_cortex_m7(uc_engine **engine) {
+static uc_err open_with_cpu_model(uc_engine **engine, int model) {
     uc_err err = uc_open(UC_ARCH_ARM, UC_MODE_THUMB, engine);
     if (err != UC_ERR_OK) return err;
-    err = uc_ctl_set_cpu_model(*engine, UC_CPU_ARM_CORTEX_M7);
+    err = uc_ctl_set_cpu_model(*engine, model);
     if (err != UC_ERR_OK) {
         uc_close(*engine);
         *engine = NULL;
     }
     return err;
+}
+
+uc_err mixq_uc_open_cortex_m7(uc_engine **engine) {
+    return open_with_cpu_model(engine, UC_CPU_ARM_CORTEX_M7);
+}
+
+uc_err mixq_uc_open_cortex_m4(uc_engine **engine) {
+    return open_with_cpu_model(engine, UC_CPU_ARM_CORTEX_M4);
 }
 
 uc_err mixq_uc_hook_block(uc_engine *engine, uc_hook *handle, mixq_block_callback callback,

@@ -51,7 +51,8 @@ struct BenchEmulator: ParsableCommand {
             benchmark: "emulator", firmware: "firmware/bench/dot_product.c", firmwareOutput: output,
             instructions: runs.first?.instructions ?? 0, runs: runs, bestMIPS: best,
             conditions: BenchConditions(part: machine.part.name, timingModel: "off (instructions only, no cycle model)",
-                                        compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
+                                        compiler: FirmwareCompiler(builtBy: toolchain).compiler,
+                                        flags: FirmwareCompiler(builtBy: toolchain).flags,
                                         hostCores: ProcessInfo.processInfo.activeProcessorCount))
         try JSONOutput.print(report)
     }

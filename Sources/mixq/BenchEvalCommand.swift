@@ -19,13 +19,13 @@ struct BenchEval: ParsableCommand {
             """
     )
 
-    @Option(help: "A built-in model name or an ONNX/QONNX file.")
+    @Option(help: "A built-in model name, a trained example's name or a path to an ONNX / QONNX file (as `mixq plan --model`).")
     var model: String = "mobilenet_v1_0.25_128"
 
-    @Option(help: "int8, mixpl or mixpc.")
+    @Option(help: "int8 (no cuts), mixpl (per-layer weights) or mixpc (per-channel weights).")
     var scheme: String = "mixpc"
 
-    @Option(help: "Images per run.")
+    @Option(help: "Seeded synthetic images scored on the host per run.")
     var images: Int = 200
 
     @Option(help: "Threads (default: the number of cores).")
@@ -39,9 +39,9 @@ struct BenchEval: ParsableCommand {
 
     func validate() throws {
         guard images > 0 else { throw ValidationError("--images must be positive") }
-        guard jobs > 0 else { throw ValidationError("--jobs must be positive") }
+        try SharedOption.validateJobs(jobs)
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
-        guard QuantizationScheme(rawValue: scheme) != nil else { throw ValidationError("unknown scheme '\(scheme)'") }
+        do { _ = try QuantizationScheme(name: scheme) } catch { throw ValidationError(String(describing: error)) }
     }
 
     struct Run: Encodable {

@@ -27,10 +27,10 @@ struct BenchTiming: ParsableCommand {
     @Option(help: "Runs per mode; the fastest is reported.")
     var repeats: Int = 3
 
-    @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0).")
+    @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0); the compiler reported is the one its DWARF debug information names, or unknown.")
     var elf: String?
 
-    @Option(help: "Core clock in MHz (400 or 480); sets the FLASH wait states of the full model.")
+    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) Sets the FLASH wait states of the full model.")
     var clockMHz: Int = 400
 
     @Flag(help: "Print JSON (the only format; accepted for symmetry with other commands).")
@@ -39,23 +39,24 @@ struct BenchTiming: ParsableCommand {
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
-        guard TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
-        }
+        try SharedOption.validateClock(clockMHz)
     }
 
-    private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full }
+    private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full, pipelineProfile = "pipeline_profile" }
 
     func run() throws {
-        let toolchain: Toolchain
         let image: ELFImage
+        let compiler: FirmwareCompiler
         do {
-            toolchain = try Toolchain.locate()
             if let elf {
+                // A user's ELF needs no toolchain, and its build conditions are its own.
                 image = try ELFImage(contentsOf: URL(fileURLWithPath: elf))
+                compiler = FirmwareCompiler(recordedIn: image)
             } else {
+                let toolchain = try Toolchain.locate()
                 let built = try toolchain.build(.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"]))
                 image = try ELFImage(contentsOf: built.elf)
+                compiler = FirmwareCompiler(builtBy: toolchain)
             }
         } catch {
             throw CommandFailure(error)
@@ -70,6 +71,8 @@ struct BenchTiming: ParsableCommand {
                 case .off: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .off)
                 case .pipeline: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .pipeline)
                 case .full: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .full)
+                case .pipelineProfile:
+                    options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, timing: .pipeline, profile: ProfileOptions())
                 }
                 let result: RunResult
                 let cpuSeconds: Double
@@ -104,13 +107,16 @@ struct BenchTiming: ParsableCommand {
             pipelineRatio: noHooks > 0 ? (mips(.pipeline) / noHooks * 1000).rounded() / 1000 : 0,
             fullRatio: noHooks > 0 ? (mips(.full) / noHooks * 1000).rounded() / 1000 : 0,
             cyclesPipeline: results[.pipeline]?.cycles ?? 0, cyclesFull: results[.full]?.cycles ?? 0,
+            mipsPipelineProfile: mips(.pipelineProfile),
+            profileOverhead: mips(.pipelineProfile) > 0 ? (mips(.pipeline) / mips(.pipelineProfile) * 100).rounded() / 100 : 0,
+            cyclesPipelineProfile: results[.pipelineProfile]?.cycles ?? 0,
             conditions: TimingBenchConditions(
                 part: Part.stm32h743.name, clockMHz: clockMHz,
                 flashWaitStates: TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) ?? 0,
                 placement: elf == nil ? "code in FLASH, data in DTCM, caches off (the firmware does not enable them)"
                     : "as the firmware places it",
                 repeats: repeats, measure: "thread CPU time of Machine.run, fastest of the repeats, one process, modes interleaved",
-                compiler: toolchain.compilerVersion, flags: toolchain.compileFlags.joined(separator: " "),
+                compiler: compiler.compiler, flags: compiler.flags,
                 hostCores: ProcessInfo.processInfo.activeProcessorCount,
                 build: Self.buildConfiguration))
         try JSONOutput.print(report)
@@ -163,6 +169,12 @@ struct TimingBenchReport: Encodable {
     var fullRatio: Double
     var cyclesPipeline: UInt64
     var cyclesFull: UInt64
+    /// `--timing pipeline` with `--profile`: speed, slowdown against pipeline alone (goal at
+    /// most 2, docs/design.md#goals-and-how-they-are-measured) and cycles (equal to
+    /// `cyclesPipeline`: profiling changes no count).
+    var mipsPipelineProfile: Double
+    var profileOverhead: Double
+    var cyclesPipelineProfile: UInt64
     var conditions: TimingBenchConditions
 
     enum CodingKeys: String, CodingKey {
@@ -170,5 +182,7 @@ struct TimingBenchReport: Encodable {
         case mipsNoHooks = "mips_no_hooks", mipsOff = "mips_off", mipsPipeline = "mips_pipeline", mipsFull = "mips_full"
         case pipelineRatio = "pipeline_over_no_hooks", fullRatio = "full_over_no_hooks"
         case cyclesPipeline = "cycles_pipeline", cyclesFull = "cycles_full", conditions
+        case mipsPipelineProfile = "mips_pipeline_profile", profileOverhead = "profile_slowdown_over_pipeline"
+        case cyclesPipelineProfile = "cycles_pipeline_profile"
     }
 }

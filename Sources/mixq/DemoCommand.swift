@@ -12,16 +12,14 @@ struct Demo: ParsableCommand {
         abstract: "Build and run the bundled demo firmware; print its output, cycles and memory."
     )
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
     var clockMHz: Int = 400
 
-    @Option(help: "Cycle model: off, pipeline or full.")
+    @Option(help: ArgumentHelp(SharedOption.timingHelp))
     var timing: TimingMode = .pipeline
 
     func validate() throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
-        }
+        try SharedOption.validateClock(clockMHz)
     }
 
     func run() throws {

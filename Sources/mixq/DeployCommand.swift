@@ -27,20 +27,28 @@ struct Deploy: ParsableCommand {
     @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
     var out: String?
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
-    var clockMHz: Int = 400
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp + " Other parts: their maximum by default."))
+    var clockMHz: Int?
 
     @Option(help: "Seed of the synthetic weights and images.")
     var seed: UInt64 = 1
 
-    @Option(help: "Seeded images to run on the target and compare with the host reference.")
-    var images: Int = 1
+    @Option(help: "Images (1...100, default 1) that run on the emulated STM32H743 and must match the host reference byte for byte: seeded synthetic ones, or with --dataset the dataset's.")
+    var targetImages: Int?
+
+    /// `--images`, the spelling README.md showed before `--target-images` (the name `eval` and
+    /// `sweep` use); still accepted, not listed.
+    @Option(name: .customLong("images"), help: .hidden)
+    var imagesAlias: Int?
+
+    /// `--target-images` (or its old spelling `--images`), default 1.
+    var images: Int { targetImages ?? imagesAlias ?? 1 }
 
     @Option(help: "Images for the conversion-loss measurement against the fake-quantized float network (0 skips it).")
     var conversionImages: Int = 1
 
-    @Option(help: "Cycle model: off, pipeline or full.")
-    var timing: TimingMode = .pipeline
+    @Option(help: ArgumentHelp(SharedOption.timingHelp + " Default: pipeline, or off on a part MixQ has no cycle model for."))
+    var timing: TimingMode?
 
     @Flag(help: "Use the kernels' plain C paths instead of the optimized ones.")
     var plainKernels = false
@@ -48,14 +56,19 @@ struct Deploy: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
+    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --target-images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
     var dataset: String?
 
     func validate() throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        let part = try SharedOption.part(named: target.part)
+        try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
+        if let timing, let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
         }
-        guard (1...100).contains(images) else { throw ValidationError("--images must be 1...100") }
+        if let targetImages, let imagesAlias, targetImages != imagesAlias {
+            throw ValidationError("--images is the old spelling of --target-images; give one of them (got \(imagesAlias) and \(targetImages))")
+        }
+        guard (1...100).contains(images) else { throw ValidationError("--target-images must be 1...100") }
         guard (0...100).contains(conversionImages) else { throw ValidationError("--conversion-images must be 0...100") }
     }
 
@@ -63,13 +76,13 @@ struct Deploy: ParsableCommand {
         let reference = try target.reference()
         var request = try target.request(for: reference)
         let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(request.scheme.rawValue)", isDirectory: true)
-        request.clockMHz = clockMHz
+        if let clockMHz { request.clockMHz = clockMHz }
         request.outputDirectory = directory
         request.seed = seed
         request.plainKernels = plainKernels
         request.imagesChecked = images
         request.conversionImages = conversionImages
-        request.timing = timing
+        if let timing { request.timing = timing }
         let result: DeploymentResult
         var evaluation: EvaluationResult?
         if let dataset {
@@ -107,7 +120,8 @@ enum DeploymentTable {
     static func render(_ result: DeploymentResult) -> String {
         let pad = SizeTable.pad, lpad = SizeTable.lpad
         var lines: [String] = []
-        lines.append("\(result.model) under \(result.scheme) on the emulated STM32H743 at \(result.clockMhz) MHz")
+        let part = result.conditions?.part.flatMap(Part.named) ?? .stm32h743
+        lines.append("\(result.model) under \(result.scheme) on the emulated \(part.name) at \(result.clockMhz) MHz")
         if let conditions = result.conditions {
             lines.append("conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
                          + "\(conditions.caches), timing model \(conditions.timingModel); \(conditions.compiler); "
@@ -136,7 +150,7 @@ enum DeploymentTable {
                      + "\(result.cuts.count) cuts")
         if let flash = result.flashUsed, let ram = result.ramUsed {
             let regions = (flash.merging(ram) { a, _ in a }).sorted { $0.key < $1.key }
-            let capacity = Dictionary(uniqueKeysWithValues: Part.stm32h743.regions.map { ($0.name, UInt64($0.size)) })
+            let capacity = Dictionary(uniqueKeysWithValues: part.regions.map { ($0.name, UInt64($0.size)) })
             lines.append("memory from the ELF: " + regions.map { name, used in
                 let size = capacity[name] ?? 0
                 return String(format: "%@ %llu of %llu B (%.1f%%)", name, used, size, size > 0 ? Double(used) * 100 / Double(size) : 0)

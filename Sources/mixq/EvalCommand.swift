@@ -42,11 +42,11 @@ struct Eval: ParsableCommand {
     @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
     var calibrationImages: Int = DeploymentRequest.defaultCalibrationImages
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz of the target run: 400 or 480.")
-    var clockMHz: Int = 400
+    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) Other parts: their maximum by default. For the target run.")
+    var clockMHz: Int?
 
-    @Option(help: "Cycle model of the target run: off, pipeline or full.")
-    var timing: TimingMode = .pipeline
+    @Option(help: "\(SharedOption.timingHelp) Default: pipeline, or off on a part MixQ has no cycle model for. For the target run.")
+    var timing: TimingMode?
 
     @Flag(help: "Skip the float reference (faster; no float_top1).")
     var noFloat = false
@@ -59,10 +59,14 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard targetImages >= 0 else { throw ValidationError("--target-images must be 0 or more") }
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        try SharedOption.validateJobs(jobs)
         guard calibrationImages >= 1 else { throw ValidationError("--calibration-images must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard [400, 480].contains(clockMHz) else { throw ValidationError("--clock-mhz must be 400 or 480") }
+        let part = try SharedOption.part(named: target.part)
+        try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
+        if let timing, let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
+        }
         do { _ = try DatasetShard(parsing: shard) } catch { throw ValidationError(String(describing: error)) }
     }
 
@@ -70,8 +74,8 @@ struct Eval: ParsableCommand {
         let reference = try target.reference()
         let set = try EvaluationRun.dataset(dataset)
         var request = try target.request(for: reference)
-        request.clockMHz = clockMHz
-        request.timing = timing
+        if let clockMHz { request.clockMHz = clockMHz }
+        if let timing { request.timing = timing }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
                                            floatReference: !noFloat, quiet: json)

@@ -16,6 +16,8 @@ struct MixQ: ParsableCommand {
             plans mixed 8/4/2-bit quantization under FLASH and RAM budgets, and reports cycles \
             and memory per layer.
             """,
+        // Lists --version in the help; MixQ.main() prints the full block (MixQVersion.lines()).
+        version: "mixq \(MixQVersion.number)",
         subcommands: [
             Run.self,
             Size.self,
@@ -35,6 +37,13 @@ extension MixQ {
     /// `error: ...` line (the CLI contract other tools rely on) instead of the usage text.
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // ArgumentParser answers --version anywhere before "--" with the configuration's one
+        // line; MixQ prints its full block there instead (versions of the libraries and the
+        // compiler), and runs git and the compiler only then.
+        if arguments.prefix(while: { $0 != "--" }).contains("--version") {
+            print(MixQVersion.lines().joined(separator: "\n"))
+            Foundation.exit(0)
+        }
         if let problem = NegativeNumberArguments.firstProblem(in: arguments) {
             usageFailure("error: \(problem)", code: ExitCode.validationFailure)
         }

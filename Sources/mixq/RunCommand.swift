@@ -1,6 +1,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
+import Profiling
 import Timing
 
 /// `mixq run FILE`: run firmware on the emulated STM32H743.
@@ -22,11 +23,14 @@ struct Run: ParsableCommand {
     @Option(help: "Stop with an error after this many instructions.")
     var maxInstructions: UInt64 = RunOptions().maxInstructions
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states).")
-    var clockMHz: Int = 400
+    @Option(help: ArgumentHelp(SharedOption.partHelp, valueName: "part"))
+    var part: String = "stm32h743"
 
-    @Option(help: "Cycle model: off (1 cycle per instruction), pipeline (dual-issue schedule, latencies, branch prediction), full (pipeline + caches, FLASH wait states, AXI/TCM placement).")
-    var timing: TimingMode = .pipeline
+    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 (VOS1, 2 FLASH wait states) or 480 (VOS0, 4 wait states) on the STM32H743; the part's maximum on the others.")
+    var clockMHz: Int?
+
+    @Option(name: .customLong("timing"), help: "Cycle model: off (1 cycle per instruction), pipeline (dual-issue schedule, latencies, branch prediction), full (pipeline + caches, FLASH wait states, AXI/TCM placement). Default: pipeline, or off on a part MixQ has no cycle model for.")
+    var timingModel: TimingMode?
 
     @Option(help: "Write run statistics as JSON to this path.")
     var stats: String?
@@ -37,34 +41,76 @@ struct Run: ParsableCommand {
     @Flag(help: "Do not print MixQ's summary (instructions, cycles, time) on stderr after the run.")
     var quiet = false
 
+    @Option(help: ArgumentHelp(
+        "Write where the cycles go into this folder: profile.txt (top functions, source lines, memory regions), profile.folded (flame graphs), trace.json (Perfetto/Chrome), profile.json and profile.pb (pprof).",
+        discussion: "Needs the ELF's symbols; source lines need -g. Cycle counts are the same as without it.",
+        valueName: "folder"))
+    var profile: String?
+
+    @Option(name: .customLong("profile-top"), help: "Functions and source lines listed in profile.txt.")
+    var profileTop: Int = 20
+
+    @Flag(name: .customLong("profile-memory"), help: "Count data accesses per memory region under --timing off or pipeline too (always counted under full); slows emulation several times.")
+    var profileMemory = false
+
     @Option(help: ArgumentHelp("Serve the GDB remote protocol on 127.0.0.1:PORT and run under GDB's control (see 'Debugging with GDB' in README.md). MixQ exits when GDB kills (k), detaches or disconnects, with the firmware's status if it exited, 1 after a fault, else 0.", valueName: "port"))
     var gdb: Int?
 
+    /// The part `--part` names (validated).
+    var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
+    /// `--clock-mhz`, or the part's default.
+    var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
+    /// `--timing`, or pipeline where the part has a cycle model, else off.
+    var timing: TimingMode {
+        timingModel ?? (emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off)
+    }
+
     func validate() throws {
-        guard Part.stm32h743.flashWaitStates[clockMHz] != nil else {
-            throw ValidationError("--clock-mhz must be 400 or 480 on STM32H743 (got \(clockMHz))")
+        let part = try SharedOption.part(named: self.part)
+        try SharedOption.validateClock(clock, on: part)
+        if let reason = part.unsupportedTiming(timing) {
+            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
         }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
-        if let gdb { try validateGDB(port: gdb) }
+        guard profileTop > 0 else { throw ValidationError("--profile-top must be positive") }
+        if profile == nil && (profileMemory || profileTop != 20) {
+            throw ValidationError("--profile-memory and --profile-top need --profile FOLDER")
+        }
+        if let gdb { try validateGDB(port: gdb, profiling: profile != nil) }
     }
 
     func run() throws {
         // Outputs are checked before the run, which may take minutes, and may not be the input.
         if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
         if let gdb { return try runUnderGDB(port: gdb) }
+        if let profile { try ProfileFolder.prepare(profile, inputs: [file]) }
         let result: RunResult
+        let image: ELFImage
+        var machine: Machine?
+        var loaded: ELFImage?
         do {
-            let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
-            let machine = try Machine(part: .stm32h743)
+            image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
+            loaded = image
+            let emulator = try Machine(part: emulatedPart)
+            machine = emulator
             // Output is streamed; RunResult's copy is not needed, so none is kept.
-            result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
-                                                                  clockMHz: clockMHz, echoOutput: true,
+            result = try emulator.run(image, options: RunOptions(maxInstructions: maxInstructions,
+                                                                  clockMHz: clock, echoOutput: true,
                                                                   timing: timing, maxOutputBytes: maxOutput,
-                                                                  outputTailBytes: 0))
+                                                                  outputTailBytes: 0,
+                                                                  profile: profile.map { _ in
+                                                                      ProfileOptions(dataAccesses: profileMemory)
+                                                                  }))
         } catch {
+            // A fault or an exhausted budget still says where the cycles went up to the stop.
+            if let profile, let recorded = machine?.profileOfFailedRun, let image = loaded {
+                try? writeProfile(recorded, image: image, to: profile,
+                                  conditions: RunResult.conditions(clockMHz: clock, timing: timing, part: emulatedPart),
+                                  stop: String(describing: error))
+            }
             throw CommandFailure(error)
         }
-        let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
+        let waitStates = emulatedPart.flashWaitStates[clock] ?? 0
         if !quiet {
             ConsoleEcho.printLine(result.summaryLine)
         }
@@ -74,9 +120,28 @@ struct Run: ParsableCommand {
             data.append(0x0A)
             try OutputFiles.write(data, to: stats, option: "--stats")
         }
+        if let profile, let recorded = result.profile {
+            try writeProfile(recorded, image: image, to: profile, conditions: result.conditions, stop: nil)
+        }
         if let note = FirmwareExitStatus.note(for: result.exitStatus) { ConsoleEcho.printLine(note) }
         if result.exitStatus != 0 {
             throw ExitCode(FirmwareExitStatus.processCode(for: result.exitStatus))
+        }
+    }
+
+    /// Writes the profile folder; `stop` is the error a run ended with, profiled up to it.
+    private func writeProfile(_ recorded: RunProfile, image: ELFImage, to folder: String, conditions: String,
+                              stop: String?) throws {
+        let partial = stop != nil
+        let report = ProfileReport(recorded, image: image, part: emulatedPart, timing: timing)
+        // The ELF's own compiler, as its DWARF producer string records it (MixQ did not build it).
+        let compiler = "compiler (from the ELF's DWARF) \(image.producer() ?? "unknown")"
+        let stopped = stop.map { "; profiled up to the stop: \($0)" } ?? ""
+        try ProfileFolder.write(report, to: folder, firmware: file, conditions: conditions + "; " + compiler + stopped,
+                                clockMHz: clock, limit: profileTop, showsCacheMisses: timing == .full)
+        if !quiet || partial {
+            let what = partial ? "profile up to the stop" : "profile"
+            ConsoleEcho.printLine("mixq: \(what) written to \(folder)/ (\(ProfileReport.FileName.all.joined(separator: ", ")))")
         }
     }
 }
@@ -152,3 +217,32 @@ struct CycleModelStatistics: Encodable {
 }
 
 extension TimingMode: ExpressibleByArgument {}
+
+/// The `--profile` folder: created and checked before the run, written after it.
+enum ProfileFolder {
+    static func prepare(_ folder: String, inputs: [String]) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw CommandFailure(message: "cannot write --profile '\(folder)': it is a file; give a folder (it is created if missing)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \((error as NSError).localizedDescription)")
+        }
+        for name in ProfileReport.FileName.all {
+            try OutputFiles.checkWritable((folder as NSString).appendingPathComponent(name), option: "--profile", inputs: inputs)
+        }
+    }
+
+    static func write(_ report: ProfileReport, to folder: String, firmware: String, conditions: String,
+                      clockMHz: Int, limit: Int, showsCacheMisses: Bool) throws {
+        do {
+            try report.write(to: URL(fileURLWithPath: folder, isDirectory: true), firmware: firmware,
+                             conditions: conditions, clockMHz: clockMHz, limit: limit, showsCacheMisses: showsCacheMisses,
+                             sourceRoot: FileManager.default.currentDirectoryPath)
+        } catch {
+            throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")
+        }
+    }
+}

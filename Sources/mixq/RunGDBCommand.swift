@@ -5,9 +5,12 @@ import GDBStub
 
 /// `mixq run FILE --gdb PORT`: the firmware under GDB's control (docs/debugging.md).
 extension Run {
-    func validateGDB(port: Int) throws {
+    func validateGDB(port: Int, profiling: Bool) throws {
         guard (1...65535).contains(port) else {
             throw ValidationError("--gdb port \(port) is out of range: use 1...65535")
+        }
+        if profiling {
+            throw ValidationError("--gdb and --profile cannot be combined: profile a run without GDB")
         }
     }
 
@@ -19,8 +22,8 @@ extension Run {
         let listener: GDBListener
         do {
             let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
-            let session = try DebugSession(machine: Machine(part: .stm32h743), image: image,
-                                           options: RunOptions(maxInstructions: maxInstructions, clockMHz: clockMHz,
+            let session = try DebugSession(machine: Machine(part: emulatedPart), image: image,
+                                           options: RunOptions(maxInstructions: maxInstructions, clockMHz: clock,
                                                                echoOutput: true, timing: timing,
                                                                maxOutputBytes: maxOutput, outputTailBytes: 0))
             handler = GDBStubHandler(session: session)
@@ -40,7 +43,7 @@ extension Run {
         let result = handler.session.progress
         if !quiet { ConsoleEcho.printLine(result.summaryLine) }
         if let stats {
-            let waitStates = Part.stm32h743.flashWaitStates[clockMHz] ?? 0
+            let waitStates = emulatedPart.flashWaitStates[clock] ?? 0
             var data = try JSONOutput.encode(RunStatistics(result: result, waitStates: waitStates))
             data.append(0x0A)
             try OutputFiles.write(data, to: stats, option: "--stats")

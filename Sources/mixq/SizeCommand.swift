@@ -2,10 +2,10 @@ import ArgumentParser
 import Emulator
 import Foundation
 
-/// `mixq size FILE`: memory use per region of the STM32H743.
+/// `mixq size FILE`: memory use per region of the part (STM32H743 unless `--part`).
 struct Size: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show how much of each STM32H743 memory region a firmware ELF uses.",
+        abstract: "Show how much of each memory region of the part (STM32H743 by default) a firmware ELF uses.",
         discussion: """
             Counts every allocated section in the region of its run-time address; initialized \
             data (.data and friends) also counts its load image in FLASH. Exits non-zero when a \
@@ -19,11 +19,16 @@ struct Size: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp(SharedOption.partHelp, valueName: "part"))
+    var part: String = "stm32h743"
+
+    func validate() throws { _ = try SharedOption.part(named: part) }
+
     func run() throws {
         let report: SizeReport
         do {
             let image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
-            report = SizeReport(image: image, part: .stm32h743)
+            report = SizeReport(image: image, part: Part.named(part) ?? .stm32h743)
         } catch {
             throw CommandFailure(error)
         }

@@ -62,11 +62,18 @@ struct NetworkOptions: ParsableArguments {
             + "mnist_mobilenet_v1_0.25_32_mixpc_120k_4k). A file's network takes its name from the file."))
     var model: String = "mobilenet_v1_1.0_224"
 
-    @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
-    var flash: String = String(MemoryBudget.stm32h743.flash)
+    @Option(help: ArgumentHelp(SharedOption.partHelp + " Sets the default budgets, and what deploy builds for and runs on.",
+                               valueName: "part"))
+    var part: String = "stm32h743"
 
-    @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the paper's STM32H743 setting).")
-    var ram: String = String(MemoryBudget.stm32h743.ram)
+    @Option(help: "FLASH budget M_RO in bytes for weights plus quantization parameters; suffixes k, M, Ki, Mi (default: the part's, 2048000 on the STM32H743 as in the paper).")
+    var flash: String?
+
+    @Option(help: "RAM budget M_RW in bytes for each layer's input plus output activations; suffixes k, M, Ki, Mi (default: the part's, 512000 on the STM32H743 as in the paper).")
+    var ram: String?
+
+    /// The part `--part` names (validated in `validate()`).
+    var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
 
     @Option(help: "int8 (no cuts), mixpl (per-layer weights: PL+FB / PL+ICN) or mixpc (per-channel weights: PC+ICN). Default: mixpc; for a QONNX file, the one it was trained for (per-channel weights: mixpc; per tensor: int8 when all 8-bit, else mixpl).")
     var scheme: String?
@@ -84,7 +91,10 @@ struct NetworkOptions: ParsableArguments {
         do {
             if !ModelReference.isKnown(model) { _ = try ModelReference(model) }
             if let scheme { _ = try QuantizationScheme(name: scheme) }
-            _ = try MemoryBudget(flash: flash, ram: ram)
+            _ = try budget()
+            _ = try SharedOption.part(named: part)
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw ValidationError(String(describing: error))
         }
@@ -107,7 +117,10 @@ struct NetworkOptions: ParsableArguments {
     }
 
     func network() throws -> Network { try reference().network }
-    func budget() throws -> MemoryBudget { try MemoryBudget(flash: flash, ram: ram) }
+    /// `--flash` and `--ram`, each defaulting to the part's budget.
+    func budget() throws -> MemoryBudget {
+        try MemoryBudget(flash: flash ?? String(emulatedPart.flashBudget), ram: ram ?? String(emulatedPart.ramBudget))
+    }
 
     /// `--scheme`, or the model's default.
     func quantizationScheme(for reference: ModelReference) throws -> QuantizationScheme {
@@ -126,6 +139,9 @@ struct NetworkOptions: ParsableArguments {
     func request(for reference: ModelReference) throws -> DeploymentRequest {
         var request = try DeploymentRequest(network: reference.network, scheme: quantizationScheme(for: reference),
                                             budget: budget(), model: reference.model)
+        request.part = emulatedPart
+        request.clockMHz = emulatedPart.defaultClockMHz
+        request.timing = emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off
         request.flavour = requantizationFlavour(for: reference)
         request.modelSource = reference.source
         return request

@@ -27,7 +27,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Dataset folder (images.npy, labels.npy): every model whose input matches its images is also evaluated (as `mixq eval`), Top-1 measured into the results folder.")
     var dataset: String?
 
-    @Option(help: "With --dataset: images of each evaluated model that run on the target and must be bit-exact.")
+    @Option(help: "With --dataset: images of each evaluated model that also run on the emulated STM32H743 and must be bit-exact (at least 1).")
     var targetImages: Int = 20
 
     @Option(help: "Schemes, comma-separated: int8, mixpl, mixpc.")
@@ -39,18 +39,18 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pairs deployed at once (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .customLong("clock-mhz"), help: "Core clock in MHz: 400 or 480.")
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
     var clockMHz: Int = 400
 
-    @Option(help: "Cycle model: off, pipeline or full.")
+    @Option(help: ArgumentHelp(SharedOption.timingHelp))
     var timing: TimingMode = .pipeline
 
     @Option(help: "Run only shard i of n (i/n, 1-based).")
     var shard: String = "1/1"
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        guard [400, 480].contains(clockMHz) else { throw ValidationError("--clock-mhz must be 400 or 480") }
+        try SharedOption.validateJobs(jobs)
+        try SharedOption.validateClock(clockMHz)
         guard targetImages >= 1 else { throw ValidationError("--target-images must be at least 1") }
         guard !models.split(separator: ",").isEmpty else { throw ValidationError("--models names no model") }
         do {

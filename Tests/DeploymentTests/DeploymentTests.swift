@@ -1,4 +1,5 @@
 import Deployment
+import Emulator
 import FirmwareBuild
 import Planning
 import Quantization
@@ -24,5 +25,31 @@ import Testing
             #expect(result.peakActivationBytes <= 60_000)
         }
         print("\(scheme): \(result.totalCycles ?? 0) cycles, bit exact \(result.bitExact ?? false)")
+    }
+}
+
+/// The same deployment on every part: built with the part's flags and linker script, run on
+/// its core, bit-exact with the host reference (the kernels make no Cortex-M7-only assumption).
+@Suite(.serialized) struct PartDeploymentTests {
+    @Test(arguments: Part.all)
+    func mixedPrecisionDigitNetworkIsBitExactOnEveryPart(part: Part) throws {
+        let network = try DigitsMobilenetV1(alpha: .quarter).network()
+        // Budgets that cut weights and activations to 4 and 2 bits (as the trained examples).
+        var request = DeploymentRequest(network: network, scheme: .mixpc, budget: try MemoryBudget(flash: 96_000, ram: 3_000),
+                                        seed: 5)
+        request.part = part
+        request.clockMHz = part.defaultClockMHz
+        request.timing = part.unsupportedTiming(.pipeline) == nil ? .pipeline : .off
+        request.imagesChecked = 2
+        let result = try Deployer.deploy(request, toolchain: Toolchain.locate())
+        #expect(result.fits)
+        #expect(result.bitExact == true, "\(part.name)")
+        #expect(result.conditions?.part == part.name)
+        #expect(result.conditions?.flashWaitStates == part.flashWaitStates[part.defaultClockMHz])
+        #expect(result.conditions?.flags.contains(part.core == .cortexM4 ? "-mcpu=cortex-m4" : "-mcpu=cortex-m7") ?? false)
+        // Every byte the ELF places is inside the part's regions.
+        let ramRegions = Set(result.ramUsed.map { Array($0.keys) } ?? [])
+        #expect(ramRegions.isSubset(of: Set(part.regions.map(\.name))), "\(ramRegions)")
+        #expect((result.totalCycles ?? 0) > 0)
     }
 }

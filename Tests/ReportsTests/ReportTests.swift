@@ -79,7 +79,7 @@ import FoundationXML
         let report = try fixtureReport()
         let table = try CSVTable(parsing: report.csv(), path: "results.csv")
         #expect(table.header == Report.csvColumns)
-        #expect(table.header.count == 29)
+        #expect(table.header.count == 30)
         #expect(table.rows.count == 5)
         func value(_ row: Int, _ column: String) throws -> String {
             table.rows[row].fields[try #require(table.column(column))]
@@ -88,6 +88,7 @@ import FoundationXML
         #expect(try value(0, "ram_total_bytes") == "110304")
         #expect(try value(1, "top1_source") == "QAT run, fixture")
         #expect(try value(1, "top1_origin") == "user")
+        #expect(try value(1, "top1_dataset") == "ImageNet", "a user table without a dataset column is ImageNet")
         #expect(try value(1, "on_pareto_front") == "false")
         #expect(try value(2, "macs_per_cycle") == "0.668")
         #expect(try value(4, "flash_basis") == "plan")
@@ -211,6 +212,35 @@ import FoundationXML
         #expect(throws: ReportsError.wouldOverwriteInput(path: input.path)) {
             try report.write(to: folder, protecting: [input])
         }
+    }
+
+    /// Top-1 on two datasets: each has its own Pareto front, plot and markdown line, and no
+    /// marker of one dataset appears on the other's plot (the fixtures' 0.5_160 pairs measured
+    /// on "digits", the rest published ImageNet figures).
+    @Test func accuraciesOnDifferentDatasetsAreNeverCompared() throws {
+        let digits = try AccuracyTable(parsing: """
+            model,scheme,top1,source,dataset
+            mobilenet_v1_0.5_160,int8,99.0,digit test,digits
+            mobilenet_v1_0.5_160,mixpl,97.0,digit test,digits
+            """, path: "digits.csv", origin: .user)
+        let report = Report(collection: try Fixtures.both(), accuracy: try Fixtures.published().overridden(by: digits))
+        #expect(report.datasets == ["ImageNet", "digits"])
+        let onDigits = report.paretoFront(of: "digits").map { report.rows[$0].model }
+        #expect(Set(onDigits) == ["mobilenet_v1_0.5_160"])
+        #expect(report.paretoFront(of: "ImageNet").allSatisfy { report.rows[$0].top1Dataset == "ImageNet" })
+        #expect(report.paretoFront.count == report.paretoFront(of: "ImageNet").count + onDigits.count)
+        #expect(report.latencyAccuracyPlots.map(\.file) == ["latency_accuracy.svg", "latency_accuracy_digits.svg"])
+        let imageNetPlot = try SVGSummary(report.latencyAccuracySVG(dataset: "ImageNet"))
+        let digitsPlot = try SVGSummary(report.latencyAccuracySVG(dataset: "digits"))
+        #expect(digitsPlot.texts.contains { $0.hasPrefix("digits Top-1 against latency") })
+        #expect(digitsPlot.markers.count == 2)
+        #expect(imageNetPlot.markers.count == report.rows.filter { $0.top1Dataset == "ImageNet" }.count)
+        #expect(imageNetPlot.texts.contains { $0.hasPrefix("ImageNet Top-1 against latency") })
+        let markdown = report.markdown()
+        #expect(markdown.contains("Pareto front on ImageNet"))
+        #expect(markdown.contains("Pareto front on digits"))
+        #expect(markdown.contains("(latency_accuracy_digits.svg)"))
+        #expect(ReportFiles.latencyAccuracyPlot(for: "data/mnist/test") == "latency_accuracy_data_mnist_test.svg")
     }
 
     @Test func latencyThatDisagreesWithCyclesIsAWarning() throws {

@@ -11,6 +11,8 @@
 /// UC_MODE_MCLASS is deliberately not passed: with it Unicorn 2.0.1 silently models a
 /// Cortex-M33 instead (docs/design.md#unicorn-facts).
 uc_err mixq_uc_open_cortex_m7(uc_engine **engine);
+/// Opens an ARM engine in Thumb mode with the Cortex-M4 CPU model (same rule for MCLASS).
+uc_err mixq_uc_open_cortex_m4(uc_engine **engine);
 
 typedef void (*mixq_block_callback)(uc_engine *engine, uint64_t address, uint32_t size, void *context);
 typedef void (*mixq_code_callback)(uc_engine *engine, uint64_t address, uint32_t size, void *context);
