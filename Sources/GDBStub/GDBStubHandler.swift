@@ -31,7 +31,9 @@ public final class GDBStubHandler {
     public func replies(to command: GDBCommand, interruptRequested: @escaping () -> Bool = { false }) -> [String] {
         switch command {
         case .querySupported:
-            return ["PacketSize=\(String(Self.packetSize, radix: 16));qXfer:features:read+;QStartNoAckMode+"]
+            // vContSupported+: without it GDB assumes the stub cannot single-step and steps with
+            // temporary breakpoints instead (GDB manual, "General Query Packets", qSupported).
+            return ["PacketSize=\(String(Self.packetSize, radix: 16));qXfer:features:read+;vContSupported+;QStartNoAckMode+"]
         case let .readFeatures(annex, offset, length):
             guard annex == "target.xml" else { return ["E00"] }
             let xml = Array(StubRegisters.targetXML.utf8)

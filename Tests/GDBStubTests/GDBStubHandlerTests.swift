@@ -24,6 +24,7 @@ import Testing
         let supported = try Self.reply(handler, "qSupported:multiprocess+;xmlRegisters=arm")
         #expect(supported.first?.contains("qXfer:features:read+") == true)
         #expect(supported.first?.contains("PacketSize=4000") == true)
+        #expect(supported.first?.contains("vContSupported+") == true, "else GDB single-steps with breakpoints")
         var xml = ""
         var offset = 0
         while true {
