@@ -46,8 +46,8 @@ import Darwin
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning {
-                // SIGKILL: processes started from the test runner may inherit SIGTERM and
-                // SIGINT as ignored, and a hang must not outlive the deadline.
+                // SIGKILL: processes started from the test runner inherit SIGINT (and, as
+                // observed, SIGTERM) as ignored, and a hang must not outlive the deadline.
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 return nil
@@ -199,6 +199,30 @@ import Darwin
         #expect(status == 1, "a fault is an error, as in mixq run")
         #expect(stub.stderr.text.contains("error: firmware fault"), "\(stub.stderr.text)")
         #expect(stub.stdout.text == "before\n")
+    }
+
+    @Test func ctrlCInGDBStopsAnEndlessLoop() throws {
+        guard let path = Self.gdbPath, FileManager.default.isExecutableFile(atPath: "/usr/bin/env") else {
+            print("GDBCLITests: gdb-multiarch is not installed; skipping")
+            return
+        }
+        let elf = try CLITests.elf("never_ends")
+        let (stub, port) = try Self.startStub(elf)
+        // The test runner's children may inherit SIGINT as ignored; env restores the default
+        // so GDB installs its Ctrl-C handler.
+        let gdb = try Running(URL(fileURLWithPath: "/usr/bin/env"), [
+            "--default-signal=INT", path, "-batch", "-nx", "-ex", "file \(elf)", "-ex", "target remote :\(port)",
+            "-ex", "continue", "-ex", "info registers pc", "-ex", "monitor cycles", "-ex", "kill",
+        ])
+        usleep(1_500_000)  // let the firmware spin
+        kill(gdb.process.processIdentifier, SIGINT)  // what Ctrl-C does: GDB sends 0x03
+        let finished = gdb.wait(seconds: 30)
+        let transcript = gdb.stdout.text + gdb.stderr.text
+        #expect(finished != nil, "GDB did not stop the target: \(transcript)")
+        #expect(transcript.contains("Program received signal SIGINT"), "\(transcript)")
+        #expect(transcript.contains("spin_forever"), "\(transcript)")
+        #expect((Self.number(after: "cycles ", in: transcript) ?? 0) > 1000, "the loop ran before the interrupt")
+        #expect(stub.wait(seconds: 30) == 0)
     }
 
     // MARK: Raw TCP clients
