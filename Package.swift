@@ -34,6 +34,10 @@ let package = Package(
 
         // Run a Cortex-M7 ELF on an emulated STM32H743.
         .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn", "Timing"]),
+        // GDB remote serial protocol, pure: packet framing, checksums, escapes, commands.
+        .target(name: "GDBRemote"),
+        // `mixq run --gdb`: answers GDB's packets from an Emulator DebugSession over TCP.
+        .target(name: "GDBStub", dependencies: ["GDBRemote", "Emulator"]),
         // Cortex-M7 cycle model: decode a block once (Capstone), schedule it, cache/FLASH model.
         .target(name: "Timing", dependencies: ["CCapstone"]),
         // A run's profile -> cycles per function, source line (DWARF .debug_line) and memory
@@ -68,7 +72,7 @@ let package = Package(
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
-            "ModelImport", "Evaluation", "Profiling",
+            "ModelImport", "Evaluation", "Profiling", "GDBStub",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -78,7 +82,9 @@ let package = Package(
         .testTarget(name: "FirmwareBuildTests", dependencies: ["FirmwareBuild"]),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment", "Planning", "Quantization", "Emulator"]),
         // Runs the built `mixq` executable to check the CLI contract.
-        .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild"]),
+        .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
+        .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "GDBRemote", "Emulator", "FirmwareBuild"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),

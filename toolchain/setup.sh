@@ -10,7 +10,8 @@ set -euo pipefail
 #   libnewlib-arm-none-eabi   the C library the firmware links against (printf, memcpy, ...)
 #   pkg-config                lets SwiftPM find the two libraries above
 #   protobuf-compiler         the tests decode `mixq run --profile`'s pprof file with `protoc --decode_raw`
-PACKAGES=(libunicorn-dev libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi pkg-config protobuf-compiler)
+#   gdb-multiarch             the GDB stub tests (`mixq run --gdb`, Tests/MixQTests/GDBCLITests.swift) drive it
+PACKAGES=(libunicorn-dev libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi pkg-config protobuf-compiler gdb-multiarch)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -136,6 +136,12 @@ final class ExecutionState {
         hotCounters.deallocate()
     }
 
+    /// Bytes of the next blocks the block hook counts (`BlockCounters.blockSizeLimit`).
+    var blockSizeLimit: UInt32 {
+        get { hotCounters.pointee.blockSizeLimit }
+        set { hotCounters.pointee.blockSizeLimit = newValue }
+    }
+
     /// Core cycles so far: the cycle model's count, or one cycle per instruction with
     /// `--timing off`.
     var cycles: UInt64 { cycleModel?.cycles ?? instructions }
@@ -191,6 +197,8 @@ final class ExecutionState {
 
     @inline(__always)
     func enterBlock(address: UInt32, size: UInt32) {
+        // A debug session (DebugSession.swift) may count only the first bytes of a block.
+        let size = min(size, hotCounters.pointee.blockSizeLimit)
         lastBlock = (address, size)
         let entry = blockLengths.pointee.entry(address: address, size: size, engine: engine)
         let pending = entry.pointee.guards & hotCounters.pointee.activeGuards & ~entry.pointee.installed
@@ -638,4 +646,7 @@ struct BlockCounters {
     var lastBlockSize: UInt32 = 0
     /// `GuardClass` bits checked under the current CCR and CPACR.
     var activeGuards: UInt8 = GuardClass.alwaysAligned
+    /// Bytes of each block the block hook counts: all of them except in a debug session that
+    /// stops inside the block (a breakpoint or a single step, DebugSession.swift).
+    var blockSizeLimit: UInt32 = .max
 }

@@ -241,7 +241,7 @@ public final class Machine {
         }
     }
 
-    private static func openEngine(core: Core) throws -> OpaquePointer? {
+    static func openEngine(core: Core) throws -> OpaquePointer? {
         var engine: OpaquePointer?
         let err = core == .cortexM4 ? mixq_uc_open_cortex_m4(&engine) : mixq_uc_open_cortex_m7(&engine)
         guard err == UC_ERR_OK else {
@@ -250,7 +250,7 @@ public final class Machine {
         return engine
     }
 
-    private func mapMemory(_ engine: OpaquePointer, state: ExecutionState) throws {
+    func mapMemory(_ engine: OpaquePointer, state: ExecutionState) throws {
         for region in part.regions {
             let err = uc_mem_map(engine, UInt64(region.base), Int(region.size), UInt32(UC_PROT_ALL.rawValue))
             guard err == UC_ERR_OK else {
@@ -260,7 +260,7 @@ public final class Machine {
         try state.mapSystemControlSpace()
     }
 
-    private func load(_ image: ELFImage, into engine: OpaquePointer) throws {
+    func load(_ image: ELFImage, into engine: OpaquePointer) throws {
         for segment in image.segments where segment.memorySize > 0 {
             guard let region = part.region(containing: segment.physicalAddress),
                   region.contains(address: segment.physicalAddress, length: UInt64(segment.fileBytes.count)) else {

@@ -53,12 +53,15 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("profile-memory"), help: "Count data accesses per memory region under --timing off or pipeline too (always counted under full); slows emulation several times.")
     var profileMemory = false
 
+    @Option(help: ArgumentHelp("Serve the GDB remote protocol on 127.0.0.1:PORT and run under GDB's control (see 'Debugging with GDB' in README.md). MixQ exits when GDB kills (k), detaches or disconnects, with the firmware's status if it exited, 1 after a fault, else 0.", valueName: "port"))
+    var gdb: Int?
+
     /// The part `--part` names (validated).
-    private var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
+    var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
     /// `--clock-mhz`, or the part's default.
-    private var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
+    var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
     /// `--timing`, or pipeline where the part has a cycle model, else off.
-    private var timing: TimingMode {
+    var timing: TimingMode {
         timingModel ?? (emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off)
     }
 
@@ -73,11 +76,13 @@ struct Run: ParsableCommand {
         if profile == nil && (profileMemory || profileTop != 20) {
             throw ValidationError("--profile-memory and --profile-top need --profile FOLDER")
         }
+        if let gdb { try validateGDB(port: gdb, profiling: profile != nil) }
     }
 
     func run() throws {
         // Outputs are checked before the run, which may take minutes, and may not be the input.
         if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
+        if let gdb { return try runUnderGDB(port: gdb) }
         if let profile { try ProfileFolder.prepare(profile, inputs: [file]) }
         let result: RunResult
         let image: ELFImage
