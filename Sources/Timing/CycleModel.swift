@@ -144,8 +144,16 @@ public final class CycleModel {
 
     // Memory system (`full`).
     private let regionKinds: UnsafeMutablePointer<UInt8>  // per MiB of address space
-    private let lineFill: UnsafeMutablePointer<Int64>     // per MemoryKind
-    private let uncachedRead: UnsafeMutablePointer<Int64> // per MemoryKind
+    /// Per MemoryKind: cycles until the whole 32-byte line has arrived (first word + 3 beats).
+    private let lineFill: UnsafeMutablePointer<Int64>
+    /// Per MemoryKind: cycles until the first (requested) doubleword arrives: an uncached read,
+    /// or the stall of a critical-word-first line fill.
+    private let uncachedRead: UnsafeMutablePointer<Int64>
+    /// Core cycles per 64-bit AXI beat, and the beats of one line.
+    private let beatCycles: Int64
+    private let beatsPerLine: Int64
+    /// Critical word first and streaming (Cortex-M7 TRM 5.9); off: every miss waits for the line.
+    private let criticalWordFirst: Bool
     private let writeBack: Int64
     private let uncachedStore: Int64
     private let unalignedLoad: Int64
@@ -211,19 +219,29 @@ public final class CycleModel {
             let last = Int((UInt64(region.base) + UInt64(region.size) - 1) >> 20)
             for mib in first...min(last, 4095) { regionKinds[mib] = region.kind.rawValue }
         }
-        // Costs of a line fill and of one uncached read, per MemoryKind (see TimingParameters).
-        let axi = Int64(parameters[.axiAccessCycles])
-        let beats = Int64(line / 8 - 1) * Int64(parameters[.lineFillBeatCycles])
-        let flashExtra = Int64(flashWaitStates * parameters[.flashWaitStateCycles])
+        // First-word latency and whole-line time per MemoryKind (docs/timing.md, "Memory
+        // parameters"): a request crosses the AXI matrix (axiRequestCycles), the slave answers
+        // (AXI SRAM: one beat; FLASH: one 256-bit flash word read of LATENCY + 1 AXI clocks,
+        // which is the whole 32-byte line), then the line's doublewords follow one per beat.
+        let request = Int64(parameters[.axiRequestCycles])
+        beatCycles = Int64(parameters[.lineFillBeatCycles])
+        beatsPerLine = Int64(max(1, line / 8))
+        let flashWordsPerLine = Int64(max(1, line / max(1, parameters[.flashWordBytes])))
+        let flashRead = Int64(flashWaitStates + 1) * Int64(parameters[.flashWaitStateCycles])
         let bus = Int64(parameters[.d2SramExtraCycles])
+        let rest = (beatsPerLine - 1) * beatCycles
+        // Further flash words of a longer line are read while the beats of the first go out.
+        let flashRest = max(rest, (flashWordsPerLine - 1) * flashRead)
+        criticalWordFirst = parameters[.criticalWordFirst] != 0
         lineFill = .allocate(capacity: 5)
         uncachedRead = .allocate(capacity: 5)
-        let fills: [Int64] = [0, axi + flashExtra + beats, axi + beats, axi + bus + beats, 0]
-        let reads: [Int64] = [0, axi + flashExtra, axi, axi + bus, 0]
+        let reads: [Int64] = [0, request + flashRead, request + beatCycles, request + beatCycles + bus, 0]
+        let fills: [Int64] = [0, reads[1] + flashRest, reads[2] + rest, reads[3] + rest, 0]
         for index in 0..<5 {
             (lineFill + index).initialize(to: fills[index])
             (uncachedRead + index).initialize(to: reads[index])
         }
+        state.pointee.fillBuffers = max(1, min(parameters[.lineFillBuffers], RunningState.maximumFillBuffers))
         writeBack = Int64(parameters[.writeBackCycles])
         uncachedStore = Int64(parameters[.uncachedStoreCycles])
         unalignedLoad = Int64(parameters[.unalignedLoadExtra])
@@ -419,16 +437,25 @@ public final class CycleModel {
 
     private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        let lastByte = address &+ max(size, 1) &- 1
         var cost: Int64 = 0
         var line = lines.first
         while true {
+            var miss = true
             if state.pointee.instructionCacheOn {
-                if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
+                miss = state.pointee.instructionCache.access(line << 5, write: false) != .hit
+                if miss { state.pointee.statistics.instructionCacheMisses &+= 1 }
+            }
+            if miss {
+                if criticalWordFirst {
+                    // The fill starts with the doubleword the block needs first and streams the
+                    // rest (TRM 5.9): the block waits for the beats up to its last byte in the line.
+                    let first = line == lines.first ? Int64((address >> 3) & 3) : 0
+                    let last = line == lines.last ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
+                    cost &+= uncachedRead[kind] &+ max(0, last - first) * beatCycles
+                } else {
                     cost &+= lineFill[kind]
-                    state.pointee.statistics.instructionCacheMisses &+= 1
                 }
-            } else {
-                cost &+= lineFill[kind]
             }
             if line == lines.last { break }
             line &+= 1
@@ -441,6 +468,12 @@ public final class CycleModel {
 
     /// Accounts one data access seen by the memory hook: D-cache when enabled, uncached bus
     /// latency otherwise, TCM free, unaligned loads penalised.
+    ///
+    /// With the D-cache on, a load miss waits for its own doubleword only (critical word first),
+    /// a write-allocate store miss waits only for a free linefill buffer (its data merges into
+    /// the fill from the store buffer), and a later load from a line still being filled waits
+    /// for its beat (streaming); fills share the AXI read channel one after another (Cortex-M7
+    /// TRM 5.9, 5.9.2). Accesses of one block are seen at the block's end cycle.
     @inline(__always)
     public func dataAccess(address: UInt32, size: Int, write: Bool) {
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
@@ -451,13 +484,17 @@ public final class CycleModel {
             state.pointee.statistics.dataAccesses &+= 1
             if state.pointee.dataCacheOn {
                 switch state.pointee.dataCache.access(address, write: write) {
-                case .hit: break
+                case .hit:
+                    if criticalWordFirst && !write && state.pointee.fillsPending {
+                        cost &+= streamingWait(address: address, size: size, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    }
                 case .miss:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= lineFill[kind]
+                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
                 case .missEvictingDirty:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= lineFill[kind] &+ writeBack
+                    cost &+= writeBack
+                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
                 }
             } else {
                 cost &+= write ? uncachedStore : uncachedRead[kind]
@@ -469,6 +506,49 @@ public final class CycleModel {
             state.pointee.blockStart &+= UInt64(cost)
             state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
         }
+    }
+
+    /// Starts a line fill for a D-cache miss at cycle `now`; returns the core's stall.
+    @inline(__always)
+    private func fill(address: UInt32, kind: Int, write: Bool, at now: Int64) -> Int64 {
+        guard criticalWordFirst else { return lineFill[kind] }
+        // The linefill buffer that is free first; with none free, the access waits for it.
+        var buffer = 0
+        for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
+            buffer = k
+        }
+        let start = max(now, state.pointee.fillDone.k(buffer))
+        // The first beat follows the request latency, and the beats of earlier fills on the
+        // shared read channel.
+        let first = max(start &+ uncachedRead[kind], state.pointee.readChannelFree &+ beatCycles)
+        let done = first &+ (beatsPerLine &- 1) &* beatCycles
+        state.pointee.fillLine.set(buffer, (address >> 5) &+ 1)
+        state.pointee.fillFirst.set(buffer, first)
+        state.pointee.fillDone.set(buffer, done)
+        state.pointee.fillCritical.set(buffer, Int64((address >> 3) & 3))
+        state.pointee.readChannelFree = done
+        state.pointee.fillsPending = true
+        // A write-allocate store only needed the buffer; a load waits for its doubleword.
+        return write ? start &- now : first &- now
+    }
+
+    /// A load that hits a line still being filled waits until its doubleword has arrived.
+    @inline(__always)
+    private func streamingWait(address: UInt32, size: Int, at now: Int64) -> Int64 {
+        let line = (address >> 5) &+ 1
+        var pending = false
+        var wait: Int64 = 0
+        for k in 0..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) > now {
+            pending = true
+            if state.pointee.fillLine.k(k) == line {
+                let critical = state.pointee.fillCritical.k(k)
+                let lastByte = min(address &+ UInt32(max(size, 1) - 1), address | 31)
+                let beat = max((Int64((address >> 3) & 3) &- critical) & 3, (Int64((lastByte >> 3) & 3) &- critical) & 3)
+                wait = max(0, state.pointee.fillFirst.k(k) &+ beat &* beatCycles &- now)
+            }
+        }
+        state.pointee.fillsPending = pending
+        return wait
     }
 
     /// Follows the firmware's SCB->CCR IC/DC bits. Enabling a cache after it was off starts it
@@ -875,6 +955,19 @@ struct RunningState {
     var dataCache: CacheModel
     var instructionCacheOn = false
     var dataCacheOn = false
+    // D-cache linefill buffers (`full`, critical word first): per buffer the line being filled
+    // (line number + 1, 0 = none), the cycle its first doubleword arrives, its first
+    // doubleword's index in the line, the cycle the whole line has arrived.
+    static let maximumFillBuffers = 4
+    var fillBuffers = 2
+    var fillLine = Quad<UInt32>(0)
+    var fillFirst = Quad<Int64>(0)
+    var fillCritical = Quad<Int64>(0)
+    var fillDone = Quad<Int64>(Int64.min / 2)
+    /// The cycle the AXI read channel has delivered the last beat of the fills started so far.
+    var readChannelFree = Int64.min / 2
+    /// Some fill may still be in flight (skips the streaming check when none is).
+    var fillsPending = false
 
     init(instructionCache: CacheModel, dataCache: CacheModel) {
         self.instructionCache = instructionCache
@@ -890,5 +983,17 @@ struct RunningState {
         slots.deallocate()
         records.release(); inputs.release(); outputs.release(); probes.release()
         instructionCache.release(); dataCache.release()
+    }
+}
+
+/// Four values in a struct (no heap, no exclusivity checks), indexed 0...3.
+struct Quad<Value> {
+    var a, b, c, d: Value
+    init(_ value: Value) { a = value; b = value; c = value; d = value }
+    @inline(__always) func k(_ index: Int) -> Value {
+        switch index { case 0: return a; case 1: return b; case 2: return c; default: return d }
+    }
+    @inline(__always) mutating func set(_ index: Int, _ value: Value) {
+        switch index { case 0: a = value; case 1: b = value; case 2: c = value; default: d = value }
     }
 }
