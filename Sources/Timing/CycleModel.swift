@@ -335,9 +335,14 @@ public final class CycleModel {
         // Fetch (full): FLASH/AXI code goes through the I-cache, TCM code is zero-wait.
         var fetch: Int64 = 0
         if mode == .full {
-            let kind = Int(regionKinds[Int(address >> 20)])
-            if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
-                fetch = fetchCost(address: address, size: size, kind: kind)
+            let uncached = Int64(block.pointee.uncachedFetch)
+            if uncached > 0 {
+                if state.pointee.instructionCacheOn {
+                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)]))
+                } else {
+                    fetch = uncached
+                    state.pointee.statistics.memoryStallCycles &+= UInt64(uncached)
+                }
                 now &+= fetch
             }
         }
@@ -435,27 +440,41 @@ public final class CycleModel {
         return value
     }
 
+    /// The cycles the block waits for line `line` of its code when that line is not cached:
+    /// critical word first, the fill starts with the doubleword the block needs first and
+    /// streams the rest (TRM 5.9), so the block waits for the beats up to its last byte in the
+    /// line; without critical word first, for the whole line.
+    @inline(__always)
+    private func lineFetch(_ line: UInt32, first firstLine: UInt32, last lastLine: UInt32,
+                           address: UInt32, lastByte: UInt32, kind: Int) -> Int64 {
+        guard criticalWordFirst else { return lineFill[kind] }
+        let first = line == firstLine ? Int64((address >> 3) & 3) : 0
+        let last = line == lastLine ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
+        return uncachedRead[kind] &+ max(0, last - first) * beatCycles
+    }
+
+    /// The fetch cost of a block with the I-cache off (every line fetched on every execution).
+    private func uncachedFetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
+        guard kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) else { return 0 }
+        let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        let lastByte = address &+ max(size, 1) &- 1
+        var cost: Int64 = 0
+        for line in lines.first...lines.last {
+            cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
+        }
+        return cost
+    }
+
+    /// The fetch cost of a block with the I-cache on: its missing lines.
     private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
         let lastByte = address &+ max(size, 1) &- 1
         var cost: Int64 = 0
         var line = lines.first
         while true {
-            var miss = true
-            if state.pointee.instructionCacheOn {
-                miss = state.pointee.instructionCache.access(line << 5, write: false) != .hit
-                if miss { state.pointee.statistics.instructionCacheMisses &+= 1 }
-            }
-            if miss {
-                if criticalWordFirst {
-                    // The fill starts with the doubleword the block needs first and streams the
-                    // rest (TRM 5.9): the block waits for the beats up to its last byte in the line.
-                    let first = line == lines.first ? Int64((address >> 3) & 3) : 0
-                    let last = line == lines.last ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
-                    cost &+= uncachedRead[kind] &+ max(0, last - first) * beatCycles
-                } else {
-                    cost &+= lineFill[kind]
-                }
+            if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
+                state.pointee.statistics.instructionCacheMisses &+= 1
+                cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
             }
             if line == lines.last { break }
             line &+= 1
@@ -729,6 +748,9 @@ public final class CycleModel {
         var record = BlockRecord(address: address, size: size, schedule: schedule,
                                  inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
                                  probeStart: Int32(state.pointee.probes.count))
+        if mode == .full {
+            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)])))
+        }
         for input in schedule.inputs {
             state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,
                                               needed: Int16(clamping: input.needed)))
@@ -854,6 +876,8 @@ struct BlockRecord {
     var conditionSetEarly: Bool
     var branchAddress: UInt32
     var fallThrough: UInt32
+    /// `full`: the fetch cost of the block with the I-cache off (0 for TCM code), computed once.
+    var uncachedFetch: Int32 = 0
 
     init(address: UInt32, size: UInt32, schedule: BlockSchedule, inputStart: Int32, outputStart: Int32, probeStart: Int32) {
         self.address = address
