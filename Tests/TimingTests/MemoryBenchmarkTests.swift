@@ -58,4 +58,20 @@ struct MemoryBenchmarkTests {
         let p = TimingParameters.cortexM7
         try Self.expectWithin("dirty_write_back", Self.at400.get(), Double(p[.writeBackCycles]), "writeBackCycles")
     }
+
+    /// CoreMark-like integer code of MixQ's own (firmware/bench/integer_mix.c: lists, a small
+    /// matrix product, a state machine, CRC-16; code in FLASH, caches on): once its code and data
+    /// are cached, the memory model adds nothing, so a CoreMark-like score cannot drift with the
+    /// memory parameters. The first (cold) pass pays its misses, a fraction of a percent.
+    @Test("cache-resident integer workload: full equals pipeline once warm, cold pass within 1%")
+    func cacheResidentIntegerCode() throws {
+        let full = try TimingFixtures.run("integer_mix", timing: .full)
+        let pipeline = try TimingFixtures.run("integer_mix", timing: .pipeline)
+        let f = TimingFixtures.values(in: full.stdout, prefix: "work")
+        let p = TimingFixtures.values(in: pipeline.stdout, prefix: "work")
+        let warmFull = Double(try #require(f["integer_mix"])), warmPipeline = Double(try #require(p["integer_mix"]))
+        let cold = Double(try #require(f["integer_mix_cold"]))
+        #expect(abs(warmFull - warmPipeline) <= 0.001 * warmPipeline, "full \(warmFull), pipeline \(warmPipeline)")
+        #expect(cold >= warmFull && cold <= 1.01 * warmFull, "cold \(cold), warm \(warmFull)")
+    }
 }
