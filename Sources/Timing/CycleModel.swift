@@ -465,7 +465,9 @@ public final class CycleModel {
         return cost
     }
 
-    /// The fetch cost of a block with the I-cache on: its missing lines.
+    /// The fetch cost of a block with the I-cache on: its missing lines. Kept out of line: the
+    /// block hook stays small for `pipeline`.
+    @inline(never)
     private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
         let lastByte = address &+ max(size, 1) &- 1
@@ -860,24 +862,25 @@ struct BlockRecord {
     struct Output { var register: UInt8; var pending: Int16; var delays: UInt32 }
     struct Probe { var offset: UInt16; var cycle: UInt16 }
 
+    // Four-byte fields first, then the narrow ones: 56 bytes, no padding holes.
     var address: UInt32
     var size: UInt32
     var cost: Int32
     var costWhenPairedIn: Int32
     var instructions: UInt32
     var inputStart: Int32
-    var inputGroups: Int16 = 0
     var outputStart: Int32
-    var outputGroups: Int16 = 0
     var probeStart: Int32
-    var probeCount: Int16 = 0
-    var branch: BranchKind
-    var endsWithFreeSlot: Bool
-    var conditionSetEarly: Bool
     var branchAddress: UInt32
     var fallThrough: UInt32
     /// `full`: the fetch cost of the block with the I-cache off (0 for TCM code), computed once.
     var uncachedFetch: Int32 = 0
+    var inputGroups: Int16 = 0
+    var outputGroups: Int16 = 0
+    var probeCount: Int16 = 0
+    var branch: BranchKind
+    var endsWithFreeSlot: Bool
+    var conditionSetEarly: Bool
 
     init(address: UInt32, size: UInt32, schedule: BlockSchedule, inputStart: Int32, outputStart: Int32, probeStart: Int32) {
         self.address = address
