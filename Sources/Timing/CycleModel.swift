@@ -157,6 +157,10 @@ public final class CycleModel {
     private let writeBack: Int64
     private let uncachedStore: Int64
     private let unalignedLoad: Int64
+    /// Unaligned stores: drain cycles each, and how many the store buffer holds before the core
+    /// waits (jnk0le; Cortex-M7 TRM 5.9.2).
+    private let unalignedStoreDrain: Int64
+    private let storeBufferEntries: Int64
     /// Pages (4 KiB) holding decoded code, for invalidation on writes.
     private let codePages: UnsafeMutablePointer<UInt8>
     private var codeBuffer: UnsafeMutableRawPointer
@@ -245,6 +249,8 @@ public final class CycleModel {
         writeBack = Int64(parameters[.writeBackCycles])
         uncachedStore = Int64(parameters[.uncachedStoreCycles])
         unalignedLoad = Int64(parameters[.unalignedLoadExtra])
+        unalignedStoreDrain = Int64(parameters[.unalignedStoreCycles])
+        storeBufferEntries = Int64(parameters[.storeBufferEntries])
         codePages = .allocate(capacity: 1 << 20)
         codePages.initialize(repeating: 0, count: 1 << 20)
         codeBuffer = .allocate(byteCount: codeBufferSize, alignment: 8)
@@ -409,6 +415,7 @@ public final class CycleModel {
         state.pointee.cycles = UInt64(bitPattern: now)
         state.pointee.currentBlock = index
         state.pointee.peripheralAccessesInBlock = 0
+        state.pointee.unalignedStoresInBlock = 0
         let count = block.pointee.instructions
         state.pointee.instructions &+= UInt64(count)
         return count
@@ -500,7 +507,9 @@ public final class CycleModel {
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
         let kind = Int(regionKinds[Int(address >> 20)])
         var cost: Int64 = 0
-        if !write && size > 1 && Int(address) & (size - 1) != 0 { cost = unalignedLoad }
+        if size > 1 && Int(address) & (size - 1) != 0 {
+            if write { cost = unalignedStore() } else { cost = unalignedLoad }
+        }
         if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
             state.pointee.statistics.dataAccesses &+= 1
             if state.pointee.dataCacheOn {
@@ -527,6 +536,19 @@ public final class CycleModel {
             state.pointee.blockStart &+= UInt64(cost)
             state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
         }
+    }
+
+    /// An unaligned store (jnk0le): free until the store buffer clogs, then one per
+    /// `unalignedStoreCycles`. The k-th unaligned store of a block is placed k cycles after the
+    /// block's start (stores never pair), its stalls included; each needs the drain time, and the
+    /// core waits when more than `storeBufferEntries` drains are queued.
+    @inline(__always)
+    private func unalignedStore() -> Int64 {
+        let at = Int64(bitPattern: state.pointee.blockStart) &+ Int64(state.pointee.unalignedStoresInBlock)
+        state.pointee.unalignedStoresInBlock &+= 1
+        let drained = max(state.pointee.unalignedDrainEnd, at) &+ unalignedStoreDrain
+        state.pointee.unalignedDrainEnd = drained
+        return max(0, drained &- at &- storeBufferEntries &* unalignedStoreDrain)
     }
 
     /// Starts a line fill for a D-cache miss at cycle `now`; returns the core's stall.
@@ -995,6 +1017,9 @@ struct RunningState {
     var readChannelFree = Int64.min / 2
     /// Some fill may still be in flight (skips the streaming check when none is).
     var fillsPending = false
+    /// Unaligned stores: the cycle the queued ones have drained; the count in the current block.
+    var unalignedDrainEnd = Int64.min / 2
+    var unalignedStoresInBlock: Int32 = 0
 
     init(instructionCache: CacheModel, dataCache: CacheModel) {
         self.instructionCache = instructionCache

@@ -64,6 +64,8 @@ public struct TimingParameters: Sendable {
         case fpLoadLatency
         case fpMoveLatency
         case unalignedLoadExtra
+        case unalignedStoreCycles
+        case storeBufferEntries
         case flashWaitStateCycles
         case flashWaitStates400MHz
         case flashWaitStates480MHz
@@ -121,6 +123,8 @@ public struct TimingParameters: Sendable {
         .init(key: .fpLoadLatency, value: 1, source: "[J] vldr.f 1 cycle of result latency (3 into a vfma accumulator)", provenance: .measured),
         .init(key: .fpMoveLatency, value: 3, source: "[J] vmov between core and FP registers: 3 cycles into the FPU, 1 into the ALU", provenance: .measured),
         .init(key: .unalignedLoadExtra, value: 3, source: "[J] unaligned loads +3 cycles as the older op (+4 younger); full model only", provenance: .measured),
+        .init(key: .unalignedStoreCycles, value: 4, source: "[J] stores: unaligned stores run without stalls until the store buffer clogs (5 consecutive), then one unaligned store per cycle drains at 4 cycles per store; full model only", provenance: .measured),
+        .init(key: .storeBufferEntries, value: 4, source: "[TRM] 5.9.2: the store buffer has four entries of up to 64 bits (jnk0le: the 5th consecutive unaligned store is the first to wait)", provenance: .datasheet),
         .init(key: .flashWaitStateCycles, value: 2, source: "[RM][D] FLASH on the AXI clock = core/2, so one wait state = 2 core cycles; a flash word read takes LATENCY + 1 AXI clocks (table 17: n WS = n + 1 FLASH clock cycles)", provenance: .datasheet),
         .init(key: .flashWaitStates400MHz, value: 2, source: "[RM] table 17: 2 wait states at 400 MHz (VOS1)", provenance: .datasheet),
         .init(key: .flashWaitStates480MHz, value: 4, source: "[RM] table 17: 4 wait states at 480 MHz (VOS0)", provenance: .datasheet),

@@ -29,6 +29,12 @@ struct MemoryBenchmarkTests {
         try Self.expectWithin("unaligned_load_extra", Self.at400.get(), 3, "jnk0le: unaligned loads +3 cycles as older op")
     }
 
+    @Test("unaligned stores, one per cycle: 4 cycles per store once the store buffer is full (jnk0le, published)")
+    func unalignedStores() throws {
+        // Reported as the aligned pattern's 1 cycle per store plus the unaligned extra.
+        try Self.expectWithin("unaligned_store_stream", Self.at400.get(), 4, "jnk0le: 4 cycles per unaligned store")
+    }
+
     @Test("write-allocate store misses stream at the AXI bandwidth: 4 beats x 2 core cycles per line")
     func storeMissBandwidth() throws {
         let p = TimingParameters.cortexM7

@@ -106,6 +106,27 @@ KERNEL static uint32_t store_per_line(uint8_t *p, uint32_t lines)
 UNALIGNED_BENCH(aligned_loads, "4")
 UNALIGNED_BENCH(unaligned_loads, "5")
 
+/* 32 word stores with an independent ALU instruction each (one store per cycle). */
+#define UNALIGNED_STORE_BENCH(fname, offset)                                        \
+    KERNEL static uint32_t fname(void)                                              \
+    {                                                                               \
+        uint32_t n = 64u;                                                           \
+        uint32_t *buf = dtcm_buffer;                                                \
+        uint32_t start = mixq_cycles();                                             \
+        __asm__ volatile("1:\n"                                                     \
+                         ".rept 32\n"                                               \
+                         "str.w r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"     \
+                         ".endr\n"                                                  \
+                         "subs %[n], %[n], #1\n"                                    \
+                         "bne 1b\n"                                                 \
+                         : [n] "+r"(n)                                              \
+                         : [buf] "r"(buf)                                           \
+                         : "r1", "r2", "cc", "memory");                             \
+        return mixq_cycles() - start;                                               \
+    }
+UNALIGNED_STORE_BENCH(aligned_stores, "4")
+UNALIGNED_STORE_BENCH(unaligned_stores, "5")
+
 static void report(const char *name, int32_t cycles, uint32_t units)
 {
     printf("mem %s %ld\n", name, (long)((int64_t)cycles * 1000 / (int64_t)units));
@@ -128,6 +149,11 @@ int main(void)
     uint32_t aligned = aligned_loads();
     uint32_t unaligned = unaligned_loads();
     report("unaligned_load_extra", (int32_t)(unaligned - aligned), 64u * 32u);
+    /* Unaligned stores, one per cycle: cycles per store once the store buffer is full. */
+    (void)aligned_stores();
+    uint32_t aligned_st = aligned_stores();
+    uint32_t unaligned_st = unaligned_stores();
+    report("unaligned_store_stream", (int32_t)(unaligned_st - aligned_st) + (int32_t)(64u * 32u), 64u * 32u);
 
     /* Loads first, while no line in the D-cache is dirty (an eviction would add a write-back).
      * Warm passes: the lines are loaded once, then timed while they hit. */
