@@ -105,7 +105,7 @@ public struct TimingParameters: Sendable {
         .init(key: .narrowStoreSameBankCycles, value: 4, source: "[J] stores: one strb/strh per cycle to one DTCM bank runs at 4 cycles per store (applied to another word of the same bank; unit-stride strh, same word, stays at 2)", provenance: .measured),
         .init(key: .divideCycles, value: 7, source: "[D][L] SDIV/UDIV up to ~7 cycles, single issue (data-dependent on hardware; fixed here)", provenance: .llvmModel),
         .init(key: .loadStoreDualCycles, value: 1, source: "[J] LDRD/STRD: ceil(2/2) = 1 cycle, single issue", provenance: .measured),
-        .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate", provenance: .estimate),
+        .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate; plan: dsb after an uncached AXI SRAM store vs after a DTCM store, docs/timing.md", provenance: .estimate),
         .init(key: .mispredictPenalty, value: 8, source: "[J] misprediction penalty 8 cycles", provenance: .measured),
         .init(key: .mispredictPenaltyEarlyFlags, value: 6, source: "[J] 6 cycles when the flags were set 3+ cycles before the branch", provenance: .measured),
         .init(key: .earlyFlagsDistance, value: 3, source: "[J] flags set at least 3 cycles before the branch", provenance: .measured),
