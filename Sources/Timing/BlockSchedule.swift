@@ -70,7 +70,12 @@ struct BlockScheduler {
         let neutral = InstructionProfile(address: 0, length: 2, mnemonic: "(previous)", unit: .alu)
         var cycle = pairedIn ? -1 : 0
         var older: InstructionProfile? = pairedIn ? neutral : nil
-        var narrowStoreFree = Int.min
+        // Byte/halfword stores (jnk0le): the next one may issue `narrowStoreCycles` after the
+        // previous, `narrowStoreSameBankCycles` when it writes another word of the same DTCM bank
+        // (even/odd word). The bank is known when both go through one base register whose
+        // changes in between are known write-backs; the base is assumed word aligned.
+        var lastNarrowIssue = Int.min
+        var lastNarrow: (base: UInt8, offset: Int32)?
         var lockedUntil = Int.min
 
         for p in instructions {
@@ -80,7 +85,15 @@ struct BlockScheduler {
                     t = max(t, r + readDelay[producer[Int(read.register)], read.role])
                 }
             }
-            if p.narrowStore { t = max(t, narrowStoreFree) }
+            if p.narrowStore && lastNarrowIssue != Int.min {
+                var gap = parameters[.narrowStoreCycles]
+                if let last = lastNarrow, let base = p.memoryBase, base == last.base, !p.hasIndexRegister {
+                    let word = (p.postIndexed ? 0 : p.memoryOffset) >> 2
+                    let lastWord = last.offset >> 2
+                    if word != lastWord && (word - lastWord) & 1 == 0 { gap = parameters[.narrowStoreSameBankCycles] }
+                }
+                t = max(t, lastNarrowIssue + gap)
+            }
             t = max(t, lockedUntil)
             if t == cycle, let o = older, !PairingRules.canPair(older: o, younger: p) { t = cycle + 1 }
             if t > cycle {
@@ -99,7 +112,21 @@ struct BlockScheduler {
                 older = nil
             }
             issueCycles.append(issue)
-            if p.narrowStore { narrowStoreFree = issue + parameters[.narrowStoreCycles] }
+            if p.narrowStore {
+                lastNarrowIssue = issue
+                if let base = p.memoryBase, !p.hasIndexRegister {
+                    lastNarrow = (base, p.postIndexed ? 0 : p.memoryOffset)
+                } else {
+                    lastNarrow = nil
+                }
+            }
+            if let last = lastNarrow, p.writes.contains(where: { $0.register == last.base }) {
+                if p.memoryBase == last.base, let advance = p.baseAdvance {
+                    lastNarrow = (last.base, last.offset &- advance)
+                } else {
+                    lastNarrow = nil
+                }
+            }
             if p.lockCycles > 0 { lockedUntil = issue + 1 + p.lockCycles }
 
             for read in p.reads where ready[Int(read.register)] == nil && !inputSeen[Int(read.register)] {

@@ -150,11 +150,23 @@ public final class CycleModel {
 
     // Memory system (`full`).
     private let regionKinds: UnsafeMutablePointer<UInt8>  // per MiB of address space
-    private let lineFill: UnsafeMutablePointer<Int64>     // per MemoryKind
-    private let uncachedRead: UnsafeMutablePointer<Int64> // per MemoryKind
+    /// Per MemoryKind: cycles until the whole 32-byte line has arrived (first word + 3 beats).
+    private let lineFill: UnsafeMutablePointer<Int64>
+    /// Per MemoryKind: cycles until the first (requested) doubleword arrives: an uncached read,
+    /// or the stall of a critical-word-first line fill.
+    private let uncachedRead: UnsafeMutablePointer<Int64>
+    /// Core cycles per 64-bit AXI beat, and the beats of one line.
+    private let beatCycles: Int64
+    private let beatsPerLine: Int64
+    /// Critical word first and streaming (Cortex-M7 TRM 5.9); off: every miss waits for the line.
+    private let criticalWordFirst: Bool
     private let writeBack: Int64
     private let uncachedStore: Int64
     private let unalignedLoad: Int64
+    /// Unaligned stores: drain cycles each, and how many the store buffer holds before the core
+    /// waits (jnk0le; Cortex-M7 TRM 5.9.2).
+    private let unalignedStoreDrain: Int64
+    private let storeBufferEntries: Int64
     /// Pages (4 KiB) holding decoded code, for invalidation on writes.
     private let codePages: UnsafeMutablePointer<UInt8>
     private var codeBuffer: UnsafeMutableRawPointer
@@ -221,22 +233,34 @@ public final class CycleModel {
             let last = Int((UInt64(region.base) + UInt64(region.size) - 1) >> 20)
             for mib in first...min(last, 4095) { regionKinds[mib] = region.kind.rawValue }
         }
-        // Costs of a line fill and of one uncached read, per MemoryKind (see TimingParameters).
-        let axi = Int64(parameters[.axiAccessCycles])
-        let beats = Int64(line / 8 - 1) * Int64(parameters[.lineFillBeatCycles])
-        let flashExtra = Int64(flashWaitStates * parameters[.flashWaitStateCycles])
+        // First-word latency and whole-line time per MemoryKind (docs/timing.md, "Memory
+        // parameters"): a request crosses the AXI matrix (axiRequestCycles), the slave answers
+        // (AXI SRAM: one beat; FLASH: one 256-bit flash word read of LATENCY + 1 AXI clocks,
+        // which is the whole 32-byte line), then the line's doublewords follow one per beat.
+        let request = Int64(parameters[.axiRequestCycles])
+        beatCycles = Int64(parameters[.lineFillBeatCycles])
+        beatsPerLine = Int64(max(1, line / 8))
+        let flashWordsPerLine = Int64(max(1, line / max(1, parameters[.flashWordBytes])))
+        let flashRead = Int64(flashWaitStates + 1) * Int64(parameters[.flashWaitStateCycles])
         let bus = Int64(parameters[.d2SramExtraCycles])
+        let rest = (beatsPerLine - 1) * beatCycles
+        // Further flash words of a longer line are read while the beats of the first go out.
+        let flashRest = max(rest, (flashWordsPerLine - 1) * flashRead)
+        criticalWordFirst = parameters[.criticalWordFirst] != 0
         lineFill = .allocate(capacity: 5)
         uncachedRead = .allocate(capacity: 5)
-        let fills: [Int64] = [0, axi + flashExtra + beats, axi + beats, axi + bus + beats, 0]
-        let reads: [Int64] = [0, axi + flashExtra, axi, axi + bus, 0]
+        let reads: [Int64] = [0, request + flashRead, request + beatCycles, request + beatCycles + bus, 0]
+        let fills: [Int64] = [0, reads[1] + flashRest, reads[2] + rest, reads[3] + rest, 0]
         for index in 0..<5 {
             (lineFill + index).initialize(to: fills[index])
             (uncachedRead + index).initialize(to: reads[index])
         }
+        state.pointee.fillBuffers = max(1, min(parameters[.lineFillBuffers], RunningState.maximumFillBuffers))
         writeBack = Int64(parameters[.writeBackCycles])
         uncachedStore = Int64(parameters[.uncachedStoreCycles])
         unalignedLoad = Int64(parameters[.unalignedLoadExtra])
+        unalignedStoreDrain = Int64(parameters[.unalignedStoreCycles])
+        storeBufferEntries = Int64(parameters[.storeBufferEntries])
         codePages = .allocate(capacity: 1 << 20)
         codePages.initialize(repeating: 0, count: 1 << 20)
         codeBuffer = .allocate(byteCount: codeBufferSize, alignment: 8)
@@ -328,9 +352,14 @@ public final class CycleModel {
         // Fetch (full): FLASH/AXI code goes through the I-cache, TCM code is zero-wait.
         var fetch: Int64 = 0
         if mode == .full {
-            let kind = Int(regionKinds[Int(address >> 20)])
-            if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
-                fetch = fetchCost(address: address, size: size, kind: kind)
+            let uncached = Int64(block.pointee.uncachedFetch)
+            if uncached > 0 {
+                if state.pointee.instructionCacheOn {
+                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)]))
+                } else {
+                    fetch = uncached
+                    state.pointee.statistics.memoryStallCycles &+= UInt64(uncached)
+                }
                 now &+= fetch
             }
         }
@@ -397,6 +426,7 @@ public final class CycleModel {
         state.pointee.cycles = UInt64(bitPattern: now)
         state.pointee.currentBlock = index
         state.pointee.peripheralAccessesInBlock = 0
+        state.pointee.unalignedStoresInBlock = 0
         let count = block.pointee.instructions
         state.pointee.instructions &+= UInt64(count)
         return count
@@ -464,18 +494,43 @@ public final class CycleModel {
         return value
     }
 
+    /// The cycles the block waits for line `line` of its code when that line is not cached:
+    /// critical word first, the fill starts with the doubleword the block needs first and
+    /// streams the rest (TRM 5.9), so the block waits for the beats up to its last byte in the
+    /// line; without critical word first, for the whole line.
+    @inline(__always)
+    private func lineFetch(_ line: UInt32, first firstLine: UInt32, last lastLine: UInt32,
+                           address: UInt32, lastByte: UInt32, kind: Int) -> Int64 {
+        guard criticalWordFirst else { return lineFill[kind] }
+        let first = line == firstLine ? Int64((address >> 3) & 3) : 0
+        let last = line == lastLine ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
+        return uncachedRead[kind] &+ max(0, last - first) * beatCycles
+    }
+
+    /// The fetch cost of a block with the I-cache off (every line fetched on every execution).
+    private func uncachedFetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
+        guard kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) else { return 0 }
+        let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        let lastByte = address &+ max(size, 1) &- 1
+        var cost: Int64 = 0
+        for line in lines.first...lines.last {
+            cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
+        }
+        return cost
+    }
+
+    /// The fetch cost of a block with the I-cache on: its missing lines. Kept out of line: the
+    /// block hook stays small for `pipeline`.
+    @inline(never)
     private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        let lastByte = address &+ max(size, 1) &- 1
         var cost: Int64 = 0
         var line = lines.first
         while true {
-            if state.pointee.instructionCacheOn {
-                if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
-                    cost &+= lineFill[kind]
-                    state.pointee.statistics.instructionCacheMisses &+= 1
-                }
-            } else {
-                cost &+= lineFill[kind]
+            if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
+                state.pointee.statistics.instructionCacheMisses &+= 1
+                cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
             }
             if line == lines.last { break }
             line &+= 1
@@ -488,23 +543,35 @@ public final class CycleModel {
 
     /// Accounts one data access seen by the memory hook: D-cache when enabled, uncached bus
     /// latency otherwise, TCM free, unaligned loads penalised.
+    ///
+    /// With the D-cache on, a load miss waits for its own doubleword only (critical word first),
+    /// a write-allocate store miss waits only for a free linefill buffer (its data merges into
+    /// the fill from the store buffer), and a later load from a line still being filled waits
+    /// for its beat (streaming); fills share the AXI read channel one after another (Cortex-M7
+    /// TRM 5.9, 5.9.2). Accesses of one block are seen at the block's end cycle.
     @inline(__always)
     public func dataAccess(address: UInt32, size: Int, write: Bool) {
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
         let kind = Int(regionKinds[Int(address >> 20)])
         var cost: Int64 = 0
-        if !write && size > 1 && Int(address) & (size - 1) != 0 { cost = unalignedLoad }
+        if size > 1 && Int(address) & (size - 1) != 0 {
+            if write { cost = unalignedStore() } else { cost = unalignedLoad }
+        }
         if kind != Int(MemoryKind.tcm.rawValue) && kind != Int(MemoryKind.peripheral.rawValue) {
             state.pointee.statistics.dataAccesses &+= 1
             if state.pointee.dataCacheOn {
                 switch state.pointee.dataCache.access(address, write: write) {
-                case .hit: break
+                case .hit:
+                    if criticalWordFirst && !write && state.pointee.fillsPending {
+                        cost &+= streamingWait(address: address, size: size, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    }
                 case .miss:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= lineFill[kind]
+                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
                 case .missEvictingDirty:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= lineFill[kind] &+ writeBack
+                    cost &+= writeBack
+                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
                 }
             } else {
                 cost &+= write ? uncachedStore : uncachedRead[kind]
@@ -516,6 +583,62 @@ public final class CycleModel {
             state.pointee.blockStart &+= UInt64(cost)
             state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
         }
+    }
+
+    /// An unaligned store (jnk0le): free until the store buffer clogs, then one per
+    /// `unalignedStoreCycles`. The k-th unaligned store of a block is placed k cycles after the
+    /// block's start (stores never pair), its stalls included; each needs the drain time, and the
+    /// core waits when more than `storeBufferEntries` drains are queued.
+    @inline(__always)
+    private func unalignedStore() -> Int64 {
+        let at = Int64(bitPattern: state.pointee.blockStart) &+ Int64(state.pointee.unalignedStoresInBlock)
+        state.pointee.unalignedStoresInBlock &+= 1
+        let drained = max(state.pointee.unalignedDrainEnd, at) &+ unalignedStoreDrain
+        state.pointee.unalignedDrainEnd = drained
+        return max(0, drained &- at &- storeBufferEntries &* unalignedStoreDrain)
+    }
+
+    /// Starts a line fill for a D-cache miss at cycle `now`; returns the core's stall.
+    @inline(__always)
+    private func fill(address: UInt32, kind: Int, write: Bool, at now: Int64) -> Int64 {
+        guard criticalWordFirst else { return lineFill[kind] }
+        // The linefill buffer that is free first; with none free, the access waits for it.
+        var buffer = 0
+        for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
+            buffer = k
+        }
+        let start = max(now, state.pointee.fillDone.k(buffer))
+        // The first beat follows the request latency, and the beats of earlier fills on the
+        // shared read channel.
+        let first = max(start &+ uncachedRead[kind], state.pointee.readChannelFree &+ beatCycles)
+        let done = first &+ (beatsPerLine &- 1) &* beatCycles
+        state.pointee.fillLine.set(buffer, (address >> 5) &+ 1)
+        state.pointee.fillFirst.set(buffer, first)
+        state.pointee.fillDone.set(buffer, done)
+        state.pointee.fillCritical.set(buffer, Int64((address >> 3) & 3))
+        state.pointee.readChannelFree = done
+        state.pointee.fillsPending = true
+        // A write-allocate store only needed the buffer; a load waits for its doubleword.
+        return write ? start &- now : first &- now
+    }
+
+    /// A load that hits a line still being filled waits until its doubleword has arrived.
+    @inline(__always)
+    private func streamingWait(address: UInt32, size: Int, at now: Int64) -> Int64 {
+        let line = (address >> 5) &+ 1
+        var pending = false
+        var wait: Int64 = 0
+        for k in 0..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) > now {
+            pending = true
+            if state.pointee.fillLine.k(k) == line {
+                let critical = state.pointee.fillCritical.k(k)
+                let lastByte = min(address &+ UInt32(max(size, 1) - 1), address | 31)
+                let beat = max((Int64((address >> 3) & 3) &- critical) & 3, (Int64((lastByte >> 3) & 3) &- critical) & 3)
+                wait = max(0, state.pointee.fillFirst.k(k) &+ beat &* beatCycles &- now)
+            }
+        }
+        state.pointee.fillsPending = pending
+        return wait
     }
 
     /// Follows the firmware's SCB->CCR IC/DC bits. Enabling a cache after it was off starts it
@@ -696,6 +819,9 @@ public final class CycleModel {
         var record = BlockRecord(address: address, size: size, schedule: schedule,
                                  inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
                                  probeStart: Int32(state.pointee.probes.count))
+        if mode == .full {
+            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)])))
+        }
         for input in schedule.inputs {
             state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,
                                               needed: Int16(clamping: input.needed)))
@@ -805,22 +931,25 @@ struct BlockRecord {
     struct Output { var register: UInt8; var pending: Int16; var delays: UInt32 }
     struct Probe { var offset: UInt16; var cycle: UInt16 }
 
+    // Four-byte fields first, then the narrow ones: 56 bytes, no padding holes.
     var address: UInt32
     var size: UInt32
     var cost: Int32
     var costWhenPairedIn: Int32
     var instructions: UInt32
     var inputStart: Int32
-    var inputGroups: Int16 = 0
     var outputStart: Int32
-    var outputGroups: Int16 = 0
     var probeStart: Int32
+    var branchAddress: UInt32
+    var fallThrough: UInt32
+    /// `full`: the fetch cost of the block with the I-cache off (0 for TCM code), computed once.
+    var uncachedFetch: Int32 = 0
+    var inputGroups: Int16 = 0
+    var outputGroups: Int16 = 0
     var probeCount: Int16 = 0
     var branch: BranchKind
     var endsWithFreeSlot: Bool
     var conditionSetEarly: Bool
-    var branchAddress: UInt32
-    var fallThrough: UInt32
 
     init(address: UInt32, size: UInt32, schedule: BlockSchedule, inputStart: Int32, outputStart: Int32, probeStart: Int32) {
         self.address = address
@@ -922,6 +1051,22 @@ struct RunningState {
     var dataCache: CacheModel
     var instructionCacheOn = false
     var dataCacheOn = false
+    // D-cache linefill buffers (`full`, critical word first): per buffer the line being filled
+    // (line number + 1, 0 = none), the cycle its first doubleword arrives, its first
+    // doubleword's index in the line, the cycle the whole line has arrived.
+    static let maximumFillBuffers = 4
+    var fillBuffers = 2
+    var fillLine = Quad<UInt32>(0)
+    var fillFirst = Quad<Int64>(0)
+    var fillCritical = Quad<Int64>(0)
+    var fillDone = Quad<Int64>(Int64.min / 2)
+    /// The cycle the AXI read channel has delivered the last beat of the fills started so far.
+    var readChannelFree = Int64.min / 2
+    /// Some fill may still be in flight (skips the streaming check when none is).
+    var fillsPending = false
+    /// Unaligned stores: the cycle the queued ones have drained; the count in the current block.
+    var unalignedDrainEnd = Int64.min / 2
+    var unalignedStoresInBlock: Int32 = 0
 
     init(instructionCache: CacheModel, dataCache: CacheModel) {
         self.instructionCache = instructionCache
@@ -937,5 +1082,17 @@ struct RunningState {
         slots.deallocate()
         records.release(); inputs.release(); outputs.release(); probes.release()
         instructionCache.release(); dataCache.release()
+    }
+}
+
+/// Four values in a struct (no heap, no exclusivity checks), indexed 0...3.
+struct Quad<Value> {
+    var a, b, c, d: Value
+    init(_ value: Value) { a = value; b = value; c = value; d = value }
+    @inline(__always) func k(_ index: Int) -> Value {
+        switch index { case 0: return a; case 1: return b; case 2: return c; default: return d }
+    }
+    @inline(__always) mutating func set(_ index: Int, _ value: Value) {
+        switch index { case 0: a = value; case 1: b = value; case 2: c = value; default: d = value }
     }
 }

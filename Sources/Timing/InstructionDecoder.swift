@@ -120,6 +120,15 @@ final class InstructionDecoder {
         if arm.update_flags { writeRegs.append(RegisterIndex.flags) }
         if arm.writeback, let base = p.memoryBase ?? operands.first.flatMap({ Self.indices(of: $0.reg).first }) {
             writeRegs.append(base)
+            // Post-indexed: an immediate operand follows the memory operand (Capstone 4).
+            if let memIndex = operands.firstIndex(where: { $0.type == ARM_OP_MEM }) {
+                if let post = operands[(memIndex + 1)...].first(where: { $0.type == ARM_OP_IMM || $0.type == ARM_OP_REG }) {
+                    p.postIndexed = true
+                    if post.type == ARM_OP_IMM { p.baseAdvance = post.subtracted ? -post.imm : post.imm }
+                } else if !p.hasIndexRegister {
+                    p.baseAdvance = p.memoryOffset
+                }
+            }
         }
         if [ARM_INS_LDM, ARM_INS_LDMDB, ARM_INS_POP, ARM_INS_STM, ARM_INS_STMDB, ARM_INS_PUSH,
             ARM_INS_VLDMIA, ARM_INS_VLDMDB, ARM_INS_VSTMIA, ARM_INS_VSTMDB, ARM_INS_VPUSH, ARM_INS_VPOP].contains(id) {

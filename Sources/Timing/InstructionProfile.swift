@@ -108,6 +108,11 @@ struct InstructionProfile: Sendable {
     var memoryBase: UInt8?
     var memoryOffset: Int32 = 0
     var hasIndexRegister = false
+    /// What base write-back adds to the base register (pre-index: the offset; post-index: the
+    /// immediate), nil without write-back or when it is a register; narrow-store bank tracking.
+    var baseAdvance: Int32?
+    /// The access address is the base before the write-back (post-indexed).
+    var postIndexed = false
     /// A PC-relative word load (`ldr rX, =constant`): the literal's address.
     var literalAddress: UInt32?
     /// An immediate move: MOV/MOVW set the register, MOVT its top half.

@@ -43,6 +43,7 @@ public struct TimingParameters: Sendable {
         case earlyReadCycles
         case lateStoreDataCycles
         case narrowStoreCycles
+        case narrowStoreSameBankCycles
         case divideCycles
         case loadStoreDualCycles
         case barrierCycles
@@ -63,10 +64,13 @@ public struct TimingParameters: Sendable {
         case fpLoadLatency
         case fpMoveLatency
         case unalignedLoadExtra
+        case unalignedStoreCycles
+        case storeBufferEntries
         case flashWaitStateCycles
         case flashWaitStates400MHz
         case flashWaitStates480MHz
-        case axiAccessCycles
+        case axiRequestCycles
+        case flashWordBytes
         case d2SramExtraCycles
         case cacheLineBytes
         case instructionCacheBytes
@@ -74,6 +78,8 @@ public struct TimingParameters: Sendable {
         case dataCacheBytes
         case dataCacheWays
         case lineFillBeatCycles
+        case criticalWordFirst
+        case lineFillBuffers
         case writeBackCycles
         case uncachedStoreCycles
     }
@@ -81,7 +87,9 @@ public struct TimingParameters: Sendable {
     // The table. Sources: [J] jnk0le/random "pipeline cycle test" doc/cortex_m7.md (STM32H743
     // measurements); [L] LLVM ARMScheduleM7.td; [D] docs/design.md#clocks-flash-and-caches and
     // #cortex-m7-timing, which summarise both with DS12110; [RM] RM0433 (STM32H7 reference
-    // manual); [TRM] Cortex-M7 TRM DDI 0489.
+    // manual); [TRM] Cortex-M7 TRM DDI 0489 (r1p2, section 5.9 "L1 caches", 5.9.2 "Store
+    // buffer"). Memory parameters and the microbenchmark that would pin each estimate on a board:
+    // docs/timing.md, "Memory parameters".
     public static let table: [TimingParameter] = [
         .init(key: .issueWidth, value: 2, source: "[J][L] dual issue, IssueWidth = 2 (structural: BlockScheduler has an older and a younger slot)", provenance: .measured),
         .init(key: .aluLatency, value: 1, source: "[J][L] ALU result usable by the next cycle", provenance: .measured),
@@ -93,10 +101,11 @@ public struct TimingParameters: Sendable {
         .init(key: .dspToAddressExtra, value: 1, source: "[J] bitfield/DSP result used as a load/store address: 1 extra cycle", provenance: .measured),
         .init(key: .earlyReadCycles, value: 1, source: "[J][D] addresses and inline-shifted/extracted operands are read one cycle early", provenance: .measured),
         .init(key: .lateStoreDataCycles, value: 1, source: "[J] a store can store any result in the same cycle", provenance: .measured),
-        .init(key: .narrowStoreCycles, value: 2, source: "[J] a stream of strb/strh runs at 2 cycles per store (4 on one bank)", provenance: .measured),
+        .init(key: .narrowStoreCycles, value: 2, source: "[J] stores: one strb/strh per cycle to alternating even/odd DTCM banks runs at 2 cycles per store (the store buffer does RMW, no merging)", provenance: .measured),
+        .init(key: .narrowStoreSameBankCycles, value: 4, source: "[J] stores: one strb/strh per cycle to one DTCM bank runs at 4 cycles per store (applied to another word of the same bank; unit-stride strh, same word, stays at 2)", provenance: .measured),
         .init(key: .divideCycles, value: 7, source: "[D][L] SDIV/UDIV up to ~7 cycles, single issue (data-dependent on hardware; fixed here)", provenance: .llvmModel),
         .init(key: .loadStoreDualCycles, value: 1, source: "[J] LDRD/STRD: ceil(2/2) = 1 cycle, single issue", provenance: .measured),
-        .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate", provenance: .estimate),
+        .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate; plan: dsb after an uncached AXI SRAM store vs after a DTCM store, docs/timing.md", provenance: .estimate),
         .init(key: .mispredictPenalty, value: 8, source: "[J] misprediction penalty 8 cycles", provenance: .measured),
         .init(key: .mispredictPenaltyEarlyFlags, value: 6, source: "[J] 6 cycles when the flags were set 3+ cycles before the branch", provenance: .measured),
         .init(key: .earlyFlagsDistance, value: 3, source: "[J] flags set at least 3 cycles before the branch", provenance: .measured),
@@ -114,19 +123,24 @@ public struct TimingParameters: Sendable {
         .init(key: .fpLoadLatency, value: 1, source: "[J] vldr.f 1 cycle of result latency (3 into a vfma accumulator)", provenance: .measured),
         .init(key: .fpMoveLatency, value: 3, source: "[J] vmov between core and FP registers: 3 cycles into the FPU, 1 into the ALU", provenance: .measured),
         .init(key: .unalignedLoadExtra, value: 3, source: "[J] unaligned loads +3 cycles as the older op (+4 younger); full model only", provenance: .measured),
-        .init(key: .flashWaitStateCycles, value: 2, source: "[RM][D] FLASH on the AXI clock = core/2, so one wait state = 2 core cycles", provenance: .datasheet),
+        .init(key: .unalignedStoreCycles, value: 4, source: "[J] stores: unaligned stores run without stalls until the store buffer clogs (5 consecutive), then one unaligned store per cycle drains at 4 cycles per store; full model only", provenance: .measured),
+        .init(key: .storeBufferEntries, value: 4, source: "[TRM] 5.9.2: the store buffer has four entries of up to 64 bits (jnk0le: the 5th consecutive unaligned store is the first to wait)", provenance: .datasheet),
+        .init(key: .flashWaitStateCycles, value: 2, source: "[RM][D] FLASH on the AXI clock = core/2, so one wait state = 2 core cycles; a flash word read takes LATENCY + 1 AXI clocks (table 17: n WS = n + 1 FLASH clock cycles)", provenance: .datasheet),
         .init(key: .flashWaitStates400MHz, value: 2, source: "[RM] table 17: 2 wait states at 400 MHz (VOS1)", provenance: .datasheet),
         .init(key: .flashWaitStates480MHz, value: 4, source: "[RM] table 17: 4 wait states at 480 MHz (VOS0)", provenance: .datasheet),
-        .init(key: .axiAccessCycles, value: 8, source: "first-word latency of an AXI SRAM/FLASH access through the M7 AXIM port (bus at core/2)", provenance: .estimate),
-        .init(key: .d2SramExtraCycles, value: 4, source: "D2 SRAM1-3 / D3 SRAM4 sit behind the AXI-to-AHB bridges: extra latency over AXI SRAM", provenance: .estimate),
+        .init(key: .axiRequestCycles, value: 6, source: "core cycles from a miss leaving the M7 AXIM port to the slave and from its first beat back, slave access time excluded (AXI SRAM first word 6 + 2 = 8, FLASH 6 + 3 x 2 = 12 at 400 MHz, as before the split); no public figure: pin with the pointer-chase plan in docs/timing.md", provenance: .estimate),
+        .init(key: .flashWordBytes, value: 32, source: "[RM] section 4 (embedded flash): reads by 256-bit flash words (+10 ECC bits; also bbs.21ic.com/icview-3248566), so one 32-byte cache line is one flash word read of LATENCY + 1 AXI clocks; FLASH_ACR holds only LATENCY and WRHIGHFREQ (RM0433 register map; the stm32h7 crate's ACR, generated from ST's SVD): no prefetch or ART on the H743", provenance: .datasheet),
+        .init(key: .d2SramExtraCycles, value: 4, source: "D2 SRAM1-3 / D3 SRAM4 sit behind the AXI-to-AHB bridges ([RM] section 2.1 bus matrix): extra latency over AXI SRAM not published; pin with the pointer-chase plan in docs/timing.md", provenance: .estimate),
         .init(key: .cacheLineBytes, value: 32, source: "[TRM][D] 32-byte lines in both L1 caches", provenance: .datasheet),
         .init(key: .instructionCacheBytes, value: 16384, source: "[D] 16 KiB I-cache on STM32H743", provenance: .datasheet),
         .init(key: .instructionCacheWays, value: 2, source: "[TRM] I-cache 2-way", provenance: .datasheet),
         .init(key: .dataCacheBytes, value: 16384, source: "[D] 16 KiB D-cache on STM32H743", provenance: .datasheet),
         .init(key: .dataCacheWays, value: 4, source: "[TRM] D-cache 4-way", provenance: .datasheet),
-        .init(key: .lineFillBeatCycles, value: 2, source: "64-bit AXI at core/2: a 32-byte line is 4 beats of 2 core cycles after the first word", provenance: .estimate),
-        .init(key: .writeBackCycles, value: 8, source: "evicting a dirty line: 4 AXI beats, partly hidden by the write buffer", provenance: .estimate),
-        .init(key: .uncachedStoreCycles, value: 1, source: "uncached stores drain through the M7 store buffer; cost one extra cycle", provenance: .estimate),
+        .init(key: .lineFillBeatCycles, value: 2, source: "[TRM][RM] the AXIM port is 64 bits wide; the D1 AXI matrix clock ACLK is at most 200 MHz in VOS1 and 240 MHz in VOS0 (RM0433 table 17, DS12110), i.e. core/2 at 400 and 480 MHz: one 64-bit beat per 2 core cycles, 4 beats per 32-byte line; the AXI SRAM is assumed to answer in one beat (RM0433 gives it no wait-state setting)", provenance: .datasheet),
+        .init(key: .criticalWordFirst, value: 1, source: "[TRM] 5.9: linefill buffers fetch the requested doubleword first and return it without waiting for the line; later accesses to the line are served as their beats arrive (streaming); 1 = modelled", provenance: .datasheet),
+        .init(key: .lineFillBuffers, value: 2, source: "[TRM] 5.9.2: a write-back write-allocate store miss starts a linefill in either of the two linefill buffers and its data is merged from the store buffer: the core waits only when no linefill buffer is free", provenance: .datasheet),
+        .init(key: .writeBackCycles, value: 8, source: "evicting a dirty line: 4 beats x 2 core cycles ([TRM][RM] bus width and clock) charged as a stall; how much the M7 hides behind its eviction path is not published: pin with the dirty/clean thrash plan in docs/timing.md", provenance: .estimate),
+        .init(key: .uncachedStoreCycles, value: 1, source: "uncached stores go through the 4-entry store buffer ([TRM] 5.9.2) and drain to AXIM; the per-store cost is not published: pin with the uncached store-stream plan in docs/timing.md", provenance: .estimate),
     ]
 
     private let values: [Int]

@@ -94,8 +94,9 @@ struct CycleModelTests {
             _ = on.enterBlock(address: 0x0800_0000, size: 4, readCode: code.read)
         }
         let p = TimingParameters.cortexM7
-        // One 32-byte line from FLASH: first-word latency + 2 wait states x 2 + 3 more beats.
-        let fill = UInt64(p[.axiAccessCycles] + 2 * p[.flashWaitStateCycles] + 3 * p[.lineFillBeatCycles])
+        // A 4-byte block at the start of a FLASH line: critical word first, the block needs the
+        // first doubleword only: request + one flash word read (2 wait states + 1 AXI clocks).
+        let fill = UInt64(p[.axiRequestCycles] + 3 * p[.flashWaitStateCycles])
         #expect(on.statistics.instructionCacheMisses == 1)
         #expect(off.cycles - on.cycles == 9 * fill)
     }
@@ -107,14 +108,29 @@ struct CycleModelTests {
         m.dataAccess(address: 0x2000_0000, size: 4, write: false)
         #expect(m.cycles == 0)
         m.dataAccess(address: 0x2400_0000, size: 4, write: false)
-        #expect(m.cycles == UInt64(p[.axiAccessCycles]))
+        let firstWord = UInt64(p[.axiRequestCycles] + p[.lineFillBeatCycles])
+        #expect(m.cycles == firstWord)
         m.setCacheEnables(instruction: false, data: true)
         let before = m.cycles
+        // Back-to-back loads through two lines (all seen at one cycle): the critical word, then
+        // each later doubleword as its beat arrives; the second fill's beats follow the first's.
         for offset in stride(from: UInt32(0), to: 64, by: 4) {
             m.dataAccess(address: 0x2400_1000 + offset, size: 4, write: false)
         }
         #expect(m.statistics.dataCacheMisses == 2)
-        #expect(m.cycles - before == 2 * UInt64(p[.axiAccessCycles] + 3 * p[.lineFillBeatCycles]))
+        let beats = UInt64(p[.lineFillBeatCycles])
+        #expect(m.cycles - before == 2 * (firstWord + 3 * beats))
+        // One load per line, seen back to back: each waits for its critical word only; the
+        // fills overlap in the two linefill buffers, bounded by the read channel (4 beats/line).
+        let sparse = m.cycles
+        for line in UInt32(0)..<4 { m.dataAccess(address: 0x2400_2000 + 32 * line, size: 4, write: false) }
+        #expect(m.cycles - sparse == 4 * firstWord)
+        // A write-allocate store miss with a linefill buffer free does not wait at all.
+        let fresh = try model(.full)
+        fresh.setCacheEnables(instruction: false, data: true)
+        fresh.dataAccess(address: 0x2400_3000, size: 4, write: true)
+        #expect(fresh.cycles == 0)
+        #expect(fresh.statistics.dataCacheMisses == 1)
     }
 
     @Test("LRU: a 2-way set keeps the two most recent lines")

@@ -30,6 +30,8 @@ struct MicrobenchmarkTests {
         Rule(name: "stm4", publishedCycles: 2, statement: "STM of 4 registers takes ceil(4/2) cycles"),
         Rule(name: "store_pair", publishedCycles: 2, statement: "two stores never pair"),
         Rule(name: "byte_stores", publishedCycles: 2, statement: "a byte-store stream to alternating banks runs at 2 cycles per store"),
+        Rule(name: "byte_stores_one_bank", publishedCycles: 4, statement: "a byte-store stream to one DTCM bank runs at 4 cycles per store"),
+        Rule(name: "half_stores_unit_stride", publishedCycles: 2, statement: "unit-stride halfword stores run at 2 cycles per store"),
         Rule(name: "load_store_pair", publishedCycles: 1, statement: "a load and a store pair"),
         Rule(name: "vadd_chain", publishedCycles: 3, statement: "VADD.F32 latency 3"),
         Rule(name: "vmul_chain", publishedCycles: 3, statement: "VMUL.F32 latency 3"),
@@ -52,6 +54,16 @@ struct MicrobenchmarkTests {
         let cycles = Double(milli) / 1000
         #expect(abs(cycles - rule.publishedCycles) <= 0.10 * rule.publishedCycles,
                 "\(rule.name): measured \(cycles) cycles per pattern, published \(rule.publishedCycles)")
+    }
+
+    /// jnk0le measured 2.4 cycles per store for unit-stride `strb`; the model's bank rule (another
+    /// word of the same bank: 4, same word or other bank: 2) gives 2.0 on this pattern. A known
+    /// deviation (docs/timing.md, "Known approximations"), bounded here rather than hidden.
+    @Test("unit-stride byte stores: published 2.4, the model's 2.0 is a documented deviation (within 20%)")
+    func unitStrideByteStores() throws {
+        let values = try Self.measured.get()
+        let cycles = Double(try #require(values["byte_stores_unit_stride"])) / 1000
+        #expect(cycles >= 1.9 && abs(cycles - 2.4) <= 0.20 * 2.4, "measured \(cycles), published 2.4")
     }
 
     @Test("timing off counts one cycle per instruction, so the same firmware sees other figures")

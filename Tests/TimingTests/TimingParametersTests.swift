@@ -20,4 +20,28 @@ struct TimingParametersTests {
         #expect(p.flashWaitStates(clockMHz: 480) == 4)
         #expect(p.flashWaitStates(clockMHz: 216) == nil)
     }
+
+    /// Every parameter of the memory system either names a public source (measured on hardware
+    /// or a datasheet) or, as our estimate, points at the microbenchmark that would pin it
+    /// (docs/timing.md, "Memory parameters").
+    @Test("memory parameters: a public source, or an estimate with a microbenchmark plan")
+    func memoryParametersAreSourced() {
+        let memory: Set<TimingParameters.Key> = [
+            .narrowStoreCycles, .narrowStoreSameBankCycles, .unalignedLoadExtra, .unalignedStoreCycles,
+            .storeBufferEntries, .barrierCycles, .flashWaitStateCycles, .flashWaitStates400MHz,
+            .flashWaitStates480MHz, .axiRequestCycles, .flashWordBytes, .d2SramExtraCycles, .cacheLineBytes,
+            .instructionCacheBytes, .instructionCacheWays, .dataCacheBytes, .dataCacheWays,
+            .lineFillBeatCycles, .criticalWordFirst, .lineFillBuffers, .writeBackCycles, .uncachedStoreCycles,
+        ]
+        for entry in TimingParameters.table where memory.contains(entry.key) {
+            if entry.provenance == .estimate {
+                #expect(entry.source.contains("plan") && entry.source.contains("docs/timing.md"),
+                        "\(entry.key): an estimate without a microbenchmark plan")
+            } else {
+                #expect(entry.provenance == .measured || entry.provenance == .datasheet, "\(entry.key)")
+                #expect(entry.source.contains("[J]") || entry.source.contains("[RM]") || entry.source.contains("[TRM]")
+                        || entry.source.contains("[D]"), "\(entry.key): no public source named")
+            }
+        }
+    }
 }

@@ -65,6 +65,17 @@ LOOP_BENCH(stm4, "", "stm.w %[buf], {r1, r2, r3, r4}", "r1", "r2", "r3", "r4")
 LOOP_BENCH(store_pair, "", "str.w r1, [%[buf]]\n str.w r2, [%[buf], #4]", "r1", "r2")
 /* Byte stores alternating even/odd word banks drain at 2 cycles per store. */
 LOOP_BENCH(byte_stores, "", "strb.w r1, [%[buf]]\n strb.w r2, [%[buf], #4]", "r1", "r2")
+/* Byte stores to two words of ONE bank (8 bytes apart): 4 cycles per store on hardware. */
+LOOP_BENCH(byte_stores_one_bank, "", "strb.w r1, [%[buf]]\n strb.w r2, [%[buf], #8]", "r1", "r2")
+/* Unit-stride halfword stores (two per word, words alternate banks): 2 cycles per store. */
+LOOP_BENCH(half_stores_unit_stride, "",
+           "strh.w r1, [%[buf]]\n strh.w r2, [%[buf], #2]\n strh.w r1, [%[buf], #4]\n strh.w r2, [%[buf], #6]",
+           "r1", "r2")
+/* Unit-stride byte stores (four per word): 2.4 cycles per store on hardware. */
+LOOP_BENCH(byte_stores_unit_stride, "",
+           "strb.w r1, [%[buf]]\n strb.w r2, [%[buf], #1]\n strb.w r1, [%[buf], #2]\n strb.w r2, [%[buf], #3]\n"
+           "strb.w r1, [%[buf], #4]\n strb.w r2, [%[buf], #5]\n strb.w r1, [%[buf], #6]\n strb.w r2, [%[buf], #7]",
+           "r1", "r2")
 /* A load and a store pair: 1 cycle. */
 LOOP_BENCH(load_store_pair, "", "ldr.w r1, [%[buf]]\n str.w r2, [%[buf], #8]", "r1", "r2")
 /* FPU single precision: VADD and VMUL chains 3 cycles, VFMA into a multiplicand 5, VDIV 16. */
@@ -134,6 +145,9 @@ int main(void)
     report("stm4", stm4(), base, patterns);
     report("store_pair", store_pair(), base, patterns);
     report("byte_stores", byte_stores(), base, patterns * 2u);
+    report("byte_stores_one_bank", byte_stores_one_bank(), base, patterns * 2u);
+    report("half_stores_unit_stride", half_stores_unit_stride(), base, patterns * 4u);
+    report("byte_stores_unit_stride", byte_stores_unit_stride(), base, patterns * 8u);
     report("load_store_pair", load_store_pair(), base, patterns);
     report("vadd_chain", vadd_chain(), base, patterns);
     report("vmul_chain", vmul_chain(), base, patterns);

@@ -1,0 +1,83 @@
+import Emulator
+import Testing
+import Timing
+
+/// The memory system of `--timing full` (docs/timing.md, "Memory parameters"), measured by the
+/// firmware itself with DWT->CYCCNT (firmware/bench/memory_rules.c: code in ITCM, both caches on,
+/// data in DTCM, AXI SRAM and FLASH). Published figures are asserted within 10%, as the pipeline
+/// rules are; where no publication gives a number the expected figure is derived from the
+/// parameters, so the test pins the structure (critical word first, streaming, write-allocate
+/// through the linefill buffers, write-back) and the same firmware is the plan for a board run.
+@Suite("Memory system microbenchmarks (full model)")
+struct MemoryBenchmarkTests {
+    static func measure(clockMHz: Int) -> Result<[String: Double], Error> {
+        Result {
+            let result = try TimingFixtures.run("memory_rules", timing: .full, clockMHz: clockMHz)
+            return TimingFixtures.values(in: result.stdout, prefix: "mem").mapValues { Double($0) / 1000 }
+        }
+    }
+    static let at400 = measure(clockMHz: 400)
+    static let at480 = measure(clockMHz: 480)
+
+    static func expectWithin(_ name: String, _ values: [String: Double], _ expected: Double, _ why: String) throws {
+        let value = try #require(values[name], "firmware printed no line for \(name)")
+        #expect(abs(value - expected) <= 0.10 * expected, "\(name): measured \(value), expected \(expected) (\(why))")
+    }
+
+    @Test("unaligned load as the older op: +3 cycles (jnk0le, published)")
+    func unalignedLoad() throws {
+        try Self.expectWithin("unaligned_load_extra", Self.at400.get(), 3, "jnk0le: unaligned loads +3 cycles as older op")
+    }
+
+    @Test("unaligned stores, one per cycle: 4 cycles per store once the store buffer is full (jnk0le, published)")
+    func unalignedStores() throws {
+        // Reported as the aligned pattern's 1 cycle per store plus the unaligned extra.
+        try Self.expectWithin("unaligned_store_stream", Self.at400.get(), 4, "jnk0le: 4 cycles per unaligned store")
+    }
+
+    @Test("write-allocate store misses stream at the AXI bandwidth: 4 beats x 2 core cycles per line")
+    func storeMissBandwidth() throws {
+        let p = TimingParameters.cortexM7
+        // 32 bytes in 64-bit beats at ACLK = core/2 (TRM: 64-bit AXIM; RM0433: ACLK): the store
+        // itself waits only for a free linefill buffer (TRM 5.9.2).
+        let expected = Double(p[.cacheLineBytes] / 8 * p[.lineFillBeatCycles])
+        try Self.expectWithin("axi_store_miss_line", Self.at400.get(), expected, "bus bandwidth bound")
+    }
+
+    @Test("critical word first: a load miss waits for its doubleword, not the whole line")
+    func criticalWordFirst() throws {
+        let p = TimingParameters.cortexM7
+        let values = try Self.at400.get()
+        let axiFirst = Double(p[.axiRequestCycles] + p[.lineFillBeatCycles])
+        try Self.expectWithin("axi_load_miss", values, axiFirst, "request + one AXI SRAM beat")
+        for (clock, waitStates, values) in [(400, 2, values), (480, 4, try Self.at480.get())] {
+            let flashFirst = Double(p[.axiRequestCycles] + (waitStates + 1) * p[.flashWaitStateCycles])
+            try Self.expectWithin("flash_load_miss", values, flashFirst, "\(clock) MHz: request + one flash word read")
+            // Reading the whole line back to back: each later doubleword waits for its beat.
+            try Self.expectWithin("flash_line_stream", values, flashFirst + Double(3 * p[.lineFillBeatCycles]),
+                                  "\(clock) MHz: critical word + 3 streamed beats")
+        }
+    }
+
+    @Test("evicting a dirty line costs the write-back on top of the fill")
+    func dirtyWriteBack() throws {
+        let p = TimingParameters.cortexM7
+        try Self.expectWithin("dirty_write_back", Self.at400.get(), Double(p[.writeBackCycles]), "writeBackCycles")
+    }
+
+    /// CoreMark-like integer code of MixQ's own (firmware/bench/integer_mix.c: lists, a small
+    /// matrix product, a state machine, CRC-16; code in FLASH, caches on): once its code and data
+    /// are cached, the memory model adds nothing, so a CoreMark-like score cannot drift with the
+    /// memory parameters. The first (cold) pass pays its misses, a fraction of a percent.
+    @Test("cache-resident integer workload: full equals pipeline once warm, cold pass within 1%")
+    func cacheResidentIntegerCode() throws {
+        let full = try TimingFixtures.run("integer_mix", timing: .full)
+        let pipeline = try TimingFixtures.run("integer_mix", timing: .pipeline)
+        let f = TimingFixtures.values(in: full.stdout, prefix: "work")
+        let p = TimingFixtures.values(in: pipeline.stdout, prefix: "work")
+        let warmFull = Double(try #require(f["integer_mix"])), warmPipeline = Double(try #require(p["integer_mix"]))
+        let cold = Double(try #require(f["integer_mix_cold"]))
+        #expect(abs(warmFull - warmPipeline) <= 0.001 * warmPipeline, "full \(warmFull), pipeline \(warmPipeline)")
+        #expect(cold >= warmFull && cold <= 1.01 * warmFull, "cold \(cold), warm \(warmFull)")
+    }
+}

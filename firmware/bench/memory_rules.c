@@ -1,0 +1,187 @@
+/*
+ * memory_rules.c - microbenchmarks of the STM32H743 memory system as `--timing full` models it
+ * (docs/timing.md, "Memory parameters"): unaligned loads, D-cache line fills from AXI SRAM and
+ * FLASH (critical word first, streaming, write-allocate) and dirty-line write-back.
+ *
+ * Code runs from ITCM (zero-wait fetch, so only data accesses are measured), both L1 caches are
+ * enabled. Every pattern is an assembly loop timed with DWT->CYCCNT; a cold pass over lines never
+ * touched before is compared with a warm pass over lines that are in the D-cache, so the loop's
+ * own cycles cancel. The firmware prints
+ *
+ *     mem <name> <cycles x 1000>
+ *
+ * per line (or per pattern for unaligned loads), and Tests/TimingTests/MemoryBenchmarkTests.swift
+ * compares each with the published figure or, where no publication gives one, with the
+ * parameter-derived figure (the microbenchmark to run on a board to pin that estimate).
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mixq_target.h"
+
+#define KERNEL __attribute__((noinline, section(".itcm_text")))
+#define LINES 128u          /* lines per cold pass: 4 KiB                             */
+#define WARM_LINES 64u      /* lines of the warm pass: 2 KiB, stays in the 16 KiB cache */
+
+/* Cold regions: each benchmark walks lines no other one touched. */
+static uint8_t axi_loads[LINES * 32u] __attribute__((aligned(32), section(".axisram")));
+static uint8_t axi_stores[LINES * 32u] __attribute__((aligned(32), section(".axisram")));
+static uint8_t axi_dirty[16384u] __attribute__((aligned(32), section(".axisram")));
+static uint8_t axi_victims[2u * 16384u] __attribute__((aligned(32), section(".axisram")));
+static uint8_t axi_warm[WARM_LINES * 32u] __attribute__((aligned(32), section(".axisram")));
+/* FLASH (.rodata): non-zero so the compiler keeps them in the image. */
+#define FLASH_BLOCK(n) __attribute__((aligned(32))) = {n}
+static const uint8_t flash_sparse[LINES * 32u] FLASH_BLOCK(1);
+static const uint8_t flash_dense[LINES * 32u] FLASH_BLOCK(2);
+static const uint8_t flash_warm[WARM_LINES * 32u] FLASH_BLOCK(3);
+static uint32_t dtcm_buffer[16] __attribute__((aligned(32)));
+
+/* One word load per 32-byte line, its value used by the next instruction. */
+KERNEL static uint32_t load_per_line(const uint8_t *p, uint32_t lines)
+{
+    uint32_t sum = 0;
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "ldr.w r1, [%[p]], #32\n"
+                     "add.w %[sum], %[sum], r1\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines), [sum] "+r"(sum)
+                     :
+                     : "r1", "cc", "memory");
+    uint32_t cycles = mixq_cycles() - start;
+    return cycles + (sum & 0u);
+}
+
+/* Eight word loads per line (the whole line, in pairs), then the next line. */
+KERNEL static uint32_t load_whole_line(const uint8_t *p, uint32_t lines)
+{
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "ldr.w r1, [%[p]]\n ldr.w r2, [%[p], #4]\n"
+                     "ldr.w r3, [%[p], #8]\n ldr.w r4, [%[p], #12]\n"
+                     "ldr.w r1, [%[p], #16]\n ldr.w r2, [%[p], #20]\n"
+                     "ldr.w r3, [%[p], #24]\n ldr.w r4, [%[p], #28]\n"
+                     "add.w %[p], %[p], #32\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines)
+                     :
+                     : "r1", "r2", "r3", "r4", "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* One word store per line. */
+KERNEL static uint32_t store_per_line(uint8_t *p, uint32_t lines)
+{
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "str.w %[n], [%[p]], #32\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines)
+                     :
+                     : "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* 32 loads with an independent ALU instruction each, at `offset` from a DTCM word. */
+#define UNALIGNED_BENCH(fname, offset)                                              \
+    KERNEL static uint32_t fname(void)                                              \
+    {                                                                               \
+        uint32_t n = 64u;                                                           \
+        uint32_t *buf = dtcm_buffer;                                                \
+        uint32_t start = mixq_cycles();                                             \
+        __asm__ volatile("1:\n"                                                     \
+                         ".rept 32\n"                                               \
+                         "ldr.w r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"     \
+                         ".endr\n"                                                  \
+                         "subs %[n], %[n], #1\n"                                    \
+                         "bne 1b\n"                                                 \
+                         : [n] "+r"(n)                                              \
+                         : [buf] "r"(buf)                                           \
+                         : "r1", "r2", "cc", "memory");                             \
+        return mixq_cycles() - start;                                               \
+    }
+UNALIGNED_BENCH(aligned_loads, "4")
+UNALIGNED_BENCH(unaligned_loads, "5")
+
+/* 32 word stores with an independent ALU instruction each (one store per cycle). */
+#define UNALIGNED_STORE_BENCH(fname, offset)                                        \
+    KERNEL static uint32_t fname(void)                                              \
+    {                                                                               \
+        uint32_t n = 64u;                                                           \
+        uint32_t *buf = dtcm_buffer;                                                \
+        uint32_t start = mixq_cycles();                                             \
+        __asm__ volatile("1:\n"                                                     \
+                         ".rept 32\n"                                               \
+                         "str.w r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"     \
+                         ".endr\n"                                                  \
+                         "subs %[n], %[n], #1\n"                                    \
+                         "bne 1b\n"                                                 \
+                         : [n] "+r"(n)                                              \
+                         : [buf] "r"(buf)                                           \
+                         : "r1", "r2", "cc", "memory");                             \
+        return mixq_cycles() - start;                                               \
+    }
+UNALIGNED_STORE_BENCH(aligned_stores, "4")
+UNALIGNED_STORE_BENCH(unaligned_stores, "5")
+
+static void report(const char *name, int32_t cycles, uint32_t units)
+{
+    printf("mem %s %ld\n", name, (long)((int64_t)cycles * 1000 / (int64_t)units));
+}
+
+/* Per-line stall of a cold pass: cold cycles minus the warm pass's cycles per line. */
+static int32_t stall(uint32_t cold, uint32_t lines, uint32_t warm, uint32_t warm_lines)
+{
+    return (int32_t)((int64_t)cold - (int64_t)warm * lines / warm_lines);
+}
+
+int main(void)
+{
+    mixq_cycle_counter_start();
+    mixq_icache_enable();
+    mixq_dcache_enable();
+
+    /* Unaligned loads (DTCM, no cache involved): extra cycles per load as the older op. */
+    (void)aligned_loads();
+    uint32_t aligned = aligned_loads();
+    uint32_t unaligned = unaligned_loads();
+    report("unaligned_load_extra", (int32_t)(unaligned - aligned), 64u * 32u);
+    /* Unaligned stores, one per cycle: cycles per store once the store buffer is full. */
+    (void)aligned_stores();
+    uint32_t aligned_st = aligned_stores();
+    uint32_t unaligned_st = unaligned_stores();
+    report("unaligned_store_stream", (int32_t)(unaligned_st - aligned_st) + (int32_t)(64u * 32u), 64u * 32u);
+
+    /* Loads first, while no line in the D-cache is dirty (an eviction would add a write-back).
+     * Warm passes: the lines are loaded once, then timed while they hit. */
+    (void)load_per_line(axi_warm, WARM_LINES);
+    uint32_t warm_sparse = load_per_line(axi_warm, WARM_LINES);
+    (void)load_whole_line(axi_warm, WARM_LINES);
+    report("warm_load_line", (int32_t)load_whole_line(axi_warm, WARM_LINES), WARM_LINES);
+
+    /* D-cache load misses from AXI SRAM, one word per line: the critical word's latency. */
+    report("axi_load_miss", stall(load_per_line(axi_loads, LINES), LINES, warm_sparse, WARM_LINES), LINES);
+    /* FLASH: one word per line (the critical word), and whole lines (critical word + 3 beats). */
+    (void)load_per_line(flash_warm, WARM_LINES);
+    uint32_t warm_flash_sparse = load_per_line(flash_warm, WARM_LINES);
+    (void)load_whole_line(flash_warm, WARM_LINES);
+    uint32_t warm_flash_dense = load_whole_line(flash_warm, WARM_LINES);
+    report("flash_load_miss", stall(load_per_line(flash_sparse, LINES), LINES, warm_flash_sparse, WARM_LINES), LINES);
+    report("flash_line_stream", stall(load_whole_line(flash_dense, LINES), LINES, warm_flash_dense, WARM_LINES), LINES);
+
+    /* Store misses (write-allocate): cycles per line of the whole loop, bandwidth-bound. */
+    (void)store_per_line(axi_warm, WARM_LINES);
+    report("warm_store_line", (int32_t)store_per_line(axi_warm, WARM_LINES), WARM_LINES);
+    report("axi_store_miss_line", (int32_t)store_per_line(axi_stores, LINES), LINES);
+
+    /* Write-back: dirty the whole D-cache (16 KiB of stores), then load 16 KiB elsewhere: each
+     * miss evicts a dirty line. The same load pass over clean lines is the baseline. */
+    (void)store_per_line(axi_dirty, 512u);
+    uint32_t evicting = load_per_line(axi_victims + 0u, 512u);      /* evicts the dirty lines */
+    uint32_t clean = load_per_line(axi_victims + 16384u, 512u);    /* evicts clean lines     */
+    report("dirty_write_back", (int32_t)(evicting - clean), 512u);
+    return 0;
+}
