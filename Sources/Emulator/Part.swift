@@ -75,11 +75,14 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     public var linkerScript: String
     /// The compiler and linker flags file in toolchain/ for the part's core and FPU.
     public var flagsFile: String
+    /// Where the part's memory system differs from the STM32H743's in the Cortex-M7 `full`
+    /// model's parameters (cache sizes, bus clock), each value with its source.
+    public var memoryTiming: [MemoryTimingOverride] = []
 
     public init(name: String, core: Core = .cortexM7, regions: [MemoryRegion], bootAddress: UInt32,
                 flashWaitStates: [Int: Int], caches: CacheConfiguration = .level1(instructionBytes: 16 << 10, dataBytes: 16 << 10),
                 flashBudget: Int = 0, ramBudget: Int = 0, linkerScript: String = "startup/stm32h743.ld",
-                flagsFile: String = "cortex-m7.flags") {
+                flagsFile: String = "cortex-m7.flags", memoryTiming: [MemoryTimingOverride] = []) {
         self.name = name
         self.core = core
         self.regions = regions.sorted { $0.base < $1.base }
@@ -90,6 +93,7 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
         self.ramBudget = ramBudget
         self.linkerScript = linkerScript
         self.flagsFile = flagsFile
+        self.memoryTiming = memoryTiming
     }
 
     public var description: String { name }
@@ -109,17 +113,18 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// setting, VOS1), the maximum elsewhere.
     public var defaultClockMHz: Int { self == .stm32h743 ? 400 : (clocks.last ?? 0) }
 
-    /// Why `timing` cannot time this part, or nil when it can. The cycle model is the
-    /// Cortex-M7's, with the STM32H743's memory system in `full`.
+    /// Why `timing` cannot time this part, or nil when it can.
     public func unsupportedTiming(_ timing: TimingMode) -> String? {
         switch (core, timing) {
-        case (_, .off): return nil
         case (.cortexM4, .full):
             return "the Cortex-M4 model times the core only (the ART accelerator and FLASH wait states are not modelled); use --timing pipeline"
-        case (.cortexM7, .full) where self != .stm32h743:
-            return "the full model's caches and FLASH path are the STM32H743's; use --timing pipeline (core timing only)"
         default: return nil
         }
+    }
+
+    /// The Cortex-M7 model's parameters with this part's memory system.
+    public var timingParameters: TimingParameters {
+        TimingParameters.cortexM7.replacing(Dictionary(uniqueKeysWithValues: memoryTiming.map { ($0.key, $0.value) }))
     }
 
     /// The region holding `address`, if any.
@@ -195,7 +200,16 @@ extension Part {
         flashBudget: 1_048_576, ramBudget: 240 << 10,
         linkerScript: "startup/stm32f746.ld",
         // Single-precision FPU only (DS10916 section 3.1): -mfpu=fpv5-sp-d16.
-        flagsFile: "cortex-m7-sp.flags"
+        flagsFile: "cortex-m7-sp.flags",
+        memoryTiming: [
+            MemoryTimingOverride(key: .instructionCacheBytes, value: 4 << 10, source: "RM0385 section 2.1.2: 4 KiB L1 I-cache"),
+            MemoryTimingOverride(key: .dataCacheBytes, value: 4 << 10, source: "RM0385 section 2.1.2: 4 KiB L1 D-cache"),
+            // The AXI/AHB buses and the FLASH interface run at HCLK = the core clock (up to
+            // 216 MHz, RM0385 section 5 "Reset and clock control"): a bus beat and a FLASH
+            // wait state cost one core cycle, not two as on the STM32H743.
+            MemoryTimingOverride(key: .lineFillBeatCycles, value: 1, source: "RM0385 section 5: AXI at HCLK = core clock"),
+            MemoryTimingOverride(key: .flashWaitStateCycles, value: 1, source: "RM0385 section 3.3.2: FLASH latency in HCLK cycles"),
+        ]
     )
 
     /// STM32F412 (Cortex-M4 r0p1 with FPv4-SP), as in RM0402 section 2.3 ("Memory map") and
@@ -220,4 +234,18 @@ extension Part {
         linkerScript: "startup/stm32f412.ld",
         flagsFile: "cortex-m4.flags"
     )
+}
+
+/// One memory-system parameter of the Cortex-M7 model that a part sets differently from the
+/// STM32H743, with its source.
+public struct MemoryTimingOverride: Sendable, Hashable {
+    public var key: TimingParameters.Key
+    public var value: Int
+    public var source: String
+
+    public init(key: TimingParameters.Key, value: Int, source: String) {
+        self.key = key
+        self.value = value
+        self.source = source
+    }
 }

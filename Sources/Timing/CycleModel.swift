@@ -149,7 +149,9 @@ public final class CycleModel {
     private let mispredictPenaltyEarly: Int64
 
     // Memory system (`full`).
-    private let regionKinds: UnsafeMutablePointer<UInt8>  // per MiB of address space
+    /// Per 64 KiB of address space: regions of some parts share a MiB (the STM32F746's DTCM and
+    /// SRAM1 both start in 0x200xxxxx).
+    private let regionKinds: UnsafeMutablePointer<UInt8>
     /// Per MemoryKind: cycles until the whole 32-byte line has arrived (first word + 3 beats).
     private let lineFill: UnsafeMutablePointer<Int64>
     /// Per MemoryKind: cycles until the first (requested) doubleword arrives: an uncached read,
@@ -176,15 +178,17 @@ public final class CycleModel {
     ///   - mode: `.pipeline` or `.full` (`.off` needs no model).
     ///   - clockMHz: 400 or 480; sets the FLASH wait states.
     ///   - regions: how each address range answers (used by `full`).
+    ///   - flashWaitStates: the part's FLASH wait states at `clockMHz` (default: the
+    ///     STM32H743's, from `parameters`).
     public init(mode: TimingMode, clockMHz: Int, regions: [TimedRegion], parameters: TimingParameters = .cortexM7,
-                core: Core = .cortexM7) throws {
+                core: Core = .cortexM7, flashWaitStates: Int? = nil) throws {
         self.mode = mode
         self.core = core
         singleIssueScheduler = CortexM4Scheduler(timing: .standard)
         refillCycles = Int64(CortexM4Timing.standard[.refillCycles])
         self.parameters = parameters
         self.clockMHz = clockMHz
-        self.flashWaitStates = parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
+        self.flashWaitStates = flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
         decoder = try InstructionDecoder(parameters: parameters)
         scheduler = BlockScheduler(parameters: parameters)
 
@@ -226,12 +230,12 @@ public final class CycleModel {
         state.initialize(to: RunningState(
             instructionCache: CacheModel(bytes: parameters[.instructionCacheBytes], ways: parameters[.instructionCacheWays], lineBytes: line),
             dataCache: CacheModel(bytes: parameters[.dataCacheBytes], ways: parameters[.dataCacheWays], lineBytes: line)))
-        regionKinds = .allocate(capacity: 4096)
-        regionKinds.initialize(repeating: MemoryKind.peripheral.rawValue, count: 4096)
+        regionKinds = .allocate(capacity: 1 << 16)
+        regionKinds.initialize(repeating: MemoryKind.peripheral.rawValue, count: 1 << 16)
         for region in regions where region.size > 0 {
-            let first = Int(region.base >> 20)
-            let last = Int((UInt64(region.base) + UInt64(region.size) - 1) >> 20)
-            for mib in first...min(last, 4095) { regionKinds[mib] = region.kind.rawValue }
+            let first = Int(region.base >> 16)
+            let last = Int((UInt64(region.base) + UInt64(region.size) - 1) >> 16)
+            for page in first...min(last, (1 << 16) - 1) { regionKinds[page] = region.kind.rawValue }
         }
         // First-word latency and whole-line time per MemoryKind (docs/timing.md, "Memory
         // parameters"): a request crosses the AXI matrix (axiRequestCycles), the slave answers
@@ -241,7 +245,7 @@ public final class CycleModel {
         beatCycles = Int64(parameters[.lineFillBeatCycles])
         beatsPerLine = Int64(max(1, line / 8))
         let flashWordsPerLine = Int64(max(1, line / max(1, parameters[.flashWordBytes])))
-        let flashRead = Int64(flashWaitStates + 1) * Int64(parameters[.flashWaitStateCycles])
+        let flashRead = Int64(self.flashWaitStates + 1) * Int64(parameters[.flashWaitStateCycles])
         let bus = Int64(parameters[.d2SramExtraCycles])
         let rest = (beatsPerLine - 1) * beatCycles
         // Further flash words of a longer line are read while the beats of the first go out.
@@ -355,7 +359,7 @@ public final class CycleModel {
             let uncached = Int64(block.pointee.uncachedFetch)
             if uncached > 0 {
                 if state.pointee.instructionCacheOn {
-                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)]))
+                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)]))
                 } else {
                     fetch = uncached
                     state.pointee.statistics.memoryStallCycles &+= UInt64(uncached)
@@ -552,7 +556,7 @@ public final class CycleModel {
     @inline(__always)
     public func dataAccess(address: UInt32, size: Int, write: Bool) {
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
-        let kind = Int(regionKinds[Int(address >> 20)])
+        let kind = Int(regionKinds[Int(address >> 16)])
         var cost: Int64 = 0
         if size > 1 && Int(address) & (size - 1) != 0 {
             if write { cost = unalignedStore() } else { cost = unalignedLoad }
@@ -820,7 +824,7 @@ public final class CycleModel {
                                  inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
                                  probeStart: Int32(state.pointee.probes.count))
         if mode == .full {
-            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 20)])))
+            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)])))
         }
         for input in schedule.inputs {
             state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,

@@ -143,7 +143,7 @@ public struct TimingParameters: Sendable {
         .init(key: .uncachedStoreCycles, value: 1, source: "uncached stores go through the 4-entry store buffer ([TRM] 5.9.2) and drain to AXIM; the per-store cost is not published: pin with the uncached store-stream plan in docs/timing.md", provenance: .estimate),
     ]
 
-    private let values: [Int]
+    private var values: [Int]
 
     /// The Cortex-M7 values of `table`.
     public static let cortexM7 = TimingParameters()
@@ -154,6 +154,16 @@ public struct TimingParameters: Sendable {
             if let index = Key.allCases.firstIndex(of: entry.key) { values[index] = entry.value }
         }
         self.values = values
+    }
+
+    /// These parameters with some values replaced: another part's memory system (its cache
+    /// sizes, bus clock) on the same Cortex-M7 core. The part names the source of each value.
+    public func replacing(_ overrides: [Key: Int]) -> TimingParameters {
+        var copy = self
+        for (key, value) in overrides {
+            if let index = Key.allCases.firstIndex(of: key) { copy.values[index] = value }
+        }
+        return copy
     }
 
     /// The value of `key`.

@@ -48,13 +48,13 @@ import Testing
         #expect(Part.stm32f412.unsupportedTiming(.full) != nil)
         #expect(Part.stm32f412.unsupportedTiming(.off) == nil)
         #expect(Part.stm32f746.unsupportedTiming(.pipeline) == nil)
-        #expect(Part.stm32f746.unsupportedTiming(.full) != nil)
+        #expect(Part.stm32f746.unsupportedTiming(.full) == nil, "the M7 model with the F746's memory system")
         #expect(Part.stm32h743.unsupportedTiming(.full) == nil)
     }
 
-    static func build(_ program: String, for part: Part) throws -> ELFImage {
+    static func build(_ program: String, for part: Part, folder: String = "tests") throws -> ELFImage {
         let toolchain = try Toolchain.locate(flagsFile: part.flagsFile)
-        let spec = FirmwareSpec(name: program, sources: ["tests/\(program).c"], linkerScript: part.linkerScript)
+        let spec = FirmwareSpec(name: program, sources: ["\(folder)/\(program).c"], linkerScript: part.linkerScript)
         return try ELFImage(contentsOf: toolchain.build(spec).elf)
     }
 
@@ -115,4 +115,34 @@ import Testing
 struct PartTestError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+/// The STM32F746 under `--timing full`: the Cortex-M7 model with the part's memory system
+/// (4 KiB caches, buses and FLASH at the core clock, 7 wait states at 216 MHz; Part.stm32f746's
+/// `memoryTiming`, each value citing RM0385). firmware/bench/memory_rules.c, built for the part,
+/// measures the first-word latency of a D-cache miss; the expected figures are derived from the
+/// parameters (request + one beat from SRAM; request + (wait states + 1) FLASH cycles), as the
+/// STM32H743's are in Tests/TimingTests/MemoryBenchmarkTests.swift.
+@Suite struct STM32F746MemoryTests {
+    @Test func cacheMissesFollowThePartsBusAndFlash() throws {
+        let part = Part.stm32f746
+        let image = try PartTests.build("memory_rules", for: part, folder: "bench")
+        let result = try Machine(part: part).run(image, options: RunOptions(clockMHz: 216, timing: .full))
+        #expect(result.exitStatus == 0)
+        var values: [String: Double] = [:]
+        for line in result.stdout.split(separator: "\n") where line.hasPrefix("mem ") {
+            let fields = line.split(separator: " ")
+            if fields.count == 3, let value = Double(fields[2]) { values[String(fields[1])] = value / 1000 }
+        }
+        let p = part.timingParameters
+        #expect(p[.dataCacheBytes] == 4096 && p[.instructionCacheBytes] == 4096)
+        let request = Double(p[.axiRequestCycles])
+        let sram = request + Double(p[.lineFillBeatCycles])
+        let flash = request + Double((7 + 1) * p[.flashWaitStateCycles])
+        let measuredSRAM = try #require(values["axi_load_miss"])
+        let measuredFlash = try #require(values["flash_load_miss"])
+        #expect(abs(measuredSRAM - sram) <= 0.1 * sram, "SRAM miss \(measuredSRAM), expected \(sram)")
+        #expect(abs(measuredFlash - flash) <= 0.1 * flash, "FLASH miss \(measuredFlash), expected \(flash)")
+        #expect(result.conditions.contains("STM32F746") && result.conditions.contains("FLASH 7 wait states"))
+    }
 }
