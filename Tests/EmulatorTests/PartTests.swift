@@ -146,3 +146,44 @@ struct PartTestError: Error, CustomStringConvertible {
         #expect(result.conditions.contains("STM32F746") && result.conditions.contains("FLASH 7 wait states"))
     }
 }
+
+/// The self-checking programs of firmware/tests on every part: built with each part's flags and
+/// linker script, each ends as it does on the STM32H743 (same exit status and output, or the
+/// same kind of fault at the function of the same name).
+@Suite struct FirmwareOnEveryPartTests {
+    /// Not here: dsp_selftest.c (double-precision FPv5 instructions in assembly: the F746 and
+    /// F412 FPUs are single precision), system_control.c (checks the Cortex-M7's CPUID and cache
+    /// registers), itcm_code.c (PartTests: refused on the F412), kernel_*.c (KernelTests drive
+    /// them with inputs; PartDeploymentTests runs the kernels on every part).
+    static let programs = ["hello", "exit_status", "usage_no_fault", "profile_calls", "gdb_target",
+                           "fault_unmapped_read", "fault_unmapped_write", "fault_undefined", "fault_invstate",
+                           "fault_stack_overflow", "fault_flash_write"]
+
+    enum Ending: Equatable {
+        case exited(status: Int32, stdout: String)
+        case fault(kind: String, function: String?)
+        case other(String)
+    }
+
+    static func ending(_ program: String, on part: Part) throws -> Ending {
+        let image = try PartTests.build(program, for: part)
+        do {
+            let result = try Machine(part: part).run(image, options: RunOptions(maxInstructions: 50_000_000, clockMHz: part.defaultClockMHz))
+            return .exited(status: result.exitStatus, stdout: result.stdout)
+        } catch let EmulatorError.fault(fault) {
+            // Function names only: addresses differ between parts' builds.
+            return .fault(kind: "\(fault.kind)", function: fault.function?.split(separator: "+").first.map(String.init))
+        } catch {
+            return .other("\(error)")
+        }
+    }
+
+    @Test(arguments: programs)
+    func programEndsAlikeOnEveryPart(program: String) throws {
+        let reference = try Self.ending(program, on: .stm32h743)
+        if case .other(let message) = reference { Issue.record("\(program) on STM32H743: \(message)") }
+        for part in [Part.stm32f746, .stm32f412] {
+            #expect(try Self.ending(program, on: part) == reference, "\(program) on \(part.name)")
+        }
+    }
+}
