@@ -421,15 +421,7 @@ public final class DebugSession {
 
     /// Reads target memory; the range must lie inside one memory region of the part.
     public func readMemory(at address: UInt32, count: Int) throws -> [UInt8] {
-        guard count >= 0, let region = part.region(containing: address),
-              region.contains(address: address, length: UInt64(count)) else {
-            throw EmulatorError.readOutsideMemory(address: address, count: count)
-        }
-        var bytes = [UInt8](repeating: 0, count: count)
-        guard count > 0 else { return bytes }
-        let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
-        guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
-        return bytes
+        try readTargetMemory(engine, part: part, at: address, count: count)
     }
 
     /// Writes target memory, FLASH included (as a debug probe can); the range must lie inside

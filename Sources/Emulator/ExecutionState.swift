@@ -512,14 +512,7 @@ final class ExecutionState {
 
     func readBytes(_ address: UInt32, count: Int) throws -> [UInt8] {
         guard count > 0 else { return [] }
-        guard let region = part.region(containing: address),
-              region.contains(address: address, length: UInt64(count)) else {
-            throw EmulatorError.readOutsideMemory(address: address, count: count)
-        }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
-        guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
-        return bytes
+        return try readTargetMemory(engine, part: part, at: address, count: count)
     }
 
     func readWord(_ address: UInt32) throws -> UInt32 {

@@ -218,16 +218,8 @@ public final class Machine {
 
     /// Reads `count` bytes of target memory at `address` (after or during a run).
     public func readMemory(at address: UInt32, count: Int) throws -> [UInt8] {
-        guard let engine, count >= 0,
-              let region = part.region(containing: address),
-              region.contains(address: address, length: UInt64(count)) else {
-            throw EmulatorError.readOutsideMemory(address: address, count: count)
-        }
-        var bytes = [UInt8](repeating: 0, count: count)
-        guard count > 0 else { return bytes }
-        let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
-        guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
-        return bytes
+        guard let engine else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+        return try readTargetMemory(engine, part: part, at: address, count: count)
     }
 
     private func write(_ input: MemoryWrite, into engine: OpaquePointer) throws {
@@ -298,4 +290,18 @@ public final class Machine {
             }
         }
     }
+}
+
+/// `count` bytes of target memory at `address`, which must lie inside one memory region of
+/// `part` (for the machine, a debug session and the semihosting service alike).
+func readTargetMemory(_ engine: OpaquePointer, part: Part, at address: UInt32, count: Int) throws -> [UInt8] {
+    guard count >= 0, let region = part.region(containing: address),
+          region.contains(address: address, length: UInt64(count)) else {
+        throw EmulatorError.readOutsideMemory(address: address, count: count)
+    }
+    var bytes = [UInt8](repeating: 0, count: count)
+    guard count > 0 else { return bytes }
+    let err = bytes.withUnsafeMutableBytes { uc_mem_read(engine, UInt64(address), $0.baseAddress, count) }
+    guard err == UC_ERR_OK else { throw EmulatorError.readOutsideMemory(address: address, count: count) }
+    return bytes
 }

@@ -29,14 +29,9 @@ public struct Toolchain: Sendable {
     public static func locate(firmwareRoot: URL = FirmwareSources.root, cacheDirectory: URL? = nil,
                               flagsFile: String = "cortex-m7.flags") throws(ToolchainError) -> Toolchain {
         let (compiler, versionLine) = try findCompiler()
-        let flagsURL = firmwareRoot.deletingLastPathComponent().appendingPathComponent("toolchain/\(flagsFile)")
-        guard let flagsText = try? String(contentsOf: flagsURL, encoding: .utf8) else {
-            throw .flagsFileUnreadable(path: flagsURL.path)
-        }
-        let sections = parseFlagsFile(flagsText)
-        return Toolchain(compilerPath: compiler, compilerVersion: versionLine,
-                         compileFlags: sections["compile"] ?? [], linkFlags: sections["link"] ?? [],
-                         firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+        return try Toolchain(compilerPath: compiler, compilerVersion: versionLine, compileFlags: [], linkFlags: [],
+                             firmwareRoot: firmwareRoot, cacheDirectory: cacheDirectory ?? defaultCacheDirectory())
+            .withFlags(from: flagsFile)
     }
 
     /// The same compiler and cache with the flags of another file in toolchain/ (a part's

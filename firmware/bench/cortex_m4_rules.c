@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "loop_bench.h"
 #include "mixq_target.h"
 
 #define ITERATIONS 64u
@@ -22,23 +23,6 @@
 #define REPEAT_COUNT 16u
 
 static uint32_t buffer[64] __attribute__((aligned(32)));
-
-#define LOOP_BENCH(fname, setup, body, ...)                                        \
-    static uint32_t fname(void)                                                    \
-    {                                                                              \
-        uint32_t n = ITERATIONS;                                                   \
-        uint32_t *buf = buffer;                                                    \
-        uint32_t start = mixq_cycles();                                            \
-        __asm__ volatile(setup "\n"                                                \
-                         "1:\n"                                                    \
-                         ".rept " REPEAT "\n" body "\n.endr\n"                     \
-                         "subs %[n], %[n], #1\n"                                   \
-                         "bne 1b\n"                                                \
-                         : [n] "+r"(n)                                             \
-                         : [buf] "r"(buf)                                          \
-                         : "cc", "memory", __VA_ARGS__);                           \
-        return mixq_cycles() - start;                                              \
-    }
 
 LOOP_BENCH(empty_loop, "", "", "r1")
 /* Data processing: 1 cycle each, dependent or not (single issue). */
