@@ -85,8 +85,9 @@ KERNEL static uint32_t store_per_line(uint8_t *p, uint32_t lines)
     return mixq_cycles() - start;
 }
 
-/* 32 loads with an independent ALU instruction each, at `offset` from a DTCM word. */
-#define UNALIGNED_BENCH(fname, offset)                                              \
+/* 32 word loads (op "ldr.w") or stores ("str.w"), each with an independent ALU instruction, at
+ * `offset` from a DTCM word: one memory instruction per cycle when aligned. */
+#define OFFSET_BENCH(fname, op, offset)                                             \
     KERNEL static uint32_t fname(void)                                              \
     {                                                                               \
         uint32_t n = 64u;                                                           \
@@ -94,7 +95,7 @@ KERNEL static uint32_t store_per_line(uint8_t *p, uint32_t lines)
         uint32_t start = mixq_cycles();                                             \
         __asm__ volatile("1:\n"                                                     \
                          ".rept 32\n"                                               \
-                         "ldr.w r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"     \
+                         op " r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"       \
                          ".endr\n"                                                  \
                          "subs %[n], %[n], #1\n"                                    \
                          "bne 1b\n"                                                 \
@@ -103,29 +104,10 @@ KERNEL static uint32_t store_per_line(uint8_t *p, uint32_t lines)
                          : "r1", "r2", "cc", "memory");                             \
         return mixq_cycles() - start;                                               \
     }
-UNALIGNED_BENCH(aligned_loads, "4")
-UNALIGNED_BENCH(unaligned_loads, "5")
-
-/* 32 word stores with an independent ALU instruction each (one store per cycle). */
-#define UNALIGNED_STORE_BENCH(fname, offset)                                        \
-    KERNEL static uint32_t fname(void)                                              \
-    {                                                                               \
-        uint32_t n = 64u;                                                           \
-        uint32_t *buf = dtcm_buffer;                                                \
-        uint32_t start = mixq_cycles();                                             \
-        __asm__ volatile("1:\n"                                                     \
-                         ".rept 32\n"                                               \
-                         "str.w r1, [%[buf], #" offset "]\n add.w r2, r2, #1\n"     \
-                         ".endr\n"                                                  \
-                         "subs %[n], %[n], #1\n"                                    \
-                         "bne 1b\n"                                                 \
-                         : [n] "+r"(n)                                              \
-                         : [buf] "r"(buf)                                           \
-                         : "r1", "r2", "cc", "memory");                             \
-        return mixq_cycles() - start;                                               \
-    }
-UNALIGNED_STORE_BENCH(aligned_stores, "4")
-UNALIGNED_STORE_BENCH(unaligned_stores, "5")
+OFFSET_BENCH(aligned_loads, "ldr.w", "4")
+OFFSET_BENCH(unaligned_loads, "ldr.w", "5")
+OFFSET_BENCH(aligned_stores, "str.w", "4")
+OFFSET_BENCH(unaligned_stores, "str.w", "5")
 
 static void report(const char *name, int32_t cycles, uint32_t units)
 {
