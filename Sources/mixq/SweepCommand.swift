@@ -59,9 +59,6 @@ struct SweepCommand: ParsableCommand {
         try SharedOption.validateJobs(jobs)
         for part in try partList() {
             if let clockMHz { try SharedOption.validateClock(clockMHz, on: part) }
-            if let reason = part.unsupportedTiming(timing) {
-                throw ValidationError("--timing \(timing.rawValue) cannot time the \(part.name): \(reason)")
-            }
         }
         guard targetImages >= 1 else { throw ValidationError("--target-images must be at least 1") }
         guard !models.split(separator: ",").isEmpty else { throw ValidationError("--models names no model") }
@@ -77,11 +74,23 @@ struct SweepCommand: ParsableCommand {
     func partList() throws -> [Part] {
         var list: [Part] = []
         for name in parts.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            let part = try SharedOption.part(named: name)
+            guard let part = Part.named(name) else {
+                throw ValidationError("--parts: \(name) is not a part MixQ emulates; use \(Part.all.map { $0.name.lowercased() }.joined(separator: ", "))")
+            }
             if !list.contains(part) { list.append(part) }
         }
         guard !list.isEmpty else { throw ValidationError("--parts names no part") }
         return list
+    }
+
+    /// Refuses, before any work, a `--timing` that cannot time one of the parts (one `error:`
+    /// line: the cycle model, not the command line, lacks it; docs/design.md#other-parts).
+    func checkTiming(on parts: [Part]) throws {
+        for part in parts {
+            if let reason = part.unsupportedTiming(timing) {
+                throw CommandFailure(message: "--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
+            }
+        }
     }
 
     var tokens: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -115,6 +124,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkTiming(on: try partList())
         let all = Sweep.jobs(try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs(),
                              on: try partList())
         let mine = try SweepShard(shard).select(all)
