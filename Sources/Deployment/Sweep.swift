@@ -178,7 +178,7 @@ public enum Sweep {
             // The file name keys the part; a result that ran also records it (none: the
             // STM32H743, from before parts were data). A copied-in file of another part is rerun.
             if let conditions = result.conditions, (conditions.part ?? Part.stm32h743.name) != job.part.name { return true }
-            if let conditions = result.conditions, conditions.timingModel != timing.summary { return true }
+            if let conditions = result.conditions, conditions.timingModel != timing.summary(core: job.part.core) { return true }
             return false
         }
     }
