@@ -241,6 +241,10 @@ public enum Sweep {
                 let result: DeploymentResult
                 do {
                     result = try perform?(job, request) ?? Deployer.deploy(request, toolchain: toolchain)
+                } catch let error as PlanningError where error.meansDoesNotFit {
+                    // No bit-width assignment meets this part's budgets: a result about the
+                    // model and the part, recorded as such and not retried.
+                    result = failedResult(job, error: error, clockMHz: job.clock(clockMHz), notePrefix: doesNotFitNotePrefix)
                 } catch {
                     failed = true
                     result = failedResult(job, error: error, clockMHz: job.clock(clockMHz))
@@ -255,7 +259,11 @@ public enum Sweep {
         }
     }
 
-    private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int) -> DeploymentResult {
+    /// How a result file records a pair whose model does not fit its part's budgets.
+    public static let doesNotFitNotePrefix = "does not fit: "
+
+    private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int,
+                                     notePrefix: String = failureNotePrefix) -> DeploymentResult {
         var result: DeploymentResult
         if let plan = try? Deployer.plan(job.network, model: job.model, budget: job.budget, scheme: job.scheme, flavour: job.flavour) {
             result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
@@ -269,7 +277,7 @@ public enum Sweep {
                                       conversionLoss: nil, conditions: nil, note: nil)
         }
         result.fits = false
-        result.note = failureNotePrefix + "\(error)"
+        result.note = notePrefix + "\(error)"
         return result
     }
 }
@@ -327,5 +335,16 @@ private final class JobQueue: @unchecked Sendable {
         guard position < jobs.count else { return nil }
         defer { position += 1 }
         return jobs[position]
+    }
+}
+
+extension PlanningError {
+    /// Whether the error says the network cannot meet the budgets (activations or weights do
+    /// not fit even at 2 bits), as opposed to a defect of the input or the planner.
+    var meansDoesNotFit: Bool {
+        switch self {
+        case .activationsDoNotFit, .weightsDoNotFit: return true
+        default: return false
+        }
     }
 }

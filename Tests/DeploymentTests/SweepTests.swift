@@ -3,6 +3,7 @@ import Emulator
 import FirmwareBuild
 import Foundation
 import Planning
+import Synchronization
 import Testing
 
 @Suite struct SweepTests {
@@ -91,6 +92,23 @@ import Testing
         #expect(h743.bitExact == true && f412.bitExact == true)
         #expect(Set(f412.ramUsed.map { Array($0.keys) } ?? []).isSubset(of: ["SRAM"]), "the F412 has one SRAM")
         #expect(Sweep.pending(jobs, in: folder).isEmpty, "both pairs are done")
+    }
+
+    /// MobilenetV1 1.0_224 cannot meet the STM32F412's 256 KiB under any bit assignment (its
+    /// second layer needs 301,056 B at 2 bits): a recorded result, not a failure to retry.
+    @Test func aModelNoAssignmentFitsOnAPartIsADoesNotFitResult() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-sweep-nofit-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let jobs = Sweep.jobs(try Sweep.jobs(models: "mobilenet_v1_1.0_224", schemes: "mixpc"), on: [.stm32f412])
+        let failures = Mutex(0)
+        try Sweep.run(jobs, into: folder, parallelism: 1, clockMHz: nil, toolchain: Toolchain.locate(),
+                      onFinish: { outcome in if outcome.failed { failures.withLock { $0 += 1 } } })
+        #expect(failures.withLock { $0 } == 0)
+        let result = try DeploymentResult.decode(Data(contentsOf: folder.appendingPathComponent("mobilenet_v1_1.0_224__mixpc@stm32f412.json")))
+        #expect(result.fits == false)
+        #expect(result.note?.hasPrefix(Sweep.doesNotFitNotePrefix) == true, "\(result.note ?? "no note")")
+        #expect(result.flashBudget == 1_048_576 && result.ramBudget == 262_144)
+        #expect(Sweep.pending(jobs, in: folder).isEmpty, "not retried")
     }
 
     @Test func failedPairsAreRunAgain() throws {
