@@ -39,21 +39,24 @@ extension Report {
 
     /// The rows of the device-comparison table in `report.md`, one per (pair, device).
     public func deviceComparisonTable() -> [String] {
-        let header = ["model", "scheme", "device", "fits", "latency ms", "cycles", "clock MHz", "FLASH B (%)", "RAM B (%)",
-                      "planner budgets FLASH / RAM B"]
+        let header = ["model", "scheme", "device", "fits", "bits (planner's choice)", "latency ms", "cycles", "clock MHz",
+                      "FLASH B (%)", "RAM B (%)", "planner budgets FLASH / RAM B"]
         var lines = ["| " + header.joined(separator: " | ") + " |",
-                     "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+                     "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
         for comparison in deviceComparison {
             for (slot, index) in comparison.rows.enumerated() {
                 let device = devices[slot]
                 guard let index else {
-                    lines.append("| \(comparison.model) | \(comparison.scheme) | \(device.name) | no result | - | - | - | - | - | - |")
+                    lines.append("| \(comparison.model) | \(comparison.scheme) | \(device.name) | no result | - | - | - | - | - | - | - |")
                     continue
                 }
                 let row = rows[index], result = results[index]
-                let flash = "\(row.flashBytes) (\(Format.fixed(row.flashPercent, 1))%)" + (row.flashBasis == .plan ? " (plan)" : "")
-                let ram = "\(row.ramBytes) (\(Format.fixed(row.ramPercent, 1))%)" + (row.ramBasis == .plan ? " (plan)" : "")
-                let cells = [row.model, row.scheme, row.device, row.fits ? "yes" : "no", Format.optional(row.latencyMs, 3, none: "-"),
+                // No layers and no fit: the planner found no bit assignment for these budgets.
+                let planned = row.fits || !result.layers.isEmpty
+                let flash = !planned ? "no plan" : "\(row.flashBytes) (\(Format.fixed(row.flashPercent, 1))%)" + (row.flashBasis == .plan ? " (plan)" : "")
+                let ram = !planned ? "no plan" : "\(row.ramBytes) (\(Format.fixed(row.ramPercent, 1))%)" + (row.ramBasis == .plan ? " (plan)" : "")
+                let cells = [row.model, row.scheme, row.device, row.fits ? "yes" : "no", planned ? row.bitsSummary : "-",
+                             Format.optional(row.latencyMs, 3, none: "-"),
                              Format.optional(row.cycles, none: "-"), row.clockMHz.map(Self.clockText) ?? "-", flash, ram,
                              "\(result.flashBudget) / \(result.ramBudget)"]
                 lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")

@@ -108,14 +108,14 @@ import FoundationXML
         ])
         #expect(report.deviceComparison.map(\.rows) == [[0, 1], [2, 3], [nil, 4]])
         let expected = [
-            "| model | scheme | device | fits | latency ms | cycles | clock MHz | FLASH B (%) | RAM B (%) | planner budgets FLASH / RAM B |",
-            "|---|---|---|---|---:|---:|---:|---:|---:|---:|",
-            "| mobilenet_v1_0.25_128 | int8 | STM32H743 | yes | 10.000 | 4000000 | 400 | 520000 (24.8%) | 98304 (18.8%) | 2048000 / 512000 |",
-            "| mobilenet_v1_0.25_128 | int8 | STM32F412 | yes | 50.000 | 5000000 | 100 | 520000 (49.6%) | 110000 (42.0%) | 1048576 / 262144 |",
-            "| mobilenet_v1_0.25_128 | mixpc | STM32H743 | yes | 12.000 | 4800000 | 400 | 300000 (14.3%) | 81920 (15.6%) | 2048000 / 512000 |",
-            "| mobilenet_v1_0.25_128 | mixpc | STM32F412 | yes | 44.000 | 4400000 | 100 | 300000 (28.6%) | 90000 (34.3%) | 1048576 / 262144 |",
-            "| mobilenet_v1_1.0_224 | int8 | STM32H743 | no result | - | - | - | - | - | - |",
-            "| mobilenet_v1_1.0_224 | int8 | STM32F412 | no | - | - | - | 4331976 (413.1%) (plan) | 2408448 (918.8%) (plan) | 1048576 / 262144 |",
+            "| model | scheme | device | fits | bits (planner's choice) | latency ms | cycles | clock MHz | FLASH B (%) | RAM B (%) | planner budgets FLASH / RAM B |",
+            "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|",
+            "| mobilenet_v1_0.25_128 | int8 | STM32H743 | yes | w 8x4; a 8x5 | 10.000 | 4000000 | 400 | 520000 (24.8%) | 98304 (18.8%) | 2048000 / 512000 |",
+            "| mobilenet_v1_0.25_128 | int8 | STM32F412 | yes | w 8x4; a 8x5 | 50.000 | 5000000 | 100 | 520000 (49.6%) | 110000 (42.0%) | 1048576 / 262144 |",
+            "| mobilenet_v1_0.25_128 | mixpc | STM32H743 | yes | w 8x2 4x1 2x1; a 8x4 4x1 | 12.000 | 4800000 | 400 | 300000 (14.3%) | 81920 (15.6%) | 2048000 / 512000 |",
+            "| mobilenet_v1_0.25_128 | mixpc | STM32F412 | yes | w 8x2 4x1 2x1; a 8x4 4x1 | 44.000 | 4400000 | 100 | 300000 (28.6%) | 90000 (34.3%) | 1048576 / 262144 |",
+            "| mobilenet_v1_1.0_224 | int8 | STM32H743 | no result | - | - | - | - | - | - | - |",
+            "| mobilenet_v1_1.0_224 | int8 | STM32F412 | no | w 8x4; a 8x6 | - | - | - | 4331976 (413.1%) (plan) | 2408448 (918.8%) (plan) | 1048576 / 262144 |",
         ]
         #expect(report.deviceComparisonTable() == expected)
         let lines = report.markdown().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -130,6 +130,25 @@ import FoundationXML
         #expect(report.budgetFigures(for: .stm32f746).map(\.top1) == [62.9])
         // The combined table gains a device column when devices are compared.
         #expect(lines.contains { $0.hasPrefix("| *mobilenet_v1_0.25_128 | int8 | STM32F412 | w 8x4; a 8x5 | 520000 (49.6%) | 110000 (42.0%) | yes |") })
+    }
+
+    /// A pair the planner found no bit assignment for on a part (a sweep records it with no
+    /// layers and zero bytes) shows "no plan", not 0 bytes; `write` names it after its device.
+    @Test func aPairWithoutAPlanSaysSo() throws {
+        let folder = try Fixtures.scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var record = DeploymentRecord(model: "mobilenet_v1_1.0_224", scheme: "mixpc", flashBudget: 1_048_576, ramBudget: 262_144,
+                                      weightBytes: 0, paramBytes: 0, flashBytes: 0, peakActivationBytes: 0, fits: false,
+                                      layers: [], clockMHz: 100, macs: 568_740_352,
+                                      note: "does not fit: no bit-width assignment fits the RAM budget")
+        record.device = "STM32F412"
+        let url = try ResultsFolder.write(record, to: folder)
+        #expect(url.lastPathComponent == "mobilenet_v1_1.0_224__mixpc@stm32f412.json")
+        let report = Report(collection: try ResultsFolder.load(folders: [Self.devicesFolder, folder]), accuracy: .empty)
+        #expect(report.deviceComparisonTable().suffix(2) == [
+            "| mobilenet_v1_1.0_224 | mixpc | STM32H743 | no result | - | - | - | - | - | - | - |",
+            "| mobilenet_v1_1.0_224 | mixpc | STM32F412 | no | - | - | - | 100 | no plan | no plan | 1048576 / 262144 |",
+        ])
     }
 
     @Test func devicesPlotHasOneMarkerPerResultHollowWhenItDoesNotFit() throws {
