@@ -101,15 +101,17 @@ extension Report {
         let strip = 30.0
         let xAxis = PlotAxis(minimum: 0, maximum: Double(max(comparisons.count, 1)), pixels: (SVG.left, SVG.right))
         let yAxis = PlotAxis(minimum: 0, maximum: (latencies.max() ?? 1) * 1.05, pixels: (SVG.bottom - strip, SVG.top))
-        var lines = SVG.frame(title: "Latency per device", xAxis: xAxis, yAxis: yAxis,
-                              xLabel: "(model, scheme) pairs, in the order of report.md", yLabel: "latency (ms)")
+        var lines = SVG.frame(title: "Latency per device, one column per (model, scheme)", xAxis: xAxis, yAxis: yAxis,
+                              xLabel: "", yLabel: "latency (ms) at each device's clock", xTicks: false)
         lines.append("<rect x=\"\(SVG.n(SVG.left))\" y=\"\(SVG.n(SVG.bottom - strip))\" width=\"\(SVG.n(SVG.right - SVG.left))\" height=\"\(SVG.n(strip))\" fill=\"#f2f2f2\" stroke=\"#999999\" stroke-dasharray=\"3,3\"/>")
         lines.append(SVG.text("no latency", x: SVG.left + 4, y: SVG.bottom - 4, size: 10, extra: "fill=\"#666666\""))
         let width = (SVG.right - SVG.left) / Double(max(comparisons.count, 1))
         for (column, comparison) in comparisons.enumerated() {
             let center = SVG.left + width * (Double(column) + 0.5)
-            lines.append(SVG.text("\(Self.shortName(comparison.model)) \(comparison.scheme)", x: center, y: SVG.bottom + 14,
-                                  anchor: "middle", size: 9))
+            // Rotated, so that a full sweep's 48 columns stay readable.
+            let labelY = SVG.bottom + 10
+            lines.append(SVG.text("\(Self.shortName(comparison.model)) \(comparison.scheme)", x: center, y: labelY,
+                                  anchor: "end", size: 9, extra: "transform=\"rotate(-60 \(SVG.n(center)) \(SVG.n(labelY)))\""))
             for (slot, index) in comparison.rows.enumerated() {
                 guard let index else { continue }
                 let row = rows[index]
