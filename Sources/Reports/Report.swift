@@ -111,6 +111,12 @@ public struct Report: Sendable {
     /// Whether all results share one set of conditions.
     public var conditionsAgree: Bool { conditionSets.count <= 1 }
 
+    /// Whether the results on `device` share one set of conditions (results on different
+    /// devices differ by nature: part, clock, wait states, caches, cycle model).
+    public func conditionsAgree(on device: String) -> Bool {
+        Self.groupConditions(results.filter { $0.device == device }).count <= 1
+    }
+
     static let conditionLabels: [(key: String, label: String)] = [
         ("clock_mhz", "clock (MHz)"), ("flash_wait_states", "FLASH wait states"), ("caches", "caches"),
         ("timing_model", "timing model"), ("compiler", "compiler"), ("flags", "flags"),

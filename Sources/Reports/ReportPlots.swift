@@ -21,7 +21,7 @@ extension Report {
         let xAxis = PlotAxis(minimum: 0, maximum: (latencies.max() ?? 1) * 1.05, pixels: (SVG.left, SVG.right - stripWidth))
         let yAxis = PlotAxis(minimum: (top1s.min() ?? 0) - 2, maximum: (top1s.max() ?? 100) + 2, pixels: (SVG.bottom, SVG.top))
         var lines = SVG.frame(title: "\(dataset) Top-1 against latency on \(device.name)", xAxis: xAxis, yAxis: yAxis,
-                              xLabel: "latency (ms)" + clockSuffix + (conditionsAgree ? "" : "; conditions differ, see report.md"),
+                              xLabel: "latency (ms)" + clockSuffix + (conditionsAgree(on: device.name) ? "" : "; conditions differ, see report.md"),
                               yLabel: "Top-1 (%)")
         if !untimed.isEmpty {
             let x = SVG.right - stripWidth

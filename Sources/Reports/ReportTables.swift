@@ -99,8 +99,17 @@ extension Report {
         if conditionSets.count == 1, let set = conditionSets.first {
             for item in set.items { lines.append("- \(item.label): \(item.value)") }
         } else {
-            lines.append("**The results disagree on conditions** (\(conditionSets.count) different sets); "
-                         + "compare latencies only within one set.")
+            if comparesDevices {
+                let disagreeing = devices.filter { !conditionsAgree(on: $0.name) }.map(\.name)
+                lines.append("The results are for \(devices.count) devices, which run under different conditions by nature "
+                             + "(\(conditionSets.count) sets); compare latencies only within one set. "
+                             + (disagreeing.isEmpty ? "The results of each device agree."
+                                : "**The results disagree on conditions** on \(disagreeing.joined(separator: ", ")).")
+                             + " Results on a device other than the STM32H743 are named `model/scheme@device`.")
+            } else {
+                lines.append("**The results disagree on conditions** (\(conditionSets.count) different sets); "
+                             + "compare latencies only within one set.")
+            }
             for (index, set) in conditionSets.enumerated() {
                 lines.append("")
                 lines.append("Set \(index + 1), \(set.pairs.count) results (\(set.pairs.joined(separator: ", "))):")

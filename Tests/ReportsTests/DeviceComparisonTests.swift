@@ -96,9 +96,13 @@ import FoundationXML
                                   + "mobilenet_v1_0.25_128/int8 (10.000 ms, 39.5%)."))
         #expect(markdown.contains("Pareto front on ImageNet, STM32F412 (fitting models, lower latency and higher Top-1 better): "
                                   + "mobilenet_v1_0.25_128/mixpc (44.000 ms, 38.9%), mobilenet_v1_0.25_128/int8 (50.000 ms, 39.5%)."))
-        // The latency-accuracy plot shows the first device only: its two rows.
+        // The latency-accuracy plot shows the first device only: its two rows, whose conditions agree.
         let plot = try SVGSummary(report.latencyAccuracySVG())
         #expect(plot.markers.count == 2)
+        #expect(plot.texts.contains("latency (ms) at 400 MHz"))
+        #expect(report.conditionsAgree(on: "STM32H743") && report.conditionsAgree(on: "STM32F412") && !report.conditionsAgree)
+        #expect(markdown.contains("The results are for 2 devices, which run under different conditions by nature (2 sets); "
+                                  + "compare latencies only within one set. The results of each device agree."))
     }
 
     @Test func comparisonTableRows() throws {
