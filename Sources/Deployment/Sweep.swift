@@ -5,7 +5,7 @@ import Planning
 import Quantization
 import Timing
 
-/// One (model, scheme) pair of a sweep: a built-in network with synthetic weights, or a model
+/// One (model, scheme) pair of a sweep on one part: a built-in network with synthetic weights, or a model
 /// (for example imported from a file) with its own weights.
 public struct SweepJob: Sendable {
     /// The model's name (the network's).
@@ -245,6 +245,10 @@ public enum Sweep {
                     // No bit-width assignment meets this part's budgets: a result about the
                     // model and the part, recorded as such and not retried.
                     result = failedResult(job, error: error, clockMHz: job.clock(clockMHz), notePrefix: doesNotFitNotePrefix)
+                } catch let error where Self.meansImageDoesNotFit(error) {
+                    // The plan meets the budgets but the built image (weights, parameters and
+                    // code) overflows the part's memory: the same kind of result, with the plan.
+                    result = failedResult(job, error: error, clockMHz: job.clock(clockMHz), notePrefix: doesNotFitNotePrefix)
                 } catch {
                     failed = true
                     result = failedResult(job, error: error, clockMHz: job.clock(clockMHz))
@@ -257,6 +261,14 @@ public enum Sweep {
                 report.unlock()
             }
         }
+    }
+
+    /// Whether `error` says the built image overflows the part's memory (the linker's region
+    /// overflow, or the size check after linking).
+    public static func meansImageDoesNotFit(_ error: Error) -> Bool {
+        if case ToolchainError.regionOverflow? = error as? ToolchainError { return true }
+        if case DeploymentError.doesNotFit? = error as? DeploymentError { return true }
+        return false
     }
 
     /// How a result file records a pair whose model does not fit its part's budgets.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One deployment of one (model, scheme) pair as a results folder stores it: the JSON of
+/// One deployment of one (model, scheme) pair on one device as a results folder stores it: the JSON of
 /// `mixq deploy --json`, which `mixq sweep` writes one file per pair (docs/results-format.md).
 /// Reports reads this JSON only; it does not link the Deployment module that writes it.
 ///

@@ -17,7 +17,7 @@ public struct Report: Sendable {
         }
     }
 
-    /// One row per (model, scheme), sorted by model then scheme.
+    /// One row per (model, scheme, device), sorted by model, scheme, then device.
     public private(set) var rows: [ReportRow]
     /// The results behind `rows`, index for index.
     public private(set) var results: [DeploymentRecord]

@@ -8,7 +8,7 @@ import ModelImport
 import Planning
 import Timing
 
-/// `mixq sweep`: deploy every (model, scheme) pair, in parallel and resumably.
+/// `mixq sweep`: deploy every (model, scheme) pair on every part of `--parts`, in parallel and resumably.
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",

@@ -111,6 +111,14 @@ import Testing
         #expect(Sweep.pending(jobs, in: folder).isEmpty, "not retried")
     }
 
+    /// A plan within a part's budgets whose image (plus code) overflows the part is recorded as
+    /// "does not fit", like a plan over the budgets; other errors stay failures to retry.
+    @Test func anImageThatOverflowsThePartIsADoesNotFitResult() {
+        #expect(Sweep.meansImageDoesNotFit(ToolchainError.regionOverflow(firmware: "m", region: "FLASH", bytes: 23940)))
+        #expect(Sweep.meansImageDoesNotFit(DeploymentError.doesNotFit("m does not fit the STM32F412: FLASH by 10 bytes")))
+        #expect(!Sweep.meansImageDoesNotFit(DeploymentError.unexpectedOutput("no output")))
+    }
+
     @Test func failedPairsAreRunAgain() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-sweep-failed-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
