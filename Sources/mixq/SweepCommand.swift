@@ -46,7 +46,9 @@ struct SweepCommand: ParsableCommand {
                                + SharedOption.partHelp))
     var parts: String = "stm32h743"
 
-    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp + " Default: each part's default clock (400 MHz on the STM32H743, the maximum elsewhere)."))
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp("Core clock in MHz, one that every part of --parts has ("
+                                                               + Part.all.map { "\($0.name): \($0.clocks.map(String.init).joined(separator: "/"))" }.joined(separator: ", ")
+                                                               + "). Default: each part's default clock (400 MHz on the STM32H743, the maximum elsewhere)."))
     var clockMHz: Int?
 
     @Option(help: ArgumentHelp(SharedOption.timingHelp))
