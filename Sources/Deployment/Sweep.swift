@@ -1,10 +1,11 @@
+import Emulator
 import FirmwareBuild
 import Foundation
 import Planning
 import Quantization
 import Timing
 
-/// One (model, scheme) pair of a sweep: a built-in network with synthetic weights, or a model
+/// One (model, scheme) pair of a sweep on one part: a built-in network with synthetic weights, or a model
 /// (for example imported from a file) with its own weights.
 public struct SweepJob: Sendable {
     /// The model's name (the network's).
@@ -17,6 +18,8 @@ public struct SweepJob: Sendable {
     public var flavour: RequantizationFlavour?
     /// Where the model came from, for the results' conditions.
     public var modelSource: String?
+    /// The microcontroller the pair is planned for (with its default budgets) and run on.
+    public var part: Part = .stm32h743
 
     public init(model: MobilenetV1, scheme: QuantizationScheme) throws(NetworkError) {
         try self.init(network: model.network(), scheme: scheme)
@@ -35,15 +38,40 @@ public struct SweepJob: Sendable {
     /// `int8`, `mixpl`, `mixpc`, or the forced flavour (as `DeploymentRequest.schemeLabel`).
     public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
 
-    /// The result file's name: `<model>__<scheme>.json`.
-    public var fileName: String { "\(name)__\(schemeLabel).json" }
+    /// The result file's name: `<model>__<scheme>.json` on the STM32H743 (the names of results
+    /// from before parts were data), `<model>__<scheme>@<part>.json` on any other part, the
+    /// part's name in lower case, e.g. `mobilenet_v1_0.25_128__mixpc@stm32f412.json`
+    /// (docs/results-format.md, "File names").
+    public var fileName: String { Self.fileName(model: name, scheme: schemeLabel, part: part) }
 
-    /// The deployment request of this job.
-    public func request(clockMHz: Int, timing: TimingMode, outputDirectory: URL?, budget: MemoryBudget = .stm32h743) -> DeploymentRequest {
-        var request = DeploymentRequest(network: network, scheme: scheme, budget: budget, clockMHz: clockMHz,
+    /// The result file's name of `model` under `scheme` on `part` (see `fileName`).
+    public static func fileName(model: String, scheme: String, part: Part) -> String {
+        "\(model)__\(scheme)" + (part == .stm32h743 ? "" : "@\(part.name.lowercased())") + ".json"
+    }
+
+    /// The same job on `part`.
+    public func on(_ part: Part) -> SweepJob {
+        var job = self
+        job.part = part
+        return job
+    }
+
+    /// The planner's budgets of `part`: its default FLASH and RAM budgets (docs/design.md#other-parts).
+    public var budget: MemoryBudget {
+        (try? MemoryBudget(flash: part.flashBudget, ram: part.ramBudget)) ?? .stm32h743
+    }
+
+    /// The clock this job runs at: `clockMHz` when given, else the part's default.
+    public func clock(_ clockMHz: Int?) -> Int { clockMHz ?? part.defaultClockMHz }
+
+    /// The deployment request of this job: planned with `budget` (the part's budgets unless
+    /// given) and run on `part` at `clockMHz` (the part's default clock when nil).
+    public func request(clockMHz: Int?, timing: TimingMode, outputDirectory: URL?, budget: MemoryBudget? = nil) -> DeploymentRequest {
+        var request = DeploymentRequest(network: network, scheme: scheme, budget: budget ?? self.budget, clockMHz: clock(clockMHz),
                                         outputDirectory: outputDirectory, model: model, conversionImages: 1, timing: timing)
         request.flavour = flavour
         request.modelSource = modelSource
+        request.part = part
         return request
     }
 }
@@ -130,16 +158,27 @@ public enum Sweep {
         return jobs
     }
 
+    /// The jobs of every part: each job once per part, parts in the order given (so results of
+    /// the first part come first), jobs in their order within a part.
+    public static func jobs(_ jobs: [SweepJob], on parts: [Part]) -> [SweepJob] {
+        parts.flatMap { part in jobs.map { $0.on(part) } }
+    }
+
     /// Jobs whose result file in `folder` is missing, unreadable, records a failure (retried), or
-    /// was measured under other conditions (clock or cycle model) than the ones asked for now.
-    public static func pending(_ jobs: [SweepJob], in folder: URL, clockMHz: Int = 400,
+    /// was measured under other conditions (part, clock or cycle model) than the ones asked for
+    /// now. The key of a result is (model, scheme, part): its file name (`SweepJob.fileName`).
+    /// `clockMHz` nil: each job's part's default clock.
+    public static func pending(_ jobs: [SweepJob], in folder: URL, clockMHz: Int? = nil,
                                timing: TimingMode = .pipeline) -> [SweepJob] {
         jobs.filter { job in
             guard let data = try? Data(contentsOf: folder.appendingPathComponent(job.fileName)),
                   let result = try? DeploymentResult.decode(data) else { return true }
             if result.note?.hasPrefix(failureNotePrefix) == true { return true }
-            if result.clockMhz != clockMHz { return true }
-            if let conditions = result.conditions, conditions.timingModel != timing.summary { return true }
+            if result.clockMhz != job.clock(clockMHz) { return true }
+            // The file name keys the part; a result that ran also records it (none: the
+            // STM32H743, from before parts were data). A copied-in file of another part is rerun.
+            if let conditions = result.conditions, (conditions.part ?? Part.stm32h743.name) != job.part.name { return true }
+            if let conditions = result.conditions, conditions.timingModel != timing.summary(core: job.part.core) { return true }
             return false
         }
     }
@@ -157,14 +196,15 @@ public enum Sweep {
         public var doneElsewhere = false
     }
 
-    /// Deploys every job (on `jobs` threads), writing `<folder>/<model>__<scheme>.json` as each
+    /// Deploys every job (on `jobs` threads), writing `<folder>/<job.fileName>` as each
     /// finishes. A job that fails still gets a result file carrying its plan and the error in
     /// `note`, so a report shows it; `onFinish` is called after each job (from worker threads,
     /// one at a time).
     ///
     /// `perform` runs one job given its deployment request (by default `Deployer.deploy`); a
     /// caller can measure more, e.g. accuracy on a dataset, as long as it returns the deployment.
-    public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int, timing: TimingMode = .pipeline,
+    /// `clockMHz` nil: each job runs at its part's default clock.
+    public static func run(_ jobs: [SweepJob], into folder: URL, parallelism: Int, clockMHz: Int?, timing: TimingMode = .pipeline,
                            toolchain: Toolchain,
                            perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)? = nil,
                            onStart: @escaping @Sendable (SweepJob) -> Void = { _ in },
@@ -196,14 +236,22 @@ public enum Sweep {
                 onStart(job)
                 let started = Date()
                 let request = job.request(clockMHz: clockMHz, timing: timing,
-                                          outputDirectory: work.appendingPathComponent("\(job.name)-\(job.schemeLabel)"))
+                                          outputDirectory: work.appendingPathComponent("\(job.name)-\(job.schemeLabel)-\(job.part.name.lowercased())"))
                 var failed = false
                 let result: DeploymentResult
                 do {
                     result = try perform?(job, request) ?? Deployer.deploy(request, toolchain: toolchain)
+                } catch let error as PlanningError where error.meansDoesNotFit {
+                    // No bit-width assignment meets this part's budgets: a result about the
+                    // model and the part, recorded as such and not retried.
+                    result = failedResult(job, error: error, clockMHz: job.clock(clockMHz), notePrefix: doesNotFitNotePrefix)
+                } catch let error where Self.meansImageDoesNotFit(error) {
+                    // The plan meets the budgets but the built image (weights, parameters and
+                    // code) overflows the part's memory: the same kind of result, with the plan.
+                    result = failedResult(job, error: error, clockMHz: job.clock(clockMHz), notePrefix: doesNotFitNotePrefix)
                 } catch {
                     failed = true
-                    result = failedResult(job, error: error, clockMHz: clockMHz)
+                    result = failedResult(job, error: error, clockMHz: job.clock(clockMHz))
                 }
                 if let data = try? result.json() {
                     try? data.write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
@@ -215,21 +263,33 @@ public enum Sweep {
         }
     }
 
-    private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int) -> DeploymentResult {
+    /// Whether `error` says the built image overflows the part's memory (the linker's region
+    /// overflow, or the size check after linking).
+    public static func meansImageDoesNotFit(_ error: Error) -> Bool {
+        if case ToolchainError.regionOverflow? = error as? ToolchainError { return true }
+        if case DeploymentError.doesNotFit? = error as? DeploymentError { return true }
+        return false
+    }
+
+    /// How a result file records a pair whose model does not fit its part's budgets.
+    public static let doesNotFitNotePrefix = "does not fit: "
+
+    private static func failedResult(_ job: SweepJob, error: Error, clockMHz: Int,
+                                     notePrefix: String = failureNotePrefix) -> DeploymentResult {
         var result: DeploymentResult
-        if let plan = try? Deployer.plan(job.network, model: job.model, budget: .stm32h743, scheme: job.scheme, flavour: job.flavour) {
+        if let plan = try? Deployer.plan(job.network, model: job.model, budget: job.budget, scheme: job.scheme, flavour: job.flavour) {
             result = DeploymentResult(plan: plan, network: job.network, clockMHz: clockMHz)
             result.scheme = job.schemeLabel
         } else {
-            result = DeploymentResult(model: job.name, scheme: job.schemeLabel, flashBudget: MemoryBudget.stm32h743.flash,
-                                      ramBudget: MemoryBudget.stm32h743.ram, weightBytes: 0, paramBytes: 0, flashBytes: 0,
+            result = DeploymentResult(model: job.name, scheme: job.schemeLabel, flashBudget: job.budget.flash,
+                                      ramBudget: job.budget.ram, weightBytes: 0, paramBytes: 0, flashBytes: 0,
                                       peakActivationBytes: 0, fits: false, cuts: [], layers: [],
                                       macs: job.network.multiplyAccumulates, totalCycles: nil, latencyMs: nil,
                                       clockMhz: clockMHz, flashUsed: nil, ramUsed: nil, bitExact: nil, imagesChecked: nil,
                                       conversionLoss: nil, conditions: nil, note: nil)
         }
         result.fits = false
-        result.note = failureNotePrefix + "\(error)"
+        result.note = notePrefix + "\(error)"
         return result
     }
 }
@@ -287,5 +347,16 @@ private final class JobQueue: @unchecked Sendable {
         guard position < jobs.count else { return nil }
         defer { position += 1 }
         return jobs[position]
+    }
+}
+
+extension PlanningError {
+    /// Whether the error says the network cannot meet the budgets (activations or weights do
+    /// not fit even at 2 bits), as opposed to a defect of the input or the planner.
+    var meansDoesNotFit: Bool {
+        switch self {
+        case .activationsDoNotFit, .weightsDoNotFit: return true
+        default: return false
+        }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One deployment of one (model, scheme) pair as a results folder stores it: the JSON of
+/// One deployment of one (model, scheme) pair on one device as a results folder stores it: the JSON of
 /// `mixq deploy --json`, which `mixq sweep` writes one file per pair (docs/results-format.md).
 /// Reports reads this JSON only; it does not link the Deployment module that writes it.
 ///
@@ -115,6 +115,10 @@ public struct DeploymentRecord: Codable, Sendable, Equatable {
     public var conditions: [String: JSONValue]?
     /// Why the pair was not built or run ("does not fit: ...", "failed: ..."), when it was not.
     public var note: String?
+    /// The device the result is for: `conditions.part` when the result ran, else the part its
+    /// file name names (`ResultsFolder.read`), else the STM32H743 (results from before parts
+    /// were data). Not a JSON field of its own (docs/results-format.md, "File names").
+    public var device: String = DeviceCapacity.stm32h743.name
 
     public init(model: String, scheme: String, flashBudget: Int, ramBudget: Int, weightBytes: Int,
                 paramBytes: Int, flashBytes: Int, peakActivationBytes: Int, fits: Bool,
@@ -142,6 +146,7 @@ public struct DeploymentRecord: Codable, Sendable, Equatable {
         self.macs = macs
         self.conditions = conditions
         self.note = note
+        device = conditions?["part"]?.text ?? DeviceCapacity.stm32h743.name
     }
 
     enum CodingKeys: String, CodingKey {
@@ -194,8 +199,8 @@ extension DeploymentRecord {
         if model.isEmpty { return "field 'model' is empty" }
         if scheme.isEmpty { return "field 'scheme' is empty" }
         for (field, text) in [("model", model), ("scheme", scheme)]
-        where text.contains(ResultsFolder.separator) || text.contains("/") {
-            return "field '\(field)' (\(text)) must not contain '\(ResultsFolder.separator)' or '/'"
+        where text.contains(ResultsFolder.separator) || text.contains("/") || text.contains(ResultsFolder.deviceMark) {
+            return "field '\(field)' (\(text)) must not contain '\(ResultsFolder.separator)', '\(ResultsFolder.deviceMark)' or '/'"
         }
         let counts: [(String, Int?)] = [
             ("flash_budget", flashBudget), ("ram_budget", ramBudget), ("weight_bytes", weightBytes),

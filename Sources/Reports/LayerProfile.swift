@@ -9,8 +9,11 @@ public struct LayerProfile: Sendable {
         self.result = result
     }
 
-    /// The base file name of this result's profile files: `<model>__<scheme>`.
-    public var baseName: String { "\(result.model)\(ResultsFolder.separator)\(result.scheme)" }
+    /// The base file name of this result's profile files: `<model>__<scheme>`, with `@<device>` for devices other than the STM32H743 (as the
+    /// result file's name).
+    public var baseName: String {
+        String(ResultsFolder.fileName(model: result.model, scheme: result.scheme, device: result.device).dropLast(".json".count))
+    }
 
     /// The columns of the profile CSV.
     public static let csvColumns = [

@@ -17,7 +17,7 @@ public struct Report: Sendable {
         }
     }
 
-    /// One row per (model, scheme), sorted by model then scheme.
+    /// One row per (model, scheme, device), sorted by model, scheme, then device.
     public private(set) var rows: [ReportRow]
     /// The results behind `rows`, index for index.
     public private(set) var results: [DeploymentRecord]
@@ -27,21 +27,34 @@ public struct Report: Sendable {
     public private(set) var warnings: [String]
     /// Published figures for device budgets, quoted beside the tables.
     public private(set) var budgetFigures: [AccuracyTable.BudgetFigure]
+    /// The report's first device (the STM32H743 when any result is for it): the one the
+    /// latency-accuracy and memory plots show. Each row is measured against its own device.
     public private(set) var device: DeviceCapacity
-    /// Indices into `rows` of the Pareto fronts of every dataset (`datasets` order), each by
-    /// increasing latency.
+    /// Every device the results are for, in `DeviceCapacity.known` order, then by name.
+    public private(set) var devices: [DeviceCapacity]
+    /// Indices into `rows` of the Pareto fronts of every dataset (`datasets` order) and, within
+    /// a dataset, every device (`devices` order), each by increasing latency. Latencies of
+    /// different devices are never compared.
     public private(set) var paretoFront: [Int]
     /// The datasets the rows' Top-1 figures were measured on: ImageNet (the published figures)
     /// first, then the others by name. Top-1 on different datasets is never compared: each
     /// has its own Pareto front (`paretoFront(of:)`) and plot.
     public private(set) var datasets: [String]
 
-    /// Builds the report of `collection` with Top-1 figures from `accuracy`.
-    public init(collection: ResultCollection, accuracy: AccuracyTable, device: DeviceCapacity = .stm32h743) {
-        self.device = device
+    /// Builds the report of `collection` with Top-1 figures from `accuracy`. Each result is
+    /// measured against its device's capacities (`DeviceCapacity.named`); `device`, when given,
+    /// replaces the capacities of the device of that name.
+    public init(collection: ResultCollection, accuracy: AccuracyTable, device: DeviceCapacity? = nil) {
         results = collection.entries.map(\.result)
+        var capacities: [String: DeviceCapacity] = [:]
+        for result in results where capacities[result.device] == nil {
+            capacities[result.device] = device.flatMap { $0.name == result.device ? $0 : nil }
+                ?? DeviceCapacity.of(result.device, flashBudget: result.flashBudget, ramBudget: result.ramBudget)
+        }
+        devices = capacities.keys.sorted(by: DeviceCapacity.precedes).compactMap { capacities[$0] }
+        self.device = devices.first ?? device ?? .stm32h743
         rows = collection.entries.map { ReportRow(result: $0.result, sourceFile: $0.source.relativePath,
-                                                  accuracy: accuracy, device: device) }
+                                                  accuracy: accuracy, device: capacities[$0.result.device]) }
         budgetFigures = accuracy.budgetFigures
         var warnings = collection.warnings
         for (row, result) in zip(rows, results) {
@@ -66,21 +79,29 @@ public struct Report: Sendable {
         datasets = Set(built.compactMap(\.top1Dataset)).sorted {
             ($0 == AccuracyTable.imageNet ? 0 : 1, $0) < ($1 == AccuracyTable.imageNet ? 0 : 1, $1)
         }
+        let deviceNames = devices.map(\.name)
         paretoFront = datasets.flatMap { dataset in
-            ParetoFront.front(of: built.indices.compactMap { index -> ParetoFront.Point? in
-                let row = built[index]
-                guard row.top1Dataset == dataset, row.isParetoCandidate, let latency = row.latencyMs,
-                      let top1 = row.top1 else { return nil }
-                return ParetoFront.Point(id: index, latencyMs: latency, top1: top1)
-            }).map(\.id)
+            deviceNames.flatMap { device in
+                ParetoFront.front(of: built.indices.compactMap { index -> ParetoFront.Point? in
+                    let row = built[index]
+                    guard row.top1Dataset == dataset, row.device == device, row.isParetoCandidate, let latency = row.latencyMs,
+                          let top1 = row.top1 else { return nil }
+                    return ParetoFront.Point(id: index, latencyMs: latency, top1: top1)
+                }).map(\.id)
+            }
         }
         for index in paretoFront { rows[index].onParetoFront = true }
     }
 
-    /// The Pareto front of the rows whose Top-1 was measured on `dataset`.
-    public func paretoFront(of dataset: String) -> [Int] {
-        paretoFront.filter { rows[$0].top1Dataset == dataset }
+    /// The Pareto front of the rows whose Top-1 was measured on `dataset` and that ran on
+    /// `device` (nil: the report's first device, `device`).
+    public func paretoFront(of dataset: String, device: String? = nil) -> [Int] {
+        let device = device ?? self.device.name
+        return paretoFront.filter { rows[$0].top1Dataset == dataset && rows[$0].device == device }
     }
+
+    /// Whether the results are for more than one device (the report then compares devices).
+    public var comparesDevices: Bool { devices.count > 1 }
 
     /// The schemes present, in `SchemeOrder`.
     public var schemes: [String] {
@@ -89,6 +110,12 @@ public struct Report: Sendable {
 
     /// Whether all results share one set of conditions.
     public var conditionsAgree: Bool { conditionSets.count <= 1 }
+
+    /// Whether the results on `device` share one set of conditions (results on different
+    /// devices differ by nature: part, clock, wait states, caches, cycle model).
+    public func conditionsAgree(on device: String) -> Bool {
+        Self.groupConditions(results.filter { $0.device == device }).count <= 1
+    }
 
     static let conditionLabels: [(key: String, label: String)] = [
         ("clock_mhz", "clock (MHz)"), ("flash_wait_states", "FLASH wait states"), ("caches", "caches"),
@@ -118,7 +145,7 @@ public struct Report: Sendable {
                 items.append((key, conditions[key]?.text ?? ""))
             }
             if let sharedWeights { items.append(("weights", sharedWeights)) }
-            let pair = "\(result.model)/\(result.scheme)"
+            let pair = "\(result.model)/\(result.scheme)" + (result.device == DeviceCapacity.stm32h743.name ? "" : "@\(result.device)")
             if let index = sets.firstIndex(where: { $0.items.map(\.label) == items.map(\.label) && $0.items.map(\.value) == items.map(\.value) }) {
                 sets[index].pairs.append(pair)
             } else {

@@ -11,6 +11,9 @@ public enum ReportFiles {
     /// in the report); every further dataset gets `latencyAccuracyPlot(for:)`.
     public static let latencyAccuracyPlot = "latency_accuracy.svg"
     public static let memoryPlot = "memory.svg"
+    /// Latency of every pair on each device; written only when the results are for more than
+    /// one device.
+    public static let devicesPlot = "devices.svg"
     /// Per-result `<model>__<scheme>.csv` and `<model>__<scheme>.trace.json`.
     public static let profilesFolder = "profiles"
 
@@ -55,9 +58,13 @@ extension Report {
             (folder.appendingPathComponent(ReportFiles.json), { try self.json() }),
             (folder.appendingPathComponent(ReportFiles.memoryPlot), { Data(self.memorySVG().utf8) }),
         ]
-        for plot in latencyAccuracyPlots {
+        if comparesDevices {
+            outputs.append((folder.appendingPathComponent(ReportFiles.devicesPlot), { Data(self.devicesSVG().utf8) }))
+        }
+        // The latency-accuracy plots go between results.json and memory.svg, in dataset order.
+        for (offset, plot) in latencyAccuracyPlots.enumerated() {
             outputs.insert((folder.appendingPathComponent(plot.file), { Data(self.latencyAccuracySVG(dataset: plot.dataset).utf8) }),
-                           at: outputs.count - 1)
+                           at: 3 + offset)
         }
         for result in results {
             let profile = LayerProfile(result: result)

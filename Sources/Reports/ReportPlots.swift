@@ -11,7 +11,8 @@ extension Report {
     public func latencyAccuracySVG(dataset: String? = nil) -> String {
         let dataset = dataset ?? datasets.first ?? AccuracyTable.imageNet
         let paretoFront = self.paretoFront(of: dataset)
-        let placed = rows.indices.filter { rows[$0].top1 != nil && rows[$0].top1Dataset == dataset }
+        // Latencies of different devices are not compared: the plot shows the first device's rows.
+        let placed = rows.indices.filter { rows[$0].top1 != nil && rows[$0].top1Dataset == dataset && rows[$0].device == device.name }
         let timed = placed.filter { rows[$0].latencyMs != nil }
         let untimed = placed.filter { rows[$0].latencyMs == nil }
         let latencies = timed.compactMap { rows[$0].latencyMs }
@@ -20,7 +21,7 @@ extension Report {
         let xAxis = PlotAxis(minimum: 0, maximum: (latencies.max() ?? 1) * 1.05, pixels: (SVG.left, SVG.right - stripWidth))
         let yAxis = PlotAxis(minimum: (top1s.min() ?? 0) - 2, maximum: (top1s.max() ?? 100) + 2, pixels: (SVG.bottom, SVG.top))
         var lines = SVG.frame(title: "\(dataset) Top-1 against latency on \(device.name)", xAxis: xAxis, yAxis: yAxis,
-                              xLabel: "latency (ms)" + clockSuffix + (conditionsAgree ? "" : "; conditions differ, see report.md"),
+                              xLabel: "latency (ms)" + clockSuffix + (conditionsAgree(on: device.name) ? "" : "; conditions differ, see report.md"),
                               yLabel: "Top-1 (%)")
         if !untimed.isEmpty {
             let x = SVG.right - stripWidth
@@ -55,9 +56,10 @@ extension Report {
                 "<line x1=\"\(SVG.n(SVG.right + 17))\" y1=\"\(SVG.n(y))\" x2=\"\(SVG.n(SVG.right + 33))\" y2=\"\(SVG.n(y))\" stroke=\"#444444\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>"
             },
         ]
-        let unplaced = rows.filter { $0.top1 == nil }.count
+        let shown = rows.filter { $0.device == device.name }
+        let unplaced = shown.filter { $0.top1 == nil }.count
         if unplaced > 0 && dataset == (datasets.first ?? dataset) {
-            notes.append(SVG.LegendNote(text: "\(unplaced) of \(rows.count) results"))
+            notes.append(SVG.LegendNote(text: "\(unplaced) of \(shown.count) results"))
             notes.append(SVG.LegendNote(text: "have no Top-1: not shown"))
         }
         lines += SVG.legend(schemes: schemes, notes: notes)
@@ -70,6 +72,8 @@ extension Report {
     /// (`class="marker"`), hollow when the model does not fit.
     public func memorySVG() -> String {
         let mebibyte = 1_048_576.0, kibibyte = 1024.0
+        // One device's box: the plot shows the first device's rows (devices.svg compares devices).
+        let rows = self.rows.filter { $0.device == device.name }
         let xs = rows.map { Double($0.flashBytes) / mebibyte }
         let ys = rows.map { Double($0.peakActivationBytes) / kibibyte }
         let flashCapacity = Double(device.flash) / mebibyte, ramCapacity = Double(device.ram) / kibibyte
@@ -107,7 +111,7 @@ extension Report {
 
     /// " at 400 MHz" when every result that ran used one clock, ", clocks differ" otherwise.
     private var clockSuffix: String {
-        let clocks = Set(rows.filter { $0.latencyMs != nil }.compactMap(\.clockMHz))
+        let clocks = Set(rows.filter { $0.latencyMs != nil && $0.device == device.name }.compactMap(\.clockMHz))
         guard let clock = clocks.first else { return "" }
         return clocks.count == 1 ? " at \(Self.clockText(clock)) MHz" : ", clocks differ"
     }

@@ -13,6 +13,8 @@ public struct ReportRow: Sendable, Equatable {
 
     public var model: String
     public var scheme: String
+    /// The device the result is for (`DeploymentRecord.device`); capacities are this device's.
+    public var device: String
     /// Weight tensors per bit-width, e.g. `8x20 4x7 2x1` (layers without weights not counted).
     public var weightBits: String
     /// Activation tensors (the network input and every layer's output) per bit-width.
@@ -53,11 +55,14 @@ public struct ReportRow: Sendable, Equatable {
     /// The text a row without a figure carries in its source column.
     public static let noFigure = "no published figure"
 
-    /// Builds the row of `result` (read from `sourceFile`) with its figure from `accuracy`.
+    /// Builds the row of `result` (read from `sourceFile`) with its figure from `accuracy`,
+    /// measured against `device` (by default the capacities of the result's own device).
     public init(result: DeploymentRecord, sourceFile: String, accuracy: AccuracyTable,
-                device: DeviceCapacity = .stm32h743) {
+                device: DeviceCapacity? = nil) {
+        let device = device ?? DeviceCapacity.of(result.device, flashBudget: result.flashBudget, ramBudget: result.ramBudget)
         model = result.model
         scheme = result.scheme
+        self.device = result.device
         weightBits = Self.histogram(result.layers.compactMap(\.weightBits))
         activationBits = Self.histogram((result.layers.first.map { [$0.inputBits] } ?? []) + result.layers.map(\.outputBits))
         weightBytes = result.weightBytes

@@ -3,7 +3,7 @@ import Foundation
 extension Report {
     /// The columns of `results.csv`, in order (docs/results-format.md describes each).
     public static let csvColumns = [
-        "model", "scheme", "weight_bits", "activation_bits", "weight_bytes", "param_bytes",
+        "model", "scheme", "device", "weight_bits", "activation_bits", "weight_bytes", "param_bytes",
         "flash_bytes", "flash_capacity", "flash_percent", "flash_basis",
         "ram_bytes", "ram_capacity", "ram_percent", "ram_basis", "ram_total_bytes", "peak_activation_bytes",
         "fits", "bit_exact", "macs", "cycles", "clock_mhz", "latency_ms", "macs_per_cycle",
@@ -13,7 +13,7 @@ extension Report {
     /// The fields of one row as text, in `csvColumns` order. Empty text means "unknown".
     static func fields(of row: ReportRow) -> [String] {
         [
-            row.model, row.scheme, row.weightBits, row.activationBits, String(row.weightBytes), String(row.paramBytes),
+            row.model, row.scheme, row.device, row.weightBits, row.activationBits, String(row.weightBytes), String(row.paramBytes),
             String(row.flashBytes), String(row.flashCapacity), Format.fixed(row.flashPercent, 1), row.flashBasis.rawValue,
             String(row.ramBytes), String(row.ramCapacity), Format.fixed(row.ramPercent, 1), row.ramBasis.rawValue,
             Format.optional(row.ramTotalBytes), String(row.peakActivationBytes),
@@ -42,7 +42,7 @@ extension Report {
                 value.flatMap { Double(Format.fixed($0, decimals)) }.map(JSONValue.number) ?? .null
             }
             let object: [String: JSONValue] = [
-                "model": .string(row.model), "scheme": .string(row.scheme),
+                "model": .string(row.model), "scheme": .string(row.scheme), "device": .string(row.device),
                 "weight_bits": .string(row.weightBits), "activation_bits": .string(row.activationBits),
                 "weight_bytes": count(row.weightBytes), "param_bytes": count(row.paramBytes),
                 "flash_bytes": count(row.flashBytes), "flash_capacity": count(row.flashCapacity),
@@ -69,6 +69,10 @@ extension Report {
         let document: JSONValue = .object([
             "device": .object(["name": .string(device.name), "flash_bytes": .number(Double(device.flash)),
                                "ram_region": .string(device.ramRegion), "ram_bytes": .number(Double(device.ram))]),
+            "devices": .array(devices.map { capacity in
+                .object(["name": .string(capacity.name), "flash_bytes": .number(Double(capacity.flash)),
+                         "ram_region": .string(capacity.ramRegion), "ram_bytes": .number(Double(capacity.ram))])
+            }),
             "conditions_agree": .bool(conditionsAgree),
             "condition_sets": .array(conditions),
             "warnings": .array(warnings.map(JSONValue.string)),
@@ -82,16 +86,30 @@ extension Report {
     public func markdown() -> String {
         var lines: [String] = ["# MixQ latency-accuracy report", ""]
         let models = Set(rows.map(\.model)).count
-        lines.append("\(rows.count) results: \(models) models under \(schemes.joined(separator: ", ")). "
-                     + "Device: \(device.name), FLASH \(device.flash) B, RAM (\(device.ramRegion)) \(device.ram) B.")
+        if comparesDevices {
+            lines.append("\(rows.count) results: \(models) models under \(schemes.joined(separator: ", ")) on \(devices.count) devices: "
+                         + devices.map { "\($0.name) (FLASH \($0.flash) B, RAM (\($0.ramRegion)) \($0.ram) B)" }.joined(separator: ", ") + ".")
+        } else {
+            lines.append("\(rows.count) results: \(models) models under \(schemes.joined(separator: ", ")). "
+                         + "Device: \(device.name), FLASH \(device.flash) B, RAM (\(device.ramRegion)) \(device.ram) B.")
+        }
         lines.append("")
         lines.append("## Conditions")
         lines.append("")
         if conditionSets.count == 1, let set = conditionSets.first {
             for item in set.items { lines.append("- \(item.label): \(item.value)") }
         } else {
-            lines.append("**The results disagree on conditions** (\(conditionSets.count) different sets); "
-                         + "compare latencies only within one set.")
+            if comparesDevices {
+                let disagreeing = devices.filter { !conditionsAgree(on: $0.name) }.map(\.name)
+                lines.append("The results are for \(devices.count) devices, which run under different conditions by nature "
+                             + "(\(conditionSets.count) sets); compare latencies only within one set. "
+                             + (disagreeing.isEmpty ? "The results of each device agree."
+                                : "**The results disagree on conditions** on \(disagreeing.joined(separator: ", ")).")
+                             + " Results on a device other than the STM32H743 are named `model/scheme@device`.")
+            } else {
+                lines.append("**The results disagree on conditions** (\(conditionSets.count) different sets); "
+                             + "compare latencies only within one set.")
+            }
             for (index, set) in conditionSets.enumerated() {
                 lines.append("")
                 lines.append("Set \(index + 1), \(set.pairs.count) results (\(set.pairs.joined(separator: ", "))):")
@@ -106,7 +124,8 @@ extension Report {
         lines.append("")
         lines += table(rows.indices.map { $0 }, sources: sources)
         lines.append("")
-        lines.append("FLASH is measured from the ELF; RAM is the \(device.ramRegion) the ELF uses (the activation arena). "
+        lines.append("FLASH is measured from the ELF; RAM is the "
+                     + (comparesDevices ? "region holding the activation arena on each device (" + devices.map { "\($0.name): \($0.ramRegion)" }.joined(separator: ", ") + ")" : "\(device.ramRegion) the ELF uses (the activation arena)") + ". "
                      + "\"(plan)\" marks the planner's accounting for a model that was not built. "
                      + "Latency is at the clock above. `*` marks the Pareto front.")
         lines.append("")
@@ -114,18 +133,25 @@ extension Report {
             lines.append("Pareto front: empty (no fitting model has both a latency and a Top-1).")
         } else {
             // Top-1 on different datasets is not comparable: one front per dataset.
-            for dataset in datasets where !paretoFront(of: dataset).isEmpty {
-                lines.append("Pareto front on \(dataset) (fitting models, lower latency and higher Top-1 better): "
-                             + paretoFront(of: dataset).map { "\(rows[$0].model)/\(rows[$0].scheme) (\(Format.optional(rows[$0].latencyMs, 3)) ms, \(Format.optional(rows[$0].top1, 1))%)" }
-                                .joined(separator: ", ") + ".")
+            // Latencies on different devices are not comparable either: one front per device.
+            for dataset in datasets {
+                for capacity in devices where !paretoFront(of: dataset, device: capacity.name).isEmpty {
+                    lines.append("Pareto front on \(dataset)" + (comparesDevices ? ", \(capacity.name)" : "")
+                                 + " (fitting models, lower latency and higher Top-1 better): "
+                                 + paretoFront(of: dataset, device: capacity.name).map { "\(rows[$0].model)/\(rows[$0].scheme) (\(Format.optional(rows[$0].latencyMs, 3)) ms, \(Format.optional(rows[$0].top1, 1))%)" }
+                                    .joined(separator: ", ") + ".")
+                }
             }
         }
         lines.append("")
         let notRun = rows.filter { $0.latencyMs == nil }
         if !notRun.isEmpty {
-            lines.append("Not run (no cycles): " + notRun.map { "\($0.model)/\($0.scheme)" + ($0.note.map { " (\($0))" } ?? "") }
+            lines.append("Not run (no cycles): " + notRun.map { "\($0.model)/\($0.scheme)" + (comparesDevices ? " on \($0.device)" : "") + ($0.note.map { " (\($0))" } ?? "") }
                             .joined(separator: "; ") + ".")
             lines.append("")
+        }
+        if comparesDevices {
+            lines += deviceComparisonSection()
         }
         for scheme in schemes {
             lines.append("## \(scheme)")
@@ -171,6 +197,10 @@ extension Report {
         }
         lines.append("![Weights against peak activations](\(ReportFiles.memoryPlot))")
         lines.append("")
+        if comparesDevices {
+            lines.append("![Latency per device](\(ReportFiles.devicesPlot))")
+            lines.append("")
+        }
         lines.append("Per-layer profiles (CSV, and Chrome trace-event JSON for ui.perfetto.dev) are in `\(ReportFiles.profilesFolder)/`; "
                      + "results that did not run have a CSV only.")
         return lines.joined(separator: "\n") + "\n"
@@ -189,9 +219,13 @@ extension Report {
     }
 
     private func table(_ indices: [Int], sources: [String]) -> [String] {
-        let header = ["model", "scheme", "bits", "FLASH B (%)", "RAM B (%)", "fits", "bit-exact", "MACs", "cycles",
+        var header = ["model", "scheme", "bits", "FLASH B (%)", "RAM B (%)", "fits", "bit-exact", "MACs", "cycles",
                       "latency ms", "MAC/cycle", "Top-1 %", "Top-1 source"]
-        let alignRight: Set<Int> = [3, 4, 7, 8, 9, 10, 11]
+        var alignRight: Set<Int> = [3, 4, 7, 8, 9, 10, 11]
+        if comparesDevices {
+            header.insert("device", at: 2)
+            alignRight = Set(alignRight.map { $0 + 1 })
+        }
         var lines = ["| " + header.joined(separator: " | ") + " |",
                      "|" + header.indices.map { alignRight.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|"]
         for index in indices {
@@ -199,12 +233,13 @@ extension Report {
             let flash = "\(row.flashBytes) (\(Format.fixed(row.flashPercent, 1))%)" + (row.flashBasis == .plan ? " (plan)" : "")
             let ram = "\(row.ramBytes) (\(Format.fixed(row.ramPercent, 1))%)" + (row.ramBasis == .plan ? " (plan)" : "")
             let source = sources.firstIndex(of: row.top1Source).map { "[\($0 + 1)] \(row.top1Origin?.rawValue ?? "")" } ?? row.top1Source
-            let cells = [
+            var cells = [
                 (row.onParetoFront ? "*" : "") + row.model, row.scheme, row.bitsSummary, flash, ram, row.fits ? "yes" : "no",
                 row.bitExact.map { $0 ? "yes" : "NO" } ?? "-", Format.optional(row.macs, none: "-"),
                 Format.optional(row.cycles, none: "-"), Format.optional(row.latencyMs, 3, none: "-"),
                 Format.optional(row.macsPerCycle, 3, none: "-"), Format.optional(row.top1, 1, none: "-"), source,
             ]
+            if comparesDevices { cells.insert(row.device, at: 2) }
             lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
         }
         return lines

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A results folder: one JSON file per (model, scheme) pair, named
-/// `<model>__<scheme>.json` (for example `mobilenet_v1_0.25_128__mixpc.json`), each holding one
+/// A results folder: one JSON file per (model, scheme, device), named
+/// `<model>__<scheme>.json` (for example `mobilenet_v1_0.25_128__mixpc.json`) on the STM32H743
+/// and `<model>__<scheme>@<device>.json` on other devices, each holding one
 /// `DeploymentRecord`. Other files (the report's own outputs, logs, `profiles/`) are ignored.
 /// The full format is in docs/results-format.md.
 ///
@@ -17,19 +18,46 @@ public enum ResultsFolder {
     /// Between model and scheme in a result's file name.
     public static let separator = "__"
 
-    /// The file name of the result of `model` under `scheme`.
-    public static func fileName(model: String, scheme: String) -> String {
-        "\(model)\(separator)\(scheme).json"
+    /// Between scheme and device in the file name of a result of a device other than the
+    /// STM32H743: `<model>__<scheme>@<device>.json`.
+    public static let deviceMark = "@"
+
+    /// The file name of the result of `model` under `scheme` on `device`:
+    /// `<model>__<scheme>.json` on the STM32H743 (and for results that name no device),
+    /// `<model>__<scheme>@<device in lower case>.json` on any other, e.g.
+    /// `mobilenet_v1_0.25_128__mixpc@stm32f412.json` (docs/results-format.md, "File names").
+    public static func fileName(model: String, scheme: String, device: String = DeviceCapacity.stm32h743.name) -> String {
+        let suffix = device.caseInsensitiveCompare(DeviceCapacity.stm32h743.name) == .orderedSame ? "" : deviceMark + device.lowercased()
+        return "\(model)\(separator)\(scheme)\(suffix).json"
     }
 
-    /// Whether `name` is a result file's name: `<model>__<scheme>.json`, not hidden, and not a
-    /// trace the report writes (`.trace.json`).
+    /// The device a result file's name names (`@<device>`, canonical spelling for known parts),
+    /// or nil when it names none (the STM32H743's files).
+    public static func device(inFileName name: String) -> String? {
+        guard isResultFileName(name) else { return nil }
+        let stem = name.dropLast(".json".count)
+        guard let separatorRange = stem.range(of: separator),
+              let mark = stem[separatorRange.upperBound...].range(of: deviceMark, options: .backwards) else { return nil }
+        let device = String(stem[mark.upperBound...])
+        return DeviceCapacity.named(device)?.name ?? device.uppercased()
+    }
+
+    /// Whether `name` is a result file's name: `<model>__<scheme>.json` or
+    /// `<model>__<scheme>@<device>.json`, not hidden, and not a trace the report writes
+    /// (`.trace.json`).
     public static func isResultFileName(_ name: String) -> Bool {
         guard name.hasSuffix(".json"), !name.hasSuffix(".trace.json"), !name.hasPrefix("."),
               !MeasuredAccuracy.isEvaluationFileName(name) else { return false }
         let stem = name.dropLast(".json".count)
         guard let range = stem.range(of: separator) else { return false }
-        return range.lowerBound != stem.startIndex && range.upperBound != stem.endIndex
+        guard range.lowerBound != stem.startIndex && range.upperBound != stem.endIndex else { return false }
+        let rest = stem[range.upperBound...]
+        if let mark = rest.range(of: deviceMark) {
+            // One `@`, with a scheme before it and a device after it.
+            return mark.lowerBound != rest.startIndex && mark.upperBound != rest.endIndex
+                && !rest[mark.upperBound...].contains(Character(deviceMark))
+        }
+        return true
     }
 
     /// Decodes and checks one result. `path` names the file in errors.
@@ -45,10 +73,15 @@ public enum ResultsFolder {
         if let problem = result.problem() {
             throw .malformedResult(path: path, problem: problem)
         }
-        return result
+        var canonical = result
+        if let part = result.conditions?["part"]?.text {
+            canonical.device = DeviceCapacity.named(part)?.name ?? part
+        }
+        return canonical
     }
 
-    /// Reads one result file and checks that its name matches its model and scheme.
+    /// Reads one result file and checks that its name matches its model, scheme and device (a
+    /// result that never ran records no part: the device is then the one its name names).
     public static func read(_ url: URL) throws(ReportsError) -> DeploymentRecord {
         let data: Data
         do {
@@ -56,11 +89,14 @@ public enum ResultsFolder {
         } catch {
             throw .unreadable(path: url.path, reason: error.localizedDescription)
         }
-        let result = try decode(data, path: url.path)
-        let expected = fileName(model: result.model, scheme: result.scheme)
+        var result = try decode(data, path: url.path)
+        if result.conditions?["part"] == nil, let named = device(inFileName: url.lastPathComponent) {
+            result.device = named
+        }
+        let expected = fileName(model: result.model, scheme: result.scheme, device: result.device)
         if url.lastPathComponent != expected {
             throw .malformedResult(path: url.path, problem: "holds model '\(result.model)' under scheme "
-                                   + "'\(result.scheme)', so it must be named \(expected)")
+                                   + "'\(result.scheme)' on \(result.device), so it must be named \(expected)")
         }
         return result
     }
@@ -69,7 +105,7 @@ public enum ResultsFolder {
     /// mid-write leaves no half file), as pretty, key-sorted JSON. Returns the file's URL.
     @discardableResult
     public static func write(_ result: DeploymentRecord, to folder: URL) throws(ReportsError) -> URL {
-        let url = folder.appendingPathComponent(fileName(model: result.model, scheme: result.scheme))
+        let url = folder.appendingPathComponent(fileName(model: result.model, scheme: result.scheme, device: result.device))
         if let problem = result.problem() {
             throw .malformedResult(path: url.path, problem: problem)
         }
@@ -159,8 +195,8 @@ public enum ResultsFolder {
     }
 }
 
-/// The merged results of one or more folders, one entry per (model, scheme), sorted by model
-/// and then scheme (`int8`, `mixpl`, `mixpc`, then others alphabetically).
+/// The merged results of one or more folders, one entry per (model, scheme, device), sorted by
+/// model, then scheme (`int8`, `mixpl`, `mixpc`, then others alphabetically), then device.
 public struct ResultCollection: Sendable {
     /// One result and the file it came from.
     public struct Entry: Sendable {
@@ -176,14 +212,17 @@ public struct ResultCollection: Sendable {
 
     public init() {}
 
-    /// Adds `result`, read from `source`, applying the merging rule of `ResultsFolder`.
+    /// Adds `result`, read from `source`, applying the merging rule of `ResultsFolder`. The key
+    /// of a result is (model, scheme, device).
     public mutating func add(_ result: DeploymentRecord, from source: URL) {
         inputFiles.append(source)
-        if let index = entries.firstIndex(where: { $0.result.model == result.model && $0.result.scheme == result.scheme }) {
+        if let index = entries.firstIndex(where: { $0.result.model == result.model && $0.result.scheme == result.scheme
+                                                   && $0.result.device == result.device }) {
             let earlier = entries[index]
             if earlier.result != result {
                 let fields = Self.differingFields(earlier.result, result)
-                warnings.append("\(result.model) under \(result.scheme): \(source.path) differs from \(earlier.source.path) "
+                let on = result.device == DeviceCapacity.stm32h743.name ? "" : " on \(result.device)"
+                warnings.append("\(result.model) under \(result.scheme)\(on): \(source.path) differs from \(earlier.source.path) "
                                 + "in \(fields.joined(separator: ", ")); using \(source.path) (the later one)")
                 entries[index] = Entry(result: result, source: source)
             }
@@ -193,10 +232,12 @@ public struct ResultCollection: Sendable {
         entries.sort { Self.precedes($0.result, $1.result) }
     }
 
-    /// Row order of every table: model name, then scheme.
+    /// Row order of every table: model name, then scheme, then device (`DeviceCapacity.known`
+    /// order, then others by name).
     public static func precedes(_ a: DeploymentRecord, _ b: DeploymentRecord) -> Bool {
         if a.model != b.model { return a.model < b.model }
-        return SchemeOrder.precedes(a.scheme, b.scheme)
+        if a.scheme != b.scheme { return SchemeOrder.precedes(a.scheme, b.scheme) }
+        return DeviceCapacity.precedes(a.device, b.device)
     }
 
     static func differingFields(_ a: DeploymentRecord, _ b: DeploymentRecord) -> [String] {

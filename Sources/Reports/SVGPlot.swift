@@ -107,14 +107,16 @@ enum SVG {
     }
 
     /// Document start, title, axes with ticks, grid and labels.
-    static func frame(title: String, xAxis: PlotAxis, yAxis: PlotAxis, xLabel: String, yLabel: String) -> [String] {
+    /// `xTicks` false: no numeric x ticks (a plot whose columns are categories labels them itself).
+    static func frame(title: String, xAxis: PlotAxis, yAxis: PlotAxis, xLabel: String, yLabel: String,
+                      xTicks: Bool = true) -> [String] {
         var lines = [
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
             "<rect x=\"0\" y=\"0\" width=\"\(n(width))\" height=\"\(n(height))\" fill=\"#ffffff\"/>",
             text(title, x: (left + right) / 2, y: 28, anchor: "middle", size: 15, extra: "font-weight=\"bold\""),
         ]
-        for tick in xAxis.ticks {
+        for tick in xTicks ? xAxis.ticks : [] {
             let x = xAxis.pixel(tick)
             lines.append("<line x1=\"\(n(x))\" y1=\"\(n(top))\" x2=\"\(n(x))\" y2=\"\(n(bottom))\" stroke=\"#e6e6e6\"/>")
             lines.append("<line x1=\"\(n(x))\" y1=\"\(n(bottom))\" x2=\"\(n(x))\" y2=\"\(n(bottom + 5))\" stroke=\"#000000\"/>")
@@ -127,7 +129,9 @@ enum SVG {
             lines.append(text(yAxis.label(tick), x: left - 8, y: y + 4, anchor: "end", size: 11))
         }
         lines.append("<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(right - left))\" height=\"\(n(bottom - top))\" fill=\"none\" stroke=\"#000000\"/>")
-        lines.append(text(xLabel, x: (left + right) / 2, y: bottom + 45, anchor: "middle", size: 13))
+        if !xLabel.isEmpty {
+            lines.append(text(xLabel, x: (left + right) / 2, y: bottom + 45, anchor: "middle", size: 13))
+        }
         lines.append(text(yLabel, x: 22, y: (top + bottom) / 2, anchor: "middle", size: 13,
                           extra: "transform=\"rotate(-90 22 \(n((top + bottom) / 2)))\""))
         return lines

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Deployment
+import Emulator
 import FirmwareBuild
 import Evaluation
 import Foundation
@@ -7,13 +8,15 @@ import ModelImport
 import Planning
 import Timing
 
-/// `mixq sweep`: deploy every (model, scheme) pair, in parallel and resumably.
+/// `mixq sweep`: deploy every (model, scheme) pair on every part of `--parts`, in parallel and resumably.
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
         abstract: "Deploy many (model, scheme) pairs in parallel; one JSON result per pair.",
         discussion: """
-            Results go to <out>/<model>__<scheme>.json as each pair finishes. Run it again and \
+            Results go to <out>/<model>__<scheme>.json as each pair finishes (on a part other than \
+            the STM32H743: <out>/<model>__<scheme>@<part>.json). --parts plans and runs every pair \
+            on each part with that part's budgets and default clock. Run it again and \
             finished pairs are kept, not recomputed. --shard i/n runs a deterministic 1/n of the \
             pairs, so a sweep splits across machines (a Slurm job array with \
             --shard $((SLURM_ARRAY_TASK_ID+1))/$SLURM_ARRAY_TASK_COUNT, or GNU parallel); \
@@ -27,7 +30,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Dataset folder (images.npy, labels.npy): every model whose input matches its images is also evaluated (as `mixq eval`), Top-1 measured into the results folder.")
     var dataset: String?
 
-    @Option(help: "With --dataset: images of each evaluated model that also run on the emulated STM32H743 and must be bit-exact (at least 1).")
+    @Option(help: "With --dataset: images of each evaluated model that also run on the emulated part (the first of --parts) and must be bit-exact (at least 1).")
     var targetImages: Int = 20
 
     @Option(help: "Schemes, comma-separated: int8, mixpl, mixpc.")
@@ -39,8 +42,14 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Pairs deployed at once (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp(SharedOption.clockHelp))
-    var clockMHz: Int = 400
+    @Option(help: ArgumentHelp("Parts, comma-separated; each pair is planned with the part's FLASH/RAM budgets and run on it. "
+                               + SharedOption.partHelp))
+    var parts: String = "stm32h743"
+
+    @Option(name: .customLong("clock-mhz"), help: ArgumentHelp("Core clock in MHz, one that every part of --parts has ("
+                                                               + Part.all.map { "\($0.name): \($0.clocks.map(String.init).joined(separator: "/"))" }.joined(separator: ", ")
+                                                               + "). Default: each part's default clock (400 MHz on the STM32H743, the maximum elsewhere)."))
+    var clockMHz: Int?
 
     @Option(help: ArgumentHelp(SharedOption.timingHelp))
     var timing: TimingMode = .pipeline
@@ -50,7 +59,9 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         try SharedOption.validateJobs(jobs)
-        try SharedOption.validateClock(clockMHz)
+        for part in try partList() {
+            if let clockMHz { try SharedOption.validateClock(clockMHz, on: part) }
+        }
         guard targetImages >= 1 else { throw ValidationError("--target-images must be at least 1") }
         guard !models.split(separator: ",").isEmpty else { throw ValidationError("--models names no model") }
         do {
@@ -58,6 +69,29 @@ struct SweepCommand: ParsableCommand {
             _ = try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes)
         } catch {
             throw ValidationError(String(describing: error))
+        }
+    }
+
+    /// The parts `--parts` names, in order, each once.
+    func partList() throws -> [Part] {
+        var list: [Part] = []
+        for name in parts.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let part = Part.named(name) else {
+                throw ValidationError("--parts: \(name) is not a part MixQ emulates; use \(Part.all.map { $0.name.lowercased() }.joined(separator: ", "))")
+            }
+            if !list.contains(part) { list.append(part) }
+        }
+        guard !list.isEmpty else { throw ValidationError("--parts names no part") }
+        return list
+    }
+
+    /// Refuses, before any work, a `--timing` that cannot time one of the parts (one `error:`
+    /// line: the cycle model, not the command line, lacks it; docs/design.md#other-parts).
+    func checkTiming(on parts: [Part]) throws {
+        for part in parts {
+            if let reason = part.unsupportedTiming(timing) {
+                throw CommandFailure(message: "--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
+            }
         }
     }
 
@@ -92,17 +126,22 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let all = try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs()
+        try checkTiming(on: try partList())
+        let all = Sweep.jobs(try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs(),
+                             on: try partList())
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         let labelled = try dataset.map(EvaluationRun.dataset)
         var todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
+        // Top-1 is the host reference's, the same on every part: evaluated once, with the
+        // target images run on the first part (evaluation files are per (model, scheme)).
+        let evaluatedPart = try partList()[0]
         if let labelled {
             // A result measured without the dataset is measured again, with it.
             let pendingNames = Set(todo.map(\.fileName))
             todo += mine.filter { job in
                 let evaluation = EvaluationResult.fileName(model: job.name, scheme: job.schemeLabel)
-                return job.network.input == labelled.shape && !pendingNames.contains(job.fileName)
+                return job.part == evaluatedPart && job.network.input == labelled.shape && !pendingNames.contains(job.fileName)
                     && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(evaluation).path)
             }
         }
@@ -112,7 +151,8 @@ struct SweepCommand: ParsableCommand {
         let toolchain = try Toolchain.locate()
         var perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)?
         if let labelled {
-            let evaluation = SweepEvaluation(dataset: labelled, folder: folder, targetImages: targetImages, toolchain: toolchain)
+            let evaluation = SweepEvaluation(dataset: labelled, folder: folder, targetImages: targetImages, toolchain: toolchain,
+                                             part: evaluatedPart)
             perform = { job, request in try evaluation.perform(job, request) }
         }
         try Sweep.run(todo, into: folder, parallelism: jobs, clockMHz: clockMHz, timing: timing, toolchain: toolchain,
@@ -130,9 +170,11 @@ struct SweepEvaluation: Sendable {
     let folder: URL
     let targetImages: Int
     let toolchain: Toolchain
+    /// The part whose jobs are evaluated; jobs on other parts are deployed only.
+    let part: Part
 
     func perform(_ job: SweepJob, _ request: DeploymentRequest) throws -> DeploymentResult {
-        guard job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
+        guard job.part == part, job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
         var request = request
         request.calibrate(on: dataset)
         let prepared = try Deployer.prepare(request)
@@ -172,14 +214,14 @@ final class SweepProgress: @unchecked Sendable {
     func started(_ job: SweepJob) {
         lock.lock()
         defer { lock.unlock() }
-        running.append("\(job.name) \(job.schemeLabel)")
+        running.append(Self.label(job))
         redraw()
     }
 
     func finished(_ outcome: Sweep.Outcome) {
         lock.lock()
         defer { lock.unlock() }
-        let name = "\(outcome.job.name) \(outcome.job.schemeLabel)"
+        let name = Self.label(outcome.job)
         running.removeAll { $0 == name }
         done += 1
         if outcome.failed { failures += 1 }
@@ -196,6 +238,11 @@ final class SweepProgress: @unchecked Sendable {
         }
         write((interactive ? "\r\u{1B}[K" : "") + String(format: "[%d/%d] %@: %@ (%.0f s)\n", done, total, name, summary, outcome.seconds))
         redraw()
+    }
+
+    /// `model scheme`, with `on PART` for parts other than the STM32H743.
+    static func label(_ job: SweepJob) -> String {
+        "\(job.name) \(job.schemeLabel)" + (job.part == .stm32h743 ? "" : " on \(job.part.name)")
     }
 
     private func redraw() {

@@ -63,6 +63,21 @@ import Testing
         #expect(markdown.contains("mobilenet_v1_0.25_128"))
     }
 
+    @Test func sweepRefusesATimingAPartLacksBeforeAnyWork() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-parts-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try CLITests.mixq("sweep", "--parts", "stm32f412", "--timing", "full", "--models", "mobilenet_v1_0.25_128",
+                                        "--out", folder.path)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("error: --timing full is not available on STM32F412"), "\(outcome.stderr)")
+        #expect(outcome.stderr.split(separator: "\n").count == 1, "one line: \(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "refused before creating the results folder")
+        // A clock one of the parts lacks is a usage error naming that part.
+        let clock = try CLITests.mixq("sweep", "--parts", "stm32h743,stm32f412", "--clock-mhz", "400", "--out", folder.path)
+        #expect(clock.status != 0)
+        #expect(clock.stderr.hasPrefix("error: --clock-mhz must be 84 or 100 on STM32F412"), "\(clock.stderr)")
+    }
+
     @Test func reportNeverReplacesItsAccuracyInputAndNamesUnknownModels() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-report-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -79,11 +79,12 @@ import FoundationXML
         let report = try fixtureReport()
         let table = try CSVTable(parsing: report.csv(), path: "results.csv")
         #expect(table.header == Report.csvColumns)
-        #expect(table.header.count == 30)
+        #expect(table.header.count == 31)
         #expect(table.rows.count == 5)
         func value(_ row: Int, _ column: String) throws -> String {
             table.rows[row].fields[try #require(table.column(column))]
         }
+        #expect(try (0..<5).map { try value($0, "device") } == Array(repeating: "STM32H743", count: 5), "results without a part are the STM32H743's")
         #expect(try value(0, "flash_percent") == "24.8")
         #expect(try value(0, "ram_total_bytes") == "110304")
         #expect(try value(1, "top1_source") == "QAT run, fixture")
@@ -101,7 +102,7 @@ import FoundationXML
         #expect(try value(0, "note") == "")
         #expect(try value(4, "result_file").hasSuffix("shard_a/mobilenet_v1_1.0_224__int8.json"))
         let none = try CSVTable(parsing: Report(collection: try Fixtures.both(), accuracy: .empty).csv(), path: "r.csv")
-        #expect(none.rows.allSatisfy { $0.fields[23] == "" && $0.fields[24] == "no published figure" && $0.fields[25] == "none" })
+        #expect(none.rows.allSatisfy { $0.fields[24] == "" && $0.fields[25] == "no published figure" && $0.fields[26] == "none" })
     }
 
     @Test func jsonHasTheSameRowsTyped() throws {
