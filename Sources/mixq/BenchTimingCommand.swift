@@ -30,8 +30,15 @@ struct BenchTiming: ParsableCommand {
     @Option(help: "Time this firmware ELF instead of firmware/bench/dot_product.c (it must exit with status 0); the compiler reported is the one its DWARF debug information names, or unknown.")
     var elf: String?
 
-    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) Sets the FLASH wait states of the full model.")
-    var clockMHz: Int = 400
+    @Option(name: .customLong("clock-mhz"), help: "\(SharedOption.clockHelp) Other parts: their maximum by default. Sets the FLASH wait states of the full model.")
+    var clockMHz: Int?
+
+    @Option(help: ArgumentHelp(SharedOption.partHelp + " The default firmware is built for it; modes it has no model for are skipped (reported as 0).",
+                               valueName: "part"))
+    var part: String = "stm32h743"
+
+    private var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
+    private var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
 
     @Flag(help: "Print JSON (the only format; accepted for symmetry with other commands).")
     var json = false
@@ -39,7 +46,8 @@ struct BenchTiming: ParsableCommand {
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
-        try SharedOption.validateClock(clockMHz)
+        let part = try SharedOption.part(named: self.part)
+        try SharedOption.validateClock(clock, on: part)
     }
 
     private enum Mode: String, CaseIterable { case noHooks = "no_hooks", off, pipeline, full, pipelineProfile = "pipeline_profile" }
@@ -53,8 +61,10 @@ struct BenchTiming: ParsableCommand {
                 image = try ELFImage(contentsOf: URL(fileURLWithPath: elf))
                 compiler = FirmwareCompiler(recordedIn: image)
             } else {
-                let toolchain = try Toolchain.locate()
-                let built = try toolchain.build(.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"]))
+                let toolchain = try Toolchain.locate(flagsFile: emulatedPart.flagsFile)
+                var spec = FirmwareSpec.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"])
+                spec.linkerScript = emulatedPart.linkerScript
+                let built = try toolchain.build(spec)
                 image = try ELFImage(contentsOf: built.elf)
                 compiler = FirmwareCompiler(builtBy: toolchain)
             }
@@ -64,7 +74,8 @@ struct BenchTiming: ParsableCommand {
         var best: [Mode: Double] = [:]
         var results: [Mode: RunResult] = [:]
         for _ in 0..<repeats {
-            for mode in Mode.allCases {
+            for mode in Mode.allCases where mode != .full || emulatedPart.unsupportedTiming(.full) == nil {
+                let clockMHz = clock
                 let options: RunOptions
                 switch mode {
                 case .noHooks: options = RunOptions(maxInstructions: 1 << 40, clockMHz: clockMHz, countsInstructions: false)
@@ -77,7 +88,7 @@ struct BenchTiming: ParsableCommand {
                 let result: RunResult
                 let cpuSeconds: Double
                 do {
-                    let machine = try Machine(part: .stm32h743)
+                    let machine = try Machine(part: emulatedPart)
                     let before = Self.threadCPUSeconds()
                     result = try machine.run(image, options: options)
                     cpuSeconds = Self.threadCPUSeconds() - before
@@ -111,8 +122,8 @@ struct BenchTiming: ParsableCommand {
             profileOverhead: mips(.pipelineProfile) > 0 ? (mips(.pipeline) / mips(.pipelineProfile) * 100).rounded() / 100 : 0,
             cyclesPipelineProfile: results[.pipelineProfile]?.cycles ?? 0,
             conditions: TimingBenchConditions(
-                part: Part.stm32h743.name, clockMHz: clockMHz,
-                flashWaitStates: TimingParameters.cortexM7.flashWaitStates(clockMHz: clockMHz) ?? 0,
+                part: emulatedPart.name, clockMHz: clock,
+                flashWaitStates: emulatedPart.flashWaitStates[clock] ?? 0,
                 placement: elf == nil ? "code in FLASH, data in DTCM, caches off (the firmware does not enable them)"
                     : "as the firmware places it",
                 repeats: repeats, measure: "thread CPU time of Machine.run, fastest of the repeats, one process, modes interleaved",

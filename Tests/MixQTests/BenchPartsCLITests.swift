@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    @Test func benchTimingRunsOnAnotherPart() throws {
+        let outcome = try CLITests.mixq("bench", "timing", "--part", "stm32f412", "--rounds", "50", "--repeats", "1")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let conditions = try #require(report["conditions"] as? [String: Any])
+        #expect(conditions["part"] as? String == "STM32F412")
+        #expect(conditions["clock_mhz"] as? Int == 100)
+        #expect(conditions["flash_wait_states"] as? Int == 3)
+        #expect(report["cycles_full"] as? Int == 0, "no full model for the Cortex-M4: skipped")
+        let pipeline = try #require(report["cycles_pipeline"] as? Int)
+        #expect(pipeline > 0)
+        #expect(report["cycles_pipeline_profile"] as? Int == pipeline, "profiling changes no cycle count")
+    }
+
     @Test func anUnknownPartIsOneErrorLine() throws {
         let outcome = try CLITests.mixq("bench", "parts", "--parts", "stm32h743,stm32x999")
         #expect(outcome.status != 0)
