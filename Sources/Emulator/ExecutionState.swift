@@ -114,6 +114,7 @@ final class ExecutionState {
         self.stdout = OutputTail(limit: options.outputTailBytes)
         self.stderr = OutputTail(limit: options.outputTailBytes)
         self.cycleModel = try Self.makeCycleModel(options: options, part: part)
+        systemControl.cpuid = part.cpuid
         self.cycleModelReference = cycleModel.map { Unmanaged.passUnretained($0) }
         if let profile = options.profile {
             var profile = profile

@@ -75,6 +75,8 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     public var linkerScript: String
     /// The compiler and linker flags file in toolchain/ for the part's core and FPU.
     public var flagsFile: String
+    /// SCB->CPUID: implementer, variant, part number and revision of the core.
+    public var cpuid: UInt32 = 0x411F_C271
     /// Where the part's memory system differs from the STM32H743's in the Cortex-M7 `full`
     /// model's parameters (cache sizes, bus clock), each value with its source.
     public var memoryTiming: [MemoryTimingOverride] = []
@@ -82,7 +84,7 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     public init(name: String, core: Core = .cortexM7, regions: [MemoryRegion], bootAddress: UInt32,
                 flashWaitStates: [Int: Int], caches: CacheConfiguration = .level1(instructionBytes: 16 << 10, dataBytes: 16 << 10),
                 flashBudget: Int = 0, ramBudget: Int = 0, linkerScript: String = "startup/stm32h743.ld",
-                flagsFile: String = "cortex-m7.flags", memoryTiming: [MemoryTimingOverride] = []) {
+                flagsFile: String = "cortex-m7.flags", memoryTiming: [MemoryTimingOverride] = [], cpuid: UInt32 = 0x411F_C271) {
         self.name = name
         self.core = core
         self.regions = regions.sorted { $0.base < $1.base }
@@ -94,6 +96,7 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
         self.linkerScript = linkerScript
         self.flagsFile = flagsFile
         self.memoryTiming = memoryTiming
+        self.cpuid = cpuid
     }
 
     public var description: String { name }
@@ -168,7 +171,9 @@ extension Part {
         flashBudget: 2_048_000, ramBudget: 512_000,
         linkerScript: "startup/stm32h743.ld",
         // FPv5 with double precision (DS12110 section 3.3).
-        flagsFile: "cortex-m7.flags"
+        flagsFile: "cortex-m7.flags",
+        // Cortex-M7 r1p1 (STM32H743 revision V, errata sheet ES0392): Cortex-M7 TRM 3.2, CPUID.
+        cpuid: 0x411F_C271
     )
 
     /// STM32F746 (Cortex-M7 r0p1 with a single-precision FPv5 FPU), as in RM0385 section 2.2.2 ("Memory map and
@@ -209,7 +214,9 @@ extension Part {
             // wait state cost one core cycle, not two as on the STM32H743.
             MemoryTimingOverride(key: .lineFillBeatCycles, value: 1, source: "RM0385 section 5: AXI at HCLK = core clock"),
             MemoryTimingOverride(key: .flashWaitStateCycles, value: 1, source: "RM0385 section 3.3.2: FLASH latency in HCLK cycles"),
-        ]
+        ],
+        // Cortex-M7 r0p1 (errata sheet ES0290): variant 0, revision 1.
+        cpuid: 0x410F_C271
     )
 
     /// STM32F412 (Cortex-M4 r0p1 with FPv4-SP), as in RM0402 section 2.3 ("Memory map") and
@@ -232,7 +239,9 @@ extension Part {
         // The paper's 256 kB RAM / 1 MB FLASH budget for this part (Rusci et al. 2020).
         flashBudget: 1_048_576, ramBudget: 262_144,
         linkerScript: "startup/stm32f412.ld",
-        flagsFile: "cortex-m4.flags"
+        flagsFile: "cortex-m4.flags",
+        // Cortex-M4 r0p1 (errata sheet ES0305): Cortex-M4 TRM 4.3.1, CPUID 0x410FC241.
+        cpuid: 0x410F_C241
     )
 }
 

@@ -64,6 +64,8 @@ struct SystemControlSpace {
     private var sysTickCountFlag = false
     // SCB.
     private(set) var configurationControl: UInt32 = 0x0004_0200  // BP (RAO on M7) | STKALIGN: TRM 4.1
+    /// SCB->CPUID of the part's core (`Part.cpuid`); the STM32H743's Cortex-M7 r1p1 by default.
+    var cpuid: UInt32 = 0x411F_C271
     private var cacheSizeSelection: UInt32 = 0
     private(set) var coprocessorAccess: UInt32 = 0
     private var itmTraceControl: UInt32 = 0
@@ -100,8 +102,7 @@ struct SystemControlSpace {
         case Address.sysTickCalibration:
             return 1 << 31  // NOREF: no separate reference clock is modelled.
         case Address.cpuid:
-            // Cortex-M7 r1p1 (STM32H743 revision V): TRM 3.2 CPUID, ES0392.
-            return 0x411F_C271
+            return cpuid
         case Address.configurationControl: return configurationControl
         case Address.cacheLevelID:
             return 0x0900_0003  // LoUU = 1, LoC = 1, separate I and D caches at L1 (TRM 4.1).

@@ -35,6 +35,20 @@ import Testing
         #expect(memory.contains { $0.base == part.bootAddress }, "FLASH, where \(part.name) boots, is in the script")
     }
 
+    /// SCB->CPUID names the part's core: what CMSIS start-up code and system_control.c read.
+    @Test func cpuidFollowsTheCore() throws {
+        #expect(Part.stm32h743.cpuid & 0xFFF0 == 0xC270)
+        #expect(Part.stm32f746.cpuid & 0xFFF0 == 0xC270)
+        #expect(Part.stm32f412.cpuid & 0xFFF0 == 0xC240)
+        for part in Part.all {
+            let result = try Machine(part: part).run(Self.build("system_control", for: part),
+                                                     options: RunOptions(clockMHz: part.defaultClockMHz))
+            let expected = part.core == .cortexM4 ? "ok cpuid_cortex_m4" : "ok cpuid_cortex_m7"
+            #expect(result.stdout.contains(expected), "\(part.name): \(result.stdout)")
+            #expect(result.exitStatus == 0, "\(part.name): every system-control check passes")
+        }
+    }
+
     @Test func partsCarryTheirDatasheetFacts() {
         // Worked from the reference manuals (docs/design.md#other-parts).
         #expect(Part.stm32f746.flashWaitStates[216] == 7)
@@ -152,8 +166,8 @@ struct PartTestError: Error, CustomStringConvertible {
 /// same kind of fault at the function of the same name).
 @Suite struct FirmwareOnEveryPartTests {
     /// Not here: dsp_selftest.c (double-precision FPv5 instructions in assembly: the F746 and
-    /// F412 FPUs are single precision), system_control.c (checks the Cortex-M7's CPUID and cache
-    /// registers), itcm_code.c (PartTests: refused on the F412), kernel_*.c (KernelTests drive
+    /// F412 FPUs are single precision), system_control.c (its CPUID line names the core:
+    /// PartTests.cpuidFollowsTheCore runs it on every part), itcm_code.c (PartTests: refused on the F412), kernel_*.c (KernelTests drive
     /// them with inputs; PartDeploymentTests runs the kernels on every part).
     static let programs = ["hello", "exit_status", "usage_no_fault", "profile_calls", "gdb_target",
                            "fault_unmapped_read", "fault_unmapped_write", "fault_undefined", "fault_invstate",

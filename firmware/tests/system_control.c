@@ -35,8 +35,13 @@ __attribute__((noinline)) static void spin(uint32_t n)
 
 int main(void)
 {
-    /* CPUID: implementer Arm (0x41), variant 1, part Cortex-M7 (0xC27), revision 1. */
-    check("cpuid_cortex_m7", (MIXQ_SCB_CPUID & 0xFF0FFFF0u) == 0x410FC270u, MIXQ_SCB_CPUID);
+    /* CPUID: implementer Arm (0x41), part Cortex-M7 (0xC27) or, built with cortex-m4.flags,
+     * Cortex-M4 (0xC24); variant and revision depend on the part. */
+#if defined(MIXQ_CORTEX_M4)
+    check("cpuid_cortex_m4", (MIXQ_SCB_CPUID & 0xFF00FFF0u) == 0x4100C240u, MIXQ_SCB_CPUID);
+#else
+    check("cpuid_cortex_m7", (MIXQ_SCB_CPUID & 0xFF00FFF0u) == 0x4100C270u, MIXQ_SCB_CPUID);
+#endif
 
     /* The FPU was enabled by the reset handler: CPACR CP10 and CP11 full access. */
     check("cpacr_fpu_enabled", (MIXQ_SCB_CPACR & (0xFu << 20)) == (0xFu << 20), MIXQ_SCB_CPACR);
