@@ -18,23 +18,30 @@ struct BenchEmulator: ParsableCommand {
     @Option(help: "Runs to make; the JSON reports each and the best.")
     var repeats: Int = 3
 
+    @Option(help: ArgumentHelp(SharedOption.partHelp + " The firmware is built for it and runs on its core.", valueName: "part"))
+    var part: String = "stm32h743"
+
     @Flag(help: "Print JSON (the only format; accepted for symmetry with other commands).")
     var json = false
 
     func validate() throws {
         guard rounds > 0 else { throw ValidationError("--rounds must be positive") }
         guard (1...20).contains(repeats) else { throw ValidationError("--repeats must be 1...20") }
+        _ = try SharedOption.part(named: part)
     }
 
     func run() throws {
-        let toolchain = try Toolchain.locate()
-        let built = try toolchain.build(.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"]))
+        let emulated = Part.named(part) ?? .stm32h743
+        let toolchain = try Toolchain.locate(flagsFile: emulated.flagsFile)
+        var spec = FirmwareSpec.benchmark("dot_product", defines: ["ROUNDS=\(rounds)"])
+        spec.linkerScript = emulated.linkerScript
+        let built = try toolchain.build(spec)
         let image = try ELFImage(contentsOf: built.elf)
-        let machine = try Machine(part: .stm32h743)
+        let machine = try Machine(part: emulated)
         var runs: [EmulatorRun] = []
         var output = ""
         for _ in 0..<repeats {
-            let result = try machine.run(image, options: RunOptions(maxInstructions: 1 << 40))
+            let result = try machine.run(image, options: RunOptions(maxInstructions: 1 << 40, clockMHz: emulated.defaultClockMHz))
             guard result.exitStatus == 0 else {
                 throw CommandFailure(message: "benchmark firmware exited with status \(result.exitStatus)")
             }

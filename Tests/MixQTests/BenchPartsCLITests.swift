@@ -42,6 +42,15 @@ import Testing
         #expect(report["cycles_pipeline_profile"] as? Int == pipeline, "profiling changes no cycle count")
     }
 
+    @Test func benchEmulatorRunsOnTheCortexM4() throws {
+        // The firmware's checksum is checked against the host's computation inside the command.
+        let outcome = try CLITests.mixq("bench", "emulator", "--part", "stm32f412", "--rounds", "20", "--repeats", "1")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        #expect((report["conditions"] as? [String: Any])?["part"] as? String == "STM32F412")
+        #expect((report["firmware_output"] as? String)?.hasPrefix("dot-product: rounds 20 checksum 0x") == true)
+    }
+
     @Test func anUnknownPartIsOneErrorLine() throws {
         let outcome = try CLITests.mixq("bench", "parts", "--parts", "stm32h743,stm32x999")
         #expect(outcome.status != 0)
