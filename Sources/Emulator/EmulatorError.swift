@@ -131,8 +131,6 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
     case inputOutsideRAM(address: UInt32, count: Int)
     /// A profile was asked for an image without function symbols (a stripped ELF).
     case noSymbolsToProfile
-    /// The cycle model asked for does not model this part.
-    case timingUnavailable(part: String, timing: String, reason: String)
 
     public var description: String {
         switch self {
@@ -161,8 +159,6 @@ public enum EmulatorError: Error, CustomStringConvertible, Equatable {
             return "cannot read \(count) bytes at 0x\(hex(address)): not inside one memory region"
         case let .inputOutsideRAM(address, count):
             return "cannot place \(count) input bytes at 0x\(hex(address)): not inside one RAM region"
-        case let .timingUnavailable(part, timing, reason):
-            return "--timing \(timing) is not available on \(part): \(reason)"
         case .noSymbolsToProfile:
             return "the ELF has no function symbols (stripped?), so a profile could not name where cycles go; "
                 + "profile the unstripped ELF (arm-none-eabi-strip or -s removed them)"

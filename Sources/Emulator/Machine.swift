@@ -153,9 +153,6 @@ public final class Machine {
         if options.profile != nil && !image.symbols.contains(where: \.isFunction) {
             throw EmulatorError.noSymbolsToProfile
         }
-        if let reason = part.unsupportedTiming(options.timing) {
-            throw EmulatorError.timingUnavailable(part: part.name, timing: options.timing.rawValue, reason: reason)
-        }
         profileOfFailedRun = nil
         do {
             return try runOnce(image, options: options, inputs: inputs, tracing: nil)

@@ -116,15 +116,6 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// setting, VOS1), the maximum elsewhere.
     public var defaultClockMHz: Int { self == .stm32h743 ? 400 : (clocks.last ?? 0) }
 
-    /// Why `timing` cannot time this part, or nil when it can.
-    public func unsupportedTiming(_ timing: TimingMode) -> String? {
-        switch (core, timing) {
-        case (.cortexM4, .full):
-            return "the Cortex-M4 model times the core only (the ART accelerator and FLASH wait states are not modelled); use --timing pipeline"
-        default: return nil
-        }
-    }
-
     /// The Cortex-M7 model's parameters with this part's memory system.
     public var timingParameters: TimingParameters {
         TimingParameters.cortexM7.replacing(Dictionary(uniqueKeysWithValues: memoryTiming.map { ($0.key, $0.value) }))
@@ -240,6 +231,8 @@ extension Part {
         flashBudget: 1_048_576, ramBudget: 262_144,
         linkerScript: "startup/stm32f412.ld",
         flagsFile: "cortex-m4.flags",
+        // FLASH latency is counted in HCLK = core clock cycles (RM0402 section 3.4).
+        memoryTiming: [MemoryTimingOverride(key: .flashWaitStateCycles, value: 1, source: "RM0402 section 3.4: LATENCY in CPU clock cycles")],
         // Cortex-M4 r0p1 (errata sheet ES0305): Cortex-M4 TRM 4.3.1, CPUID 0x410FC241.
         cpuid: 0x410F_C241
     )

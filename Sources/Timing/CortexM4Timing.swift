@@ -23,6 +23,7 @@ public struct CortexM4Timing: Sendable {
         case loadCycles, pipelinedLoadStoreSaving, storeImmediateCycles, storeCycles
         case addressDependencyStall, refillCycles, loadToPCRefillCycles
         case divideCycles, fpArithmeticCycles, fpMultiplyAccumulateCycles, fpDivideCycles
+        case artInstructionLines, artDataLines, artLineBytes
     }
 
     public struct Parameter: Sendable {
@@ -61,6 +62,15 @@ public struct CortexM4Timing: Sendable {
               provenance: .datasheet),
         .init(key: .fpDivideCycles, value: 14, source: "VDIV.F32 and VSQRT.F32: 14 cycles (M4 TRM Table 7-1)",
               provenance: .datasheet),
+        // The STM32F4 ART accelerator on the FLASH interface (`full` only): RM0402 section 3.4
+        // "Read interface" (the same design as RM0090 section 3.5.2: "64 cache lines of 128
+        // bits on I-Code, 8 cache lines of 128 bits on D-Code", prefetch on I-Code, a 128-bit
+        // FLASH read). The caches' organisation is not published: MixQ makes them fully
+        // associative with LRU replacement (our estimate).
+        .init(key: .artInstructionLines, value: 64, source: "ART instruction cache: 64 lines (RM0402 3.4; RM0090 3.5.2)",
+              provenance: .datasheet),
+        .init(key: .artDataLines, value: 8, source: "ART data cache: 8 lines (RM0402 3.4; RM0090 3.5.2)", provenance: .datasheet),
+        .init(key: .artLineBytes, value: 16, source: "128-bit lines, the FLASH read width (RM0402 3.4)", provenance: .datasheet),
     ]
 
     public static let standard = CortexM4Timing()
@@ -72,6 +82,16 @@ public struct CortexM4Timing: Sendable {
     }
 
     public subscript(key: Key) -> Int { values[key] ?? 1 }
+
+    /// The ART accelerator's instruction cache (fully associative: organisation not published).
+    func artInstructionCache() -> CacheModel {
+        CacheModel(bytes: self[.artInstructionLines] * self[.artLineBytes], ways: self[.artInstructionLines], lineBytes: self[.artLineBytes])
+    }
+
+    /// The ART accelerator's data cache.
+    func artDataCache() -> CacheModel {
+        CacheModel(bytes: self[.artDataLines] * self[.artLineBytes], ways: self[.artDataLines], lineBytes: self[.artLineBytes])
+    }
 }
 
 /// Schedules a block on the Cortex-M4: a sum of per-instruction cycles with the load/store

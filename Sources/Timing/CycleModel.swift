@@ -110,6 +110,8 @@ public final class CycleModel {
     private let singleIssueScheduler: CortexM4Scheduler
     /// The Cortex-M4's pipeline refill after a taken branch.
     private let refillCycles: Int64
+    /// What a FLASH read the ART does not hold adds on the Cortex-M4: the wait states.
+    private let flashStall: Int64
     /// Decoded blocks by their bytes, addresses made relative to the block's start: code that
     /// is never the same twice in address but often in content (zero-filled FLASH that fuzzed
     /// or runaway firmware runs through, unrolled copies, inlined helpers) is decoded with
@@ -186,6 +188,7 @@ public final class CycleModel {
         self.core = core
         singleIssueScheduler = CortexM4Scheduler(timing: .standard)
         refillCycles = Int64(CortexM4Timing.standard[.refillCycles])
+        flashStall = Int64((flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? 0) * parameters[.flashWaitStateCycles])
         self.parameters = parameters
         self.clockMHz = clockMHz
         self.flashWaitStates = flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
@@ -228,8 +231,10 @@ public final class CycleModel {
         let line = parameters[.cacheLineBytes]
         state = .allocate(capacity: 1)
         state.initialize(to: RunningState(
-            instructionCache: CacheModel(bytes: parameters[.instructionCacheBytes], ways: parameters[.instructionCacheWays], lineBytes: line),
-            dataCache: CacheModel(bytes: parameters[.dataCacheBytes], ways: parameters[.dataCacheWays], lineBytes: line)))
+            instructionCache: core == .cortexM4 ? CortexM4Timing.standard.artInstructionCache()
+                : CacheModel(bytes: parameters[.instructionCacheBytes], ways: parameters[.instructionCacheWays], lineBytes: line),
+            dataCache: core == .cortexM4 ? CortexM4Timing.standard.artDataCache()
+                : CacheModel(bytes: parameters[.dataCacheBytes], ways: parameters[.dataCacheWays], lineBytes: line)))
         regionKinds = .allocate(capacity: 1 << 16)
         regionKinds.initialize(repeating: MemoryKind.peripheral.rawValue, count: 1 << 16)
         for region in regions where region.size > 0 {
@@ -449,6 +454,7 @@ public final class CycleModel {
         let block = state.pointee.records.pointer + Int(index)
         var now = Int64(bitPattern: state.pointee.cycles)
         let previous = state.pointee.previous
+        var branchedIn = previous < 0
         if previous >= 0 {
             let last = state.pointee.records.pointer + Int(previous)
             if last.pointee.branch != .none {
@@ -458,8 +464,12 @@ public final class CycleModel {
                 if last.pointee.branch != .conditional || address != last.pointee.fallThrough {
                     now &+= refillCycles
                     state.pointee.statistics.branchPenaltyCycles &+= UInt64(refillCycles)
+                    branchedIn = true
                 }
             }
+        }
+        if mode == .full && regionKinds[Int(address >> 16)] == MemoryKind.flash.rawValue {
+            now &+= artFetch(address: address, size: size, branchedIn: branchedIn)
         }
         state.pointee.previous = index
         state.pointee.blockStart = UInt64(bitPattern: now)
@@ -470,6 +480,27 @@ public final class CycleModel {
         let count = block.pointee.instructions
         state.pointee.instructions &+= UInt64(count)
         return count
+    }
+
+    /// The Cortex-M4's instruction fetch from FLASH through the ART accelerator (`full`): the
+    /// line a taken branch lands on costs the FLASH wait states when the ART's instruction cache
+    /// misses it; lines reached sequentially are prefetched while the previous one executes
+    /// (CortexM4Timing's ART parameters, RM0402 section 3.4).
+    private func artFetch(address: UInt32, size: UInt32, branchedIn: Bool) -> Int64 {
+        let lines = state.pointee.instructionCache.lines(from: address, size: size)
+        let lineBytes = state.pointee.instructionCache.lineBytes
+        var cost: Int64 = 0
+        var line = lines.first
+        while true {
+            if state.pointee.instructionCache.access(line &* lineBytes, write: false) != .hit {
+                state.pointee.statistics.instructionCacheMisses &+= 1
+                if line == lines.first && branchedIn { cost &+= flashStall }
+            }
+            if line == lines.last { break }
+            line &+= 1
+        }
+        state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
+        return cost
     }
 
     /// Records when the block's results are ready, the block having ended at cycle `end`.
@@ -557,6 +588,19 @@ public final class CycleModel {
     public func dataAccess(address: UInt32, size: Int, write: Bool) {
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
         let kind = Int(regionKinds[Int(address >> 16)])
+        if core == .cortexM4 {
+            // Reads from FLASH go through the ART's data cache; SRAM answers with no wait state.
+            if mode == .full && !write && kind == Int(MemoryKind.flash.rawValue) {
+                state.pointee.statistics.dataAccesses &+= 1
+                if state.pointee.dataCache.access(address, write: false) != .hit {
+                    state.pointee.statistics.dataCacheMisses &+= 1
+                    state.pointee.statistics.memoryStallCycles &+= UInt64(flashStall)
+                    state.pointee.cycles &+= UInt64(flashStall)
+                    state.pointee.blockStart &+= UInt64(flashStall)
+                }
+            }
+            return
+        }
         var cost: Int64 = 0
         if size > 1 && Int(address) & (size - 1) != 0 {
             if write { cost = unalignedStore() } else { cost = unalignedLoad }

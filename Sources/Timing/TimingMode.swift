@@ -14,8 +14,10 @@ public enum TimingMode: String, Sendable, CaseIterable, Codable {
         guard core == .cortexM4 else { return summary }
         switch self {
         case .off: return summary
-        case .pipeline, .full:
+        case .pipeline:
             return "pipeline (Cortex-M4 single-issue instruction timings, taken-branch refill; memory as zero-wait)"
+        case .full:
+            return "full (Cortex-M4 pipeline + ART accelerator caches and prefetch, FLASH wait states)"
         }
     }
 

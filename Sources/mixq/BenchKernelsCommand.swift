@@ -37,9 +37,6 @@ struct BenchKernels: ParsableCommand {
         guard timing != .off else { throw ValidationError("--timing must be pipeline or full: cycles are the point") }
         let part = try SharedOption.part(named: self.part)
         try SharedOption.validateClock(clock, on: part)
-        if let reason = part.unsupportedTiming(timing) {
-            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
-        }
     }
 
     func run() throws {

@@ -62,9 +62,6 @@ struct Deploy: ParsableCommand {
     func validate() throws {
         let part = try SharedOption.part(named: target.part)
         try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
-        if let timing, let reason = part.unsupportedTiming(timing) {
-            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
-        }
         if let targetImages, let imagesAlias, targetImages != imagesAlias {
             throw ValidationError("--images is the old spelling of --target-images; give one of them (got \(imagesAlias) and \(targetImages))")
         }

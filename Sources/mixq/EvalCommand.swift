@@ -64,9 +64,6 @@ struct Eval: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         let part = try SharedOption.part(named: target.part)
         try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
-        if let timing, let reason = part.unsupportedTiming(timing) {
-            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
-        }
         do { _ = try DatasetShard(parsing: shard) } catch { throw ValidationError(String(describing: error)) }
     }
 

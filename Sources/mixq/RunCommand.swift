@@ -60,17 +60,12 @@ struct Run: ParsableCommand {
     var emulatedPart: Part { Part.named(part) ?? .stm32h743 }
     /// `--clock-mhz`, or the part's default.
     var clock: Int { clockMHz ?? emulatedPart.defaultClockMHz }
-    /// `--timing`, or pipeline where the part has a cycle model, else off.
-    var timing: TimingMode {
-        timingModel ?? (emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off)
-    }
+    /// `--timing`, or pipeline.
+    var timing: TimingMode { timingModel ?? .pipeline }
 
     func validate() throws {
         let part = try SharedOption.part(named: self.part)
         try SharedOption.validateClock(clock, on: part)
-        if let reason = part.unsupportedTiming(timing) {
-            throw ValidationError("--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
-        }
         guard maxInstructions > 0 else { throw ValidationError("--max-instructions must be positive") }
         guard profileTop > 0 else { throw ValidationError("--profile-top must be positive") }
         if profile == nil && (profileMemory || profileTop != 20) {

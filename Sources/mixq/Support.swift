@@ -141,7 +141,7 @@ struct NetworkOptions: ParsableArguments {
                                             budget: budget(), model: reference.model)
         request.part = emulatedPart
         request.clockMHz = emulatedPart.defaultClockMHz
-        request.timing = emulatedPart.unsupportedTiming(.pipeline) == nil ? .pipeline : .off
+        request.timing = .pipeline
         request.flavour = requantizationFlavour(for: reference)
         request.modelSource = reference.source
         return request

@@ -85,16 +85,6 @@ struct SweepCommand: ParsableCommand {
         return list
     }
 
-    /// Refuses, before any work, a `--timing` that cannot time one of the parts (one `error:`
-    /// line: the cycle model, not the command line, lacks it; docs/design.md#other-parts).
-    func checkTiming(on parts: [Part]) throws {
-        for part in parts {
-            if let reason = part.unsupportedTiming(timing) {
-                throw CommandFailure(message: "--timing \(timing.rawValue) is not available on \(part.name): \(reason)")
-            }
-        }
-    }
-
     var tokens: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     /// The names `Sweep.jobs` expands (all, quick, MobilenetV1 names).
@@ -126,7 +116,6 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkTiming(on: try partList())
         let all = Sweep.jobs(try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs(),
                              on: try partList())
         let mine = try SweepShard(shard).select(all)

@@ -39,7 +39,7 @@ import Testing
                                         seed: 5)
         request.part = part
         request.clockMHz = part.defaultClockMHz
-        request.timing = part.unsupportedTiming(.pipeline) == nil ? .pipeline : .off
+        request.timing = .pipeline
         request.imagesChecked = 2
         let result = try Deployer.deploy(request, toolchain: Toolchain.locate())
         #expect(result.fits)

@@ -58,12 +58,6 @@ import Testing
         #expect(Part.stm32f412.region(named: "SRAM")?.size == 256 << 10)
         #expect(Part.named("StM32F746") == .stm32f746)
         #expect(Part.named("stm32f999") == nil)
-        #expect(Part.stm32f412.unsupportedTiming(.pipeline) == nil, "the Cortex-M4 model")
-        #expect(Part.stm32f412.unsupportedTiming(.full) != nil)
-        #expect(Part.stm32f412.unsupportedTiming(.off) == nil)
-        #expect(Part.stm32f746.unsupportedTiming(.pipeline) == nil)
-        #expect(Part.stm32f746.unsupportedTiming(.full) == nil, "the M7 model with the F746's memory system")
-        #expect(Part.stm32h743.unsupportedTiming(.full) == nil)
     }
 
     static func build(_ program: String, for part: Part, folder: String = "tests") throws -> ELFImage {
@@ -112,17 +106,16 @@ import Testing
         }
     }
 
-    @Test func aCycleModelThePartLacksIsRefused() throws {
+    @Test func theCortexM4ModelTimesTheF412() throws {
         let image = try Self.build("hello", for: .stm32f412)
-        #expect(throws: EmulatorError.timingUnavailable(part: "STM32F412", timing: "full",
-                                                        reason: Part.stm32f412.unsupportedTiming(.full) ?? "")) {
-            try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .full))
-        }
         // The Cortex-M4 model counts more cycles than instructions on the same run (loads take
         // 2, taken branches refill) and its conditions say which core it timed.
         let timed = try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .pipeline))
         #expect(timed.cycles > timed.instructions)
         #expect(timed.conditions.contains("Cortex-M4 single-issue"))
+        let full = try Machine(part: .stm32f412).run(image, options: RunOptions(clockMHz: 100, timing: .full))
+        #expect(full.cycles > timed.cycles, "FLASH reads the ART misses add wait states")
+        #expect(full.conditions.contains("ART accelerator"))
     }
 }
 
@@ -199,5 +192,28 @@ struct PartTestError: Error, CustomStringConvertible {
         for part in [Part.stm32f746, .stm32f412] {
             #expect(try Self.ending(program, on: part) == reference, "\(program) on \(part.name)")
         }
+    }
+}
+
+/// The STM32F412 under `--timing full`: the Cortex-M4 model with the ART accelerator
+/// (CortexM4Timing's ART parameters, RM0402 section 3.4). firmware/bench/art_rules.c measures
+/// what a FLASH read the ART's data cache misses adds: the wait states at the clock (3 at
+/// 100 MHz, 2 at 84 MHz; RM0402 table 6, one CPU cycle each).
+@Suite struct STM32F412ARTTests {
+    @Test(arguments: [100, 84])
+    func aDataCacheMissCostsTheWaitStates(clockMHz: Int) throws {
+        let part = Part.stm32f412
+        let image = try PartTests.build("art_rules", for: part, folder: "bench")
+        let result = try Machine(part: part).run(image, options: RunOptions(clockMHz: clockMHz, timing: .full))
+        #expect(result.exitStatus == 0)
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("art data_miss_extra ") })
+        let measured = try #require(Double(line.split(separator: " ")[2])) / 1000
+        let waitStates = Double(try #require(part.flashWaitStates[clockMHz]))
+        #expect(abs(measured - waitStates) <= 0.1 * waitStates, "measured \(measured), expected \(waitStates)")
+        // The same firmware under pipeline (memory as zero-wait) counts no miss at all.
+        let pipeline = try Machine(part: part).run(image, options: RunOptions(clockMHz: clockMHz, timing: .pipeline))
+        #expect(pipeline.stdout.contains("art data_miss_extra 0"))
+        #expect(result.cycles > pipeline.cycles)
+        #expect((result.cycleStatistics?.instructionCacheMisses ?? 0) > 0, "code in FLASH fills the ART's instruction cache")
     }
 }

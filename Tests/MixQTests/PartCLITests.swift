@@ -10,9 +10,6 @@ import Testing
         #expect(clock.status != 0)
         #expect(clock.stderr.hasPrefix("error: --clock-mhz must be 84 or 100 on STM32F412 (got 480)"))
 
-        let full = try CLITests.mixq("run", hello, "--part", "stm32f412", "--timing", "full")
-        #expect(full.status != 0)
-        #expect(full.stderr.hasPrefix("error: --timing full is not available on STM32F412"))
 
         // MobilenetV1 1.0_224 cannot fit 256 KiB of RAM even at 2 bits: the planner says where and by how much.
         let plan = try CLITests.mixq("plan", "--model", "mobilenet_v1_1.0_224", "--part", "stm32f412")
