@@ -10,23 +10,21 @@ extension ExecutionState {
     static func makeCycleModel(options: RunOptions, part: Part) throws -> CycleModel? {
         guard options.timing != .off else { return nil }
         let regions = part.regions.map { region in
-            TimedRegion(base: region.base, size: region.size, kind: memoryKind(of: region, in: part))
+            TimedRegion(base: region.base, size: region.size, kind: memoryKind(of: region))
         }
         return try CycleModel(mode: options.timing, clockMHz: options.clockMHz, regions: regions,
                               parameters: part.timingParameters, core: part.core,
                               flashWaitStates: part.flashWaitStates[options.clockMHz])
     }
 
-    /// How the cycle model treats a region of the part: TCM zero-wait, FLASH with wait states,
-    /// AXI SRAM (D1) behind the cache, and on the STM32H743 the D2/D3 SRAMs behind the
-    /// AXI-to-AHB bridges (docs/design.md#memory-map). Other parts' SRAMs sit on the bus matrix
-    /// the core reaches through AXIM like the H743's AXI SRAM (RM0385 section 2.1).
-    static func memoryKind(of region: MemoryRegion, in part: Part) -> MemoryKind {
+    /// How the cycle model treats a region: TCM zero-wait, FLASH with wait states, SRAM behind
+    /// the caches like the STM32H743's AXI SRAM, or slower where a bus bridge sits between
+    /// (`MemoryRegion.behindBusBridge`).
+    static func memoryKind(of region: MemoryRegion) -> MemoryKind {
         switch region.kind {
         case .tcm: return .tcm
         case .flash: return .flash
-        case .sram:
-            return part.name != Part.stm32h743.name || region.name.uppercased().contains("AXI") ? .axiSRAM : .busSRAM
+        case .sram: return region.behindBusBridge ? .busSRAM : .axiSRAM
         }
     }
 

@@ -19,12 +19,16 @@ public struct MemoryRegion: Sendable, Hashable, Codable {
     /// Capacity in bytes (a multiple of 4 KiB, as Unicorn maps pages).
     public var size: UInt32
     public var kind: RegionKind
+    /// SRAM the core reaches through a bus bridge, slower than the SRAM on its own bus matrix
+    /// port (the STM32H743's D2/D3 SRAMs behind the AXI-to-AHB bridges; docs/design.md#memory-map).
+    public var behindBusBridge: Bool
 
-    public init(name: String, base: UInt32, size: UInt32, kind: RegionKind) {
+    public init(name: String, base: UInt32, size: UInt32, kind: RegionKind, behindBusBridge: Bool = false) {
         self.name = name
         self.base = base
         self.size = size
         self.kind = kind
+        self.behindBusBridge = behindBusBridge
     }
 
     /// One past the last address, as a 64-bit value so regions ending at 4 GiB do not overflow.
@@ -78,13 +82,17 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// SCB->CPUID: implementer, variant, part number and revision of the core.
     public var cpuid: UInt32 = 0x411F_C271
     /// Where the part's memory system differs from the STM32H743's in the Cortex-M7 `full`
-    /// model's parameters (cache sizes, bus clock), each value with its source.
+    /// model's parameters beyond the cache sizes `caches` gives (bus clock, FLASH wait-state
+    /// cost), each value with its source.
     public var memoryTiming: [MemoryTimingOverride] = []
+    /// The clock a run uses when none is given.
+    public var defaultClockMHz: Int
 
     public init(name: String, core: Core = .cortexM7, regions: [MemoryRegion], bootAddress: UInt32,
                 flashWaitStates: [Int: Int], caches: CacheConfiguration = .level1(instructionBytes: 16 << 10, dataBytes: 16 << 10),
                 flashBudget: Int = 0, ramBudget: Int = 0, linkerScript: String = "startup/stm32h743.ld",
-                flagsFile: String = "cortex-m7.flags", memoryTiming: [MemoryTimingOverride] = [], cpuid: UInt32 = 0x411F_C271) {
+                flagsFile: String = "cortex-m7.flags", memoryTiming: [MemoryTimingOverride] = [], cpuid: UInt32 = 0x411F_C271,
+                defaultClockMHz: Int? = nil) {
         self.name = name
         self.core = core
         self.regions = regions.sorted { $0.base < $1.base }
@@ -97,6 +105,7 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
         self.flagsFile = flagsFile
         self.memoryTiming = memoryTiming
         self.cpuid = cpuid
+        self.defaultClockMHz = defaultClockMHz ?? flashWaitStates.keys.max() ?? 0
     }
 
     public var description: String { name }
@@ -112,13 +121,15 @@ public struct Part: Sendable, Hashable, CustomStringConvertible {
     /// The clocks the part runs at in MixQ, lowest first.
     public var clocks: [Int] { flashWaitStates.keys.sorted() }
 
-    /// The clock a run uses when none is given: 400 MHz on the STM32H743 (the paper's
-    /// setting, VOS1), the maximum elsewhere.
-    public var defaultClockMHz: Int { self == .stm32h743 ? 400 : (clocks.last ?? 0) }
-
-    /// The Cortex-M7 model's parameters with this part's memory system.
+    /// The Cortex-M7 model's parameters with this part's memory system: its L1 cache sizes
+    /// and `memoryTiming`.
     public var timingParameters: TimingParameters {
-        TimingParameters.cortexM7.replacing(Dictionary(uniqueKeysWithValues: memoryTiming.map { ($0.key, $0.value) }))
+        var overrides = Dictionary(uniqueKeysWithValues: memoryTiming.map { ($0.key, $0.value) })
+        if case let .level1(instructionBytes, dataBytes) = caches {
+            overrides[.instructionCacheBytes] = instructionBytes
+            overrides[.dataCacheBytes] = dataBytes
+        }
+        return TimingParameters.cortexM7.replacing(overrides)
     }
 
     /// The region holding `address`, if any.
@@ -146,11 +157,12 @@ extension Part {
             MemoryRegion(name: "FLASH", base: 0x0800_0000, size: 2 << 20, kind: .flash),
             MemoryRegion(name: "DTCM", base: 0x2000_0000, size: 128 << 10, kind: .tcm),
             MemoryRegion(name: "AXI SRAM", base: 0x2400_0000, size: 512 << 10, kind: .sram),
-            MemoryRegion(name: "SRAM1", base: 0x3000_0000, size: 128 << 10, kind: .sram),
-            MemoryRegion(name: "SRAM2", base: 0x3002_0000, size: 128 << 10, kind: .sram),
-            MemoryRegion(name: "SRAM3", base: 0x3004_0000, size: 32 << 10, kind: .sram),
-            MemoryRegion(name: "SRAM4", base: 0x3800_0000, size: 64 << 10, kind: .sram),
-            MemoryRegion(name: "Backup SRAM", base: 0x3880_0000, size: 4 << 10, kind: .sram),
+            // D2 and D3 domains: behind the AXI-to-AHB bridges (RM0433 section 2.1).
+            MemoryRegion(name: "SRAM1", base: 0x3000_0000, size: 128 << 10, kind: .sram, behindBusBridge: true),
+            MemoryRegion(name: "SRAM2", base: 0x3002_0000, size: 128 << 10, kind: .sram, behindBusBridge: true),
+            MemoryRegion(name: "SRAM3", base: 0x3004_0000, size: 32 << 10, kind: .sram, behindBusBridge: true),
+            MemoryRegion(name: "SRAM4", base: 0x3800_0000, size: 64 << 10, kind: .sram, behindBusBridge: true),
+            MemoryRegion(name: "Backup SRAM", base: 0x3880_0000, size: 4 << 10, kind: .sram, behindBusBridge: true),
         ],
         bootAddress: 0x0800_0000,
         // RM0433 table 17 (FLASH recommended number of wait states): 2 at 400 MHz (VOS1),
@@ -164,7 +176,9 @@ extension Part {
         // FPv5 with double precision (DS12110 section 3.3).
         flagsFile: "cortex-m7.flags",
         // Cortex-M7 r1p1 (STM32H743 revision V, errata sheet ES0392): Cortex-M7 TRM 3.2, CPUID.
-        cpuid: 0x411F_C271
+        cpuid: 0x411F_C271,
+        // The paper's setting (VOS1); 480 MHz (VOS0) on request.
+        defaultClockMHz: 400
     )
 
     /// STM32F746 (Cortex-M7 r0p1 with a single-precision FPv5 FPU), as in RM0385 section 2.2.2 ("Memory map and
@@ -198,8 +212,6 @@ extension Part {
         // Single-precision FPU only (DS10916 section 3.1): -mfpu=fpv5-sp-d16.
         flagsFile: "cortex-m7-sp.flags",
         memoryTiming: [
-            MemoryTimingOverride(key: .instructionCacheBytes, value: 4 << 10, source: "RM0385 section 2.1.2: 4 KiB L1 I-cache"),
-            MemoryTimingOverride(key: .dataCacheBytes, value: 4 << 10, source: "RM0385 section 2.1.2: 4 KiB L1 D-cache"),
             // The AXI/AHB buses and the FLASH interface run at HCLK = the core clock (up to
             // 216 MHz, RM0385 section 5 "Reset and clock control"): a bus beat and a FLASH
             // wait state cost one core cycle, not two as on the STM32H743.

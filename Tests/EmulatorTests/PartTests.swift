@@ -126,7 +126,7 @@ struct PartTestError: Error, CustomStringConvertible {
 
 /// The STM32F746 under `--timing full`: the Cortex-M7 model with the part's memory system
 /// (4 KiB caches, buses and FLASH at the core clock, 7 wait states at 216 MHz; Part.stm32f746's
-/// `memoryTiming`, each value citing RM0385). firmware/bench/memory_rules.c, built for the part,
+/// `caches` and `memoryTiming`, each value citing RM0385). firmware/bench/memory_rules.c, built for the part,
 /// measures the first-word latency of a D-cache miss; the expected figures are derived from the
 /// parameters (request + one beat from SRAM; request + (wait states + 1) FLASH cycles), as the
 /// STM32H743's are in Tests/TimingTests/MemoryBenchmarkTests.swift.
