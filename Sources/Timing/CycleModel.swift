@@ -188,10 +188,10 @@ public final class CycleModel {
         self.core = core
         singleIssueScheduler = CortexM4Scheduler(timing: .standard)
         refillCycles = Int64(CortexM4Timing.standard[.refillCycles])
-        flashStall = Int64((flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? 0) * parameters[.flashWaitStateCycles])
         self.parameters = parameters
         self.clockMHz = clockMHz
         self.flashWaitStates = flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
+        flashStall = Int64(self.flashWaitStates * parameters[.flashWaitStateCycles])
         decoder = try InstructionDecoder(parameters: parameters)
         scheduler = BlockScheduler(parameters: parameters)
 

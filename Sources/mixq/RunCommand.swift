@@ -79,26 +79,27 @@ struct Run: ParsableCommand {
         if let stats { try OutputFiles.checkWritable(stats, option: "--stats", inputs: [file]) }
         if let gdb { return try runUnderGDB(port: gdb) }
         if let profile { try ProfileFolder.prepare(profile, inputs: [file]) }
-        let result: RunResult
         let image: ELFImage
-        var machine: Machine?
-        var loaded: ELFImage?
+        let machine: Machine
         do {
             image = try ELFImage(contentsOf: URL(fileURLWithPath: file))
-            loaded = image
-            let emulator = try Machine(part: emulatedPart)
-            machine = emulator
+            machine = try Machine(part: emulatedPart)
+        } catch {
+            throw CommandFailure(error)
+        }
+        let result: RunResult
+        do {
             // Output is streamed; RunResult's copy is not needed, so none is kept.
-            result = try emulator.run(image, options: RunOptions(maxInstructions: maxInstructions,
-                                                                  clockMHz: clock, echoOutput: true,
-                                                                  timing: timing, maxOutputBytes: maxOutput,
-                                                                  outputTailBytes: 0,
-                                                                  profile: profile.map { _ in
-                                                                      ProfileOptions(dataAccesses: profileMemory)
-                                                                  }))
+            result = try machine.run(image, options: RunOptions(maxInstructions: maxInstructions,
+                                                                 clockMHz: clock, echoOutput: true,
+                                                                 timing: timing, maxOutputBytes: maxOutput,
+                                                                 outputTailBytes: 0,
+                                                                 profile: profile.map { _ in
+                                                                     ProfileOptions(dataAccesses: profileMemory)
+                                                                 }))
         } catch {
             // A fault or an exhausted budget still says where the cycles went up to the stop.
-            if let profile, let recorded = machine?.profileOfFailedRun, let image = loaded {
+            if let profile, let recorded = machine.profileOfFailedRun {
                 try? writeProfile(recorded, image: image, to: profile,
                                   conditions: RunResult.conditions(clockMHz: clock, timing: timing, part: emulatedPart),
                                   stop: String(describing: error))
