@@ -61,9 +61,30 @@ public struct QuantizedPool: Sendable {
     public var quantization: TensorQuantization
 }
 
+/// One step of an integer-only network, in the order of `Network.steps`.
 public enum QuantizedStep: Sendable {
     case layer(QuantizedLayer)
     case pool(QuantizedPool)
+    /// A layout no-op: the output is the input's codes with a new shape.
+    case reshape(Reshape, TensorQuantization)
+
+    /// The quantization of the step's output.
+    public var outputQuantization: TensorQuantization {
+        switch self {
+        case .layer(let layer): return layer.output
+        case .pool(let pool): return pool.quantization
+        case .reshape(_, let quantization): return quantization
+        }
+    }
+
+    /// The step's name.
+    public var name: String {
+        switch self {
+        case .layer(let layer): return layer.layer.name
+        case .pool(let pool): return pool.pool.name
+        case .reshape(let reshape, _): return reshape.name
+        }
+    }
 }
 
 /// An integer-only network: what code generation emits and the host reference runs.
@@ -79,6 +100,9 @@ public struct QuantizedNetwork: Sendable {
     public var layers: [QuantizedLayer] {
         steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
     }
+
+    /// The quantization of every tensor: the input, then each step's output.
+    public var tensorQuantization: [TensorQuantization] { [input] + steps.map(\.outputQuantization) }
 
     /// Quantizes `model` with the bit-widths and flavours of `plan`
     /// (docs/design.md#quantization-arithmetic):
@@ -114,9 +138,10 @@ public struct QuantizedNetwork: Sendable {
 
         var steps: [QuantizedStep] = []
         var layerIndex = 0
-        var current = model.input.quantization
-        var logits = current
+        var tensors = [model.input.quantization]
+        var logits = model.input.quantization
         for (stepIndex, step) in model.network.steps.enumerated() {
+            let current = tensors[model.network.stepInputs[stepIndex][0]]
             switch step {
             case .globalAveragePool(let pool):
                 let pixels = Double(pool.input.height * pool.input.width)
@@ -125,6 +150,7 @@ public struct QuantizedNetwork: Sendable {
                                                            inputZeroPoint: current.zeroPoint, outputZeroPoint: current.zeroPoint,
                                                            inputBits: current.bits, outputBits: current.bits)
                     steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: current)))
+                    tensors.append(current)
                 } catch {
                     throw .quantization(layer: pool.name, reason: "\(error)")
                 }
@@ -150,9 +176,15 @@ public struct QuantizedNetwork: Sendable {
                 let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
                                                   input: current, output: output)
                 steps.append(.layer(quantized))
-                current = output
+                tensors.append(output)
                 logits = output
                 layerIndex += 1
+            case .reshape(let reshape):
+                steps.append(.reshape(reshape, current))
+                tensors.append(current)
+            case .pool, .add, .softmax:
+                throw .unsupportedStep(step: step.name, reason: "MixQ quantizes this step only with a file's own "
+                                       + "quantization (an int8 TFLite file run as written); use --scheme int8 with such a file")
             }
         }
         return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: model.input.quantization, logits: logits)

@@ -17,21 +17,56 @@ public struct TrainedQuantization: Sendable {
         /// classifier's float logits), which then calibrates it.
         public var output: TensorQuantization?
 
-        public init(weights: [TensorQuantization], output: TensorQuantization?) {
+        /// The weight codes exactly as the file stores them (TFLite), in `ReferenceLayers`
+        /// order; nil when MixQ computes them from the float weights and `weights`.
+        public var codes: [Int]?
+        /// The int32 bias exactly as the file stores it (TFLite), in accumulator units.
+        public var bias: [Int32]?
+        /// The codes the output is clamped to (a file's fused activation); nil for the output
+        /// bits' full range.
+        public var outputRange: ClosedRange<Int>?
+
+        public init(weights: [TensorQuantization], output: TensorQuantization?, codes: [Int]? = nil, bias: [Int32]? = nil,
+                    outputRange: ClosedRange<Int>? = nil) {
             self.weights = weights
             self.output = output
+            self.codes = codes
+            self.bias = bias
+            self.outputRange = outputRange
         }
 
         /// The weights' bit-width.
         public var weightBits: BitWidth { weights[0].bits }
+        /// The flavour that stores the file's parameters as they are: one multiplier and zero
+        /// point per channel for per-channel weights (PC+ICN), one of each per layer otherwise
+        /// (PL+FB's layout: a per-tensor file scale makes one multiplier).
+        public var fileFlavour: RequantizationFlavour { isPerChannel ? .perChannelICN : .perLayerFolded }
         /// Whether the weights have one scale per output channel.
         public var isPerChannel: Bool { weights.count > 1 }
     }
 
+    /// Whose integer arithmetic the file's quantization assumes.
+    public enum Arithmetic: String, Sendable {
+        /// MixQ's own (docs/design.md#quantization-arithmetic): QONNX files, MixQ's training.
+        case mixq
+        /// TFLite's (docs/design.md#tflite-arithmetic): its multipliers, rounding and clamps,
+        /// so that MixQ's results equal LiteRT's reference kernels byte for byte.
+        case tflite
+    }
+
     /// One entry per planner layer (`network.layers`), in order.
     public var layers: [Layer]
+    /// Whose arithmetic runs the integer network.
+    public var arithmetic: Arithmetic
+    /// The quantization of every tensor of the network (index as `Network.tensorShapes`), when
+    /// the file states them all (TFLite); nil otherwise.
+    public var tensors: [TensorQuantization]?
 
-    public init(layers: [Layer]) { self.layers = layers }
+    public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil) {
+        self.layers = layers
+        self.arithmetic = arithmetic
+        self.tensors = tensors
+    }
 
     /// Whether any layer's weights are quantized per output channel.
     public var isPerChannel: Bool { layers.contains { $0.isPerChannel } }
@@ -52,6 +87,15 @@ public struct TrainedQuantization: Sendable {
     /// - Throws: `PlanningError` when the counts do not match the network.
     public func plan(for network: Network, input: TensorQuantization, budget: MemoryBudget,
                      scheme: QuantizationScheme, flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
+        if let tensors {
+            // Every tensor stated: one width per activation group, from any tensor of the group.
+            let groups = BitWidthPlanner.activationGroups(network)
+            var bits = [BitWidth](repeating: .eight, count: BitWidthPlanner.activationGroupCount(network))
+            for (tensor, group) in groups.enumerated() where tensor < tensors.count { bits[group] = tensors[tensor].bits }
+            return try BitWidthPlanner.fixed(network, activationBits: bits, weightBits: layers.map(\.weightBits),
+                                             budget: budget, scheme: scheme, flavour: flavour,
+                                             flavours: flavour == nil ? layers.map(\.fileFlavour) : nil)
+        }
         let outputs = layers.map { $0.output?.bits ?? .eight }
         return try BitWidthPlanner.fixed(network, activationBits: [input.bits] + outputs, weightBits: layers.map(\.weightBits),
                                          budget: budget, scheme: scheme, flavour: flavour)
