@@ -83,10 +83,16 @@ public struct FlatBuffer: Sendable {
         return FlatVector(buffer: self, start: elements, count: Int(count), elementSize: elementSize, path: path)
     }
 
-    /// The string that the `uoffset` at `position` points to. Invalid UTF-8 is replaced by
-    /// U+FFFD rather than refused: names are for people, not for the arithmetic.
+    /// The string that the `uoffset` at `position` points to, which must end in the zero byte
+    /// the format requires. Invalid UTF-8 is replaced by U+FFFD rather than refused: names are
+    /// for people, not for the arithmetic.
     public func string(referencedAt position: Int, path: String) throws(TFLiteError) -> String {
         let vector = try vector(referencedAt: position, elementSize: 1, path: path)
+        let end = vector.byteRange.upperBound
+        try checkRange(end, 1, path: path)
+        guard bytes[end] == 0 else {
+            throw .invalidValue(path: path, offset: end, reason: "the \(vector.count)-byte string does not end in a zero byte")
+        }
         return String(decoding: bytes[vector.byteRange], as: UTF8.self)
     }
 }
