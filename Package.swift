@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Timing", targets: ["Timing"]),
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "ModelImport", targets: ["ModelImport"]),
+        .library(name: "TFLiteSchema", targets: ["TFLiteSchema"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Profiling", targets: ["Profiling"]),
@@ -58,6 +59,9 @@ let package = Package(
         // The ONNX protobuf schema as Swift types, generated from the onnx wheel's onnx.proto by
         // toolchain/gen_onnx_swift.sh (committed; not generated at build time).
         .target(name: "ONNXSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The TFLite flatbuffer schema (tables of TensorFlow's schema.fbs) read by a hand-written,
+        // bounds-checked FlatBuffers reader: no dependencies.
+        .target(name: "TFLiteSchema"),
         // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
         .target(name: "ModelImport", dependencies: [
             "ONNXSchema", "Planning", "Quantization", "Deployment",
@@ -94,6 +98,7 @@ let package = Package(
                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
                                                            "FirmwareBuild"]),
+        .testTarget(name: "TFLiteSchemaTests", dependencies: ["TFLiteSchema", "Quantization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )
