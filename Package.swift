@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "TFLiteSchema"),
         // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
         .target(name: "ModelImport", dependencies: [
-            "ONNXSchema", "Planning", "Quantization", "Deployment",
+            "ONNXSchema", "TFLiteSchema", "Planning", "Quantization", "Deployment",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
