@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "GDBRemote", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"], exclude: ["Fixtures"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
