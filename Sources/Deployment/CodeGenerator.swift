@@ -60,6 +60,12 @@ public enum CodeGenerator {
                 // Shares its input's storage: nothing to run, only a step for the cycle table.
                 names.append(reshape.name)
                 calls.append("MIXQ_OK")
+            case .tflitePool, .tfliteAdd, .tfliteSoftmax:
+                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel for TFLite's "
+                                       + "\(step.name) arithmetic yet; the host reference runs it")
+            case .layer(let quantized) where quantized.parameters.rounding != .halfUp:
+                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel with TFLite's rounding yet; "
+                                       + "the host reference runs it")
             case .pool(let pool):
                 names.append(pool.pool.name)
                 let p = pool.parameters

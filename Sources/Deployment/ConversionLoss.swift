@@ -34,9 +34,12 @@ public struct ConversionLoss: Sendable, Codable {
             let pixels = SyntheticImage.bytes(shape: network.network.input, seed: seed &+ UInt64(index))
             let integer = try HostReference.run(network, pixels: pixels)
             // Each step isolated: the fake-quantized step on the integer network's own inputs.
+            let quantization = network.tensorQuantization
             let tensors = [pixels.map(Int.init)] + integer
             for (i, step) in network.steps.enumerated() {
-                let isolated = FloatReference.fakeQuantizedStep(step, inputs: network.network.stepInputs[i].map { tensors[$0] }).codes
+                let reads = network.network.stepInputs[i]
+                let isolated = FloatReference.fakeQuantizedStep(step, inputs: reads.map { tensors[$0] },
+                                                                inputQuantizations: reads.map { quantization[$0] }).codes
                 for (a, b) in zip(integer[i], isolated) where a != b {
                     differing[i] += 1
                     largest[i] = max(largest[i], abs(a - b))

@@ -1,3 +1,4 @@
+import Quantization
 import Planning
 
 /// Runs a network's steps in order over a table of tensors (docs/design.md#network-graph): the
@@ -25,5 +26,18 @@ enum GraphExecution {
             }
         }
         return output
+    }
+}
+
+extension Pool2D {
+    /// The pooling window as a convolution geometry (kernel = window, channels kept), the form
+    /// the reference layers and the kernels take.
+    var geometry: ConvolutionGeometry {
+        get throws {
+            try ConvolutionGeometry(inputHeight: input.height, inputWidth: input.width, inputChannels: input.channels,
+                                    outputChannels: input.channels, kernelHeight: window.height, kernelWidth: window.width,
+                                    strideHeight: strideHeight, strideWidth: strideWidth, padTop: padding.top,
+                                    padLeft: padding.left, padBottom: padding.bottom, padRight: padding.right)
+        }
     }
 }

@@ -64,8 +64,10 @@ public enum FloatReference {
     /// The fake-quantized network on the 8-bit image `pixels`.
     public static func runFakeQuantized(_ network: QuantizedNetwork, pixels: [UInt8]) -> Output {
         var stepCodes: [[Int]] = []
+        let quantization = network.tensorQuantization
         let last = GraphExecution.run(network.network, input: (codes: pixels.map(Int.init), real: [Float]())) { index, _, inputs in
-            fakeQuantizedStep(network.steps[index], inputs: inputs.map(\.codes))
+            fakeQuantizedStep(network.steps[index], inputs: inputs.map(\.codes),
+                              inputQuantizations: network.network.stepInputs[index].map { quantization[$0] })
         } observe: { _, output in
             stepCodes.append(output.codes)
         }
@@ -79,8 +81,10 @@ public enum FloatReference {
         fakeQuantizedStep(step, inputs: [codes])
     }
 
-    /// `fakeQuantizedStep(_:input:)` for a step with several inputs (an add).
-    public static func fakeQuantizedStep(_ step: QuantizedStep, inputs: [[Int]]) -> (codes: [Int], real: [Float]) {
+    /// `fakeQuantizedStep(_:input:)` for a step with several inputs (an add), each with the
+    /// quantization of the tensor it reads (needed where the step does not carry it).
+    public static func fakeQuantizedStep(_ step: QuantizedStep, inputs: [[Int]],
+                                         inputQuantizations: [TensorQuantization] = []) -> (codes: [Int], real: [Float]) {
         let codes = inputs[0]
         switch step {
         case .pool(let pool):
@@ -89,6 +93,17 @@ public enum FloatReference {
             return (real.map { pool.quantization.code(Double($0)) }, real)
         case .reshape(_, let quantization):
             return (codes, codes.map { Float(quantization.real($0)) })
+        case .tflitePool(let pool, _, let quantization):
+            let real = FloatLayers.pool(pool, input: codes.map { Float(quantization.real($0)) })
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteAdd(let add, _, let quantization):
+            // Each input dequantized with its own quantization, carried by the steps that wrote it.
+            let real = FloatLayers.add(inputs[0].map { Float(inputQuantizations[0].real($0)) },
+                                       inputs[1].map { Float(inputQuantizations[1].real($0)) }, activation: add.activation)
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteSoftmax(let softmax, _, let quantization):
+            let real = FloatLayers.softmax(codes.map { Float(inputQuantizations[0].real($0)) }, shape: softmax.shape, beta: softmax.beta)
+            return (real.map { quantization.code(Double($0)) }, real)
         case .layer(let layer):
             let x = codes.map { Float(layer.input.real($0)) }
             let n = layer.layer.outputChannels
@@ -136,6 +151,12 @@ public enum HostReference {
                                                          channels: shape.channels, parameters: pool.parameters)
         case .reshape:
             return x
+        case .tflitePool(let pool, let parameters, _):
+            return try TFLiteLayers.pool(input: x, geometry: try pool.geometry, parameters: parameters)
+        case .tfliteAdd(_, let parameters, _):
+            return try TFLiteLayers.add(x, inputs[1], parameters: parameters)
+        case .tfliteSoftmax(let softmax, let parameters, _):
+            return try TFLiteLayers.softmax(input: x, depth: softmax.shape.channels, parameters: parameters)
         case .layer(let quantized):
             let layer = quantized.layer
             switch layer.kind {

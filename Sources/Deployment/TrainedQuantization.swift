@@ -37,10 +37,14 @@ public struct TrainedQuantization: Sendable {
 
         /// The weights' bit-width.
         public var weightBits: BitWidth { weights[0].bits }
-        /// The flavour that stores the file's parameters as they are: one multiplier and zero
-        /// point per channel for per-channel weights (PC+ICN), one of each per layer otherwise
-        /// (PL+FB's layout: a per-tensor file scale makes one multiplier).
-        public var fileFlavour: RequantizationFlavour { isPerChannel ? .perChannelICN : .perLayerFolded }
+        /// The flavour that stores the file's parameters as they are: per-channel scales with one
+        /// zero point (TFLite's symmetric int8) are PL+ICN's multiplier per channel and one zero
+        /// point, with a zero point per channel PC+ICN; one scale makes one multiplier (PL+FB's
+        /// layout).
+        public var fileFlavour: RequantizationFlavour {
+            guard isPerChannel else { return .perLayerFolded }
+            return weights.allSatisfy { $0.zeroPoint == weights[0].zeroPoint } ? .perLayerICN : .perChannelICN
+        }
         /// Whether the weights have one scale per output channel.
         public var isPerChannel: Bool { weights.count > 1 }
     }
@@ -62,10 +66,20 @@ public struct TrainedQuantization: Sendable {
     /// the file states them all (TFLite); nil otherwise.
     public var tensors: [TensorQuantization]?
 
-    public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil) {
+    /// For `.tflite`: whether the file's tensors are int8 (codes `q + 128`) or uint8.
+    public var tfliteType: TFLiteTensorType
+    /// For `.tflite`: the layers (indices into `layers`) that are FULLY_CONNECTED operators in
+    /// the file, whatever MixQ's layer kind (an FC on an HxWxC map is MixQ's VALID HxW
+    /// convolution); TFLite forms their multipliers differently.
+    public var fullyConnectedLayers: Set<Int>
+
+    public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil,
+                tfliteType: TFLiteTensorType = .int8, fullyConnectedLayers: Set<Int> = []) {
         self.layers = layers
         self.arithmetic = arithmetic
         self.tensors = tensors
+        self.tfliteType = tfliteType
+        self.fullyConnectedLayers = fullyConnectedLayers
     }
 
     /// Whether any layer's weights are quantized per output channel.

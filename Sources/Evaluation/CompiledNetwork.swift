@@ -33,7 +33,11 @@ public struct CompiledNetwork: Sendable {
         var multipliers: [FixedPointMultiplier]
         var inputZeroPoint: Int32
         var outputZeroPoint: Int64
+        /// The output clamp (the bits' full range unless a fused activation narrows it).
+        var outputMin: Int64
         var outputMax: Int64
+        /// TFLite's double rounding instead of MixQ's single one.
+        var tfliteRounding: Bool
     }
 
     let steps: [Step]
@@ -55,7 +59,7 @@ public struct CompiledNetwork: Sendable {
             switch step {
             case .layer(let quantized) where quantized.layer.depthMultiplier != 1:
                 return .reference(step)
-            case .reshape:
+            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax:
                 return .reference(step)
             case .pool(let pool):
                 return .pool(pixels: pool.pool.input.height * pool.pool.input.width, channels: pool.pool.input.channels,
@@ -74,7 +78,8 @@ public struct CompiledNetwork: Sendable {
                     kernelWidth: layer.kernel.width, stride: layer.stride, padTop: layer.padding.top, padLeft: layer.padding.left,
                     weights: weights, bias: p.bias, multipliers: (0..<n).map { p.multiplier(channel: $0) },
                     inputZeroPoint: Int32(p.inputZeroPoint), outputZeroPoint: Int64(p.outputZeroPoint),
-                    outputMax: Int64(p.outputBits.maxUnsigned)))
+                    outputMin: Int64(p.outputRange.lowerBound), outputMax: Int64(p.outputRange.upperBound),
+                    tfliteRounding: p.rounding == .tflite))
             }
         }
     }
@@ -114,8 +119,8 @@ public struct CompiledNetwork: Sendable {
 
     @inline(__always)
     static func requantize(_ acc: Int32, _ m: FixedPointMultiplier, _ layer: CompiledLayer) -> Int32 {
-        let r = m.scaled(acc) + layer.outputZeroPoint
-        return Int32(min(max(r, 0), layer.outputMax))
+        let r = (layer.tfliteRounding ? Int64(m.tfliteScaled(acc)) : m.scaled(acc)) + layer.outputZeroPoint
+        return Int32(min(max(r, layer.outputMin), layer.outputMax))
     }
 
     /// One layer on codes `x`; returns output codes.

@@ -1,6 +1,6 @@
 import Deployment
 import Foundation
-import TFLiteSchema
+import struct TFLiteSchema.TFLiteModel
 import ONNXSchema
 import Planning
 import Quantization

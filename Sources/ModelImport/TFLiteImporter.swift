@@ -63,12 +63,14 @@ private struct GraphBuilder {
     /// MixQ tensor of each TFLite tensor that has one.
     var tensorOf: [Int: Int] = [:]
     /// A PAD's output: the padded TFLite tensor and the padding, applied by the convolution that reads it.
-    var padded: [Int: (source: Int, padding: Padding)] = [:]
+    var padded: [Int: (source: Int, padding: Planning.Padding)] = [:]
     var steps: [(step: NetworkStep, inputs: [Int])] = []
     var quantizations: [TensorQuantization] = []
     var layers: [FloatLayerWeights] = []
     var trainedLayers: [TrainedQuantization.Layer] = []
     var names = Set<String>()
+    /// Layers that are FULLY_CONNECTED operators in the file (TFLite forms their multipliers its own way).
+    var fullyConnectedLayers = Set<Int>()
     var folded: [String] = []
     /// The float input's quantization when the graph starts with QUANTIZE.
     var floatInput: TensorQuantization?
@@ -129,17 +131,17 @@ private struct GraphBuilder {
         }
         let encoding = InputEncoding(mean: Double(inputQuantization.zeroPoint), scale: inputQuantization.scale,
                                      quantization: inputQuantization)
-        let trained = TrainedQuantization(layers: trainedLayers, arithmetic: .tflite, tensors: quantizations)
+        let type: TFLiteTensorType = model.mainSubgraph.tensors[inputTensor].type == .uint8 ? .uint8 : .int8
+        let trained = TrainedQuantization(layers: trainedLayers, arithmetic: .tflite, tensors: quantizations, tfliteType: type,
+                                          fullyConnectedLayers: fullyConnectedLayers)
         let floatModel: FloatModel
         do {
             floatModel = try FloatModel(network: network, layers: layers, input: encoding, quantization: trained)
         } catch {
             throw ImportError.badNetwork("\(error)")
         }
-        let kind = quantizations.contains { $0.zeroPoint >= 0 } && model.mainSubgraph.tensors.contains { $0.type == .int8 }
-            ? "int8" : "uint8"
         return ImportedModel(model: floatModel, path: path, format: "TFLite", opset: Int(model.version),
-                             folded: folded, detail: "\(kind), schema version \(model.version)")
+                             folded: folded, detail: "\(type.rawValue), schema version \(model.version)")
     }
 
     // MARK: Operators
@@ -237,7 +239,7 @@ private struct GraphBuilder {
         } catch {
             throw unsupported(op, index: index, reason: "\(error)")
         }
-        try appendLayer(layer, op: op, index: index, input: input, output: output, fused: fused,
+        try appendLayer(layer, op: op, index: index, input: input, output: output,
                         channelAxis: depthwise ? 3 : 0)
     }
 
@@ -265,7 +267,8 @@ private struct GraphBuilder {
         } catch {
             throw unsupported(op, index: index, reason: "\(error)")
         }
-        try appendLayer(layer, op: op, index: index, input: input, output: output, fused: fused, channelAxis: 0)
+        fullyConnectedLayers.insert(layers.count)
+        try appendLayer(layer, op: op, index: index, input: input, output: output, channelAxis: 0)
     }
 
     mutating func addPool(_ op: Operator, index: Int, kind: Pool2D.Kind, options: Pool2DOptions) throws {
@@ -291,8 +294,7 @@ private struct GraphBuilder {
         guard quantization == quantizations[input] else {
             throw unsupported(op, index: index, reason: "its output quantization differs from its input's; TFLite's pooling keeps it")
         }
-        try append(.pool(pool), inputs: [input], output: output, quantization: quantization, op: op, index: index,
-                   range: try outputRange(options.activation, quantization: quantization, tensor: output, op: op, index: index))
+        try append(.pool(pool), inputs: [input], output: output, quantization: quantization, op: op, index: index)
     }
 
     /// MEAN over height and width with the same quantization in and out is TFLite's form of
@@ -336,8 +338,7 @@ private struct GraphBuilder {
         let quantization = try activation(output)
         try append(.add(ElementwiseAdd(name: uniqueName(output, fallback: "add"), shape: tensorShape(a),
                                        activation: try mixqActivation(fused, op: op, index: index))),
-                   inputs: [a, b], output: output, quantization: quantization, op: op, index: index,
-                   range: try outputRange(fused, quantization: quantization, tensor: output, op: op, index: index))
+                   inputs: [a, b], output: output, quantization: quantization, op: op, index: index)
     }
 
     mutating func addPad(_ op: Operator, index: Int) throws {
@@ -377,8 +378,7 @@ private struct GraphBuilder {
 
     // MARK: Layers and their quantization
 
-    mutating func appendLayer(_ layer: Layer, op: Operator, index: Int, input: Int, output: Int, fused: ActivationFunction,
-                              channelAxis: Int) throws {
+    mutating func appendLayer(_ layer: Layer, op: Operator, index: Int, input: Int, output: Int, channelAxis: Int) throws {
         let inputQuantization = quantizations[input]
         let outputQuantization = try activation(output)
         let filter = tensor(op.inputs[1])
@@ -443,14 +443,13 @@ private struct GraphBuilder {
         }
         layers.append(FloatLayerWeights(weights: weights, beta: beta, movingMean: [Float](repeating: 0, count: n),
                                         movingVariance: [Float](repeating: 1 - FloatLayerWeights.epsilon, count: n)))
-        trainedLayers.append(TrainedQuantization.Layer(
-            weights: weightQuantization, output: outputQuantization, codes: codes, bias: bias,
-            outputRange: try outputRange(fused, quantization: outputQuantization, tensor: output, op: op, index: index)))
+        trainedLayers.append(TrainedQuantization.Layer(weights: weightQuantization, output: outputQuantization, codes: codes,
+                                                       bias: bias))
         try append(.layer(layer), inputs: [input], output: output, quantization: outputQuantization, op: op, index: index)
     }
 
     mutating func append(_ step: NetworkStep, inputs: [Int], output: Int, quantization: TensorQuantization, op: Operator,
-                         index: Int, range: ClosedRange<Int>? = nil) throws {
+                         index: Int) throws {
         let shape = try self.shape(output)
         guard shape == step.output else {
             throw unsupported(op, index: index, reason: "MixQ computes an output of \(step.output), the file says \(shape)")
@@ -458,11 +457,7 @@ private struct GraphBuilder {
         steps.append((step, inputs))
         quantizations.append(quantization)
         tensorOf[output] = steps.count
-        if let range { outputRanges[steps.count] = range }
     }
-
-    /// Output clamp of non-layer steps (add, pooling) by MixQ tensor.
-    var outputRanges: [Int: ClosedRange<Int>] = [:]
 
     // MARK: Tensors
 
@@ -528,24 +523,6 @@ private struct GraphBuilder {
             throw ImportError.badTensor(name: t.name, reason: "scale \(q.scale[0]) and zero point \(q.zeroPoint[0]) are not usable")
         }
         return TensorQuantization(scale: scale, zeroPoint: zero, bits: .eight)
-    }
-
-    /// The codes a fused activation leaves (TFLite's activation range of a quantized output:
-    /// RELU from the zero point up, RELU6 up to `zero + round(6 / scale)`, rounded half away
-    /// from zero in float as TFLite does).
-    func outputRange(_ fused: ActivationFunction, quantization q: TensorQuantization, tensor index: Int, op: Operator,
-                     index opIndex: Int) throws -> ClosedRange<Int> {
-        let full = 0...255
-        switch fused {
-        case .none: return full
-        case .relu: return max(0, q.zeroPoint)...255
-        case .relu6:
-            let six = (Float(6) / Float(q.scale)).rounded(.toNearestOrAwayFromZero)
-            let top = six < 1e6 ? min(255, q.zeroPoint + Int(six)) : 255
-            return max(0, q.zeroPoint)...max(max(0, q.zeroPoint), top)
-        default:
-            throw unsupported(op, index: opIndex, reason: "fused activation \(fused); MixQ takes NONE, RELU and RELU6")
-        }
     }
 
     func mixqActivation(_ fused: ActivationFunction, op: Operator, index: Int) throws -> Activation {
