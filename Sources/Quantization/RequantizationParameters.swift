@@ -22,6 +22,9 @@ public struct RequantizationParameters: Equatable, Sendable {
         /// two, with a left shift first for scales of 1 or more (`FixedPointMultiplier.tfliteScaled`,
         /// docs/design.md#tflite-arithmetic). Multipliers should come from `FixedPointMultiplier.tflite(scale:)`.
         case tflite
+        /// LiteRT's reference FULLY_CONNECTED: `round(Double(acc) * realScales[c])`, rounding half away
+        /// from zero, in IEEE double (docs/design.md#tflite-arithmetic).
+        case tfliteFloatingPoint
     }
 
     public let flavour: RequantizationFlavour
@@ -45,6 +48,8 @@ public struct RequantizationParameters: Equatable, Sendable {
     public let rounding: RoundingRule
     /// The output clamp in unsigned codes: `0...2^outputBits - 1` unless a fused activation narrows it.
     public let outputRange: ClosedRange<Int>
+    /// The effective scales in double, one per multiplier, for `.tfliteFloatingPoint` (empty otherwise).
+    public let realScales: [Double]
 
     /// Creates and validates parameters: array lengths must match the flavour, zero-points
     /// must fit their bit widths, `outputRange` (default: the whole unsigned range of `outputBits`)
@@ -53,7 +58,8 @@ public struct RequantizationParameters: Equatable, Sendable {
     public init(flavour: RequantizationFlavour, bias: [Int32], multipliers: [FixedPointMultiplier],
                 weightZeroPoints: [Int], inputZeroPoint: Int, outputZeroPoint: Int,
                 inputBits: BitWidth, weightBits: BitWidth, outputBits: BitWidth,
-                rounding: RoundingRule = .halfUp, outputRange: ClosedRange<Int>? = nil) throws {
+                rounding: RoundingRule = .halfUp, outputRange: ClosedRange<Int>? = nil,
+                realScales: [Double] = []) throws {
         let n = bias.count
         guard n > 0 else { throw QuantizationError.invalidGeometry("a layer needs at least one output channel") }
         let perChannelMultiplier = flavour != .perLayerFolded
@@ -82,8 +88,15 @@ public struct RequantizationParameters: Equatable, Sendable {
             throw QuantizationError.valueOutOfRange(range.lowerBound < 0 ? range.lowerBound : range.upperBound,
                                                     bits: outputBits)
         }
+        if rounding == .tfliteFloatingPoint {
+            guard realScales.count == multipliers.count else {
+                throw QuantizationError.sizeMismatch(what: "real scales", expected: multipliers.count, actual: realScales.count)
+            }
+            for s in realScales where !(s.isFinite && s >= 0) { throw QuantizationError.scaleOutOfRange(s) }
+        }
         self.rounding = rounding
         self.outputRange = range
+        self.realScales = rounding == .tfliteFloatingPoint ? realScales : []
         self.flavour = flavour
         self.bias = bias
         self.multipliers = multipliers
@@ -119,6 +132,12 @@ public struct RequantizationParameters: Equatable, Sendable {
             // int32 as TFLite adds the output zero point (a wrap needs an accumulator beyond any layer).
             let r = Int(m.tfliteScaled(accumulator) &+ Int32(outputZeroPoint))
             return min(max(r, outputRange.lowerBound), outputRange.upperBound)
+        case .tfliteFloatingPoint:
+            let scale = realScales.count == 1 ? realScales[0] : realScales[c]
+            let product = (Double(accumulator) * scale).rounded(.toNearestOrAwayFromZero)
+            // Clamped to int32 before the conversion (LiteRT's cast is undefined beyond it).
+            let r = Int32(max(min(product, Double(Int32.max)), Double(Int32.min))) &+ Int32(outputZeroPoint)
+            return min(max(Int(r), outputRange.lowerBound), outputRange.upperBound)
         }
     }
 

@@ -84,17 +84,19 @@ public enum TFLiteArithmetic {
         return Int32(max(min(wide, Int64(Int32.max)), Int64(Int32.min)))
     }
 
-    /// Effective scale of a per-channel convolution or depthwise convolution (int8), or of a
-    /// per-channel fully connected layer: `double(input) * double(weight) / double(output)`, every
-    /// factor widened to double first, so the product of the two float32 scales is exact.
+    /// Effective scale of an int8 convolution or depthwise convolution (per channel) and of every
+    /// fully connected layer in LiteRT's reference kernels: `double(input) * double(weight) /
+    /// double(output)`, every factor widened to double first, so the product of the two float32
+    /// scales is exact.
     public static func perChannelScale(input: Float, weight: Float, output: Float) -> Double {
         Double(input) * Double(weight) / Double(output)
     }
 
     /// Effective scale of a per-tensor layer as TFLite forms it for uint8 convolutions and depthwise
-    /// convolutions and for every per-tensor fully connected layer (int8 included): the product
-    /// `input * weight` in float32 (rounded to float), then widened and divided by the output
-    /// scale in double. This can differ from `perChannelScale` in the last bit of the multiplier.
+    /// convolutions (and, in TFLite's optimised integer kernels only, per-tensor fully connected
+    /// layers): the product `input * weight` in float32 (rounded to float), then widened and
+    /// divided by the output scale in double. This can differ from `perChannelScale` in the last
+    /// bit of the multiplier.
     public static func perTensorScale(input: Float, weight: Float, output: Float) -> Double {
         Double(input * weight) / Double(output)
     }

@@ -21,11 +21,15 @@ extension RequantizationParameters {
     ///
     /// Zero points are given as the file stores them (signed for int8) and converted to codes
     /// (`+ type.codeOffset`); weights must be passed to the layer as codes too (int8 symmetric
-    /// weights: `w + 128` with weight zero point 128). Multipliers (`FixedPointMultiplier.tflite`):
-    /// - int8 convolution and depthwise, and fully connected with one scale per output channel:
-    ///   `double(S_in) * double(S_w[c]) / double(S_out)` per channel (one weight scale is broadcast);
-    /// - uint8 convolution and depthwise, and fully connected with one weight scale (int8 too):
-    ///   `double(float(S_in * S_w)) / double(S_out)`, the product rounded to float32 first.
+    /// weights: `w + 128` with weight zero point 128). What LiteRT's reference kernels do:
+    /// - int8 convolution and depthwise: `.tflite` rounding with per-channel multipliers from
+    ///   `double(S_in) * double(S_w[c]) / double(S_out)` (one weight scale is broadcast);
+    /// - uint8 convolution and depthwise: `.tflite` rounding with one multiplier from
+    ///   `double(float(S_in * S_w)) / double(S_out)`, the product rounded to float32 first;
+    /// - fully connected (int8 and uint8, per-tensor or per-channel): `.tfliteFloatingPoint`,
+    ///   `round(double(acc) * double(S_in) * double(S_w[c]) / double(S_out))` with the scale formed
+    ///   first. `multipliers` then hold the same scales as `FixedPointMultiplier.tflite` for
+    ///   runtimes that use TFLite's optimised integer path (TFLite Micro, CMSIS-NN).
     /// - Parameters:
     ///   - weightScales: one per output channel or one for the tensor.
     ///   - weightZeroPoints: one per output channel or one for the tensor (0 for int8 symmetric weights).
@@ -48,27 +52,31 @@ extension RequantizationParameters {
             throw QuantizationError.scaleOutOfRange(Double(s))
         }
         let perChannel = weightScales.count > 1 || (kind != .fullyConnected && type == .int8)
-        let multipliers = try (0..<(perChannel ? n : 1)).map { c in
+        let doubleProduct = perChannel || kind == .fullyConnected
+        let reals = (0..<(perChannel ? n : 1)).map { c in
             let weightScale = weightScales.count == 1 ? weightScales[0] : weightScales[c]
-            let real = perChannel
+            return doubleProduct
                 ? TFLiteArithmetic.perChannelScale(input: inputScale, weight: weightScale, output: outputScale)
                 : TFLiteArithmetic.perTensorScale(input: inputScale, weight: weightScale, output: outputScale)
-            return try FixedPointMultiplier.tflite(scale: real)
         }
+        let multipliers = try reals.map { try FixedPointMultiplier.tflite(scale: $0) }
         let zeroCodes = weightZeroPoints.map { $0 + type.codeOffset }
-        let sameMultiplier = multipliers.allSatisfy { $0 == multipliers[0] }
+        let sameMultiplier = multipliers.allSatisfy { $0 == multipliers[0] } && reals.allSatisfy { $0 == reals[0] }
         let sameZero = zeroCodes.allSatisfy { $0 == zeroCodes[0] }
         let flavour: RequantizationFlavour = !sameZero ? .perChannelICN : (sameMultiplier ? .perLayerFolded : .perLayerICN)
         let zeros = flavour == .perChannelICN ? (zeroCodes.count == n ? zeroCodes : Array(repeating: zeroCodes[0], count: n))
             : [zeroCodes[0]]
         let stored = flavour == .perLayerFolded ? [multipliers[0]]
             : (multipliers.count == n ? multipliers : Array(repeating: multipliers[0], count: n))
+        let storedReals = flavour == .perLayerFolded ? [reals[0]] : (reals.count == n ? reals : Array(repeating: reals[0], count: n))
         let outputCode = outputZeroPoint + type.codeOffset
         return try RequantizationParameters(
             flavour: flavour, bias: bias, multipliers: stored, weightZeroPoints: zeros,
             inputZeroPoint: inputZeroPoint + type.codeOffset, outputZeroPoint: outputCode,
-            inputBits: .eight, weightBits: .eight, outputBits: .eight, rounding: .tflite,
-            outputRange: activation.outputRange(scale: outputScale, zeroPoint: outputCode))
+            inputBits: .eight, weightBits: .eight, outputBits: .eight,
+            rounding: kind == .fullyConnected ? .tfliteFloatingPoint : .tflite,
+            outputRange: activation.outputRange(scale: outputScale, zeroPoint: outputCode),
+            realScales: kind == .fullyConnected ? storedReals : [])
     }
 }
 
@@ -137,10 +145,10 @@ public struct TFLiteAddParameters: Equatable, Sendable {
         input1Multiplier = try belowOne(Double(input1Scale) / twice)
         input2Multiplier = try belowOne(Double(input2Scale) / twice)
         outputMultiplier = try belowOne(twice / Double(Float(1 << Self.leftShift) * outputScale))
-        input1ZeroPoint = input1ZeroPoint + type.codeOffset
-        input2ZeroPoint = input2ZeroPoint + type.codeOffset
-        outputZeroPoint = outputZeroPoint + type.codeOffset
-        outputRange = activation.outputRange(scale: outputScale, zeroPoint: self.outputZeroPoint)
+        self.input1ZeroPoint = input1ZeroPoint + type.codeOffset
+        self.input2ZeroPoint = input2ZeroPoint + type.codeOffset
+        self.outputZeroPoint = outputZeroPoint + type.codeOffset
+        outputRange = activation.outputRange(scale: outputScale, zeroPoint: outputZeroPoint + type.codeOffset)
     }
 
     /// One output code from two input codes.
