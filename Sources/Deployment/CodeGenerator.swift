@@ -38,7 +38,7 @@ public enum CodeGenerator {
         c.line("#include <stdio.h>")
         c.line("#include <stdlib.h>")
         c.line("#include \"mixq_target.h\"")
-        for header in ["conv.h", "depthwise.h", "pointwise.h", "fc.h", "pool.h"] { c.line("#include \"\(header)\"") }
+        for header in kernelFamilies.map({ "\($0).h" }) { c.line("#include \"\(header)\"") }
         c.line("")
 
         let tensorBytes = zip(network.network.tensorShapes, network.tensorQuantization).map { shape, quantization in
@@ -60,12 +60,61 @@ public enum CodeGenerator {
                 // Shares its input's storage: nothing to run, only a step for the cycle table.
                 names.append(reshape.name)
                 calls.append("MIXQ_OK")
-            case .tflitePool, .tfliteAdd, .tfliteSoftmax:
-                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel for TFLite's "
-                                       + "\(step.name) arithmetic yet; the host reference runs it")
+            case .tflitePool(let pool, let p, _):
+                names.append(pool.name)
+                let shape = shapeInitializer(input: pool.input, output: pool.output, kernel: pool.window,
+                                             strideHeight: pool.strideHeight, strideWidth: pool.strideWidth, padding: pool.padding)
+                c.line("static const mixq_conv_shape shape\(index) = \(shape);")
+                c.line("static const tfl_pool_params pool\(index) = {\(p.type.codeOffset), \(p.outputRange.lowerBound), "
+                       + "\(p.outputRange.upperBound)};")
+                let function = pool.kind == .average ? "tfl_avg_pool" : "tfl_max_pool"
+                scratchTerms.append("tfl_pool_scratch_bytes(&shape\(index))")
+                calls.append(plainKernels ? "\(function)_plain(&shape\(index), \(input), &pool\(index), \(output))"
+                                          : "\(function)(&shape\(index), \(input), &pool\(index), \(output), scratch)")
+            case .tfliteAdd(let add, let p, _):
+                names.append(add.name)
+                c.line("static const tfl_add_params add\(index) = {\(p.input1Multiplier.multiplier), \(p.input2Multiplier.multiplier), "
+                       + "\(p.outputMultiplier.multiplier), \(p.input1Multiplier.tfliteShift), \(p.input2Multiplier.tfliteShift), "
+                       + "\(p.outputMultiplier.tfliteShift), \(p.input1ZeroPoint), \(p.input2ZeroPoint), \(p.outputZeroPoint), "
+                       + "\(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
+                calls.append("tfl_add(\(add.shape.elementCount), \(input), mixq_arena + \(inputOffsets[1]), &add\(index), \(output))")
+            case .tfliteMean(let pool, let p, _):
+                names.append(pool.name)
+                c.line("static const tfl_mean_params mean\(index) = {\(p.multiplier.multiplier), \(p.multiplier.tfliteShift), "
+                       + "\(p.inputZeroPoint), \(p.outputZeroPoint)};")
+                calls.append("tfl_mean(\(pool.input.height * pool.input.width), \(pool.input.channels), \(input), &mean\(index), \(output))")
+            case .tfliteSoftmax(let softmax, let p, _):
+                names.append(softmax.name)
+                c.array("static const float softmax_table\(index)[\(p.table.count)]", p.table.map(Self.exactFloat))
+                c.line("static const tfl_softmax_params softmax\(index) = {softmax_table\(index), \(Self.exactFloat(p.outputScale)), "
+                       + "\(p.type == .int8 ? 1 : 0)};")
+                calls.append("tfl_softmax(\(softmax.shape.height * softmax.shape.width), \(softmax.shape.channels), \(input), "
+                             + "&softmax\(index), \(output))")
             case .layer(let quantized) where quantized.parameters.rounding != .halfUp:
-                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel with TFLite's rounding yet; "
-                                       + "the host reference runs it")
+                let layer = quantized.layer
+                names.append(layer.name)
+                try emitTFLiteParameters(&c, index: index, quantized)
+                switch layer.kind {
+                case .conv, .pointwise, .depthwise:
+                    let shape = shapeInitializer(input: layer.input, output: layer.output, kernel: layer.kernel,
+                                                 strideHeight: layer.stride, strideWidth: layer.stride, padding: layer.padding)
+                    c.line("static const mixq_conv_shape shape\(index) = \(shape);")
+                    if layer.kind == .depthwise {
+                        scratchTerms.append("tfl_depthwise_scratch_bytes(&shape\(index))")
+                        calls.append(plainKernels
+                            ? "tfl_depthwise_plain(&shape\(index), \(layer.depthMultiplier), \(input), weights\(index), &params\(index), \(output))"
+                            : "tfl_depthwise(&shape\(index), \(layer.depthMultiplier), \(input), weights\(index), &params\(index), \(output), scratch)")
+                    } else {
+                        scratchTerms.append("tfl_conv_scratch_bytes(&shape\(index))")
+                        calls.append(plainKernels
+                            ? "tfl_conv_plain(&shape\(index), \(input), weights\(index), &params\(index), \(output))"
+                            : "tfl_conv(&shape\(index), \(input), weights\(index), &params\(index), \(output), scratch)")
+                    }
+                case .fc:
+                    scratchTerms.append("tfl_fully_connected_scratch_bytes(\(layer.input.channels))")
+                    let arguments = "\(layer.input.channels), \(layer.outputChannels), \(input), weights\(index), &params\(index), \(output)"
+                    calls.append(plainKernels ? "tfl_fully_connected_plain(\(arguments))" : "tfl_fully_connected(\(arguments), scratch)")
+                }
             case .pool(let pool):
                 names.append(pool.pool.name)
                 let p = pool.parameters
@@ -160,6 +209,55 @@ public enum CodeGenerator {
         c.line("}")
         return GeneratedNetwork(source: c.text, arenaBytes: arena, outputOffsets: offsets, outputBytes: outputBytes,
                                 stepNames: names, inputOffset: placement.offsets[0])
+    }
+
+    /// The kernel families (firmware/kernels/NAME.c and NAME.h) generated code calls.
+    public static let kernelFamilies = ["conv", "depthwise", "pointwise", "fc", "pool",
+                                        "tfl_conv", "tfl_depthwise", "tfl_pool", "tfl_add", "tfl_softmax", "tfl_mean"]
+
+    /// `{in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w, pad_top, pad_left}`.
+    static func shapeInitializer(input: TensorShape, output: TensorShape, kernel: KernelSize, strideHeight: Int,
+                                 strideWidth: Int, padding: Padding) -> String {
+        "{\(input.height), \(input.width), \(input.channels), \(output.height), \(output.width), \(output.channels), "
+            + "\(kernel.height), \(kernel.width), \(strideHeight), \(strideWidth), \(padding.top), \(padding.left)}"
+    }
+
+    /// A C hexadecimal float literal with exactly `value`'s bits (C99 `%a`).
+    static func exactFloat(_ value: Float) -> String {
+        value.isFinite ? String(format: "%af", Double(value)) : (value > 0 ? "INFINITY" : "-INFINITY")
+    }
+
+    /// A C hexadecimal double literal with exactly `value`'s bits.
+    static func exactDouble(_ value: Double) -> String { String(format: "%a", value) }
+
+    /// Weights and `tfl_requant_params` of a layer with TFLite's arithmetic (firmware/kernels/tfl_common.h):
+    /// one unpacked code per byte, TFLite's exponent as the shift, the double scales of a fully
+    /// connected layer.
+    private static func emitTFLiteParameters(_ c: inout CSource, index: Int, _ quantized: QuantizedLayer) throws(DeploymentError) {
+        let layer = quantized.layer
+        let p = quantized.parameters
+        guard p.weightBits == .eight, p.inputBits == .eight, p.outputBits == .eight else {
+            throw .unsupportedStep(step: layer.name, reason: "TFLite's arithmetic runs 8-bit tensors only")
+        }
+        guard Set(p.weightZeroPoints).count == 1 else {
+            throw .unsupportedStep(step: layer.name, reason: "the TFLite kernels take one weight zero point per layer")
+        }
+        c.line("/* \(layer.name): \(layer.kind.rawValue) \(layer.input) -> \(layer.output), TFLite arithmetic (\(p.rounding.rawValue)) */")
+        c.array("static const uint8_t weights\(index)[\(quantized.weights.count)] __attribute__((aligned(4)))",
+                quantized.weights.map { String($0) })
+        c.array("static const int32_t bias\(index)[\(p.bias.count)]", p.bias.map { String($0) })
+        c.array("static const int32_t multiplier\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.multiplier) })
+        c.array("static const int8_t shift\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.tfliteShift) })
+        let realScales: String
+        if p.rounding == .tfliteFloatingPoint {
+            c.array("static const double real_scale\(index)[\(p.realScales.count)]", p.realScales.map(exactDouble))
+            realScales = "real_scale\(index)"
+        } else {
+            realScales = "NULL"
+        }
+        c.line("static const tfl_requant_params params\(index) = {bias\(index), multiplier\(index), shift\(index), \(realScales), "
+               + "\(p.multipliers.count > 1 ? 1 : 0), \(p.inputZeroPoint), \(p.weightZeroPoints[0]), \(p.outputZeroPoint), "
+               + "\(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
     }
 
     /// FNV-1a (32-bit) of `bytes`, as the generated firmware computes it.

@@ -145,7 +145,7 @@ public enum Deployer {
 
         let sourceURL = try writeSource(generated.source, for: request)
         progress("building \(sourceURL.lastPathComponent)")
-        let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
+        let kernels = CodeGenerator.kernelFamilies.map { "kernels/\($0).c" }
         let built = try toolchain.build(FirmwareSpec(name: network.name, sources: [sourceURL.path] + kernels,
                                                      includeDirectories: ["kernels"], linkerScript: part.linkerScript))
         if let directory = request.outputDirectory {

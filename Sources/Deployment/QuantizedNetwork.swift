@@ -73,6 +73,8 @@ public enum QuantizedStep: Sendable {
     case tfliteAdd(ElementwiseAdd, TFLiteAddParameters, TensorQuantization)
     /// TFLite's integer softmax; the quantization is the output's.
     case tfliteSoftmax(Softmax, TFLiteSoftmaxParameters, TensorQuantization)
+    /// TFLite's MEAN over height and width; the quantization is the output's.
+    case tfliteMean(GlobalAveragePool, TFLiteMeanParameters, TensorQuantization)
 
     /// The quantization of the step's output.
     public var outputQuantization: TensorQuantization {
@@ -80,7 +82,7 @@ public enum QuantizedStep: Sendable {
         case .layer(let layer): return layer.output
         case .pool(let pool): return pool.quantization
         case .reshape(_, let quantization), .tflitePool(_, _, let quantization), .tfliteAdd(_, _, let quantization),
-             .tfliteSoftmax(_, _, let quantization):
+             .tfliteSoftmax(_, _, let quantization), .tfliteMean(_, _, let quantization):
             return quantization
         }
     }
@@ -94,6 +96,7 @@ public enum QuantizedStep: Sendable {
         case .tflitePool(let pool, _, _): return pool.name
         case .tfliteAdd(let add, _, _): return add.name
         case .tfliteSoftmax(let softmax, _, _): return softmax.name
+        case .tfliteMean(let pool, _, _): return pool.name
         }
     }
 }
@@ -266,8 +269,12 @@ public struct QuantizedNetwork: Sendable {
                                                 tensors[output]))
                 case .reshape(let reshape):
                     steps.append(.reshape(reshape, tensors[output]))
-                case .globalAveragePool:
-                    throw DeploymentError.unsupportedStep(step: step.name, reason: "a TFLite network averages with AVERAGE_POOL_2D")
+                case .globalAveragePool(let pool):
+                    let (si, zi) = file(inputs[0]), (so, zo) = file(output)
+                    steps.append(.tfliteMean(pool, try TFLiteMeanParameters(type: type, elementCount: pool.input.height * pool.input.width,
+                                                                            inputScale: si, inputZeroPoint: zi, outputScale: so,
+                                                                            outputZeroPoint: zo),
+                                             tensors[output]))
                 }
             } catch let error as DeploymentError {
                 throw error

@@ -101,6 +101,9 @@ public enum FloatReference {
             let real = FloatLayers.add(inputs[0].map { Float(inputQuantizations[0].real($0)) },
                                        inputs[1].map { Float(inputQuantizations[1].real($0)) }, activation: add.activation)
             return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteMean(let pool, _, let quantization):
+            let real = FloatLayers.globalAveragePool(codes.map { Float(inputQuantizations[0].real($0)) }, shape: pool.input)
+            return (real.map { quantization.code(Double($0)) }, real)
         case .tfliteSoftmax(let softmax, _, let quantization):
             let real = FloatLayers.softmax(codes.map { Float(inputQuantizations[0].real($0)) }, shape: softmax.shape, beta: softmax.beta)
             return (real.map { quantization.code(Double($0)) }, real)
@@ -155,6 +158,9 @@ public enum HostReference {
             return try TFLiteLayers.pool(input: x, geometry: try pool.geometry, parameters: parameters)
         case .tfliteAdd(_, let parameters, _):
             return try TFLiteLayers.add(x, inputs[1], parameters: parameters)
+        case .tfliteMean(let pool, let parameters, _):
+            return try TFLiteLayers.mean(input: x, pixels: pool.input.height * pool.input.width, channels: pool.input.channels,
+                                         parameters: parameters)
         case .tfliteSoftmax(let softmax, let parameters, _):
             return try TFLiteLayers.softmax(input: x, depth: softmax.shape.channels, parameters: parameters)
         case .layer(let quantized):

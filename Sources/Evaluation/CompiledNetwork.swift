@@ -57,9 +57,10 @@ public struct CompiledNetwork: Sendable {
         lastUse = network.network.tensorShapes.indices.map { network.network.lastUse[network.network.storage(of: $0)] }
         steps = network.steps.map { step in
             switch step {
-            case .layer(let quantized) where quantized.layer.depthMultiplier != 1:
+            case .layer(let quantized) where quantized.layer.depthMultiplier != 1
+                                          || quantized.parameters.rounding == .tfliteFloatingPoint:
                 return .reference(step)
-            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax:
+            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax, .tfliteMean:
                 return .reference(step)
             case .pool(let pool):
                 return .pool(pixels: pool.pool.input.height * pool.pool.input.width, channels: pool.pool.input.channels,

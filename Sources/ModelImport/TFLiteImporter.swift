@@ -297,8 +297,8 @@ private struct GraphBuilder {
         try append(.pool(pool), inputs: [input], output: output, quantization: quantization, op: op, index: index)
     }
 
-    /// MEAN over height and width with the same quantization in and out is TFLite's form of
-    /// global average pooling: a whole-map average pool, which TFLite computes the same way.
+    /// MEAN over height and width is TFLite's form of global average pooling (Keras'
+    /// GlobalAveragePooling2D); its output may have its own quantization.
     mutating func addMean(_ op: Operator, index: Int) throws {
         guard op.inputs.count == 2 else { throw unsupported(op, index: index, reason: "MEAN needs an input and axes") }
         let input = try mixqTensor(op.inputs[0], op: op, index: index)
@@ -311,20 +311,9 @@ private struct GraphBuilder {
             throw unsupported(op, index: index, reason: "MEAN over axes \(axes); MixQ takes the mean over height and width (axes 1, 2)")
         }
         let output = try single(op.outputs, of: op, index: index)
-        let quantization = try activation(output)
-        guard quantization == quantizations[input] else {
-            throw unsupported(op, index: index, reason: "MEAN with an output quantization other than its input's is not supported")
-        }
-        let pool: Pool2D
-        do {
-            pool = try Pool2D(name: uniqueName(output, fallback: "mean"), kind: .average, input: inShape,
-                              window: KernelSize(height: inShape.height, width: inShape.width), strideHeight: 1, strideWidth: 1,
-                              padding: .zero)
-        } catch {
-            throw unsupported(op, index: index, reason: "\(error)")
-        }
-        folded.append("MEAN over height and width as a whole-map average pool (operator \(index))")
-        try append(.pool(pool), inputs: [input], output: output, quantization: quantization, op: op, index: index)
+        let pool = GlobalAveragePool(name: uniqueName(output, fallback: "mean"), input: inShape)
+        try append(.globalAveragePool(pool), inputs: [input], output: output, quantization: try activation(output), op: op,
+                   index: index)
     }
 
     mutating func addAdd(_ op: Operator, index: Int, activation fused: ActivationFunction) throws {

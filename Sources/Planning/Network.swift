@@ -209,6 +209,7 @@ public struct Network: Sendable, Hashable, Codable {
     ///   match the previous output, or two steps share a name.
     public init(name: String, input: TensorShape, steps: [NetworkStep]) throws(NetworkError) {
         guard input.isValid else { throw .invalidShape(layer: "network input", shape: input) }
+        guard steps.contains(where: { $0.layer != nil }) else { throw .noLayers(network: name) }
         for step in steps where step.inputShapes.count != 1 {
             throw .wrongInputCount(step: step.name, expected: step.inputShapes.count, found: 1)
         }
@@ -218,10 +219,11 @@ public struct Network: Sendable, Hashable, Codable {
     /// Builds a graph: each step with the tensors it reads (0 is the network input, `i + 1` the
     /// output of step `i`).
     /// - Throws: `NetworkError` when a step reads a tensor not yet written, a shape does not
-    ///   match, two steps share a name, there is no layer, or a softmax is not the last step.
+    ///   match, two steps share a name, there is no step, or a softmax is not the last step. (A
+    ///   graph of pooling steps alone is valid: a file may hold one.)
     public init(name: String, input: TensorShape, graph: [(step: NetworkStep, inputs: [Int])]) throws(NetworkError) {
         guard input.isValid else { throw .invalidShape(layer: "network input", shape: input) }
-        guard graph.contains(where: { $0.step.layer != nil }) else { throw .noLayers(network: name) }
+        guard !graph.isEmpty else { throw .noLayers(network: name) }
         var shapes = [input]
         var seen = Set<String>()
         for (index, (step, inputs)) in graph.enumerated() {
