@@ -59,6 +59,9 @@ public struct TFLiteModel: Sendable {
 
     /// The first subgraph, the model that runs (schema.fbs: "The 0th is assumed to be the main model").
     public var mainSubgraph: SubGraph { subgraphs[0] }
+
+    /// The operator code of `op` (its `opcodeIndex` was checked when the model was read).
+    public func operatorCode(of op: Operator) -> OperatorCode { operatorCodes[op.opcodeIndex] }
 }
 
 // MARK: Constant data

@@ -33,6 +33,7 @@ import TFLiteSchema
         var constants = 0
         for entry in tensors {
             let index = try #require(Self.number(entry["index"])).int
+            try #require(subgraph.tensors.indices.contains(index))
             let tensor = subgraph.tensors[index]
             #expect(tensor.name == entry["name"] as? String)
             #expect(tensor.shape == Self.ints(entry["shape"]), "\(tensor.name)")
@@ -63,7 +64,9 @@ import TFLiteSchema
         let ops = try #require(expected["ops"] as? [[String: Any]])
         #expect(ops.count == subgraph.operators.count)
         for entry in ops {
-            let op = subgraph.operators[try #require(Self.number(entry["index"])).int]
+            let index = try #require(Self.number(entry["index"])).int
+            try #require(subgraph.operators.indices.contains(index))
+            let op = subgraph.operators[index]
             #expect(model.operatorCodes[op.opcodeIndex].name == entry["op_name"] as? String)
             #expect(op.inputs == Self.ints(entry["inputs"]))
             #expect(op.outputs == Self.ints(entry["outputs"]))

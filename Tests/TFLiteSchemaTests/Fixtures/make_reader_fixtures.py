@@ -160,13 +160,15 @@ def describe(data):
             "subgraph_outputs": [int(v) for v in subgraph.OutputsAsNumpy()]}
 
 
-def interpreter_view(data, constant_indices):
+def interpreter_view(data, constant_indices, file_tensor_count):
     # Without default delegates, so that the operator list is the file's, not XNNPACK's.
     interpreter = Interpreter(model_content=data,
                               experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interpreter.allocate_tensors()
     tensors = []
     for detail in sorted(interpreter.get_tensor_details(), key=lambda d: d["index"]):
+        if detail["index"] >= file_tensor_count:
+            continue  # scratch tensors the interpreter's kernels added (im2col and the like)
         q = detail["quantization_parameters"]
         entry = {"index": int(detail["index"]), "name": detail["name"],
                  "shape": [int(v) for v in detail["shape"]],
@@ -192,7 +194,7 @@ def write(name, module, input_shape):
     flat = describe(data)
     constant = {i for i, b in enumerate(flat["tensor_buffers"])
                 if b < len(flat["buffers"]) and flat["buffers"][b]["data_length"] > 0}
-    tensors, ops = interpreter_view(data, constant)
+    tensors, ops = interpreter_view(data, constant, len(flat["tensor_buffers"]))
     expected = {"file": name + ".tflite", "bytes": len(data), "tensorflow": tf.__version__,
                 "tensors": tensors, "ops": ops, "flatbuffer": flat}
     with open(os.path.join(HERE, name + ".json"), "w") as f:
