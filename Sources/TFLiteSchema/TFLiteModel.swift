@@ -49,7 +49,7 @@ public struct TFLiteModel: Sendable {
         version = try root.integer(slot: 0, name: "version", default: UInt32(0))
         operatorCodes = try decoder.tables(in: root, slot: 1, name: "operator_codes") { (t, d) throws(TFLiteError) in try OperatorCode(t, &d) }
         buffers = try decoder.tables(in: root, slot: 4, name: "buffers") { (t, d) throws(TFLiteError) in try Buffer(t, &d) }
-        description = try root.string(slot: 3, name: "description")
+        description = try decoder.string(in: root, slot: 3, name: "description")
         let context = ModelDecoder.Counts(operatorCodes: operatorCodes.count, buffers: buffers.count)
         subgraphs = try decoder.tables(in: root, slot: 2, name: "subgraphs") { (t, d) throws(TFLiteError) in try SubGraph(t, &d, context) }
         guard !subgraphs.isEmpty else {
@@ -164,7 +164,7 @@ public struct OperatorCode: Sendable, Equatable {
 
     init(_ table: FlatTable, _ decoder: inout ModelDecoder) throws(TFLiteError) {
         deprecatedBuiltinCode = try table.integer(slot: 0, name: "deprecated_builtin_code", default: Int8(0))
-        customCode = try table.string(slot: 1, name: "custom_code")
+        customCode = try decoder.string(in: table, slot: 1, name: "custom_code")
         version = try table.integer(slot: 2, name: "version", default: Int32(1))
         builtinCode = try table.integer(slot: 3, name: "builtin_code", default: Int32(0))
     }
@@ -226,7 +226,7 @@ public struct SubGraph: Sendable, Equatable {
         operators = try decoder.tables(in: table, slot: 3, name: "operators") { (t, d) throws(TFLiteError) in
             try Operator(t, &d, counts, tensorCount: tensorCount)
         }
-        name = try table.string(slot: 4, name: "name")
+        name = try decoder.string(in: table, slot: 4, name: "name")
     }
 }
 
@@ -324,7 +324,7 @@ public struct Tensor: Sendable, Equatable {
                                 reason: "buffer index \(buffer) is out of range (the model has \(counts.buffers) buffers)")
         }
         self.buffer = Int(buffer)
-        name = try table.string(slot: 3, name: "name") ?? ""
+        name = try decoder.string(in: table, slot: 3, name: "name") ?? ""
         quantization = try table.table(slot: 4, name: "quantization").map { (t) throws(TFLiteError) in
             try QuantizationParameters(t, &decoder)
         }
@@ -704,6 +704,14 @@ struct ModelDecoder {
             result.append(try decode(try vector.table(at: index), &self))
         }
         return result
+    }
+
+    /// A string field (nil when absent), charged like a vector: a shared table with a long
+    /// name must not be decodable thousands of times.
+    mutating func string(in table: FlatTable, slot: Int, name: String) throws(TFLiteError) -> String? {
+        guard let value = try table.string(slot: slot, name: name) else { return nil }
+        try charge(value.utf8.count, path: table.path(name))
+        return value
     }
 
     mutating func optionalInt32s(in table: FlatTable, slot: Int, name: String) throws(TFLiteError) -> [Int32]? {

@@ -206,6 +206,16 @@ import Testing
             return
         }
         #expect(fileSize == shared.count && budget < 20 * shared.count)
+        // The same with one long name instead of a long shape.
+        let named = FlatBufferBuilder.build(Schema.model(
+            codes: [], subgraphs: [FBTable([0: .sharedTables(count: 40_000,
+                                                               Schema.tensor(shape: [1], type: 9,
+                                                                             name: String(repeating: "n", count: 160_000)))])],
+            buffers: []))
+        guard case .decodeBudgetExceeded? = Self.reject(named) else {
+            Issue.record("expected decodeBudgetExceeded, got \(String(describing: Self.reject(named)))")
+            return
+        }
         // Sharing within the budget (a few tensors reusing one table) still decodes.
         let few = FlatBufferBuilder.build(Schema.model(
             codes: [], subgraphs: [FBTable([0: .sharedTables(count: 3, Schema.tensor(shape: [1, 2], type: 9, name: "x"))])],
