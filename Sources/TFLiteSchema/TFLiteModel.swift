@@ -230,17 +230,19 @@ public struct SubGraph: Sendable, Equatable {
     }
 }
 
-/// schema.fbs `enum TensorType : byte`.
+/// schema.fbs `enum TensorType : byte`: 0...20 as in TensorFlow 2.21.0; LiteRT 2.3.0's schema
+/// (`ai_edge_litert/schema_py_generated.py`) adds the two float8 types 21 and 22.
 public enum TensorType: Int8, CaseIterable, Sendable, CustomStringConvertible {
     case float32 = 0, float16 = 1, int32 = 2, uint8 = 3, int64 = 4, string = 5, bool = 6, int16 = 7
     case complex64 = 8, int8 = 9, float64 = 10, complex128 = 11, uint64 = 12, resource = 13, variant = 14
     case uint32 = 15, uint16 = 16, int4 = 17, bfloat16 = 18, int2 = 19, uint4 = 20
+    case float8E4M3FN = 21, float8E5M2 = 22
 
     /// Bytes per element, nil for types without a fixed whole-byte size (strings, resources,
     /// variants, and the packed sub-byte int4, int2, uint4).
     public var elementSize: Int? {
         switch self {
-        case .uint8, .int8, .bool: 1
+        case .uint8, .int8, .bool, .float8E4M3FN, .float8E5M2: 1
         case .float16, .int16, .uint16, .bfloat16: 2
         case .float32, .int32, .uint32: 4
         case .int64, .uint64, .float64, .complex64: 8
@@ -273,6 +275,8 @@ public enum TensorType: Int8, CaseIterable, Sendable, CustomStringConvertible {
         case .bfloat16: "BFLOAT16"
         case .int2: "INT2"
         case .uint4: "UINT4"
+        case .float8E4M3FN: "FLOAT8_E4M3FN"
+        case .float8E5M2: "FLOAT8_E5M2"
         }
     }
 }
@@ -314,7 +318,7 @@ public struct Tensor: Sendable, Equatable {
         let rawType = try table.integer(slot: 1, name: "type", default: Int8(0))
         guard let type = TensorType(rawValue: rawType) else {
             throw .invalidValue(path: table.path("type"), offset: table.offset,
-                                reason: "tensor type \(rawType) is not in schema.fbs (TensorType 0...20, TensorFlow 2.21)")
+                                reason: "tensor type \(rawType) is not in schema.fbs (TensorType 0...22, LiteRT 2.3.0)")
         }
         self.type = type
         let buffer = try table.integer(slot: 2, name: "buffer", default: UInt32(0))
