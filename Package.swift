@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "TFLiteSchema"),
         // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
         .target(name: "ModelImport", dependencies: [
-            "ONNXSchema", "Planning", "Quantization", "Deployment",
+            "ONNXSchema", "TFLiteSchema", "Planning", "Quantization", "Deployment",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
@@ -89,13 +89,14 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "GDBRemote", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"], exclude: ["Fixtures"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization",
+        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization", "Evaluation",
                                                             "FirmwareBuild",
-                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
                                                            "FirmwareBuild"]),
         .testTarget(name: "TFLiteSchemaTests", dependencies: ["TFLiteSchema", "Quantization"], resources: [.copy("Fixtures")]),
