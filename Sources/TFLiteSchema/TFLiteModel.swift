@@ -60,7 +60,8 @@ public struct TFLiteModel: Sendable {
     /// The first subgraph, the model that runs (schema.fbs: "The 0th is assumed to be the main model").
     public var mainSubgraph: SubGraph { subgraphs[0] }
 
-    /// The operator code of `op` (its `opcodeIndex` was checked when the model was read).
+    /// The operator code of `op`, an operator of this model (its `opcodeIndex` was checked when
+    /// the model was read).
     public func operatorCode(of op: Operator) -> OperatorCode { operatorCodes[op.opcodeIndex] }
 }
 
