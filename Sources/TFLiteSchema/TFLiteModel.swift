@@ -49,7 +49,7 @@ public struct TFLiteModel: Sendable {
         version = try root.integer(slot: 0, name: "version", default: UInt32(0))
         operatorCodes = try decoder.tables(in: root, slot: 1, name: "operator_codes") { (t, d) throws(TFLiteError) in try OperatorCode(t, &d) }
         buffers = try decoder.tables(in: root, slot: 4, name: "buffers") { (t, d) throws(TFLiteError) in try Buffer(t, &d) }
-        description = try root.string(slot: 3, name: "description")
+        description = try decoder.string(in: root, slot: 3, name: "description")
         let context = ModelDecoder.Counts(operatorCodes: operatorCodes.count, buffers: buffers.count)
         subgraphs = try decoder.tables(in: root, slot: 2, name: "subgraphs") { (t, d) throws(TFLiteError) in try SubGraph(t, &d, context) }
         guard !subgraphs.isEmpty else {
@@ -59,6 +59,10 @@ public struct TFLiteModel: Sendable {
 
     /// The first subgraph, the model that runs (schema.fbs: "The 0th is assumed to be the main model").
     public var mainSubgraph: SubGraph { subgraphs[0] }
+
+    /// The operator code of `op`, an operator of this model (its `opcodeIndex` was checked when
+    /// the model was read).
+    public func operatorCode(of op: Operator) -> OperatorCode { operatorCodes[op.opcodeIndex] }
 }
 
 // MARK: Constant data
@@ -161,7 +165,7 @@ public struct OperatorCode: Sendable, Equatable {
 
     init(_ table: FlatTable, _ decoder: inout ModelDecoder) throws(TFLiteError) {
         deprecatedBuiltinCode = try table.integer(slot: 0, name: "deprecated_builtin_code", default: Int8(0))
-        customCode = try table.string(slot: 1, name: "custom_code")
+        customCode = try decoder.string(in: table, slot: 1, name: "custom_code")
         version = try table.integer(slot: 2, name: "version", default: Int32(1))
         builtinCode = try table.integer(slot: 3, name: "builtin_code", default: Int32(0))
     }
@@ -223,21 +227,23 @@ public struct SubGraph: Sendable, Equatable {
         operators = try decoder.tables(in: table, slot: 3, name: "operators") { (t, d) throws(TFLiteError) in
             try Operator(t, &d, counts, tensorCount: tensorCount)
         }
-        name = try table.string(slot: 4, name: "name")
+        name = try decoder.string(in: table, slot: 4, name: "name")
     }
 }
 
-/// schema.fbs `enum TensorType : byte`.
+/// schema.fbs `enum TensorType : byte`: 0...20 as in TensorFlow 2.21.0; LiteRT 2.3.0's schema
+/// (`ai_edge_litert/schema_py_generated.py`) adds the two float8 types 21 and 22.
 public enum TensorType: Int8, CaseIterable, Sendable, CustomStringConvertible {
     case float32 = 0, float16 = 1, int32 = 2, uint8 = 3, int64 = 4, string = 5, bool = 6, int16 = 7
     case complex64 = 8, int8 = 9, float64 = 10, complex128 = 11, uint64 = 12, resource = 13, variant = 14
     case uint32 = 15, uint16 = 16, int4 = 17, bfloat16 = 18, int2 = 19, uint4 = 20
+    case float8E4M3FN = 21, float8E5M2 = 22
 
     /// Bytes per element, nil for types without a fixed whole-byte size (strings, resources,
     /// variants, and the packed sub-byte int4, int2, uint4).
     public var elementSize: Int? {
         switch self {
-        case .uint8, .int8, .bool: 1
+        case .uint8, .int8, .bool, .float8E4M3FN, .float8E5M2: 1
         case .float16, .int16, .uint16, .bfloat16: 2
         case .float32, .int32, .uint32: 4
         case .int64, .uint64, .float64, .complex64: 8
@@ -270,6 +276,8 @@ public enum TensorType: Int8, CaseIterable, Sendable, CustomStringConvertible {
         case .bfloat16: "BFLOAT16"
         case .int2: "INT2"
         case .uint4: "UINT4"
+        case .float8E4M3FN: "FLOAT8_E4M3FN"
+        case .float8E5M2: "FLOAT8_E5M2"
         }
     }
 }
@@ -311,7 +319,7 @@ public struct Tensor: Sendable, Equatable {
         let rawType = try table.integer(slot: 1, name: "type", default: Int8(0))
         guard let type = TensorType(rawValue: rawType) else {
             throw .invalidValue(path: table.path("type"), offset: table.offset,
-                                reason: "tensor type \(rawType) is not in schema.fbs (TensorType 0...20, TensorFlow 2.21)")
+                                reason: "tensor type \(rawType) is not in schema.fbs (TensorType 0...22, LiteRT 2.3.0)")
         }
         self.type = type
         let buffer = try table.integer(slot: 2, name: "buffer", default: UInt32(0))
@@ -321,7 +329,7 @@ public struct Tensor: Sendable, Equatable {
                                 reason: "buffer index \(buffer) is out of range (the model has \(counts.buffers) buffers)")
         }
         self.buffer = Int(buffer)
-        name = try table.string(slot: 3, name: "name") ?? ""
+        name = try decoder.string(in: table, slot: 3, name: "name") ?? ""
         quantization = try table.table(slot: 4, name: "quantization").map { (t) throws(TFLiteError) in
             try QuantizationParameters(t, &decoder)
         }
@@ -701,6 +709,14 @@ struct ModelDecoder {
             result.append(try decode(try vector.table(at: index), &self))
         }
         return result
+    }
+
+    /// A string field (nil when absent), charged like a vector: a shared table with a long
+    /// name must not be decodable thousands of times.
+    mutating func string(in table: FlatTable, slot: Int, name: String) throws(TFLiteError) -> String? {
+        guard let value = try table.string(slot: slot, name: name) else { return nil }
+        try charge(value.utf8.count, path: table.path(name))
+        return value
     }
 
     mutating func optionalInt32s(in table: FlatTable, slot: Int, name: String) throws(TFLiteError) -> [Int32]? {

@@ -31,7 +31,7 @@ import Testing
                         _ = try? model.int32Values(of: tensor)
                         _ = try? model.float32Values(of: tensor)
                     }
-                    for op in subgraph.operators { _ = model.operatorCodes[op.opcodeIndex].name }
+                    for op in subgraph.operators { _ = model.operatorCode(of: op).name }
                 }
             } catch {
                 rejected += 1
@@ -41,8 +41,7 @@ import Testing
 
         /// "outOfBounds" for `TFLiteError.outOfBounds(...)`.
         static func caseName(_ error: TFLiteError) -> String {
-            let qualified = String(reflecting: error).prefix(while: { $0 != "(" })
-            return String(qualified.split(separator: ".").last ?? "")
+            Mirror(reflecting: error).children.first?.label ?? "\(error)"
         }
     }
 
@@ -172,7 +171,7 @@ import Testing
                 buffers: [Schema.buffer(nil)]))
         }
         #expect(Self.reject(model()) == nil)
-        for bytes in [model(type: 21), model(type: -1), model(padding: 2), model(activation: 6), model(activation: -128)] {
+        for bytes in [model(type: 23), model(type: -1), model(padding: 2), model(activation: 6), model(activation: -128)] {
             guard case .invalidValue? = Self.reject(bytes) else {
                 Issue.record("expected invalidValue, got \(String(describing: Self.reject(bytes)))")
                 continue
@@ -207,6 +206,16 @@ import Testing
             return
         }
         #expect(fileSize == shared.count && budget < 20 * shared.count)
+        // The same with one long name instead of a long shape.
+        let named = FlatBufferBuilder.build(Schema.model(
+            codes: [], subgraphs: [FBTable([0: .sharedTables(count: 40_000,
+                                                               Schema.tensor(shape: [1], type: 9,
+                                                                             name: String(repeating: "n", count: 160_000)))])],
+            buffers: []))
+        guard case .decodeBudgetExceeded? = Self.reject(named) else {
+            Issue.record("expected decodeBudgetExceeded, got \(String(describing: Self.reject(named)))")
+            return
+        }
         // Sharing within the budget (a few tensors reusing one table) still decodes.
         let few = FlatBufferBuilder.build(Schema.model(
             codes: [], subgraphs: [FBTable([0: .sharedTables(count: 3, Schema.tensor(shape: [1, 2], type: 9, name: "x"))])],
@@ -283,6 +292,35 @@ import Testing
         }
         print("TFLite fuzz: \(Self.caseCount) cases, \(outcomes) in \(ContinuousClock.now - started)")
         #expect(outcomes.decoded + outcomes.rejected == Self.caseCount)
+        #expect(outcomes.decoded > 0 && outcomes.rejected > 0, "\(outcomes)")
+    }
+
+    /// The converter's own layout (built back to front, shared vtables, negative vtable
+    /// offsets): every truncation and seeded random damage of a converter-made file.
+    @Test(arguments: ConverterFixtureTests.committed) func damagedConverterFiles(_ name: String) throws {
+        let valid = try ConverterFixtureTests.load(name).bytes
+        var truncations = Outcomes()
+        for length in 0..<valid.count { truncations.record(Array(valid.prefix(length))) }
+        // Bytes no object covers (alignment padding) may go; a truncation that decodes must
+        // have lost nothing the reader uses.
+        #expect(truncations.rejected >= valid.count * 9 / 10, "\(truncations)")
+        var random = SeededRandom(seed: 0x4C69_7465)
+        var outcomes = Outcomes()
+        for _ in 0..<1_000 {
+            var bytes = valid
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let position = Int(random.next() % UInt64(bytes.count))
+                if random.next() % 2 == 0 {
+                    bytes[position] = UInt8(truncatingIfNeeded: random.next())
+                } else {
+                    let word = min(position & ~3, bytes.count - 4)
+                    Self.put(UInt32(truncatingIfNeeded: random.next() >> UInt64(random.next() % 32)), at: word, in: &bytes)
+                }
+            }
+            outcomes.record(bytes)
+        }
+        print("TFLite fuzz of \(name): truncations \(truncations.decoded) decoded / \(truncations.rejected) rejected; "
+              + "mutations \(outcomes)")
         #expect(outcomes.decoded > 0 && outcomes.rejected > 0, "\(outcomes)")
     }
 

@@ -168,6 +168,8 @@ import Testing
         #expect(BuiltinOperator.allCases.map(\.rawValue) == Array(0..<210))
         #expect(BuiltinOperator.schemaName(ofCode: 210) == "unknown builtin operator 210")
         #expect(BuiltinOperator.schemaName(ofCode: -5) == "unknown builtin operator -5")
+        #expect(TensorType.allCases.map(\.rawValue) == Array(0...22))
+        #expect(TensorType.int8.description == "INT8" && TensorType.float8E5M2.description == "FLOAT8_E5M2")
         #expect(builtinOptionsName(ofType: 0) == "NONE")
         #expect(builtinOptionsName(ofType: 5) == "Pool2DOptions")
         #expect(builtinOptionsName(ofType: 126) == "RightShiftOptions")

@@ -4,6 +4,8 @@ TensorFlow's own tools say is in them, as JSON.
 
 Run by hand (CI has no TensorFlow), from the repository root:
     /work/venv-tf/bin/python Tests/TFLiteSchemaTests/Fixtures/make_reader_fixtures.py
+With .tflite paths as arguments it writes only the JSON for those files, beside them (to check
+the reader against other converter-made files).
 
 Two int8 networks, converted by tf.lite.TFLiteConverter with full-integer quantization
 (int8 weights per channel, int32 biases, int8 input and output):
@@ -23,6 +25,7 @@ The expected values come from two readers that share no code with MixQ:
 """
 import json
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -160,13 +163,15 @@ def describe(data):
             "subgraph_outputs": [int(v) for v in subgraph.OutputsAsNumpy()]}
 
 
-def interpreter_view(data, constant_indices):
+def interpreter_view(data, constant_indices, file_tensor_count):
     # Without default delegates, so that the operator list is the file's, not XNNPACK's.
     interpreter = Interpreter(model_content=data,
                               experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interpreter.allocate_tensors()
     tensors = []
     for detail in sorted(interpreter.get_tensor_details(), key=lambda d: d["index"]):
+        if detail["index"] >= file_tensor_count:
+            continue  # scratch tensors the interpreter's kernels added (im2col and the like)
         q = detail["quantization_parameters"]
         entry = {"index": int(detail["index"]), "name": detail["name"],
                  "shape": [int(v) for v in detail["shape"]],
@@ -185,21 +190,33 @@ def interpreter_view(data, constant_indices):
     return tensors, ops
 
 
-def write(name, module, input_shape):
-    data = convert(module, input_shape)
-    with open(os.path.join(HERE, name + ".tflite"), "wb") as f:
-        f.write(data)
+def expected_json(name, data, folder):
+    """Writes folder/name.json: what LiteRT and TensorFlow's reader say about the model `data`."""
     flat = describe(data)
     constant = {i for i, b in enumerate(flat["tensor_buffers"])
                 if b < len(flat["buffers"]) and flat["buffers"][b]["data_length"] > 0}
-    tensors, ops = interpreter_view(data, constant)
+    tensors, ops = interpreter_view(data, constant, len(flat["tensor_buffers"]))
     expected = {"file": name + ".tflite", "bytes": len(data), "tensorflow": tf.__version__,
                 "tensors": tensors, "ops": ops, "flatbuffer": flat}
-    with open(os.path.join(HERE, name + ".json"), "w") as f:
+    with open(os.path.join(folder, name + ".json"), "w") as f:
         json.dump(expected, f, indent=1)
         f.write("\n")
     print(name, len(data), "bytes,", len(tensors), "tensors,", [op["op_name"] for op in ops])
 
 
-write("reader_convnet", ConvNet(), [1, 12, 12, 3])
-write("reader_residual", Residual(), [1, 6, 6, 4])
+def write(name, module, input_shape):
+    data = convert(module, input_shape)
+    with open(os.path.join(HERE, name + ".tflite"), "wb") as f:
+        f.write(data)
+    expected_json(name, data, HERE)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        # make_reader_fixtures.py FILE.tflite...: the JSON for existing files, beside each file.
+        for path in sys.argv[1:]:
+            with open(path, "rb") as f:
+                expected_json(os.path.splitext(os.path.basename(path))[0], f.read(), os.path.dirname(os.path.abspath(path)))
+    else:
+        write("reader_convnet", ConvNet(), [1, 12, 12, 3])
+        write("reader_residual", Residual(), [1, 6, 6, 4])
