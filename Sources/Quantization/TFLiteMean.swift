@@ -6,8 +6,9 @@
 /// `e' = e - shift`; each output is `clamp(MultiplyByQuantizedMultiplier(sum(x - z_in), M', e') + z_out)`.
 ///
 /// The fold was established against LiteRT 2.3's `OpResolverType.BUILTIN_REF` on converted Keras
-/// models (Tests/QuantizationTests/TFLiteMeanTests.swift holds vectors it produced); dividing after
-/// the multiplier instead (the older description) differs on 6-20% of the outputs.
+/// models: dividing after the multiplier instead (the older description) differed on 6-20% of the
+/// outputs. The Keras MobileNet fixture (Tests/ModelImportTests/TFLiteImporterTests.swift,
+/// `mobilenet_v1_025_96_int8`) checks it end to end.
 public struct TFLiteMeanParameters: Equatable, Sendable {
     /// `M'` and `e'`: the multiplier with the division by the element count folded in.
     public let multiplier: FixedPointMultiplier

@@ -1,5 +1,6 @@
 import Deployment
 import Evaluation
+import FirmwareBuild
 import Foundation
 import ModelImport
 import Planning
@@ -57,5 +58,23 @@ import Testing
             }
         }
         #expect(differing == 0, "\(name): \(differing) of \(inputs.shape[0]) outputs differ from LiteRT's")
+    }
+
+    /// Each fixture deployed on the emulated STM32H743 with the optimised and the plain C TFLite
+    /// kernels: the target's output equals the host reference's (and so LiteRT's, by the test
+    /// above) on three of LiteRT's inputs.
+    @Test(arguments: integerModels)
+    func deploysBitExactOnTheTarget(model name: String) throws {
+        let (imported, _) = try Self.quantized(name)
+        let inputs = try NumPyArray(contentsOf: Self.directory.appendingPathComponent("\(name).inputs.npy"))
+        for plain in [false, true] {
+            var request = DeploymentRequest(network: imported.network, scheme: .int8,
+                                            budget: try MemoryBudget(flash: 2_000_000, ram: 500_000), model: imported.model,
+                                            plainKernels: plain, timing: .off)
+            request.images = (0..<3).map { Self.codes(inputs, sample: $0).map { UInt8($0) } }
+            request.modelSource = imported.summary
+            let result = try Deployer.deploy(request, toolchain: Toolchain.locate())
+            #expect(result.fits && result.bitExact == true && result.imagesChecked == 3, "\(name), plain kernels \(plain)")
+        }
     }
 }
