@@ -94,4 +94,12 @@ MIXQ_INLINE uint8_t tfl_output_double(int32_t acc, double scale, int32_t zy, int
     return (uint8_t)(r < lo ? lo : (r > hi ? hi : r));
 }
 
+/* Output code of channel c of a conv / depthwise / fully connected layer for its accumulator. */
+MIXQ_INLINE uint8_t tfl_requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
+{
+    uint32_t m = p->per_channel ? c : 0;
+    if (p->real_scale) return tfl_output_double(acc, p->real_scale[m], p->output_zero, p->act_min, p->act_max);
+    return tfl_output(acc, p->multiplier[m], p->shift[m], p->output_zero, p->act_min, p->act_max);
+}
+
 #endif /* TFL_COMMON_H */

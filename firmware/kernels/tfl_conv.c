@@ -7,13 +7,6 @@ static int valid_shape(const mixq_conv_shape *s, const tfl_requant_params *p)
         && s->stride_h && s->stride_w && tfl_valid_params(p);
 }
 
-MIXQ_INLINE uint8_t requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
-{
-    uint32_t m = p->per_channel ? c : 0;
-    if (p->real_scale) return tfl_output_double(acc, p->real_scale[m], p->output_zero, p->act_min, p->act_max);
-    return tfl_output(acc, p->multiplier[m], p->shift[m], p->output_zero, p->act_min, p->act_max);
-}
-
 int tfl_conv_plain(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
                    const tfl_requant_params *p, uint8_t *output)
 {
@@ -36,7 +29,7 @@ int tfl_conv_plain(const mixq_conv_shape *s, const uint8_t *input, const uint8_t
                             acc = (int32_t)((uint32_t)acc + (uint32_t)((w[ci] - zw) * (x[ci] - zx)));
                     }
                 }
-                *output++ = requantize(p, c, acc);
+                *output++ = tfl_requantize(p, c, acc);
             }
         }
     }
@@ -100,7 +93,7 @@ int tfl_conv(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weig
                 }
                 for (; k < k_total; ++k)
                     acc = (int32_t)((uint32_t)acc + (uint32_t)((w[k] - p->weight_zero) * patch[k]));
-                *output++ = requantize(p, c, acc);
+                *output++ = tfl_requantize(p, c, acc);
             }
         }
     }

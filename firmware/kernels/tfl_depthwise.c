@@ -7,13 +7,6 @@ static int valid_shape(const mixq_conv_shape *s, uint32_t m, const tfl_requant_p
         && s->stride_w && m >= 1 && (uint32_t)s->in_c * m == s->out_c && tfl_valid_params(p);
 }
 
-MIXQ_INLINE uint8_t requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
-{
-    uint32_t m = p->per_channel ? c : 0;
-    if (p->real_scale) return tfl_output_double(acc, p->real_scale[m], p->output_zero, p->act_min, p->act_max);
-    return tfl_output(acc, p->multiplier[m], p->shift[m], p->output_zero, p->act_min, p->act_max);
-}
-
 int tfl_depthwise_plain(const mixq_conv_shape *s, uint32_t depth_multiplier, const uint8_t *input,
                         const uint8_t *weights, const tfl_requant_params *p, uint8_t *output)
 {
@@ -35,7 +28,7 @@ int tfl_depthwise_plain(const mixq_conv_shape *s, uint32_t depth_multiplier, con
                         acc = (int32_t)((uint32_t)acc + (uint32_t)((w - zw) * (x - zx)));
                     }
                 }
-                *output++ = requantize(p, o, acc);
+                *output++ = tfl_requantize(p, o, acc);
             }
         }
     }
@@ -77,7 +70,7 @@ int tfl_depthwise(const mixq_conv_shape *s, uint32_t depth_multiplier, const uin
                     }
                 }
             }
-            for (uint32_t o = 0; o < out_c; ++o) *output++ = requantize(p, o, acc[o]);
+            for (uint32_t o = 0; o < out_c; ++o) *output++ = tfl_requantize(p, o, acc[o]);
         }
     }
     return MIXQ_OK;
