@@ -42,7 +42,8 @@ uint32_t tfl_conv_scratch_bytes(const mixq_conv_shape *s)
     return (2 * k + 7) & ~7u;
 }
 
-/* The window of output pixel (oy, ox) as int16 (x - zx), padded positions 0. Groups of four
+/* The window of output pixel (oy, ox) as int16 (x - zx), padded positions 0 (k_total elements;
+ * the order within groups of four does not change their sum). Groups of four
  * elements are stored x0, x2, x1, x3 so that one word holds the pair SMLAD multiplies with the
  * UXTB16 of a weight word (w0, w2) and the next with its ROR 8 (w1, w3); the K % 4 tail follows
  * in order. */
@@ -67,32 +68,61 @@ static void gather_patch(const mixq_conv_shape *s, const uint8_t *input, int32_t
     }
 }
 
+/* sum over k of w[k] * patch(k) for the first k4 weights of a row, w as unsigned codes (the
+ * weight zero point is folded out by the caller), two SMLADs per four weights. */
+MIXQ_INLINE int32_t dot_codes(const uint8_t *w, const uint32_t *xw, uint32_t k4, int32_t acc)
+{
+    for (uint32_t k = 0; k < k4; k += 4, xw += 2) {
+        uint32_t word;
+        memcpy(&word, w + k, 4);   /* an unaligned LDR on the Cortex-M7 */
+        acc = __smlad(__uxtb16(word), xw[0], acc);
+        acc = __smlad(__uxtb16((word >> 8) | (word << 24)), xw[1], acc);
+    }
+    return acc;
+}
+
 int tfl_conv(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
              const tfl_requant_params *p, uint8_t *output, void *scratch)
 {
     if (!valid_shape(s, p) || ((uintptr_t)scratch & 3u)) return MIXQ_ERROR_ARGUMENT;
     int16_t *patch = (int16_t *)scratch;
-    const int32_t zx = p->input_zero;
-    const uint32_t zw2 = (uint32_t)p->weight_zero * 0x00010001u;
+    const int32_t zx = p->input_zero, zw = p->weight_zero;
     const uint32_t k_total = (uint32_t)s->kernel_h * s->kernel_w * s->in_c, k4 = k_total & ~3u;
     for (uint32_t oy = 0; oy < s->out_h; ++oy) {
         for (uint32_t ox = 0; ox < s->out_w; ++ox) {
             gather_patch(s, input, zx, oy, ox, patch);
+            /* sum (w - zw) x' = sum w x' - zw * sum x' (exact in wrapping int32) */
+            int32_t patch_sum = 0;
+            for (uint32_t k = 0; k < k_total; ++k) patch_sum += patch[k];
+            const int32_t offset = (int32_t)(0u - (uint32_t)zw * (uint32_t)patch_sum);
             const uint32_t *xw = (const uint32_t *)patch;
             const uint8_t *w = weights;
-            for (uint32_t c = 0; c < s->out_c; ++c, w += k_total) {
-                int32_t acc = p->bias[c];
-                uint32_t k = 0;
-                for (; k < k4; k += 4) {
-                    uint32_t word;
-                    memcpy(&word, w + k, 4);   /* an unaligned LDR on the Cortex-M7 */
-                    uint32_t w02 = __ssub16(__uxtb16(word), zw2);
-                    uint32_t w13 = __ssub16(__uxtb16((word >> 8) | (word << 24)), zw2);
-                    acc = __smlad(w02, xw[k >> 1], acc);
-                    acc = __smlad(w13, xw[(k >> 1) + 1], acc);
+            uint32_t c = 0;
+            for (; c + 1 < s->out_c; c += 2, w += 2 * k_total) {
+                const uint8_t *w1 = w + k_total;
+                int32_t acc0 = (int32_t)((uint32_t)p->bias[c] + (uint32_t)offset);
+                int32_t acc1 = (int32_t)((uint32_t)p->bias[c + 1] + (uint32_t)offset);
+                const uint32_t *x = xw;
+                for (uint32_t k = 0; k < k4; k += 4, x += 2) {
+                    uint32_t a, b;
+                    memcpy(&a, w + k, 4);
+                    memcpy(&b, w1 + k, 4);
+                    uint32_t x02 = x[0], x13 = x[1];
+                    acc0 = __smlad(__uxtb16(a), x02, acc0);
+                    acc1 = __smlad(__uxtb16(b), x02, acc1);
+                    acc0 = __smlad(__uxtb16((a >> 8) | (a << 24)), x13, acc0);
+                    acc1 = __smlad(__uxtb16((b >> 8) | (b << 24)), x13, acc1);
                 }
-                for (; k < k_total; ++k)
-                    acc = (int32_t)((uint32_t)acc + (uint32_t)((w[k] - p->weight_zero) * patch[k]));
+                for (uint32_t k = k4; k < k_total; ++k) {
+                    acc0 = (int32_t)((uint32_t)acc0 + (uint32_t)(w[k] * patch[k]));
+                    acc1 = (int32_t)((uint32_t)acc1 + (uint32_t)(w1[k] * patch[k]));
+                }
+                *output++ = tfl_requantize(p, c, acc0);
+                *output++ = tfl_requantize(p, c + 1, acc1);
+            }
+            if (c < s->out_c) {
+                int32_t acc = dot_codes(w, xw, k4, (int32_t)((uint32_t)p->bias[c] + (uint32_t)offset));
+                for (uint32_t k = k4; k < k_total; ++k) acc = (int32_t)((uint32_t)acc + (uint32_t)(w[k] * patch[k]));
                 *output++ = tfl_requantize(p, c, acc);
             }
         }

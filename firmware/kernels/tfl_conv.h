@@ -23,7 +23,9 @@
  * kernel-window element rounded up to 8. */
 uint32_t tfl_conv_scratch_bytes(const mixq_conv_shape *shape);
 
-/* Optimised path: the window as an int16 patch, four products per two SMLADs. */
+/* Optimised path: the window as an int16 patch (x - zx), two output channels per pass, four
+ * products per two SMLADs on the unsigned weight codes, the weight zero point folded out as
+ * zw * sum(x - zx). */
 int tfl_conv(const mixq_conv_shape *shape, const uint8_t *input, const uint8_t *weights,
              const tfl_requant_params *params, uint8_t *output, void *scratch);
 
