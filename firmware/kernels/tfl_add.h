@@ -7,7 +7,8 @@
  * with every e <= 0 (the multipliers are below 1).
  * Layout: `count` codes each, any layout (elementwise); output may alias an input.
  * Scratch (optimised path): TFL_ADD_SCRATCH_BYTES, 4-byte aligned.
- * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for a positive exponent or act_min > act_max.
+ * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for a positive exponent, act_min > act_max or (optimised
+ * path) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_ADD_H
 #define TFL_ADD_H

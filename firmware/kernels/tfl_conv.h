@@ -12,7 +12,8 @@
  * Rounding: TFLite's (tfl_scale), or the double rule of LiteRT's reference FULLY_CONNECTED when
  * params->real_scale is set (tfl_common.h); clamp to [act_min, act_max].
  * Scratch (optimised paths only): tfl_conv_scratch_bytes() bytes, 4-byte aligned.
- * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride or act_min > act_max.
+ * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride, act_min > act_max
+ * or (optimised paths) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_CONV_H
 #define TFL_CONV_H

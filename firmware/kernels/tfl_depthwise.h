@@ -9,8 +9,8 @@
  * o = c * M + m filters input channel c = o / M. Padding as tfl_conv.h (padded positions add 0).
  * Rounding: TFLite's (tfl_scale); clamp to [act_min, act_max].
  * Scratch (optimised path): tfl_depthwise_scratch_bytes() bytes, 4-byte aligned.
- * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride, out_c != in_c * M
- * or act_min > act_max.
+ * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride, out_c != in_c * M,
+ * act_min > act_max or (optimised path) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_DEPTHWISE_H
 #define TFL_DEPTHWISE_H
