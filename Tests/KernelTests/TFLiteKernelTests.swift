@@ -36,7 +36,9 @@ import Testing
         var rng = SeededRandom(seed: 0xD3B7)
         var cases: [TFLiteCase] = []
         for index in 0..<20 {
-            let multiplier = [1, 2, 8, 3, 1][index % 5], channels = index % 5 == 2 ? 1 : 1 + Int(rng.next() % 7)
+            // Index % 5 == 4: depth multiplier 1 with channels in fours (the optimised path's register loop).
+            let multiplier = [1, 2, 8, 3, 1][index % 5]
+            let channels = index % 5 == 2 ? 1 : index % 5 == 4 ? 4 * (1 + Int(rng.next() % 3)) : 1 + Int(rng.next() % 7)
             let kernelHeight = [3, 3, 3, 5, 1][index % 5], kernelWidth = [3, 3, 2, 2, 1][index % 5]
             let g = try ConvolutionGeometry.tflite(
                 inputHeight: kernelHeight + Int(rng.next() % 6), inputWidth: kernelWidth + Int(rng.next() % 6),

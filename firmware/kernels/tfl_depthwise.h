@@ -20,8 +20,9 @@
 /* One int32 accumulator per output channel. */
 uint32_t tfl_depthwise_scratch_bytes(const mixq_conv_shape *shape);
 
-/* Optimised path: per output pixel, the valid window rows only, all channels of a tap in one
- * pass into the accumulators (no bounds test per product). */
+/* Optimised path: per output pixel, the valid window only (no bounds test per product). With
+ * M = 1 and in_c a multiple of 4, four channels per step in registers (SMLABB/SMLATT on 16-bit
+ * pairs, no scratch used); otherwise all channels of a tap in one pass into the accumulators. */
 int tfl_depthwise(const mixq_conv_shape *shape, uint32_t depth_multiplier, const uint8_t *input,
                   const uint8_t *weights, const tfl_requant_params *params, uint8_t *output, void *scratch);
 
