@@ -62,8 +62,8 @@ static void depthwise_by_four(const mixq_conv_shape *s, const uint8_t *input, co
                         uint32_t xv, wv;
                         memcpy(&xv, x, 4);
                         memcpy(&wv, w, 4);
-                        uint32_t x02 = __ssub16(__uxtb16(xv), zx2), x13 = __ssub16(__uxtb16((xv >> 8) | (xv << 24)), zx2);
-                        uint32_t w02 = __ssub16(__uxtb16(wv), zw2), w13 = __ssub16(__uxtb16((wv >> 8) | (wv << 24)), zw2);
+                        uint32_t x02 = __ssub16(__uxtb16(xv), zx2), x13 = __ssub16(tfl_uxtb16_ror8(xv), zx2);
+                        uint32_t w02 = __ssub16(__uxtb16(wv), zw2), w13 = __ssub16(tfl_uxtb16_ror8(wv), zw2);
                         acc0 = __smlabb(w02, x02, acc0);
                         acc2 = __smlatt(w02, x02, acc2);
                         acc1 = __smlabb(w13, x13, acc1);
