@@ -37,6 +37,14 @@ int tfl_depthwise_plain(const mixq_conv_shape *s, uint32_t depth_multiplier, con
 
 uint32_t tfl_depthwise_scratch_bytes(const mixq_conv_shape *s) { return 4u * s->out_c; }
 
+/* The taps of one window dimension that fall inside the input: window start `start` (may be
+ * negative), taps [*first, *last) of `kernel`, input size `size`. */
+MIXQ_INLINE void valid_taps(int32_t start, uint32_t kernel, uint32_t size, uint32_t *first, uint32_t *last)
+{
+    *first = start < 0 ? (uint32_t)-start : 0;
+    *last = start + (int32_t)kernel > (int32_t)size ? (uint32_t)((int32_t)size - start) : kernel;
+}
+
 /* Depth multiplier 1 with in_c a multiple of 4: four channels per step in registers, each tap
  * one word of inputs and one of weights, expanded to 16-bit (x - zx) and (w - zw) pairs, one
  * SMLABB/SMLATT per product. */
@@ -47,12 +55,12 @@ static void depthwise_by_four(const mixq_conv_shape *s, const uint8_t *input, co
     const uint32_t zx2 = (uint32_t)p->input_zero * 0x00010001u, zw2 = (uint32_t)p->weight_zero * 0x00010001u;
     for (uint32_t oy = 0; oy < s->out_h; ++oy) {
         int32_t y0 = (int32_t)(oy * s->stride_h) - s->pad_top;
-        uint32_t ky0 = y0 < 0 ? (uint32_t)-y0 : 0;
-        uint32_t ky1 = y0 + s->kernel_h > s->in_h ? (uint32_t)(s->in_h - y0) : s->kernel_h;
+        uint32_t ky0, ky1;
+        valid_taps(y0, s->kernel_h, s->in_h, &ky0, &ky1);
         for (uint32_t ox = 0; ox < s->out_w; ++ox) {
             int32_t x0 = (int32_t)(ox * s->stride_w) - s->pad_left;
-            uint32_t kx0 = x0 < 0 ? (uint32_t)-x0 : 0;
-            uint32_t kx1 = x0 + s->kernel_w > s->in_w ? (uint32_t)(s->in_w - x0) : s->kernel_w;
+            uint32_t kx0, kx1;
+            valid_taps(x0, s->kernel_w, s->in_w, &kx0, &kx1);
             for (uint32_t c = 0; c < channels; c += 4) {
                 int32_t acc0 = p->bias[c], acc1 = p->bias[c + 1], acc2 = p->bias[c + 2], acc3 = p->bias[c + 3];
                 for (uint32_t ky = ky0; ky < ky1; ++ky) {
@@ -93,12 +101,12 @@ int tfl_depthwise(const mixq_conv_shape *s, uint32_t depth_multiplier, const uin
     const uint32_t out_c = s->out_c, in_c = s->in_c, m_count = depth_multiplier;
     for (uint32_t oy = 0; oy < s->out_h; ++oy) {
         int32_t y0 = (int32_t)(oy * s->stride_h) - s->pad_top;
-        uint32_t ky0 = y0 < 0 ? (uint32_t)-y0 : 0;
-        uint32_t ky1 = y0 + s->kernel_h > s->in_h ? (uint32_t)(s->in_h - y0) : s->kernel_h;
+        uint32_t ky0, ky1;
+        valid_taps(y0, s->kernel_h, s->in_h, &ky0, &ky1);
         for (uint32_t ox = 0; ox < s->out_w; ++ox) {
             int32_t x0 = (int32_t)(ox * s->stride_w) - s->pad_left;
-            uint32_t kx0 = x0 < 0 ? (uint32_t)-x0 : 0;
-            uint32_t kx1 = x0 + s->kernel_w > s->in_w ? (uint32_t)(s->in_w - x0) : s->kernel_w;
+            uint32_t kx0, kx1;
+            valid_taps(x0, s->kernel_w, s->in_w, &kx0, &kx1);
             memcpy(acc, p->bias, 4u * out_c);
             for (uint32_t ky = ky0; ky < ky1; ++ky) {
                 const uint8_t *row = input + ((uint32_t)(y0 + (int32_t)ky) * s->in_w) * in_c;
