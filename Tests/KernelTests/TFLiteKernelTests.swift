@@ -36,7 +36,9 @@ import Testing
         var rng = SeededRandom(seed: 0xD3B7)
         var cases: [TFLiteCase] = []
         for index in 0..<20 {
-            let multiplier = [1, 2, 8, 3, 1][index % 5], channels = index % 5 == 2 ? 1 : 1 + Int(rng.next() % 7)
+            // Index % 5 == 4: depth multiplier 1 with channels in fours (the optimised path's register loop).
+            let multiplier = [1, 2, 8, 3, 1][index % 5]
+            let channels = index % 5 == 2 ? 1 : index % 5 == 4 ? 4 * (1 + Int(rng.next() % 3)) : 1 + Int(rng.next() % 7)
             let kernelHeight = [3, 3, 3, 5, 1][index % 5], kernelWidth = [3, 3, 2, 2, 1][index % 5]
             let g = try ConvolutionGeometry.tflite(
                 inputHeight: kernelHeight + Int(rng.next() % 6), inputWidth: kernelWidth + Int(rng.next() % 6),
@@ -47,6 +49,31 @@ import Testing
                                     style: index, rng: &rng))
         }
         try TFLiteKernelRun.check(cases)
+    }
+
+    /// One layer of each kind at a MobilenetV1-like size, so the printed cycles (optimised, plain)
+    /// mean something; checked like the others.
+    @Test func layersOfUsefulSizeMatchTheReference() throws {
+        var rng = SeededRandom(seed: 0xB16)
+        let conv = try ConvolutionGeometry.tflite(inputHeight: 12, inputWidth: 12, inputChannels: 16, outputChannels: 16,
+                                                  kernelHeight: 3, kernelWidth: 3, strideHeight: 1, strideWidth: 1,
+                                                  padding: .same)
+        let depthwise = try ConvolutionGeometry.tflite(inputHeight: 12, inputWidth: 12, inputChannels: 32,
+                                                       outputChannels: 32, kernelHeight: 3, kernelWidth: 3,
+                                                       strideHeight: 1, strideWidth: 1, padding: .same)
+        let fc = try ConvolutionGeometry(inputHeight: 1, inputWidth: 1, inputChannels: 1024, outputChannels: 12,
+                                         kernelHeight: 1, kernelWidth: 1)
+        let pool = try ConvolutionGeometry.tflite(inputHeight: 12, inputWidth: 12, inputChannels: 32, outputChannels: 32,
+                                                  kernelHeight: 2, kernelWidth: 2, strideHeight: 2, strideWidth: 2,
+                                                  padding: .valid)
+        try TFLiteKernelRun.check([
+            try .layer(.convolution, type: .int8, geometry: conv, style: 5, rng: &rng),
+            try .layer(.depthwiseConvolution, type: .int8, geometry: depthwise, style: 5, rng: &rng),
+            try .layer(.fullyConnected, type: .int8, geometry: fc, style: 4, rng: &rng),
+            try .pool(.average, type: .int8, geometry: pool, style: 5, rng: &rng),
+            try .add(type: .int8, count: 12 * 12 * 32, style: 5, rng: &rng),
+            try .softmax(type: .int8, rows: 1, depth: 1000, style: 5, rng: &rng),
+        ])
     }
 
     @Test func poolingAddAndSoftmaxMatchTheReference() throws {
@@ -283,10 +310,16 @@ enum TFLiteKernelRun {
         ])
         #expect(result.exitStatus == 0, "kernel_tfl exited with \(result.exitStatus): \(result.stdout)\(result.stderr)")
         let back = try machine.readMemory(at: tableSymbol.address, count: table.count)
+        func word(_ at: Int) -> UInt32 {
+            UInt32(back[at]) | UInt32(back[at + 1]) << 8 | UInt32(back[at + 2]) << 16 | UInt32(back[at + 3]) << 24
+        }
+        var cycles: [String: (optimised: UInt64, plain: UInt64)] = [:]
         for (index, (c, path)) in jobs.enumerated() {
             let base = 4 + index * wordsPerJob * 4 + 31 * 4
-            let status = Int32(bitPattern: UInt32(back[base]) | UInt32(back[base + 1]) << 8 | UInt32(back[base + 2]) << 16
-                | UInt32(back[base + 3]) << 24)
+            let status = Int32(bitPattern: word(base))
+            let spent = UInt64(word(base + 4))
+            let sums = cycles["\(c.op)", default: (0, 0)]
+            cycles["\(c.op)"] = path == 0 ? (sums.optimised + spent, sums.plain) : (sums.optimised, sums.plain + spent)
             let label = "\(path == 0 ? "optimised" : "plain") \(c)"
             #expect(status == 0, "status \(status): \(label)")
             let bytes = try machine.readMemory(at: arenaSymbol.address + outputs[index], count: c.expected.count + guardBytes)
@@ -297,6 +330,10 @@ enum TFLiteKernelRun {
                 let first = bad.prefix(4).map { "[\($0.offset)] got \($0.element.0) want \($0.element.1)" }
                 Issue.record("\(bad.count) of \(c.expected.count) outputs differ (\(first.joined(separator: ", "))): \(label)")
             }
+        }
+        // For the record only (speed targets live in `mixq bench`): cycles of all jobs per op.
+        for (op, sums) in cycles.sorted(by: { $0.key < $1.key }) {
+            print("tfl \(op): \(sums.optimised) cycles optimised, \(sums.plain) plain")
         }
     }
 }

@@ -6,9 +6,9 @@
  *   y  = clamp(tfl_scale(a' + b', Mo, eo) + zy, act_min, act_max)
  * with every e <= 0 (the multipliers are below 1).
  * Layout: `count` codes each, any layout (elementwise); output may alias an input.
- * No scratch. One path: the op is elementwise and costs a few instructions per element next to
- * the convolutions around it; this plain path is the kernel.
- * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for a positive exponent or act_min > act_max.
+ * Scratch (optimised path): TFL_ADD_SCRATCH_BYTES, 4-byte aligned.
+ * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for a positive exponent, act_min > act_max or (optimised
+ * path) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_ADD_H
 #define TFL_ADD_H
@@ -24,7 +24,16 @@ typedef struct {
     uint8_t act_min, act_max;                                          /* clamp, codes   */
 } tfl_add_params;
 
+/* Two tables of the rescaled inputs a' and b', one int32 per code. */
+#define TFL_ADD_SCRATCH_BYTES (2u * 256u * 4u)
+
+/* Optimised path: a' and b' depend on the code alone, so they are tabulated once per call (512
+ * rescalings) and each element costs one rescaling instead of three. */
 int tfl_add(uint32_t count, const uint8_t *input1, const uint8_t *input2, const tfl_add_params *params,
-            uint8_t *output);
+            uint8_t *output, void *scratch);
+
+/* Plain C reference path: the three rescalings per element. No scratch. */
+int tfl_add_plain(uint32_t count, const uint8_t *input1, const uint8_t *input2, const tfl_add_params *params,
+                  uint8_t *output);
 
 #endif /* TFL_ADD_H */

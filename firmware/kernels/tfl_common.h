@@ -94,4 +94,21 @@ MIXQ_INLINE uint8_t tfl_output_double(int32_t acc, double scale, int32_t zy, int
     return (uint8_t)(r < lo ? lo : (r > hi ? hi : r));
 }
 
+/* UXTB16 of x rotated right by 8: bytes 1 and 3 as two 16-bit lanes, one instruction (GCC does
+ * not fold the rotation into __uxtb16 by itself). */
+MIXQ_INLINE uint32_t tfl_uxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("uxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* Output code of channel c of a conv / depthwise / fully connected layer for its accumulator. */
+MIXQ_INLINE uint8_t tfl_requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
+{
+    uint32_t m = p->per_channel ? c : 0;
+    if (p->real_scale) return tfl_output_double(acc, p->real_scale[m], p->output_zero, p->act_min, p->act_max);
+    return tfl_output(acc, p->multiplier[m], p->shift[m], p->output_zero, p->act_min, p->act_max);
+}
+
 #endif /* TFL_COMMON_H */

@@ -12,7 +12,8 @@
  * Rounding: TFLite's (tfl_scale), or the double rule of LiteRT's reference FULLY_CONNECTED when
  * params->real_scale is set (tfl_common.h); clamp to [act_min, act_max].
  * Scratch (optimised paths only): tfl_conv_scratch_bytes() bytes, 4-byte aligned.
- * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride or act_min > act_max.
+ * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape, a zero stride, act_min > act_max
+ * or (optimised paths) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_CONV_H
 #define TFL_CONV_H
@@ -23,7 +24,9 @@
  * kernel-window element rounded up to 8. */
 uint32_t tfl_conv_scratch_bytes(const mixq_conv_shape *shape);
 
-/* Optimised path: the window as an int16 patch, four products per two SMLADs. */
+/* Optimised path: the window as an int16 patch (x - zx), two output channels per pass, four
+ * products per two SMLADs on the unsigned weight codes, the weight zero point folded out as
+ * zw * sum(x - zx). */
 int tfl_conv(const mixq_conv_shape *shape, const uint8_t *input, const uint8_t *weights,
              const tfl_requant_params *params, uint8_t *output, void *scratch);
 

@@ -12,7 +12,8 @@
  * [act_min, act_max]. Maximum: the largest code, clamped.
  * Scratch (optimised paths): tfl_pool_scratch_bytes() bytes, 4-byte aligned.
  * Returns MIXQ_OK, or MIXQ_ERROR_ARGUMENT for an empty shape or window, a zero stride, out_c !=
- * in_c, a window with no valid position, code_offset other than 0/128 or act_min > act_max.
+ * in_c, a window with no valid position, code_offset other than 0/128, act_min > act_max or (optimised
+ * paths) a scratch pointer that is not 4-byte aligned.
  */
 #ifndef TFL_POOL_H
 #define TFL_POOL_H

@@ -80,7 +80,9 @@ static int32_t run(const tfl_job *j)
         tfl_add_params a = { multiplier[0], multiplier[1], multiplier[2], shift[0], shift[1], shift[2],
                              (uint8_t)j->input_zero, (uint8_t)j->weight_zero, (uint8_t)j->output_zero,
                              (uint8_t)j->act_min, (uint8_t)j->act_max };
-        return tfl_add(j->in_h * j->in_w * j->in_c, in, tfl_arena + j->input2, &a, out);
+        uint32_t count = j->in_h * j->in_w * j->in_c;
+        if (plain) return tfl_add_plain(count, in, tfl_arena + j->input2, &a, out);
+        return tfl_add(count, in, tfl_arena + j->input2, &a, out, scratch);
     }
     case OP_SOFTMAX: {
         float scale;
@@ -95,6 +97,9 @@ static int32_t run(const tfl_job *j)
 
 int main(void)
 {
+    /* Caches on, as deployed firmware runs: the cycles then mean what a layer costs in place. */
+    mixq_icache_enable();
+    mixq_dcache_enable();
     mixq_cycle_counter_start();
     uint32_t count = tfl_jobs.count > TFL_MAX_JOBS ? TFL_MAX_JOBS : tfl_jobs.count;
     for (uint32_t i = 0; i < count; ++i) {

@@ -38,10 +38,13 @@ def representative(shapes, seed, spread):
     return gen
 
 
-def convert_int8(fn, shapes, seed, spread=1.0):
+def convert_int8(fn, shapes, seed, spread=1.0, per_tensor=False):
     concrete = fn.get_concrete_function(*[tf.TensorSpec(s, tf.float32) for s in shapes])
     conv = tf.lite.TFLiteConverter.from_concrete_functions([concrete], fn)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if per_tensor:   # one weight scale per tensor, as older converters wrote
+        conv._experimental_disable_per_channel = True
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
     conv.representative_dataset = representative(shapes, seed, spread)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
@@ -282,6 +285,18 @@ def main():
     cases.append(run_case("uint8_add", model, {"activation": "NONE"}, rng))
     model = convert_uint8(lambda xs: tf.nn.softmax(xs[0]), [(1, 10)], [(-8.0, 8.0)])
     cases.append(run_case("uint8_softmax10", model, {"beta": 1.0}, rng))
+
+    # ---- int8 with per-tensor weights (appended last so the cases above keep their data) ----
+    w = weights((48, 6))
+    b = weights((6,), 0.5)
+    f = closure(lambda x, w=w, b=b: tf.matmul(x, w) + b)
+    cases.append(run_case("int8_fc48x6_per_tensor", convert_int8(f, [(1, 48)], seed=len(cases), per_tensor=True),
+                          {"activation": "NONE"}, rng))
+    w = weights((3, 3, 4, 5))
+    b = weights((5,), 0.5)
+    f = closure(lambda x, w=w, b=b: tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w, strides=1, padding="SAME"), b)))
+    cases.append(run_case("int8_conv3x3_per_tensor_relu", convert_int8(f, [(1, 6, 6, 4)], seed=len(cases), per_tensor=True),
+                          {"stride_h": 1, "stride_w": 1, "padding": "SAME", "activation": "RELU"}, rng))
 
     with open(OUT, "w") as f:
         json.dump({"generator": "Tests/QuantizationTests/Fixtures/make_tflite_op_vectors.py",
