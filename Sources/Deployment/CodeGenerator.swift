@@ -77,7 +77,9 @@ public enum CodeGenerator {
                        + "\(p.outputMultiplier.multiplier), \(p.input1Multiplier.tfliteShift), \(p.input2Multiplier.tfliteShift), "
                        + "\(p.outputMultiplier.tfliteShift), \(p.input1ZeroPoint), \(p.input2ZeroPoint), \(p.outputZeroPoint), "
                        + "\(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
-                calls.append("tfl_add(\(add.shape.elementCount), \(input), mixq_arena + \(inputOffsets[1]), &add\(index), \(output))")
+                let arguments = "\(add.shape.elementCount), \(input), mixq_arena + \(inputOffsets[1]), &add\(index), \(output)"
+                scratchTerms.append("TFL_ADD_SCRATCH_BYTES")
+                calls.append(plainKernels ? "tfl_add_plain(\(arguments))" : "tfl_add(\(arguments), scratch)")
             case .tfliteMean(let pool, let p, _):
                 names.append(pool.name)
                 c.line("static const tfl_mean_params mean\(index) = {\(p.multiplier.multiplier), \(p.multiplier.tfliteShift), "
