@@ -320,7 +320,7 @@ public final class DebugSession {
         try check(mixq_uc_hook_code(engine, &handle, debugCodeHook, context, UInt64(key.address), UInt64(key.address)),
                   "adding a breakpoint at 0x\(String(key.address, radix: 16))")
         breakpoints[key] = handle
-        control.setBreakpoints(Set(breakpoints.keys.map(\.address)))
+        control.addBreakpoint(key.address)
         // Existing translations of the address were made without the hook.
         _ = mixq_uc_remove_translations(engine, UInt64(key.address), UInt64(key.address) + 1)
     }
@@ -332,7 +332,9 @@ public final class DebugSession {
         let key = BreakpointKey(address: address & ~1, kind: kind)
         guard let handle = breakpoints.removeValue(forKey: key) else { return false }
         uc_hook_del(engine, handle)
-        control.setBreakpoints(Set(breakpoints.keys.map(\.address)))
+        if breakpoints[BreakpointKey(address: key.address, kind: kind == .software ? .hardware : .software)] == nil {
+            control.removeBreakpoint(key.address)
+        }
         _ = mixq_uc_remove_translations(engine, UInt64(key.address), UInt64(key.address) + 1)
         return true
     }
@@ -530,9 +532,26 @@ final class DebugControl {
         }
     }
 
-    func setBreakpoints(_ addresses: Set<UInt32>) {
-        breakpointSet = addresses
-        breakpoints = addresses.sorted()
+    /// Adds `address` to the sorted list: a binary search and one insertion, so inserting N
+    /// breakpoints does not sort N times.
+    func addBreakpoint(_ address: UInt32) {
+        guard breakpointSet.insert(address).inserted else { return }
+        breakpoints.insert(address, at: firstIndex(above: address, orEqual: true))
+    }
+
+    func removeBreakpoint(_ address: UInt32) {
+        guard breakpointSet.remove(address) != nil else { return }
+        breakpoints.remove(at: firstIndex(above: address, orEqual: true))
+    }
+
+    /// The index of the first breakpoint above `address` (or equal to it, when `orEqual`).
+    private func firstIndex(above address: UInt32, orEqual: Bool) -> Int {
+        var low = 0, high = breakpoints.count
+        while low < high {
+            let middle = (low + high) / 2
+            if breakpoints[middle] < address || (!orEqual && breakpoints[middle] == address) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     func enterBlock(address: UInt32, size: UInt32) {
@@ -573,7 +592,8 @@ final class DebugControl {
         // A breakpoint inside the block stops it there: count only the bytes before it.
         var limit = UInt32.max
         let end = UInt64(address) + UInt64(size)
-        for breakpoint in breakpoints where breakpoint > address && UInt64(breakpoint) < end {
+        for breakpoint in breakpoints[firstIndex(above: address, orEqual: false)...] {
+            guard UInt64(breakpoint) < end else { break }
             if breakpointsInsideITBlocks.contains(breakpoint) { continue }
             if ThumbDecoding.isInsideITBlock(breakpoint, blockStart: address, read: readHalfword) {
                 breakpointsInsideITBlocks.insert(breakpoint)

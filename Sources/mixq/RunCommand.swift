@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import Emulator
 import Foundation
@@ -224,7 +225,7 @@ enum ProfileFolder {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \((error as NSError).localizedDescription)")
+            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \(SystemErrorText.reason(error))")
         }
         for name in ProfileReport.FileName.all {
             try OutputFiles.checkWritable((folder as NSString).appendingPathComponent(name), option: "--profile", inputs: inputs)
@@ -238,7 +239,7 @@ enum ProfileFolder {
                              conditions: conditions, clockMHz: clockMHz, limit: limit, showsCacheMisses: showsCacheMisses,
                              sourceRoot: FileManager.default.currentDirectoryPath)
         } catch {
-            throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")
+            throw CommandFailure(message: "cannot write the profile into '\(folder)': \(SystemErrorText.reason(error))")
         }
     }
 }

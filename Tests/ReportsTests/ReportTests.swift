@@ -244,6 +244,23 @@ import FoundationXML
         #expect(ReportFiles.latencyAccuracyPlot(for: "data/mnist/test") == "latency_accuracy_data_mnist_test.svg")
     }
 
+    /// The accuracy section says what its rows hold: measured figures are called measured,
+    /// table figures are called not measured, with counts from the rows.
+    @Test func accuracyProseFollowsTheRows() throws {
+        let measured = try AccuracyTable(parsing: """
+            model,scheme,top1,source,dataset
+            mobilenet_v1_0.5_160,int8,99.0,mixq eval,digits
+            mobilenet_v1_0.5_160,mixpl,97.0,mixq eval,digits
+            """, path: "measured.csv", origin: .measured)
+        let mixed = Report(collection: try Fixtures.both(), accuracy: try Fixtures.published().overridden(by: measured)).markdown()
+        #expect(!mixed.contains("does not measure accuracy"))
+        #expect(mixed.contains("2 of 5 Top-1 figures were measured by MixQ"), "\(mixed)")
+        #expect(mixed.contains(" on digits; "))
+        #expect(mixed.contains("are published or user-supplied figures"))
+        let tablesOnly = try fixtureReport().markdown()
+        #expect(!tablesOnly.contains("measured by MixQ") && tablesOnly.contains("MixQ did not measure them"))
+    }
+
     @Test func latencyThatDisagreesWithCyclesIsAWarning() throws {
         let folder = try Fixtures.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
