@@ -14,6 +14,7 @@ public enum SystemErrorText {
         if let underlying = bridged.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))
         }
+        if let path = path(of: error), let problem = pathProblem(path) { return problem }
         switch CocoaError.Code(rawValue: bridged.code) {
         case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or directory"
         case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
@@ -31,8 +32,21 @@ public enum SystemErrorText {
         }
     }
 
-    /// `"cannot write <path>: <reason>"`-style text for `error`, with the path Foundation names
-    /// when there is one.
+    /// What is wrong with `path` as a file to read or write, found by looking at it (Foundation
+    /// on Linux often reports no underlying error): a directory, a missing folder, a file where
+    /// a folder should be. Nil when nothing is visibly wrong.
+    static func pathProblem(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            return info.st_mode & S_IFMT == S_IFDIR ? "it is a directory" : nil
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        guard !folder.isEmpty, folder != path else { return nil }
+        if stat(folder, &info) != 0 { return "its folder \(folder) does not exist (\(String(cString: strerror(errno))))" }
+        return info.st_mode & S_IFMT == S_IFDIR ? nil : "\(folder) is a file, not a folder"
+    }
+
+    /// The path Foundation names in `error`, when there is one.
     public static func path(of error: Error) -> String? {
         let bridged = error as NSError
         if let path = bridged.userInfo[NSFilePathErrorKey] as? String { return path }

@@ -152,8 +152,8 @@ struct SweepCommand: ParsableCommand {
                       onStart: { progress.started($0) }, onFinish: { progress.finished($0) })
         progress.announce("sweep: done; \(progress.failures) failed. Next: mixq report \(folder.path)")
         if progress.failures > 0 {
-            throw CommandFailure(message: "\(progress.failures) of \(todo.count) pairs failed (their result files in \(folder.path) "
-                                 + "carry the reason in 'note'); running the same sweep again retries them")
+            throw CommandFailure(message: "\(progress.failures) of \(todo.count) pairs failed (the reasons are in the lines above and in "
+                                 + "the result files' 'note'); running the same sweep again retries them")
         }
     }
 }

@@ -56,7 +56,7 @@ import Testing
         let imagesURL = folder.appendingPathComponent("images.npy")
         try Self.npyHeader(dtype: "|u1", shape: "(\(images), 32, 32, 1)").write(to: imagesURL)
         let handle = try FileHandle(forWritingTo: imagesURL)
-        try handle.truncate(atOffset: 64 + UInt64(images) * 1024)
+        try handle.truncate(atOffset: UInt64(Self.npyHeader(dtype: "|u1", shape: "(\(images), 32, 32, 1)").count) + UInt64(images) * 1024)
         try handle.close()
         var labels = Self.npyHeader(dtype: "|u1", shape: "(\(images),)")
         labels.append(Data(count: images))
@@ -108,18 +108,20 @@ import Testing
         #expect(sweep.status == 1)
         let lines = sweep.stderr.split(separator: "\n")
         #expect(lines.last?.hasPrefix("error: 1 of 1 pairs failed") == true, "\(sweep.stderr)")
-        #expect(sweep.stderr.contains("cannot write") && sweep.stderr.contains("Is a directory"), "\(sweep.stderr)")
+        #expect(sweep.stderr.contains("cannot write") && sweep.stderr.contains("it is a directory"), "\(sweep.stderr)")
     }
 
     // MARK: Names from an ELF
 
-    /// `bytes` with the NUL-delimited string `name` replaced by `replacement` (same length).
+    /// `bytes` with every NUL-delimited string `name` (symbol table, debug strings) replaced by
+    /// `replacement` (same length).
     static func patched(_ bytes: [UInt8], name: String, with replacement: [UInt8]) throws -> [UInt8] {
         let needle: [UInt8] = [0] + Array(name.utf8) + [0]
         try #require(replacement.count == name.utf8.count)
         var result = bytes
-        let start = try #require((0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
-        result.replaceSubrange((start + 1)..<(start + 1 + replacement.count), with: replacement)
+        let starts = (0...(bytes.count - needle.count)).filter { bytes[$0] == 0 && Array(bytes[$0..<($0 + needle.count)]) == needle }
+        try #require(!starts.isEmpty)
+        for start in starts { result.replaceSubrange((start + 1)..<(start + 1 + replacement.count), with: replacement) }
         return result
     }
 
@@ -185,14 +187,15 @@ import Testing
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("on the emulated STM32F746") && !eval.stdout.contains("STM32H743"), "\(eval.stdout)")
         for command in ["eval", "sweep"] {
-            let help = try CLITests.mixq("help", command)
-            let jobs = help.stdout.components(separatedBy: "--jobs").dropFirst().joined()
-            let jobsLine = jobs.prefix { $0 != "-" }
-            #expect(jobsLine.components(separatedBy: "default").count == 2, "\(command): \(jobsLine)")
+            // The option's entry: from "--jobs <jobs>" in the option list to the next option.
+            let help = try CLITests.mixq("help", command).stdout
+            let entry = try #require(help.range(of: "  --jobs <jobs>", options: .backwards))
+            let text = help[entry.upperBound...].components(separatedBy: "\n  -").first ?? ""
+            #expect(text.components(separatedBy: "default").count == 2, "\(command): \(text)")
         }
         for command in ["plan", "deploy"] {
-            let help = try CLITests.mixq("help", command)
-            #expect(!help.stdout.contains("until a checkpoint") && help.stdout.contains("--model FILE"), "\(help.stdout)")
+            let help = try CLITests.mixq("help", command).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(!help.contains("until a checkpoint") && help.contains("--model FILE"), "\(help)")
         }
     }
 }

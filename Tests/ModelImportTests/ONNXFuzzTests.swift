@@ -56,6 +56,15 @@ import Testing
         #expect(rejection(g).contains("hold more than 2147483648 elements"), "\(rejection(g))")
     }
 
+    /// An initializer with a million dimensions: the error quotes them cut to a readable line
+    /// (it printed 3 MB before).
+    @Test func anErrorQuotingAMillionDimensionsStaysShort() {
+        var g = ImportedDeploymentTests.graph()
+        g.initializers[0].dims = [Int64](repeating: 2, count: 1_000_000)
+        let message = rejection(g)
+        #expect(message.contains("more characters") && message.utf8.count < 1000, "\(message.prefix(300))")
+    }
+
     @Test func anEmptyQuantScaleIsRefused() throws {
         var g = ImportedDeploymentTests.graph()
         let index = try #require(g.initializers.firstIndex { $0.name.hasPrefix("s") && $0.floatData.count > 1 })
