@@ -182,6 +182,7 @@ public final class DebugSession {
         result.timing = options.timing
         result.part = part
         result.cycleStatistics = state.cycleModel?.statistics
+        result.cacheUse = state.systemControl.cacheUse
         return result
     }
 

@@ -156,6 +156,9 @@ struct RunStatistics: Encodable {
     var milliseconds: Double
     /// The cycle model's counters (absent with `--timing off`).
     var cycleModel: CycleModelStatistics?
+    /// Whether the firmware enabled the instruction and data caches at any time of the run
+    /// (with both false, zero cache misses mean no cache was used, not a perfect one).
+    var cachesEnabledDuringRun: [String: Bool]?
 
     init(result: RunResult, waitStates: Int) {
         instructions = result.instructions
@@ -168,6 +171,9 @@ struct RunStatistics: Encodable {
         emulatedMIPS = result.emulatedMIPS
         milliseconds = result.milliseconds
         cycleModel = result.cycleStatistics.map(CycleModelStatistics.init)
+        if case .level1 = result.part.caches, let use = result.cacheUse {
+            cachesEnabledDuringRun = ["instruction": use.instructionCacheEnabled, "data": use.dataCacheEnabled]
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -180,6 +186,7 @@ struct RunStatistics: Encodable {
         case emulatedMIPS = "emulated_mips"
         case milliseconds
         case cycleModel = "cycle_model"
+        case cachesEnabledDuringRun = "caches_enabled_during_run"
     }
 }
 
