@@ -1,3 +1,4 @@
+import Diagnostics
 import Emulator
 import FirmwareBuild
 import Foundation
@@ -254,7 +255,7 @@ public enum Deployer {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(source.utf8).write(to: url, options: .atomic)
         } catch {
-            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: url.path, reason: SystemErrorText.reason(error))
         }
         return url
     }
@@ -266,7 +267,7 @@ public enum Deployer {
         do {
             try FileManager.default.copyItem(at: source, to: temporary)
         } catch {
-            throw .cannotWrite(path: temporary.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: temporary.path, reason: SystemErrorText.reason(error))
         }
         guard rename(temporary.path, destination.path) == 0 else {
             throw .cannotWrite(path: destination.path, reason: String(cString: strerror(errno)))

@@ -19,7 +19,7 @@ public struct TensorQuantization: Sendable, Hashable {
         let low = Swift.min(min, 0), high = Swift.max(max, 0)
         guard high > low else { return TensorQuantization(scale: 1, zeroPoint: 0, bits: bits) }
         let scale = (high - low) / Double(bits.maxUnsigned)
-        let zero = Swift.min(Swift.max(Int((-low / scale).rounded()), 0), bits.maxUnsigned)
+        let zero = (-low / scale).rounded().clampedToInt(0...bits.maxUnsigned)
         return TensorQuantization(scale: scale, zeroPoint: zero, bits: bits)
     }
 
@@ -30,7 +30,7 @@ public struct TensorQuantization: Sendable, Hashable {
     }
 
     public func code(_ value: Double) -> Int {
-        Swift.min(Swift.max(Int((value / scale).rounded()) + zeroPoint, 0), bits.maxUnsigned)
+        ((value / scale).rounded() + Double(zeroPoint)).clampedToInt(0...bits.maxUnsigned, nanValue: zeroPoint)
     }
 
     public func real(_ code: Int) -> Double { scale * Double(code - zeroPoint) }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Emulator
 import FirmwareBuild
 import Foundation
@@ -212,7 +213,7 @@ public enum Sweep {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw DeploymentError.cannotWrite(path: folder.path, reason: "cannot create the results folder (\(error.localizedDescription))")
+            throw DeploymentError.cannotWrite(path: folder.path, reason: "cannot create the results folder (\(SystemErrorText.reason(error)))")
         }
         let work = folder.appendingPathComponent(".work", isDirectory: true)
         let queue = JobQueue(jobs)
@@ -253,11 +254,18 @@ public enum Sweep {
                     failed = true
                     result = failedResult(job, error: error, clockMHz: job.clock(clockMHz))
                 }
-                if let data = try? result.json() {
-                    try? data.write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
+                var recorded = result
+                do {
+                    try result.json().write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
+                } catch {
+                    // The result is lost unless said: the pair counts as failed (run again next
+                    // time) and its note says why.
+                    failed = true
+                    recorded.note = "failed: cannot write \(folder.appendingPathComponent(job.fileName).path): "
+                        + SystemErrorText.reason(error) + (result.note.map { "; \($0)" } ?? "")
                 }
                 report.lock()
-                onFinish(Outcome(job: job, result: result, failed: failed, seconds: Date().timeIntervalSince(started)))
+                onFinish(Outcome(job: job, result: recorded, failed: failed, seconds: Date().timeIntervalSince(started)))
                 report.unlock()
             }
         }

@@ -4,24 +4,42 @@ import Planning
 
 /// A labelled image set: a folder holding `images.npy` (`uint8`, `N x H x W x C`) and
 /// `labels.npy` (integers, `N`).
+///
+/// The images stay in the mapped file: `image(_:)` copies out one image, so evaluating 5 images
+/// of a 50,000-image set reads 5 images (and the labels), not the set.
 public struct LabelledDataset: Sendable {
     /// The folder it was read from.
     public var path: String
     /// Image shape (HWC).
     public var shape: TensorShape
-    /// Image `i` occupies `pixels[i * shape.elementCount ..< (i + 1) * shape.elementCount]`.
-    public var pixels: [UInt8]
     public var labels: [Int]
+    /// The pixels, image after image: an array read from `images.npy`, or bytes from memory.
+    private let pixels: PixelSource
+
+    enum PixelSource: Sendable {
+        case array(NumPyArray)
+        case memory([UInt8])
+    }
+
+    /// Pixels per image (`shape.elementCount`, checked against overflow when the set was made).
+    public let imageSize: Int
+
+    /// The largest image accepted, in pixels (2^31: far beyond any microcontroller's memory),
+    /// so that every offset computed from an image index fits an `Int`.
+    public static let maximumImageSize = 1 << 31
 
     public var count: Int { labels.count }
 
-    /// The bytes of image `index` (HWC).
+    /// The bytes of image `index` (HWC); `index` must be below `count`.
     public func image(_ index: Int) -> [UInt8] {
-        let size = shape.elementCount
-        return Array(pixels[(index * size)..<((index + 1) * size)])
+        let range = (index * imageSize)..<((index + 1) * imageSize)
+        switch pixels {
+        case .array(let array): return array.bytes(in: range)
+        case .memory(let bytes): return Array(bytes[range])
+        }
     }
 
-    /// Reads the folder `url`.
+    /// Reads the folder `url`: the labels in full, the images mapped.
     /// - Throws: `DatasetError` naming the file and what is wrong with it.
     public init(contentsOf url: URL) throws(DatasetError) {
         var isDirectory: ObjCBool = false
@@ -34,28 +52,48 @@ public struct LabelledDataset: Sendable {
         }
         let images = try NumPyArray(contentsOf: imagesURL)
         let labels = try NumPyArray(contentsOf: labelsURL)
-        guard let bytes = images.bytes, images.shape.count == 4 else {
+        guard images.isBytes, images.shape.count == 4 else {
             throw .badArray(path: imagesURL.path, reason: "images must be uint8 N x H x W x C, got \(images.dtype) \(images.shape)")
         }
+        let shape = TensorShape(height: images.shape[1], width: images.shape[2], channels: images.shape[3])
+        let imageSize = try Self.imageSize(shape, path: imagesURL.path)
         guard labels.shape.count == 1, labels.shape[0] == images.shape[0] else {
             throw .badArray(path: labelsURL.path, reason: "labels must have shape [\(images.shape[0])] (one per image), got \(labels.shape)")
         }
-        try self.init(path: url.path, shape: TensorShape(height: images.shape[1], width: images.shape[2], channels: images.shape[3]),
-                      pixels: bytes, labels: labels.values)
+        try self.init(path: url.path, shape: shape, imageSize: imageSize, pixels: .array(images), labels: labels.values)
     }
 
     /// A dataset from memory (tests, generated sets).
     public init(path: String, shape: TensorShape, pixels: [UInt8], labels: [Int]) throws(DatasetError) {
-        guard pixels.count == shape.elementCount * labels.count else {
+        let imageSize = try Self.imageSize(shape, path: path)
+        guard imageSize.multipliedReportingOverflow(by: labels.count) == (pixels.count, false) else {
             throw .badArray(path: path, reason: "\(pixels.count) pixel bytes for \(labels.count) images of \(shape)")
         }
+        try self.init(path: path, shape: shape, imageSize: imageSize, pixels: .memory(pixels), labels: labels)
+    }
+
+    private init(path: String, shape: TensorShape, imageSize: Int, pixels: PixelSource, labels: [Int]) throws(DatasetError) {
         if let bad = labels.firstIndex(where: { $0 < 0 }) {
             throw .badArray(path: path, reason: "label \(labels[bad]) of image \(bad) is negative")
         }
         self.path = path
         self.shape = shape
+        self.imageSize = imageSize
         self.pixels = pixels
         self.labels = labels
+    }
+
+    /// Pixels of one image of `shape`, refused when a dimension is 0 or the product is too large.
+    static func imageSize(_ shape: TensorShape, path: String) throws(DatasetError) -> Int {
+        let dimensions = [shape.height, shape.width, shape.channels]
+        guard dimensions.allSatisfy({ $0 > 0 }) else {
+            throw .badArray(path: path, reason: "images of \(shape) pixels: every image dimension must be at least 1")
+        }
+        guard let size = NumPyArray.product(dimensions), size <= maximumImageSize else {
+            throw .badArray(path: path, reason: "images of \(dimensions.map(String.init).joined(separator: "x")) pixels are too large "
+                            + "(at most \(maximumImageSize) pixels an image)")
+        }
+        return size
     }
 }
 

@@ -1,5 +1,7 @@
+import Diagnostics
 import ArgumentParser
 import Deployment
+import Emulator
 import Evaluation
 import FirmwareBuild
 import Foundation
@@ -15,7 +17,7 @@ struct Eval: ParsableCommand {
             and scales), runs every image of --dataset through the integer-only network on the \
             Swift host reference (bit-exact with the C kernels) and through the float network \
             (unquantized, or fake-quantized for a QONNX file), and prints Top-1 and Top-5 of both. \
-            --target-images of the images also run on the emulated STM32H743 and must match the \
+            --target-images of the images also run on the emulated part (--part) and must match the \
             host reference byte for byte; a mismatch is an error. A dataset is a folder with \
             images.npy (uint8, N x H x W x C) and labels.npy (integers, N). --shard i/n scores a \
             1/n share of the images; `mixq report` adds up the shards' counts.
@@ -30,14 +32,17 @@ struct Eval: ParsableCommand {
     @Option(help: "Evaluate only the first N images.")
     var limit: Int?
 
-    @Option(help: "Images (of this shard) that also run on the emulated STM32H743 and must be bit-exact (0 skips the target).")
+    @Option(help: "Images (of this shard) that also run on the emulated part (--part) and must be bit-exact (0 skips the target).")
     var targetImages: Int = 20
 
     @Option(help: "Score only shard i of n (i/n, 1-based): images i-1, i-1+n, i-1+2n, ...")
     var shard: String = "1/1"
 
-    @Option(help: "Threads for the host evaluation (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: "Threads for the host evaluation (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores (an optional, so the help prints the default once, in words).
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
     var calibrationImages: Int = DeploymentRequest.defaultCalibrationImages
@@ -73,6 +78,13 @@ struct Eval: ParsableCommand {
         var request = try target.request(for: reference)
         if let clockMHz { request.clockMHz = clockMHz }
         if let timing { request.timing = timing }
+        if let out {
+            let name = reference.network.name, scheme = request.schemeLabel
+            try OutputFiles.checkFolder(out, names: [EvaluationResult.fileName(model: name, scheme: scheme, shard: try DatasetShard(parsing: shard)),
+                                                     "\(name)__\(scheme).json"], option: "--out",
+                                        inputs: (FileManager.default.fileExists(atPath: target.model) ? [target.model] : [])
+                                            + ["images.npy", "labels.npy"].map { (dataset as NSString).appendingPathComponent($0) })
+        }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
                                            floatReference: !noFloat, quiet: json)
@@ -160,7 +172,8 @@ enum EvalOutput {
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
                      + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
         if let deployment = result.deployment, let conditions = deployment.conditions {
-            lines.append("target: \(result.targetImages) image(s) on the emulated STM32H743, "
+            let part = conditions.part.flatMap(Part.named) ?? .stm32h743
+            lines.append("target: \(result.targetImages) image(s) on the emulated \(part.name), "
                          + (result.targetBitExact == true ? "bit-exact with the host reference" : "DIFFERENT from the host reference")
                          + String(format: "; %llu cycles = %.3f ms per image", deployment.totalCycles ?? 0, deployment.latencyMs ?? 0)
                          + "; conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
@@ -183,7 +196,7 @@ enum EvalOutput {
                                             options: .atomic)
             }
         } catch {
-            throw CommandFailure(message: "cannot write the results into \(folder.path): \(error.localizedDescription)")
+            throw CommandFailure(message: "cannot write the results into \(folder.path): \(SystemErrorText.reason(error))")
         }
     }
 }

@@ -39,8 +39,11 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Folder for the result files (created if missing).")
     var out: String = "results"
 
-    @Option(help: "Pairs deployed at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: "Pairs deployed at once (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores (an optional, so the help prints the default once, in words).
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Parts, comma-separated; each pair is planned with the part's FLASH/RAM budgets and run on it. "
                                + SharedOption.partHelp))
@@ -148,7 +151,10 @@ struct SweepCommand: ParsableCommand {
                       perform: perform,
                       onStart: { progress.started($0) }, onFinish: { progress.finished($0) })
         progress.announce("sweep: done; \(progress.failures) failed. Next: mixq report \(folder.path)")
-        if progress.failures > 0 { throw ExitCode(1) }
+        if progress.failures > 0 {
+            throw CommandFailure(message: "\(progress.failures) of \(todo.count) pairs failed (the reasons are in the lines above and in "
+                                 + "the result files' 'note'); running the same sweep again retries them")
+        }
     }
 }
 

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// README.md's trained-model table is produced by commands in the repository: its bit-width,
+/// planned FLASH and peak RAM columns are recomputed here with `mixq plan --json` for every row,
+/// so they cannot drift from what MixQ computes. On a mismatch the regenerated cells are
+/// printed, ready to paste.
+@Suite struct ReadmeFiguresTests {
+    static let root = EvalCLITests.root
+
+    /// `8x19 4x7 2x2`: how many of `bits` are 8, 4 and 2, widest first.
+    static func histogram(_ bits: [Int]) -> String {
+        [8, 4, 2].compactMap { width in
+            let count = bits.filter { $0 == width }.count
+            return count > 0 ? "\(width)x\(count)" : nil
+        }.joined(separator: " ")
+    }
+
+    @Test func trainedModelTableMatchesThePlanner() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| mnist_mobilenet_v1_0.25_32__") }
+        #expect(rows.count == 5)
+        for row in rows {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let name = cells[0]
+            let budget = cells[1].split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+            let plan = try CLITests.mixq("plan", "--model", Self.root.appendingPathComponent("data/models/\(name).onnx").path,
+                                         "--flash", budget[0], "--ram", budget[1], "--json")
+            #expect(plan.status == 0, "\(name): \(plan.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+            let layers = try #require(object["layers"] as? [[String: Any]])
+            let weights = layers.compactMap { $0["weight_bits"] as? Int }
+            let activations = [layers.first?["input_bits"] as? Int].compactMap { $0 } + layers.compactMap { $0["output_bits"] as? Int }
+            let expected = [
+                "\(Self.histogram(weights)) / \(Self.histogram(activations))",
+                "\(object["flash_bytes"] as? Int ?? -1)",
+                "\(object["peak_activation_bytes"] as? Int ?? -1)",
+            ]
+            #expect(Array(cells[2...4]) == expected, "\(name): README has \(cells[2...4]), the planner gives \(expected)")
+        }
+    }
+}
