@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Timing", targets: ["Timing"]),
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "ModelImport", targets: ["ModelImport"]),
+        .library(name: "TFLiteSchema", targets: ["TFLiteSchema"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Profiling", targets: ["Profiling"]),
@@ -58,9 +59,12 @@ let package = Package(
         // The ONNX protobuf schema as Swift types, generated from the onnx wheel's onnx.proto by
         // toolchain/gen_onnx_swift.sh (committed; not generated at build time).
         .target(name: "ONNXSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The TFLite flatbuffer schema (tables of TensorFlow's schema.fbs) read by a hand-written,
+        // bounds-checked FlatBuffers reader: no dependencies.
+        .target(name: "TFLiteSchema"),
         // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
         .target(name: "ModelImport", dependencies: [
-            "ONNXSchema", "Planning", "Quantization", "Deployment",
+            "ONNXSchema", "TFLiteSchema", "Planning", "Quantization", "Deployment",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
@@ -85,15 +89,17 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "GDBRemote", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"], exclude: ["Fixtures"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization",
+        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization", "Evaluation",
                                                             "FirmwareBuild",
-                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
                                                            "FirmwareBuild"]),
+        .testTarget(name: "TFLiteSchemaTests", dependencies: ["TFLiteSchema", "Quantization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )

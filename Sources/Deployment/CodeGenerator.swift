@@ -13,16 +13,17 @@ public struct GeneratedNetwork: Sendable {
     public var outputBytes: [Int]
     /// Step names in order, as the firmware prints them.
     public var stepNames: [String]
+    /// Arena offset of the network input (the image).
+    public var inputOffset: Int
 }
 
 /// Emits the C source of a quantized network for the kernels in firmware/kernels.
 ///
-/// Memory layout (matching the planner's model, docs/design.md#planner): one activation arena in
-/// AXI SRAM; each step reads its input at one end and writes its output at the other end, so a
-/// step needs `in + out` bytes and the arena is the largest such sum (rounded up to whole words,
-/// plus 4 bytes so both ends stay word aligned). The image is written at offset 0 before the
-/// run. Weights and parameters are `const` (FLASH); kernel scratch comes from the DTCM heap,
-/// sized at run time with the kernels' own `*_scratch_bytes` functions.
+/// Memory layout (matching the planner's model, docs/design.md#network-graph): one activation
+/// arena in AXI SRAM in which every tensor has an offset from its lifetime (`ArenaPlacement`).
+/// The image is written at its offset before the run. Weights and parameters are `const`
+/// (FLASH); kernel scratch comes from the DTCM heap, sized at run time with the kernels' own
+/// `*_scratch_bytes` functions.
 ///
 /// The generated `main` stamps DWT->CYCCNT around every step and prints, over semihosting:
 ///
@@ -40,30 +41,31 @@ public enum CodeGenerator {
         for header in ["conv.h", "depthwise.h", "pointwise.h", "fc.h", "pool.h"] { c.line("#include \"\(header)\"") }
         c.line("")
 
-        // Arena placement: alternate ends, starting with the image at offset 0.
-        var inputBytes = network.input.bits.bytes(forElements: network.network.input.elementCount)
-        var inputAtStart = true
-        var arenaNeed = 0
-        var outputBytes: [Int] = []
-        var outputAtStart: [Bool] = []
-        for step in network.steps {
-            let bytes = outputTensorBytes(step)
-            arenaNeed = max(arenaNeed, roundUp4(inputBytes) + roundUp4(bytes))
-            outputBytes.append(bytes)
-            outputAtStart.append(!inputAtStart)
-            inputAtStart.toggle()
-            inputBytes = bytes
+        let tensorBytes = zip(network.network.tensorShapes, network.tensorQuantization).map { shape, quantization in
+            quantization.bits.bytes(forElements: shape.elementCount)
         }
-        let arena = arenaNeed + 4
-        let offsets = zip(outputBytes, outputAtStart).map { bytes, atStart in atStart ? 0 : (arena - bytes) & ~3 }
+        let placement = ArenaPlacement(network: network.network, tensorBytes: tensorBytes)
+        let arena = placement.arenaBytes
+        let offsets = (1...network.steps.count).map { placement.offsets[$0] }
+        let outputBytes = Array(tensorBytes.dropFirst())
 
         var calls: [String] = []
         var scratchTerms: [String] = []
         var names: [String] = []
-        var inputOffset = 0
         for (index, step) in network.steps.enumerated() {
-            let input = "mixq_arena + \(inputOffset)", output = "mixq_arena + \(offsets[index])"
+            let inputOffsets = network.network.stepInputs[index].map { placement.offsets[$0] }
+            let input = "mixq_arena + \(inputOffsets[0])", output = "mixq_arena + \(offsets[index])"
             switch step {
+            case .reshape(let reshape, _):
+                // Shares its input's storage: nothing to run, only a step for the cycle table.
+                names.append(reshape.name)
+                calls.append("MIXQ_OK")
+            case .tflitePool, .tfliteAdd, .tfliteSoftmax:
+                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel for TFLite's "
+                                       + "\(step.name) arithmetic yet; the host reference runs it")
+            case .layer(let quantized) where quantized.parameters.rounding != .halfUp:
+                throw .unsupportedStep(step: step.name, reason: "MixQ's firmware has no kernel with TFLite's rounding yet; "
+                                       + "the host reference runs it")
             case .pool(let pool):
                 names.append(pool.pool.name)
                 let p = pool.parameters
@@ -103,7 +105,6 @@ public enum CodeGenerator {
                     calls.append(plainKernels ? "mixq_fc_plain(\(arguments))" : "mixq_fc(\(arguments), scratch)")
                 }
             }
-            inputOffset = offsets[index]
         }
 
         c.line("")
@@ -158,19 +159,12 @@ public enum CodeGenerator {
         c.line("    return 0;")
         c.line("}")
         return GeneratedNetwork(source: c.text, arenaBytes: arena, outputOffsets: offsets, outputBytes: outputBytes,
-                                stepNames: names)
+                                stepNames: names, inputOffset: placement.offsets[0])
     }
 
     /// FNV-1a (32-bit) of `bytes`, as the generated firmware computes it.
     public static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt32 {
         bytes.reduce(2_166_136_261) { ($0 ^ UInt32($1)) &* 16_777_619 }
-    }
-
-    static func outputTensorBytes(_ step: QuantizedStep) -> Int {
-        switch step {
-        case .pool(let pool): return pool.quantization.bits.bytes(forElements: pool.pool.output.elementCount)
-        case .layer(let layer): return layer.output.bits.bytes(forElements: layer.layer.output.elementCount)
-        }
     }
 
     private static func emitParameters(_ c: inout CSource, index: Int, _ quantized: QuantizedLayer) throws(DeploymentError) {
@@ -203,7 +197,6 @@ public enum CodeGenerator {
                + "\(p.inputBits.bits), \(p.weightBits.bits), \(p.outputBits.bits)};")
     }
 
-    private static func roundUp4(_ n: Int) -> Int { (n + 3) & ~3 }
 }
 
 /// A C translation unit being written line by line.
@@ -226,4 +219,75 @@ struct CSource {
         }
         line("};")
     }
+}
+
+/// Where every tensor lives in the activation arena (docs/design.md#network-graph).
+///
+/// A tensor occupies its bytes from the step that writes it to the last step that reads it; a
+/// reshape's output shares its input's storage. On a chain, each step's input is at one end of
+/// the arena and its output at the other (the image at offset 0), which needs exactly the
+/// largest input plus output, the planner's figure (each rounded up to whole words, plus 4 bytes
+/// so both ends stay word aligned). On a graph, tensors are placed largest first, each at the
+/// lowest word-aligned offset where it overlaps no tensor alive at the same time (the
+/// greedy-by-size placement TFLM's memory planner describes).
+struct ArenaPlacement {
+    /// Offset of every tensor (index as in `Network.tensorShapes`).
+    var offsets: [Int]
+    /// Bytes of the arena.
+    var arenaBytes: Int
+
+    init(network: Network, tensorBytes: [Int]) {
+        if network.isChain {
+            self = ArenaPlacement(chain: network, tensorBytes: tensorBytes)
+            return
+        }
+        let lastUse = network.lastUse
+        let storage = network.tensorShapes.indices.filter { network.storage(of: $0) == $0 }
+        let order = storage.sorted { (tensorBytes[$0], -$0) > (tensorBytes[$1], -$1) }
+        var offsets = [Int](repeating: 0, count: tensorBytes.count)
+        var placed: [(tensor: Int, start: Int, end: Int)] = []
+        var arena = 0
+        for t in order {
+            let first = max(t - 1, 0)
+            let overlapping = placed
+                .filter { other in max(other.tensor - 1, 0) <= lastUse[t] && first <= lastUse[other.tensor] }
+                .sorted { $0.start < $1.start }
+            var offset = 0
+            for other in overlapping where offset + tensorBytes[t] > other.start {
+                offset = max(offset, Self.roundUp4(other.end))
+            }
+            offsets[t] = offset
+            placed.append((t, offset, offset + tensorBytes[t]))
+            arena = max(arena, Self.roundUp4(offset + tensorBytes[t]))
+        }
+        for t in offsets.indices { offsets[t] = offsets[network.storage(of: t)] }
+        self.offsets = offsets
+        self.arenaBytes = max(arena, 4)
+    }
+
+    /// Alternate ends: the image at offset 0, each step's output at the end its input is not.
+    private init(chain network: Network, tensorBytes: [Int]) {
+        var need = 0
+        var inputBytes = tensorBytes[0]
+        for (index, step) in network.steps.enumerated() {
+            if case .reshape = step { continue }
+            need = max(need, Self.roundUp4(inputBytes) + Self.roundUp4(tensorBytes[index + 1]))
+            inputBytes = tensorBytes[index + 1]
+        }
+        let arena = need + 4
+        var offsets = [0]
+        var atStart = true
+        for (index, step) in network.steps.enumerated() {
+            if case .reshape = step {
+                offsets.append(offsets[index])
+                continue
+            }
+            atStart.toggle()
+            offsets.append(atStart ? 0 : (arena - tensorBytes[index + 1]) & ~3)
+        }
+        self.offsets = offsets
+        self.arenaBytes = arena
+    }
+
+    private static func roundUp4(_ n: Int) -> Int { (n + 3) & ~3 }
 }

@@ -183,7 +183,7 @@ public enum Deployer {
             // Only the first image is timed; the others check bit-exactness, faster untimed.
             let timing = index == 0 ? request.timing : .off
             let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
-                                          inputs: [MemoryWrite(address: arena.address, bytes: pixels)])
+                                          inputs: [MemoryWrite(address: arena.address + UInt32(generated.inputOffset), bytes: pixels)])
             guard outcome.exitStatus == 0 else {
                 throw DeploymentError.unexpectedOutput("exit status \(outcome.exitStatus): \(outcome.stdout)")
             }
