@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
-        .target(name: "Reports", resources: [.copy("Resources/published_top1.csv")]),
+        .target(name: "Reports", resources: [.copy("Resources/published_top1.csv"), .copy("Resources/published_latency.csv")]),
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",

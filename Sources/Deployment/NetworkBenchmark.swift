@@ -144,7 +144,8 @@ public enum NetworkBenchmark {
     static func entry(_ result: DeploymentResult, timing: TimingMode) -> Entry {
         var kinds: [KindTotal] = []
         let total = result.totalCycles ?? 0
-        for kind in Self.kinds {
+        let others = result.layers.map(\.kind).filter { !Self.kinds.contains($0) }
+        for kind in Self.kinds + others.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } {
             let layers = result.layers.filter { $0.kind == kind }
             guard !layers.isEmpty else { continue }
             let macs = layers.reduce(0) { $0 + $1.macs }
