@@ -74,7 +74,8 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator", "Diagnostics"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module but Diagnostics.
-        .target(name: "Reports", dependencies: ["Diagnostics"], resources: [.copy("Resources/published_top1.csv")]),
+        .target(name: "Reports", dependencies: ["Diagnostics"],
+                resources: [.copy("Resources/published_top1.csv"), .copy("Resources/published_latency.csv")]),
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
