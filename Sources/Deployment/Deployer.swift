@@ -112,6 +112,9 @@ public enum Deployer {
     public static func plan(_ network: Network, model: FloatModel?, budget: MemoryBudget, scheme: QuantizationScheme,
                             flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
         if let model, let trained = model.quantization {
+            if trained.arithmetic == .tflite, scheme != .int8 || flavour != nil {
+                throw .fileQuantizationOnly(network: network.name, scheme: flavour?.rawValue ?? scheme.rawValue)
+            }
             return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
         }
         return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)

@@ -91,6 +91,8 @@ public struct TrainedQuantization: Sendable {
     /// is folded into its weights, which are then quantized anew at 8 bits (the paper's MixPL);
     /// `--flavour pl_icn` keeps every trained code instead, at 5n - 8 more parameter bytes per layer.
     public var naturalScheme: QuantizationScheme {
+        // A TFLite file runs as written: its own per-layer flavours under int8.
+        if arithmetic == .tflite { return .int8 }
         if isPerChannel { return .mixpc }
         let allEight = layers.allSatisfy { $0.weightBits == .eight && ($0.output?.bits ?? .eight) == .eight }
         return allEight ? .int8 : .mixpl

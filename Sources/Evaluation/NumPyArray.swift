@@ -134,11 +134,34 @@ public struct NumPyArray: Sendable {
     /// The elements in C order, widened to `Int` (for small arrays such as labels).
     public var values: [Int] { (0..<count).map(element) }
 
+    /// A `.npy` file (format 1.0, C order) of `dtype` (`|i1`, `|u1`, `<f4`) and `shape`, holding
+    /// `payload`, the elements' little-endian bytes.
+    public static func file(dtype: String, shape: [Int], payload: [UInt8]) -> Data {
+        let dims = shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? "," : "")
+        var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': (\(dims)), }"
+        // Magic (6) + version (2) + length (2) + header + newline, padded to a multiple of 64.
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        data.append(contentsOf: [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: payload)
+        return data
+    }
+
     /// Whether the dtype is `u1` (unsigned bytes: images).
     public var isBytes: Bool { elementSize == 1 && !signed }
 
     /// The elements as bytes, when the dtype is `u1` (images), without widening.
     public var bytes: [UInt8]? { isBytes ? bytes(in: 0..<count) : nil }
+
+    /// Elements `range` of an `i1` array as MixQ's codes `q + 128` (docs/design.md#network-graph).
+    public func signedByteCodes(in range: Range<Int>) -> [UInt8] {
+        precondition(elementSize == 1 && signed && range.lowerBound >= 0 && range.upperBound <= count, "bytes \(range) of \(count)")
+        return storage.withUnsafeBytes { raw in
+            UnsafeRawBufferPointer(rebasing: raw[(payload + range.lowerBound)..<(payload + range.upperBound)]).map { $0 ^ 0x80 }
+        }
+    }
 
     /// Elements `range` of a `u1` array, copied out of the file's bytes.
     public func bytes(in range: Range<Int>) -> [UInt8] {

@@ -59,6 +59,9 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Option(help: "Write every scored input's output to this .npy file, N first: a TFLite file's output type (int8/uint8), float32 logits dequantized from the integer output for ONNX/QONNX and built-in models.")
+    var outputs: String?
+
     @Option(help: "Results folder to write <model>__<scheme>.eval.json (and the target run's <model>__<scheme>.json) into, for `mixq report`.")
     var out: String?
 
@@ -75,9 +78,15 @@ struct Eval: ParsableCommand {
     func run() throws {
         let reference = try target.reference()
         let set = try EvaluationRun.dataset(dataset)
+        let collector = outputs == nil ? nil : OutputCollector()
         var request = try target.request(for: reference)
         if let clockMHz { request.clockMHz = clockMHz }
         if let timing { request.timing = timing }
+        if let outputs {
+            try OutputFiles.checkWritable(outputs, option: "--outputs",
+                                      inputs: (FileManager.default.fileExists(atPath: target.model) ? [target.model] : [])
+                                          + ["images.npy", "labels.npy", "inputs.npy"].map { (dataset as NSString).appendingPathComponent($0) })
+        }
         if let out {
             let name = reference.network.name, scheme = request.schemeLabel
             try OutputFiles.checkFolder(out, names: [EvaluationResult.fileName(model: name, scheme: scheme, shard: try DatasetShard(parsing: shard)),
@@ -87,8 +96,15 @@ struct Eval: ParsableCommand {
         }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
-                                           floatReference: !noFloat, quiet: json)
+                                           floatReference: !noFloat, quiet: json, outputs: collector)
         if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
+        if let outputs, let collector {
+            do {
+                try collector.npyFile().write(to: URL(fileURLWithPath: outputs))
+            } catch {
+                throw CommandFailure(message: "cannot write --outputs \(outputs): \(error.localizedDescription)")
+            }
+        }
         if json {
             FileHandle.standardOutput.write(try result.json() + Data("\n".utf8))
         } else {
@@ -113,7 +129,7 @@ enum EvaluationRun {
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(_ request: DeploymentRequest, dataset: LabelledDataset, limit: Int?, shard: DatasetShard,
                     targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
-                    quiet: Bool) throws -> EvaluationResult {
+                    quiet: Bool, outputs: OutputCollector? = nil) throws -> EvaluationResult {
         var request = request
         request.calibrate(on: dataset, images: calibrationImages)
         let prepared = try Deployer.prepare(request)
@@ -121,8 +137,9 @@ enum EvaluationRun {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
         }
         let line = ProgressLine(enabled: !quiet)
-        let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
+        var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
                                            targetImages: targetImages, jobs: jobs, floatReference: floatReference)
+        evaluation.outputs = outputs
         let toolchain = targetImages > 0 ? try Toolchain.locate() : nil
         let result = try Evaluator.evaluate(evaluation, toolchain: toolchain,
                                             progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
