@@ -57,6 +57,10 @@ public struct EvaluationResult: Sendable, Codable {
     public var fileName: String { Self.fileName(model: model, scheme: scheme, shard: shard) }
 
     /// The evaluation file of `model` under `scheme` for `shard`.
+    /// Whether the dataset had labels; without them (`inputs.npy` alone) Top-1 and Top-5 are
+    /// not measured and their counts are 0.
+    public var labelled = true
+
     public static func fileName(model: String, scheme: String, shard: DatasetShard = .whole) -> String {
         "\(model)__\(scheme).eval" + (shard.count > 1 ? "-\(shard.index)-of-\(shard.count)" : "") + ".json"
     }
@@ -64,7 +68,7 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMacsPerSecond, deployment
+             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled
         case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1
     }
 
@@ -111,11 +115,14 @@ public struct EvaluationResult: Sendable, Codable {
                   hostImagesPerSecond: try c.decode(Double.self, forKey: .hostImagesPerSecond),
                   hostMacsPerSecond: try c.decode(Double.self, forKey: .hostMacsPerSecond),
                   deployment: try c.decodeIfPresent(DeploymentResult.self, forKey: .deployment))
+        labelled = try c.decodeIfPresent(Bool.self, forKey: .labelled) ?? true
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
+        // Written only for an unlabelled set, whose Top-1/Top-5 counts are not measurements.
+        if !labelled { try c.encode(labelled, forKey: .labelled) }
         try c.encode(scheme, forKey: .scheme)
         try c.encode(flavours, forKey: .flavours)
         try c.encode(dataset, forKey: .dataset)

@@ -81,7 +81,7 @@ public struct LabelledDataset: Sendable {
     /// `inputs.npy` (the model's input tensors, N first) and an optional `labels.npy`.
     private init(inputs inputsURL: URL, labels labelsURL: URL, folder: String) throws(DatasetError) {
         let inputs = try NumPyArray(contentsOf: inputsURL)
-        guard inputs.elementSize == 1, inputs.shape.count >= 2, inputs.shape.count <= 4 else {
+        guard inputs.isOneByte, inputs.shape.count >= 2, inputs.shape.count <= 4 else {
             throw .badArray(path: inputsURL.path, reason: "inputs must be int8 or uint8 with N first, then [H, W, C], [W, C] or [C] "
                             + "(the model's input tensor); got \(inputs.dtype) \(inputs.shape)")
         }

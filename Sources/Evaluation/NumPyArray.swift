@@ -149,6 +149,9 @@ public struct NumPyArray: Sendable {
         return data
     }
 
+    /// Whether the dtype is `i1` or `u1` (one byte per element).
+    public var isOneByte: Bool { elementSize == 1 }
+
     /// Whether the dtype is `u1` (unsigned bytes: images).
     public var isBytes: Bool { elementSize == 1 && !signed }
 

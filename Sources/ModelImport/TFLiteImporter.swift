@@ -69,6 +69,10 @@ private struct GraphBuilder {
     var layers: [FloatLayerWeights] = []
     var trainedLayers: [TrainedQuantization.Layer] = []
     var names = Set<String>()
+    /// The TFLite tensor that is the network's output (before a final DEQUANTIZE).
+    var networkOutput = -1
+    /// Index of the operator being imported (step names carry it).
+    var currentOperator = 0
     /// Layers that are FULLY_CONNECTED operators in the file (TFLite forms their multipliers its own way).
     var fullyConnectedLayers = Set<Int>()
     var folded: [String] = []
@@ -111,6 +115,7 @@ private struct GraphBuilder {
             dequantizesOutput = true
             folded.append("DEQUANTIZE of the output (MixQ reports the integer output and its scale)")
         }
+        networkOutput = outputTensor
         let inputShape = try shape(inputTensor)
         let inputQuantization = try activation(inputTensor)
         tensorOf[inputTensor] = 0
@@ -148,6 +153,7 @@ private struct GraphBuilder {
 
     mutating func add(_ op: Operator, index: Int) throws {
         let opName = try name(of: op)
+        currentOperator = index
         switch (opName, op.builtinOptions) {
         case ("CONV_2D", .conv2D(let options)):
             try addConvolution(op, index: index, depthwise: false, padding: options.padding, strideH: options.strideH,
@@ -179,7 +185,7 @@ private struct GraphBuilder {
         case ("SOFTMAX", .softmax(let beta)):
             let input = try mixqTensor(op.inputs.first ?? -1, op: op, index: index)
             let output = try single(op.outputs, of: op, index: index)
-            guard output == graph.outputs[0] else {
+            guard output == networkOutput else {
                 throw unsupported(op, index: index, reason: "SOFTMAX is supported as the network's last operator only")
             }
             try append(.softmax(Softmax(name: uniqueName(output, fallback: "softmax"), shape: tensorShape(input), beta: Double(beta))),
@@ -232,7 +238,7 @@ private struct GraphBuilder {
         let kind: LayerKind = depthwise ? .depthwise : (kh == 1 && kw == 1 && strideH == 1 && pad == .zero ? .pointwise : .conv)
         let layer: Layer
         do {
-            layer = try Layer.padded(name: uniqueName(output, fallback: kind.rawValue), kind: kind, input: inShape,
+            layer = try Layer.padded(name: uniqueName(output, fallback: depthwise ? "depthwise_conv_2d" : "conv_2d"), kind: kind, input: inShape,
                                      outputChannels: outputChannels, kernel: KernelSize(height: kh, width: kw), stride: strideH,
                                      padding: pad, activation: try mixqActivation(fused, op: op, index: index),
                                      usesBatchNorm: false, hasBias: op.inputs.count > 2 && op.inputs[2] >= 0)
@@ -253,7 +259,7 @@ private struct GraphBuilder {
             throw unsupported(op, index: index, reason: "weights \(weights.shape) do not fit the input \(inShape)")
         }
         let output = try single(op.outputs, of: op, index: index)
-        let name = uniqueName(output, fallback: "fc")
+        let name = uniqueName(output, fallback: "fully_connected")
         let activation = try mixqActivation(fused, op: op, index: index)
         let hasBias = op.inputs.count > 2 && op.inputs[2] >= 0
         let layer: Layer
@@ -283,7 +289,7 @@ private struct GraphBuilder {
         }
         let pool: Pool2D
         do {
-            pool = try Pool2D(name: uniqueName(output, fallback: kind == .average ? "avgpool" : "maxpool"), kind: kind, input: inShape,
+            pool = try Pool2D(name: uniqueName(output, fallback: kind == .average ? "average_pool_2d" : "max_pool_2d"), kind: kind, input: inShape,
                               window: KernelSize(height: options.filterHeight, width: options.filterWidth),
                               strideHeight: options.strideH, strideWidth: options.strideW, padding: pad,
                               activation: try mixqActivation(options.activation, op: op, index: index))
@@ -543,19 +549,10 @@ private struct GraphBuilder {
         .unsupportedUse(node: "operator \(index)", op: (try? name(of: op)) ?? "?", reason: reason)
     }
 
-    /// A layer name from the TFLite tensor's name: letters, digits and underscores, unique.
+    /// A step name from the operator and its index in the file (`conv_2d_3`, `add_12`): short,
+    /// unique, and found again in a graph viewer such as Netron, which numbers operators the same way.
     mutating func uniqueName(_ tensorIndex: Int, fallback: String) -> String {
-        let raw = tensor(tensorIndex).name
-        let cleaned = String(raw.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "_" })
-            .split(separator: "_", omittingEmptySubsequences: true).joined(separator: "_")
-        var base = cleaned.isEmpty ? fallback : String(cleaned.suffix(48))
-        if base.first?.isNumber == true { base = fallback + "_" + base }
-        var candidate = base
-        var k = 2
-        while names.contains(candidate) {
-            candidate = "\(base)_\(k)"
-            k += 1
-        }
+        let candidate = "\(fallback)_\(currentOperator)"
         names.insert(candidate)
         return candidate
     }

@@ -177,12 +177,23 @@ enum EvalOutput {
     }
 
     static func render(_ result: EvaluationResult) -> String {
-        var lines = ["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): "
+        guard result.labelled else {
+            return (["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): \(result.images) "
+                     + "input(s) run, no labels (Top-1 not measured; --outputs writes the outputs)"]
+                    + render(result, skippingAccuracy: true)).joined(separator: "\n")
+        }
+        let lines = ["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): "
                      + "integer-only Top-1 \(percent(result.integer.top1, result.images)), Top-5 \(percent(result.integer.top5, result.images))"]
-        if let float = result.float {
+        return (lines + render(result, skippingAccuracy: false)).joined(separator: "\n")
+    }
+
+    /// The lines after the accuracy: the float references (when measured), dataset, target, host speed.
+    static func render(_ result: EvaluationResult, skippingAccuracy: Bool) -> [String] {
+        var lines: [String] = []
+        if !skippingAccuracy, let float = result.float {
             lines.append("\(result.floatReference): Top-1 \(percent(float.top1, result.images)), Top-5 \(percent(float.top5, result.images))")
         }
-        if let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
+        if !skippingAccuracy, let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
             lines.append("fake-quantized (MixQ's quantization in float): Top-1 \(percent(fake.top1, result.images))")
         }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
@@ -200,7 +211,7 @@ enum EvalOutput {
         }
         lines.append(String(format: "host: %.1f images/s, %.2f G MAC/s (integer path with the float reference%@)",
                             result.hostImagesPerSecond, result.hostMacsPerSecond / 1e9, result.float == nil ? " skipped" : ""))
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// Writes the evaluation (and, for the first shard, its target run) into a results folder.

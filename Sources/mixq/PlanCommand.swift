@@ -29,6 +29,10 @@ struct Plan: ParsableCommand {
         if json {
             try JSONOutput.print(PlanJSON(plan: plan))
         } else {
+            if let imported = reference.imported {
+                print("imported: \(imported.summary)")
+                if !imported.folded.isEmpty { print("folded: " + imported.folded.joined(separator: "; ")) }
+            }
             print(PlanTable.render(plan))
         }
         if !plan.fits {
