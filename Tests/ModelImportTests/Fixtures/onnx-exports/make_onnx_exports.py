@@ -273,17 +273,18 @@ def main():
                   **compare_with_litert(path, tfl_inputs, tfl_outputs)})
 
     manifest_path = os.path.join(HERE, "manifest.json")
-    old = {}
-    if os.path.exists(manifest_path):
+    manifest = {}
+    if os.path.exists(manifest_path):  # keeps make_brevitas_exports.py's entries and versions
         with open(manifest_path) as f:
-            old = json.load(f).get("models", {})
-    old.update(record)
-    manifest = {
+            manifest = json.load(f)
+    models = manifest.get("models", {})
+    models.update(record)
+    manifest.update({
         "generator": "make_onnx_exports.py (and make_brevitas_exports.py for brevitas_*)",
         "tensorflow": tf.__version__, "keras": keras.__version__, "tf2onnx": tf2onnx.__version__,
         "onnx": onnx.__version__, "onnxruntime": ort.__version__, "numpy": np.__version__,
-        "models": dict(sorted(old.items())),
-    }
+        "models": dict(sorted(models.items())),
+    })
     with open(manifest_path, "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")
