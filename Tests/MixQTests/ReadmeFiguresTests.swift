@@ -39,4 +39,23 @@ import Testing
             #expect(Array(cells[2...4]) == expected, "\(name): README has \(cells[2...4]), the planner gives \(expected)")
         }
     }
+
+    /// The TFLite table: planned FLASH and peak activations of each converted file, as
+    /// `mixq plan --json` computes them from the file.
+    @Test func tfliteTableMatchesThePlanner() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let names = ["mobilenet_v1_025_96_int8", "resnet8_int8", "ds_cnn_int8", "fc_autoencoder_int8", "mobilenet_like_uint8_qat"]
+        let rows = readme.split(separator: "\n").filter { row in names.contains { row.hasPrefix("| \($0) |") } }
+        #expect(rows.count == names.count)
+        for row in rows {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            let file = Self.root.appendingPathComponent("Tests/ModelImportTests/Fixtures/tflite/\(cells[0]).tflite").path
+            let plan = try CLITests.mixq("plan", "--model", file, "--json")
+            #expect(plan.status == 0, "\(cells[0]): \(plan.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+            let expected = ["\(object["flash_bytes"] as? Int ?? -1)", "\(object["peak_activation_bytes"] as? Int ?? -1)"]
+            #expect(Array(cells[3...4]) == expected, "\(cells[0]): README has \(cells[3...4]), the planner gives \(expected)")
+            #expect(cells.last == "bit-exact")
+        }
+    }
 }
