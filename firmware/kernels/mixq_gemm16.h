@@ -17,11 +17,13 @@
  * rounding constant (as depthwise.c does; the arithmetic is the rule of mixq_common.h):
  *   N0 in 2..22: y = USAT(SMMLA(acc, M0, 2^(N0-2) + zy * 2^(N0-1)) >> (N0 - 1))
  *   N0 = 1:      y = USAT(SMMLAR(acc, M0, zy))
+ *   N0 <= 0:     y = USAT(SMMLAR(acc << (1 - N0), M0, zy)) when the shifted accumulator
+ *                provably fits (see mixq_gemm16_lanes)
  * SMMLA(a, b, r) = hi(r * 2^32 + a * b) = floor((a * M0 + 2^(30 + N0)) / 2^32) with the round
  * constant 2^(s-1), s = 31 + N0; shifting right by N0 - 1 more gives floor(.../2^s); zy * 2^32 *
  * 2^(N0-1) adds exactly zy after the shift. |hi| < 2^30 and the constant < 2^29, so nothing
- * overflows. A layer whose channels do not all take one of the two forms (a scale >= 0.5, or
- * one below 2^-52) takes the existing core instead (mixq_gemm_run), with the same results.
+ * overflows. A layer whose channels do not all take one of the two forms (SMMLA, or SMMLAR with
+ * or without the shift) takes the existing core instead (mixq_gemm_run), with the same results.
  *
  * Applies when out_c is even, out_c * output_bits is a multiple of 8 (whole output bytes per
  * pixel) and the expanded weights fit MIXQ_GEMM16_MAX_WEIGHT_BYTES; mixq_gemm16_scratch_bytes
@@ -100,20 +102,30 @@ static void mixq_gemm16_expand(uint32_t *dst, const uint8_t *weights, const mixq
 }
 
 /* Per-channel constants; returns 1 (SMMLA form), 2 (SMMLAR form) or 0 (the layer's channels do
- * not share one of the two forms: take the existing core). */
-static int mixq_gemm16_lanes(mixq_gemm16_lane *lanes, const mixq_requant_params *p, uint32_t out_c)
+ * not share one of the two forms: take the existing core). The SMMLAR form also takes a channel
+ * with N0 in -29..0 (a scale >= 0.5: sub-byte inputs feeding 8-bit outputs) whose accumulator
+ * provably fits after a left shift by L = 1 - N0 (|bias| + mixq_dot_bound < 2^(31 - L), the
+ * argument of mixq_lane_init_widened): then SMMLAR(acc << L, M0, zy) is the rounding rule, and
+ * `shift` holds L (0 for N0 = 1). */
+static int mixq_gemm16_lanes(mixq_gemm16_lane *lanes, const mixq_requant_params *p, uint32_t k, uint32_t out_c)
 {
     int form = 0;
     const int32_t zy = p->output_zero;
+    const uint32_t dot_bound = mixq_dot_bound(k, p->input_bits);
     for (uint32_t c = 0; c < out_c; ++c) {
         const uint32_t m = mixq_multiplier_index(p, c);
-        const int32_t n0 = p->shift[m];
-        const int this_form = n0 >= 2 && n0 <= 22 ? 1 : (n0 == 1 ? 2 : 0);
+        const int32_t n0 = p->shift[m], bias = p->bias[c];
+        int this_form = n0 >= 2 && n0 <= 22 ? 1 : (n0 == 1 ? 2 : 0);
+        if (n0 <= 0 && n0 >= -29) {
+            const uint32_t magnitude = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+            const uint32_t limit = 1u << (30 + n0);   /* 2^(31 - L) */
+            if (magnitude < limit && limit - magnitude > dot_bound) this_form = 2;
+        }
         if (this_form == 0 || (form != 0 && this_form != form)) return 0;
         form = this_form;
-        lanes[c].bias = p->bias[c];
+        lanes[c].bias = bias;
         lanes[c].multiplier = p->multiplier[m];
-        lanes[c].shift = form == 1 ? n0 - 1 : 0;
+        lanes[c].shift = form == 1 ? n0 - 1 : 1 - (n0 < 1 ? n0 : 1);
         lanes[c].round = form == 1 ? (int32_t)((1u << (n0 - 2)) + ((uint32_t)zy << (n0 - 1))) : zy;
     }
     return form;
@@ -126,6 +138,7 @@ MIXQ_INLINE int32_t mixq_gemm16_round(int32_t acc, const mixq_gemm16_lane *lane,
         __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(lane->multiplier), "r"(lane->round));
         return r >> lane->shift;
     }
+    acc = (int32_t)((uint32_t)acc << lane->shift);   /* L = 1 - N0 for a widened channel, else 0 */
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(lane->multiplier), "r"(lane->round));
     return r;
 }
@@ -252,7 +265,7 @@ static int mixq_gemm16_run(const mixq_conv_shape *s, const uint8_t *input, const
     const uint32_t k = (uint32_t)s->kernel_h * s->kernel_w * s->in_c, out_c = s->out_c, obits = p->output_bits;
     const uint32_t kp = mixq_gemm16_k(k), groups = kp / 4u, pixels = (uint32_t)s->out_h * s->out_w;
     mixq_gemm16_lane *lanes = (mixq_gemm16_lane *)scratch;
-    const int form = mixq_gemm16_lanes(lanes, p, out_c);
+    const int form = mixq_gemm16_lanes(lanes, p, k, out_c);
     if (form == 0) return 0;
     uint32_t *wexp = (uint32_t *)(lanes + out_c);
     int16_t *col = (int16_t *)(wexp + out_c * kp / 2u);
