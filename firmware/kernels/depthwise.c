@@ -38,18 +38,33 @@ static void mixq_dw_expand_row(int16_t *dst, const mixq_conv_shape *s, const uin
     }
     /* the padding columns and the zero channels of a partial group are never written here: they
      * keep the zeros mixq_dw_group_run clears the ring with once per call */
-    if (bits == 8 && (c & 3u) == 0) {
-        /* 8-bit, whole groups: one word of 4 channels becomes the two halfword pairs of its group
-         * (c, c+2 | c+1, c+3), pixel by pixel and group by group, without per-pixel set-up */
+    if ((c & 3u) == 0) {
+        /* whole groups: the 4 channels of a group (a word, a halfword or a byte of the packed
+         * row) become the two halfword pairs of its group (c, c+2 | c+1, c+3), pixel by pixel and
+         * group by group, without per-pixel set-up (the expansions of mixq_column_gather) */
         const uint32_t zx2 = (uint32_t)zx | ((uint32_t)zx << 16), groups = c / 4u, step = width * 2u;   /* words */
-        const uint8_t *src = input + (uint32_t)iy * s->in_w * c;
+        const uint8_t *src = input + (uint32_t)iy * s->in_w * c * bits / 8u;
         uint32_t *column = (uint32_t *)dst + s->pad_left * 2u;
         for (uint32_t ix = 0; ix < s->in_w; ++ix, column += 2) {
             uint32_t *d = column;
-            for (uint32_t g = 0; g < groups; ++g, src += 4, d += step) {
-                uint32_t v = mixq_load_word(src);
-                d[0] = __ssub16(__uxtb16(v), zx2);
-                d[1] = __ssub16(mixq_uxtb16_ror8(v), zx2);
+            if (bits == 8) {
+                for (uint32_t g = 0; g < groups; ++g, src += 4, d += step) {
+                    uint32_t v = mixq_load_word(src);
+                    d[0] = __ssub16(__uxtb16(v), zx2);
+                    d[1] = __ssub16(mixq_uxtb16_ror8(v), zx2);
+                }
+            } else if (bits == 4) {
+                for (uint32_t g = 0; g < groups; ++g, src += 2, d += step) {
+                    uint32_t v = (uint32_t)src[0] | ((uint32_t)src[1] << 16);   /* byte0 = x1:x0, byte2 = x3:x2 */
+                    d[0] = __ssub16(v & 0x000F000Fu, zx2);
+                    d[1] = __ssub16((v >> 4) & 0x000F000Fu, zx2);
+                }
+            } else {
+                for (uint32_t g = 0; g < groups; ++g, src += 1, d += step) {
+                    uint32_t b = *src;
+                    d[0] = __ssub16((b | (b << 12)) & 0x30003u, zx2);          /* x0 | x2 << 16 */
+                    d[1] = __ssub16(((b >> 2) | (b << 10)) & 0x30003u, zx2);   /* x1 | x3 << 16 */
+                }
             }
         }
         return;

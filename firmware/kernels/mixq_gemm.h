@@ -147,24 +147,8 @@ MIXQ_INLINE void mixq_column_fill_bits(int16_t *col, const mixq_conv_shape *s, c
         /* channel counts that are not a multiple of 4 (the 3-channel first layer): the window's
          * K codes are first copied to a byte row (padding as zx), which then expands 4 at a time
          * like an 8-bit tensor instead of element by element */
-        const int32_t ix0 = (int32_t)(ox * s->stride_w) - s->pad_left;
-        const uint32_t span = (uint32_t)s->kernel_w * in_c;   /* bytes of one window row */
-        const int rows_inside = bits == 8 && ix0 >= 0 && ix0 + s->kernel_w <= s->in_w;
         for (uint32_t ky = 0; ky < s->kernel_h; ++ky) {
             int32_t iy = (int32_t)(oy * s->stride_h + ky) - s->pad_top;
-            if (rows_inside && iy >= 0 && iy < s->in_h) {
-                /* an 8-bit window row inside the image is kernel_w * in_c contiguous bytes (HWC):
-                 * copied a word at a time (unaligned word accesses are allowed on the Cortex-M7) */
-                const uint8_t *src = input + ((uint32_t)iy * s->in_w + (uint32_t)ix0) * in_c;
-                uint32_t j = 0;
-                for (; j + 4 <= span; j += 4) {
-                    uint32_t v = mixq_load_word(src + j);
-                    memcpy(codes + k + j, &v, 4);
-                }
-                for (; j < span; ++j) codes[k + j] = src[j];
-                k += span;
-                continue;
-            }
             for (uint32_t kx = 0; kx < s->kernel_w; ++kx, k += in_c) {
                 int32_t ix = (int32_t)(ox * s->stride_w + kx) - s->pad_left;
                 if (iy < 0 || iy >= s->in_h || ix < 0 || ix >= s->in_w) {
@@ -693,7 +677,7 @@ MIXQ_INLINE int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, co
     const int32_t zx = p->input_zero, zy = p->output_zero;
 
     /* conv and pointwise layers with a small weight matrix: the expanded-weight path
-     * (mixq_gemm16.h), when every channel's rounding takes one of its two forms */
+     * (mixq_gemm16.h), when every channel's scale fits one of its rounding cases */
     if (!one_pixel_fast && mixq_gemm16_applies(k_total, out_c, obits)
         && mixq_gemm16_run(s, input, weights, p, output, scratch)) {
         mixq_clear_tail(output, pixels * out_c, obits);

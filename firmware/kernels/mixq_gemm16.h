@@ -13,15 +13,21 @@
  * per pixel pair, which is also what FLASH wait states charge under `full` timing; sub-byte
  * weights expand to the same int16 rows, so they run exactly as fast as 8-bit weights.
  *
- * Requantization: every channel's rounding takes one instruction, with zy folded into the
- * rounding constant (as depthwise.c does; the arithmetic is the rule of mixq_common.h):
- *   N0 in 2..22: y = USAT(SMMLA(acc, M0, 2^(N0-2) + zy * 2^(N0-1)) >> (N0 - 1))
- *   N0 = 1:      y = USAT(SMMLAR(acc, M0, zy))
- * SMMLA(a, b, r) = hi(r * 2^32 + a * b) = floor((a * M0 + 2^(30 + N0)) / 2^32) with the round
- * constant 2^(s-1), s = 31 + N0; shifting right by N0 - 1 more gives floor(.../2^s); zy * 2^32 *
- * 2^(N0-1) adds exactly zy after the shift. |hi| < 2^30 and the constant < 2^29, so nothing
- * overflows. A layer whose channels do not all take one of the two forms (a scale >= 0.5, or
- * one below 2^-52) takes the existing core instead (mixq_gemm_run), with the same results.
+ * Requantization: one form for every channel, y = USAT(SMMLA(acc << pre, M0, round) >> shift),
+ * with zy folded into the rounding constant (as depthwise.c does; the arithmetic is the rule of
+ * mixq_common.h, s = 31 + N0):
+ *   N0 in 2..22: pre = 0, shift = N0 - 1, round = 2^(N0-2) + zy * 2^(N0-1). SMMLA(a, b, r) =
+ *     hi(r * 2^32 + a * b) = floor((acc * M0 + 2^(s-1)) / 2^32); shifting by N0 - 1 more gives
+ *     floor(.../2^s), and zy * 2^(N0-1) * 2^32 adds exactly zy after the shift.
+ *   N0 in -29..1 (scales >= 0.25: sub-byte inputs feeding wider outputs): pre = L = 2 - N0,
+ *     shift = 1, round = 1 + 2 zy: floor((acc * M0 * 2^L + 2^32 + zy * 2^33) / 2^33) =
+ *     floor((acc * M0 + 2^(s-1)) / 2^s) + zy, exact when acc << L fits in int32, which holds
+ *     for every accumulator when |bias| + mixq_dot_bound < 2^(31 - L) (the argument of
+ *     mixq_lane_init_widened).
+ * |hi| < 2^30 and the constant < 2^29, so nothing overflows. A layer with a channel outside both
+ * cases takes the existing core instead (mixq_gemm_run), with the same results. One form keeps
+ * the code to two copies of the channel loop (8-bit outputs, and 4/2-bit outputs chosen at run
+ * time): FLASH, which a 1.0_224 network under the paper's budget leaves ~50 KB of for code.
  *
  * Applies when out_c is even, out_c * output_bits is a multiple of 8 (whole output bytes per
  * pixel) and the expanded weights fit MIXQ_GEMM16_MAX_WEIGHT_BYTES; mixq_gemm16_scratch_bytes
@@ -37,9 +43,9 @@
 /* Largest expanded weight matrix, in bytes (16384 weights: a 128 x 128 pointwise layer). */
 #define MIXQ_GEMM16_MAX_WEIGHT_BYTES (32u * 1024u)
 
-/* Per-channel constants: accumulator start, multiplier, rounding constant with zy, shift. */
+/* Per-channel constants: accumulator start, multiplier, rounding constant with zy, shifts. */
 typedef struct {
-    int32_t bias, multiplier, round, shift;
+    int32_t bias, multiplier, round, shift, pre;
 } mixq_gemm16_lane;
 
 /* K rounded up to whole groups of 4. */
@@ -99,35 +105,39 @@ static void mixq_gemm16_expand(uint32_t *dst, const uint8_t *weights, const mixq
     }
 }
 
-/* Per-channel constants; returns 1 (SMMLA form), 2 (SMMLAR form) or 0 (the layer's channels do
- * not share one of the two forms: take the existing core). */
-static int mixq_gemm16_lanes(mixq_gemm16_lane *lanes, const mixq_requant_params *p, uint32_t out_c)
+/* Per-channel constants (the two cases above); returns 0 when a channel fits neither, so the
+ * caller takes the existing core. */
+static int mixq_gemm16_lanes(mixq_gemm16_lane *lanes, const mixq_requant_params *p, uint32_t k, uint32_t out_c)
 {
-    int form = 0;
-    const int32_t zy = p->output_zero;
+    const uint32_t zy = p->output_zero, dot_bound = mixq_dot_bound(k, p->input_bits);
     for (uint32_t c = 0; c < out_c; ++c) {
         const uint32_t m = mixq_multiplier_index(p, c);
-        const int32_t n0 = p->shift[m];
-        const int this_form = n0 >= 2 && n0 <= 22 ? 1 : (n0 == 1 ? 2 : 0);
-        if (this_form == 0 || (form != 0 && this_form != form)) return 0;
-        form = this_form;
-        lanes[c].bias = p->bias[c];
+        const int32_t n0 = p->shift[m], bias = p->bias[c];
+        lanes[c].bias = bias;
         lanes[c].multiplier = p->multiplier[m];
-        lanes[c].shift = form == 1 ? n0 - 1 : 0;
-        lanes[c].round = form == 1 ? (int32_t)((1u << (n0 - 2)) + ((uint32_t)zy << (n0 - 1))) : zy;
+        if (n0 >= 2 && n0 <= 22) {
+            lanes[c].pre = 0;
+            lanes[c].shift = n0 - 1;
+            lanes[c].round = (int32_t)((1u << (n0 - 2)) + (zy << (n0 - 1)));
+            continue;
+        }
+        if (n0 > 1 || n0 < -29) return 0;
+        const uint32_t magnitude = bias < 0 ? 0u - (uint32_t)bias : (uint32_t)bias;
+        const uint32_t limit = 1u << (29 + n0);   /* 2^(31 - L), L = 2 - N0 */
+        if (magnitude >= limit || limit - magnitude <= dot_bound) return 0;
+        lanes[c].pre = 2 - n0;
+        lanes[c].shift = 1;
+        lanes[c].round = (int32_t)(1u + 2u * zy);
     }
-    return form;
+    return 1;
 }
 
-MIXQ_INLINE int32_t mixq_gemm16_round(int32_t acc, const mixq_gemm16_lane *lane, const int form)
+MIXQ_INLINE int32_t mixq_gemm16_round(int32_t acc, const mixq_gemm16_lane *lane)
 {
     int32_t r;
-    if (form == 1) {
-        __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(lane->multiplier), "r"(lane->round));
-        return r >> lane->shift;
-    }
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(lane->multiplier), "r"(lane->round));
-    return r;
+    acc = (int32_t)((uint32_t)acc << lane->pre);
+    __asm__("smmla %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(lane->multiplier), "r"(lane->round));
+    return r >> lane->shift;
 }
 
 /* Two groups of mixq_gemm16_dot per iteration, hand-scheduled for the Cortex-M7's in-order
@@ -204,21 +214,21 @@ MIXQ_INLINE void mixq_gemm16_dot(const uint32_t *w, const uint32_t *x, uint32_t 
 }
 
 /* Every output channel of a pixel pair (for a last single pixel row_b is row_a and column b
- * repeats column a, so the second stores repeat the first). `obits` and `form` are constants in
- * the copies below. */
+ * repeats column a, so the second stores repeat the first). `obits` is a constant in the 8-bit
+ * copy below. */
 MIXQ_INLINE void mixq_gemm16_channels(const uint32_t *wexp, const mixq_gemm16_lane *lanes, const uint32_t *x,
                                       uint32_t out_c, uint32_t groups, uint8_t *row_a, uint8_t *row_b,
-                                      const uint32_t obits, const int form)
+                                      const uint32_t obits)
 {
     uint32_t pending_a = 0, pending_b = 0;
     for (uint32_t c = 0; c < out_c; c += 2, wexp += groups * 4u) {
         const mixq_gemm16_lane *l0 = lanes + c, *l1 = l0 + 1;
         int32_t a00 = l0->bias, a01 = l0->bias, a10 = l1->bias, a11 = l1->bias;
         mixq_gemm16_dot(wexp, x, groups, &a00, &a01, &a10, &a11);
-        uint32_t y00 = mixq_clamp_bits(mixq_gemm16_round(a00, l0, form), obits);
-        uint32_t y10 = mixq_clamp_bits(mixq_gemm16_round(a10, l1, form), obits);
-        uint32_t y01 = mixq_clamp_bits(mixq_gemm16_round(a01, l0, form), obits);
-        uint32_t y11 = mixq_clamp_bits(mixq_gemm16_round(a11, l1, form), obits);
+        uint32_t y00 = mixq_clamp_bits(mixq_gemm16_round(a00, l0), obits);
+        uint32_t y10 = mixq_clamp_bits(mixq_gemm16_round(a10, l1), obits);
+        uint32_t y01 = mixq_clamp_bits(mixq_gemm16_round(a01, l0), obits);
+        uint32_t y11 = mixq_clamp_bits(mixq_gemm16_round(a11, l1), obits);
         if (obits == 2) {
             const int second = (c & 2u) != 0;
             mixq_gemm_store_pair(row_a, &pending_a, c, y00, y10, obits, second);
@@ -230,30 +240,27 @@ MIXQ_INLINE void mixq_gemm16_channels(const uint32_t *wexp, const mixq_gemm16_la
     }
 }
 
-#define MIXQ_GEMM16_COPY(OB, FORM)                                                                            \
-    static __attribute__((noinline, unused)) void mixq_gemm16_copy_##OB##_##FORM(                            \
+/* The channel loop for 8-bit outputs (OB = 8) and for 4- and 2-bit outputs (OB = 0: the bits
+ * passed at run time). */
+#define MIXQ_GEMM16_COPY(OB)                                                                                  \
+    static __attribute__((noinline, unused)) void mixq_gemm16_copy_##OB(                                     \
         const uint32_t *wexp, const mixq_gemm16_lane *lanes, const uint32_t *x, uint32_t out_c, uint32_t groups, \
-        uint8_t *row_a, uint8_t *row_b)                                                                     \
+        uint8_t *row_a, uint8_t *row_b, uint32_t obits)                                                     \
     {                                                                                                        \
-        mixq_gemm16_channels(wexp, lanes, x, out_c, groups, row_a, row_b, OB, FORM);                         \
+        mixq_gemm16_channels(wexp, lanes, x, out_c, groups, row_a, row_b, (OB) ? (OB) : obits);              \
     }
-MIXQ_GEMM16_COPY(8, 1)
-MIXQ_GEMM16_COPY(8, 2)
-MIXQ_GEMM16_COPY(4, 1)
-MIXQ_GEMM16_COPY(4, 2)
-MIXQ_GEMM16_COPY(2, 1)
-MIXQ_GEMM16_COPY(2, 2)
+MIXQ_GEMM16_COPY(8)
+MIXQ_GEMM16_COPY(0)
 
-/* The expanded path of mixq_gemm_run; returns 0 (and writes nothing) when the layer's channels
- * do not share a rounding form, so the caller takes the existing core. */
+/* The expanded path of mixq_gemm_run; returns 0 (and writes nothing) when a channel's scale fits
+ * neither rounding case, so the caller takes the existing core. */
 static int mixq_gemm16_run(const mixq_conv_shape *s, const uint8_t *input, const uint8_t *weights,
                            const mixq_requant_params *p, uint8_t *output, void *scratch)
 {
     const uint32_t k = (uint32_t)s->kernel_h * s->kernel_w * s->in_c, out_c = s->out_c, obits = p->output_bits;
     const uint32_t kp = mixq_gemm16_k(k), groups = kp / 4u, pixels = (uint32_t)s->out_h * s->out_w;
     mixq_gemm16_lane *lanes = (mixq_gemm16_lane *)scratch;
-    const int form = mixq_gemm16_lanes(lanes, p, out_c);
-    if (form == 0) return 0;
+    if (!mixq_gemm16_lanes(lanes, p, k, out_c)) return 0;
     uint32_t *wexp = (uint32_t *)(lanes + out_c);
     int16_t *col = (int16_t *)(wexp + out_c * kp / 2u);
     uint8_t *codes = (uint8_t *)(col + 2u * kp);
@@ -266,12 +273,8 @@ static int mixq_gemm16_run(const mixq_conv_shape *s, const uint8_t *input, const
         mixq_column_fill(col + 4, s, input, two ? p0 + 1 : p0, p->input_bits, p->input_zero, codes);
         uint8_t *row_a = output + p0 * row_bytes, *row_b = two ? row_a + row_bytes : row_a;
         const uint32_t *x = (const uint32_t *)col;
-#define MIXQ_GEMM16_CALL(OB)                                                                                  \
-        (form == 1 ? mixq_gemm16_copy_##OB##_1 : mixq_gemm16_copy_##OB##_2)(wexp, lanes, x, out_c, groups, row_a, row_b)
-        if (obits == 8) MIXQ_GEMM16_CALL(8);
-        else if (obits == 4) MIXQ_GEMM16_CALL(4);
-        else MIXQ_GEMM16_CALL(2);
-#undef MIXQ_GEMM16_CALL
+if (obits == 8) mixq_gemm16_copy_8(wexp, lanes, x, out_c, groups, row_a, row_b, 8);
+        else mixq_gemm16_copy_0(wexp, lanes, x, out_c, groups, row_a, row_b, obits);
     }
     return 1;
 }
