@@ -146,7 +146,7 @@ public enum Deployer {
 
         let sourceURL = try writeSource(generated.source, for: request)
         progress("building \(sourceURL.lastPathComponent)")
-        let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
+        let kernels = CodeGenerator.kernelFamilies.map { "kernels/\($0).c" }
         let built = try toolchain.build(FirmwareSpec(name: network.name, sources: [sourceURL.path] + kernels,
                                                      includeDirectories: ["kernels"], linkerScript: part.linkerScript))
         if let directory = request.outputDirectory {
@@ -184,7 +184,7 @@ public enum Deployer {
             // Only the first image is timed; the others check bit-exactness, faster untimed.
             let timing = index == 0 ? request.timing : .off
             let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
-                                          inputs: [MemoryWrite(address: arena.address, bytes: pixels)])
+                                          inputs: [MemoryWrite(address: arena.address + UInt32(generated.inputOffset), bytes: pixels)])
             guard outcome.exitStatus == 0 else {
                 throw DeploymentError.unexpectedOutput("exit status \(outcome.exitStatus): \(outcome.stdout)")
             }

@@ -61,9 +61,44 @@ public struct QuantizedPool: Sendable {
     public var quantization: TensorQuantization
 }
 
+/// One step of an integer-only network, in the order of `Network.steps`.
 public enum QuantizedStep: Sendable {
     case layer(QuantizedLayer)
     case pool(QuantizedPool)
+    /// A layout no-op: the output is the input's codes with a new shape.
+    case reshape(Reshape, TensorQuantization)
+    /// Average or maximum pooling with TFLite's arithmetic; input and output share `TensorQuantization`.
+    case tflitePool(Pool2D, TFLitePoolParameters, TensorQuantization)
+    /// A residual add with TFLite's rescaling; the quantization is the output's.
+    case tfliteAdd(ElementwiseAdd, TFLiteAddParameters, TensorQuantization)
+    /// TFLite's integer softmax; the quantization is the output's.
+    case tfliteSoftmax(Softmax, TFLiteSoftmaxParameters, TensorQuantization)
+    /// TFLite's MEAN over height and width; the quantization is the output's.
+    case tfliteMean(GlobalAveragePool, TFLiteMeanParameters, TensorQuantization)
+
+    /// The quantization of the step's output.
+    public var outputQuantization: TensorQuantization {
+        switch self {
+        case .layer(let layer): return layer.output
+        case .pool(let pool): return pool.quantization
+        case .reshape(_, let quantization), .tflitePool(_, _, let quantization), .tfliteAdd(_, _, let quantization),
+             .tfliteSoftmax(_, _, let quantization), .tfliteMean(_, _, let quantization):
+            return quantization
+        }
+    }
+
+    /// The step's name.
+    public var name: String {
+        switch self {
+        case .layer(let layer): return layer.layer.name
+        case .pool(let pool): return pool.pool.name
+        case .reshape(let reshape, _): return reshape.name
+        case .tflitePool(let pool, _, _): return pool.name
+        case .tfliteAdd(let add, _, _): return add.name
+        case .tfliteSoftmax(let softmax, _, _): return softmax.name
+        case .tfliteMean(let pool, _, _): return pool.name
+        }
+    }
 }
 
 /// An integer-only network: what code generation emits and the host reference runs.
@@ -79,6 +114,9 @@ public struct QuantizedNetwork: Sendable {
     public var layers: [QuantizedLayer] {
         steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
     }
+
+    /// The quantization of every tensor: the input, then each step's output.
+    public var tensorQuantization: [TensorQuantization] { [input] + steps.map(\.outputQuantization) }
 
     /// Quantizes `model` with the bit-widths and flavours of `plan`
     /// (docs/design.md#quantization-arithmetic):
@@ -100,6 +138,9 @@ public struct QuantizedNetwork: Sendable {
         guard plan.layers.count == model.layers.count else {
             throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
         }
+        if let trained = model.quantization, trained.arithmetic == .tflite {
+            return try fileIntegers(model, trained: trained, plan: plan)
+        }
         let images: [[Float]]
         if let calibration {
             images = calibration.map { model.input.real($0) }
@@ -114,9 +155,10 @@ public struct QuantizedNetwork: Sendable {
 
         var steps: [QuantizedStep] = []
         var layerIndex = 0
-        var current = model.input.quantization
-        var logits = current
+        var tensors = [model.input.quantization]
+        var logits = model.input.quantization
         for (stepIndex, step) in model.network.steps.enumerated() {
+            let current = tensors[model.network.stepInputs[stepIndex][0]]
             switch step {
             case .globalAveragePool(let pool):
                 let pixels = Double(pool.input.height * pool.input.width)
@@ -125,6 +167,7 @@ public struct QuantizedNetwork: Sendable {
                                                            inputZeroPoint: current.zeroPoint, outputZeroPoint: current.zeroPoint,
                                                            inputBits: current.bits, outputBits: current.bits)
                     steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: current)))
+                    tensors.append(current)
                 } catch {
                     throw .quantization(layer: pool.name, reason: "\(error)")
                 }
@@ -150,12 +193,96 @@ public struct QuantizedNetwork: Sendable {
                 let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
                                                   input: current, output: output)
                 steps.append(.layer(quantized))
-                current = output
+                tensors.append(output)
                 logits = output
                 layerIndex += 1
+            case .reshape(let reshape):
+                steps.append(.reshape(reshape, current))
+                tensors.append(current)
+            case .pool, .add, .softmax:
+                throw .unsupportedStep(step: step.name, reason: "MixQ quantizes this step only with a file's own "
+                                       + "quantization (an int8 TFLite file run as written); use --scheme int8 with such a file")
             }
         }
         return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: model.input.quantization, logits: logits)
+    }
+
+    /// A TFLite file's network exactly as the file fixed it (docs/design.md#tflite-arithmetic):
+    /// its weight codes and int32 biases, its scales and zero points, TFLite's multipliers and
+    /// rounding, its fused activations' clamps. Nothing is recomputed from float values.
+    static func fileIntegers(_ model: FloatModel, trained: TrainedQuantization, plan: BitWidthPlan) throws(DeploymentError) -> QuantizedNetwork {
+        let network = model.network
+        guard let tensors = trained.tensors, tensors.count == network.steps.count + 1 else {
+            throw .modelMismatch("a TFLite network needs the quantization of each of its \(network.steps.count + 1) tensors")
+        }
+        let type: TFLiteTensorType = trained.tfliteType
+        // The file's float32 scale and signed zero point of a tensor.
+        func file(_ t: Int) -> (scale: Float, zero: Int) { (Float(tensors[t].scale), tensors[t].zeroPoint - type.codeOffset) }
+        func activation(_ a: Activation) -> TFLiteActivation {
+            switch a {
+            case .none: return .none
+            case .relu: return .relu
+            case .relu6: return .relu6
+            }
+        }
+        var steps: [QuantizedStep] = []
+        var layerIndex = 0
+        for (index, step) in network.steps.enumerated() {
+            let inputs = network.stepInputs[index]
+            let output = index + 1
+            do {
+                switch step {
+                case .layer(let layer):
+                    let fileLayer = trained.layers[layerIndex]
+                    guard let codes = fileLayer.codes, let bias = fileLayer.bias else {
+                        throw DeploymentError.modelMismatch("layer \(layer.name): the file's weight codes and biases are missing")
+                    }
+                    let kind: TFLiteLayerKind = layer.kind == .depthwise ? .depthwiseConvolution
+                        : (layer.kind == .fc || trained.fullyConnectedLayers.contains(layerIndex) ? .fullyConnected : .convolution)
+                    let (inScale, inZero) = file(inputs[0]), (outScale, outZero) = file(output)
+                    let parameters = try RequantizationParameters.tflite(
+                        kind, type: type, inputScale: inScale, inputZeroPoint: inZero,
+                        weightScales: fileLayer.weights.map { Float($0.scale) },
+                        weightZeroPoints: fileLayer.weights.map { $0.zeroPoint - type.codeOffset },
+                        outputScale: outScale, outputZeroPoint: outZero, bias: bias, activation: activation(layer.activation))
+                    let weights = model.layers[layerIndex]
+                    steps.append(.layer(QuantizedLayer(plan: plan.layers[layerIndex], weights: codes,
+                                                       weightQuantization: fileLayer.weights, input: tensors[inputs[0]],
+                                                       output: tensors[output], parameters: parameters, affine: weights.affine)))
+                    layerIndex += 1
+                case .pool(let pool):
+                    let (scale, zero) = file(output)
+                    steps.append(.tflitePool(pool, TFLitePoolParameters(kind: pool.kind == .average ? .average : .maximum, type: type,
+                                                                        scale: scale, zeroPoint: zero,
+                                                                        activation: activation(pool.activation)),
+                                             tensors[output]))
+                case .add(let add):
+                    let (s1, z1) = file(inputs[0]), (s2, z2) = file(inputs[1]), (so, zo) = file(output)
+                    steps.append(.tfliteAdd(add, try TFLiteAddParameters(type: type, input1Scale: s1, input1ZeroPoint: z1,
+                                                                         input2Scale: s2, input2ZeroPoint: z2, outputScale: so,
+                                                                         outputZeroPoint: zo, activation: activation(add.activation)),
+                                            tensors[output]))
+                case .softmax(let softmax):
+                    let (si, _) = file(inputs[0]), (so, zo) = file(output)
+                    steps.append(.tfliteSoftmax(softmax, try TFLiteSoftmaxParameters(type: type, inputScale: si, beta: Float(softmax.beta),
+                                                                                     outputScale: so, outputZeroPoint: zo),
+                                                tensors[output]))
+                case .reshape(let reshape):
+                    steps.append(.reshape(reshape, tensors[output]))
+                case .globalAveragePool(let pool):
+                    let (si, zi) = file(inputs[0]), (so, zo) = file(output)
+                    steps.append(.tfliteMean(pool, try TFLiteMeanParameters(type: type, elementCount: pool.input.height * pool.input.width,
+                                                                            inputScale: si, inputZeroPoint: zi, outputScale: so,
+                                                                            outputZeroPoint: zo),
+                                             tensors[output]))
+                }
+            } catch let error as DeploymentError {
+                throw error
+            } catch {
+                throw .quantization(layer: step.name, reason: "\(error)")
+            }
+        }
+        return QuantizedNetwork(plan: plan, network: network, steps: steps, input: tensors[0], logits: tensors[network.steps.count])
     }
 
     private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, trained: [TensorQuantization]?,

@@ -1,6 +1,7 @@
 import Deployment
 import Diagnostics
 import Foundation
+import struct TFLiteSchema.TFLiteModel
 import ONNXSchema
 import Planning
 import Quantization
@@ -15,15 +16,31 @@ public struct ImportedModel: Sendable {
     public var path: String
     /// `"ONNX"` for a float model, `"QONNX"` when the file states its own quantization.
     public var format: String
-    /// The ONNX default-domain opset the file declares (0 when it declares none).
+    /// The ONNX default-domain opset the file declares (0 when it declares none); for a TFLite
+    /// file, its schema version.
     public var opset: Int
+    /// What the importer changed to fit MixQ's graph (a PAD folded into a convolution, a float
+    /// edge turned into the input encoding), one phrase each; `plan` prints them.
+    public var folded: [String] = []
+    /// More about the file's quantization, e.g. `"int8, schema version 3"`; empty for none.
+    public var detail: String = ""
 
     public var network: Network { model.network }
 
+    public init(model: FloatModel, path: String, format: String, opset: Int, folded: [String] = [], detail: String = "") {
+        self.model = model
+        self.path = path
+        self.format = format
+        self.opset = opset
+        self.folded = folded
+        self.detail = detail
+    }
+
     /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
     public var summary: String {
-        "\(format) file \(path) (opset \(opset)): \(network.layers.count) layers, \(network.multiplyAccumulates) MACs, "
-            + "\(network.weightCount) weights"
+        let version = format == "TFLite" ? detail : "opset \(opset)"
+        return "\(format) file \(path) (\(version)): \(network.layers.count) layers, \(network.steps.count) steps, "
+            + "\(network.multiplyAccumulates) MACs, \(network.weightCount) weights"
     }
 }
 
@@ -108,6 +125,10 @@ public enum ONNXImporter {
     public static func load(data: Data, path: String, name: String, inputMean: Double? = nil,
                             inputScale: Double? = nil) throws(ImportError) -> ImportedModel {
         guard !data.isEmpty else { throw .notONNX(path: path, reason: "the file is empty") }
+        guard !TFLiteModel.looksLikeTFLite(data.prefix(8)) else {
+            throw .notONNX(path: path, reason: "it is a TFLite flatbuffer (file identifier \"TFL3\"); MixQ reads it as TFLite "
+                           + "wherever --model is taken")
+        }
         let proto: Onnx_ModelProto
         do {
             proto = try Onnx_ModelProto(serializedBytes: data)
