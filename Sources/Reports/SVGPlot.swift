@@ -231,7 +231,7 @@ struct LabelPlacer {
     mutating func labels(_ points: [(text: String, x: Double, y: Double)], size: Double = 10) -> [String] {
         let gap = Self.markerHalfSize + 2
         var placed = [String?](repeating: nil, count: points.count)
-        for (level, distance) in [gap, gap + 8, gap + 18, gap + 30, gap + 45].enumerated() {
+        for (level, distance) in [gap, gap + 8, gap + 18, gap + 30, gap + 45, gap + 65, gap + 90].enumerated() {
             for (index, point) in points.enumerated() where placed[index] == nil {
                 placed[index] = label(point.text, x: point.x, y: point.y, distance: distance, size: size, leader: level >= 2)
             }

@@ -2,9 +2,10 @@ import Foundation
 import Testing
 
 /// README.md's trained-model table is produced by commands in the repository: its bit-width,
-/// planned FLASH and peak RAM columns are recomputed here with `mixq plan --json` for every row,
-/// so they cannot drift from what MixQ computes. On a mismatch the regenerated cells are
-/// printed, ready to paste.
+/// planned FLASH and peak RAM columns are recomputed here with `mixq plan --json`, its cycles
+/// and ms with `mixq eval --limit 1 --target-images 1` (the first test image on the target),
+/// for every row, so they cannot drift from what MixQ computes. On a mismatch the regenerated
+/// cells are printed, ready to paste.
 @Suite struct ReadmeFiguresTests {
     static let root = EvalCLITests.root
 
@@ -37,6 +38,15 @@ import Testing
                 "\(object["peak_activation_bytes"] as? Int ?? -1)",
             ]
             #expect(Array(cells[2...4]) == expected, "\(name): README has \(cells[2...4]), the planner gives \(expected)")
+            // Cycles and ms of the first test image on the target.
+            let eval = try CLITests.mixq("eval", "--model", Self.root.appendingPathComponent("data/models/\(name).onnx").path,
+                                         "--flash", budget[0], "--ram", budget[1], "--dataset", EvalCLITests.dataset,
+                                         "--limit", "1", "--target-images", "1", "--no-float", "--json")
+            #expect(eval.status == 0, "\(name): \(eval.stderr)")
+            let result = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            let deployment = try #require(result["deployment"] as? [String: Any])
+            let measured = ["\(deployment["total_cycles"] as? Int ?? -1)", String(format: "%.2f", deployment["latency_ms"] as? Double ?? -1)]
+            #expect(Array(cells[5...6]) == measured, "\(name): README has \(cells[5...6]), mixq eval measures \(measured)")
         }
     }
 
