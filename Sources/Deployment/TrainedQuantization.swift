@@ -72,6 +72,8 @@ public struct TrainedQuantization: Sendable {
     /// the file, whatever MixQ's layer kind (an FC on an HxWxC map is MixQ's VALID HxW
     /// convolution); TFLite forms their multipliers differently.
     public var fullyConnectedLayers: Set<Int>
+    /// For `.tflite`: the file ends in DEQUANTIZE, so its output is float32 (`scale * (q - z)`).
+    public var floatOutput = false
 
     public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil,
                 tfliteType: TFLiteTensorType = .int8, fullyConnectedLayers: Set<Int> = []) {

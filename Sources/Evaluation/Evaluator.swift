@@ -170,7 +170,8 @@ public enum Evaluator {
             throw EvaluationError.doesNotFit(prepared.plan.networkName)
         }
         let network = quantized.network
-        let dataset = request.dataset
+        // Float inputs (a float-input TFLite file's) become the input's codes as its QUANTIZE makes them.
+        let dataset = request.dataset.quantizingFloatInputs(with: model.input.quantization)
         guard dataset.shape == network.input else {
             throw EvaluationError.datasetMismatch("the images are \(dataset.shape), the network \(network.name) takes \(network.input)")
         }
@@ -184,7 +185,7 @@ public enum Evaluator {
 
         let compiled = CompiledNetwork(quantized)
         request.outputs?.describe(quantization: quantized.logits,
-                                  fileType: model.quantization?.arithmetic == .tflite ? model.quantization?.tfliteType : nil,
+                                  fileType: model.quantization.flatMap { $0.arithmetic == .tflite && !$0.floatOutput ? $0.tfliteType : nil },
                                   output: network.output)
         let isTrained = model.quantization != nil
         let jobs = max(1, min(request.jobs, indices.count))

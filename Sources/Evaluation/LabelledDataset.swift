@@ -22,12 +22,15 @@ public struct LabelledDataset: Sendable {
     public var hasLabels: Bool { labels.count == count }
     /// The pixels, image after image: an array read from `images.npy` or `inputs.npy`, or bytes
     /// from memory.
-    private let pixels: PixelSource
+    private var pixels: PixelSource
 
     enum PixelSource: Sendable {
         case array(NumPyArray)
         /// An `int8` array, returned as codes `q + 128`.
         case signedArray(NumPyArray)
+        /// A `float32` array: a float-input model's inputs, quantized on the way in
+        /// (`quantizingFloatInputs(with:)`).
+        case floatArray(NumPyArray, TensorQuantization)
         case memory([UInt8])
     }
 
@@ -44,6 +47,14 @@ public struct LabelledDataset: Sendable {
         switch pixels {
         case .array(let array): return array.bytes(in: range)
         case .signedArray(let array): return array.signedByteCodes(in: range)
+        case .floatArray(let array, let q):
+            // TFLite's QUANTIZE: round(x / scale) in float32, half away from zero, + zero point, clamped.
+            let scale = Float(q.scale)
+            return array.floats(in: range).map { x in
+                let r = (x / scale).rounded(.toNearestOrAwayFromZero)
+                let code = r.isNaN ? 0 : Int(max(min(r, 1e6), -1e6)) + q.zeroPoint
+                return UInt8(min(max(code, 0), q.bits.maxUnsigned))
+            }
         case .memory(let bytes): return Array(bytes[range])
         }
     }
@@ -81,8 +92,8 @@ public struct LabelledDataset: Sendable {
     /// `inputs.npy` (the model's input tensors, N first) and an optional `labels.npy`.
     private init(inputs inputsURL: URL, labels labelsURL: URL, folder: String) throws(DatasetError) {
         let inputs = try NumPyArray(contentsOf: inputsURL)
-        guard inputs.isOneByte, inputs.shape.count >= 2, inputs.shape.count <= 4 else {
-            throw .badArray(path: inputsURL.path, reason: "inputs must be int8 or uint8 with N first, then [H, W, C], [W, C] or [C] "
+        guard inputs.isOneByte || inputs.isFloat32, inputs.shape.count >= 2, inputs.shape.count <= 4 else {
+            throw .badArray(path: inputsURL.path, reason: "inputs must be int8, uint8 or float32 with N first, then [H, W, C], [W, C] or [C] "
                             + "(the model's input tensor); got \(inputs.dtype) \(inputs.shape)")
         }
         let dims = Array(inputs.shape.dropFirst())
@@ -98,9 +109,20 @@ public struct LabelledDataset: Sendable {
             }
             labels = array.values
         }
-        try self.init(path: folder, shape: shape, imageSize: imageSize,
-                      pixels: inputs.isBytes ? .array(inputs) : .signedArray(inputs), labels: labels, count: inputs.shape[0])
-        inputType = inputs.isBytes ? "uint8" : "int8"
+        // Float inputs wait for the model's input quantization (`quantizingFloatInputs(with:)`).
+        let source: PixelSource = inputs.isBytes ? .array(inputs)
+            : inputs.isFloat32 ? .floatArray(inputs, TensorQuantization(scale: 1, zeroPoint: 0, bits: .eight)) : .signedArray(inputs)
+        try self.init(path: folder, shape: shape, imageSize: imageSize, pixels: source, labels: labels, count: inputs.shape[0])
+        inputType = inputs.isBytes ? "uint8" : inputs.isFloat32 ? "float32" : "int8"
+    }
+
+    /// The set with float inputs quantized as `quantization` says (a float-input TFLite file's
+    /// QUANTIZE); any other set unchanged.
+    public func quantizingFloatInputs(with quantization: TensorQuantization) -> LabelledDataset {
+        guard case .floatArray(let array, _) = pixels else { return self }
+        var copy = self
+        copy.pixels = .floatArray(array, quantization)
+        return copy
     }
 
     /// What the images are: `"images"` (uint8 pixels the model's input encoding turns into codes),

@@ -82,10 +82,12 @@ public struct NumPyArray: Sendable {
             shape.append(value)
         }
         self.shape = shape
-        guard let (size, signed, bigEndian) = Self.integerType(dtype) else {
+        let float32 = dtype == "<f4" || dtype == "=f4"
+        guard let (size, signed, bigEndian) = float32 ? (4, true, false) : Self.integerType(dtype) else {
             throw .badArray(path: path, reason: "dtype \(ErrorText.quoted(dtype)) is not supported "
-                            + "(integer dtypes: u1, i1, u2, i2, u4, i4, u8, i8)")
+                            + "(integer dtypes: u1, i1, u2, i2, u4, i4, u8, i8; float32 <f4 for a model's float inputs)")
         }
+        isFloat32 = float32
         guard let count = Self.product(shape), count <= Self.maximumElements else {
             throw .badArray(path: path, reason: "shape \(ErrorText.quoted(shape.description)) has too many elements "
                             + "(at most \(Self.maximumElements))")
@@ -147,6 +149,17 @@ public struct NumPyArray: Sendable {
         data.append(contentsOf: Array(header.utf8))
         data.append(contentsOf: payload)
         return data
+    }
+
+    /// Whether the dtype is little-endian float32 (`<f4`): a float-input model's inputs.
+    public private(set) var isFloat32 = false
+
+    /// Elements `range` of a `<f4` array.
+    public func floats(in range: Range<Int>) -> [Float] {
+        precondition(isFloat32 && range.lowerBound >= 0 && range.upperBound <= count, "floats \(range) of \(count)")
+        return storage.withUnsafeBytes { raw in
+            range.map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: payload + 4 * $0, as: UInt32.self))) }
+        }
     }
 
     /// Whether the dtype is `i1` or `u1` (one byte per element).

@@ -137,8 +137,9 @@ private struct GraphBuilder {
         let encoding = InputEncoding(mean: Double(inputQuantization.zeroPoint), scale: inputQuantization.scale,
                                      quantization: inputQuantization)
         let type: TFLiteTensorType = model.mainSubgraph.tensors[inputTensor].type == .uint8 ? .uint8 : .int8
-        let trained = TrainedQuantization(layers: trainedLayers, arithmetic: .tflite, tensors: quantizations, tfliteType: type,
+        var trained = TrainedQuantization(layers: trainedLayers, arithmetic: .tflite, tensors: quantizations, tfliteType: type,
                                           fullyConnectedLayers: fullyConnectedLayers)
+        trained.floatOutput = dequantizesOutput
         let floatModel: FloatModel
         do {
             floatModel = try FloatModel(network: network, layers: layers, input: encoding, quantization: trained)
