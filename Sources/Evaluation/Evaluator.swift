@@ -164,6 +164,7 @@ public enum Evaluator {
             targetImages: 0, targetBitExact: nil, hostSeconds: hostSeconds, hostImagesPerSecond: Double(indices.count) / hostSeconds,
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
+        result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
             guard let toolchain else { throw EvaluationError.noToolchain }

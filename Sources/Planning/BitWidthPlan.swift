@@ -76,6 +76,9 @@ public struct BitWidthCut: Sendable, Hashable {
         case activations(sweep: Int, direction: SweepDirection)
         /// Step 2.
         case weights
+        /// Chosen by an accuracy-aware search (not the paper's rule), in the given round; the
+        /// reason states the measured cost (`Evaluation.SensitivitySearch`).
+        case search(round: Int)
     }
 
     /// Which planner step made the cut (and, for activations, in which sweep).

@@ -24,6 +24,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var target: NetworkOptions
 
+    @OptionGroup var choice: StrategyOptions
+
     @Option(help: "Dataset folder holding images.npy and labels.npy.")
     var dataset: String
 
@@ -75,7 +77,7 @@ struct Eval: ParsableCommand {
         if let timing { request.timing = timing }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
-                                           floatReference: !noFloat, quiet: json)
+                                           floatReference: !noFloat, quiet: json, strategy: choice)
         if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
         if json {
             FileHandle.standardOutput.write(try result.json() + Data("\n".utf8))
@@ -101,9 +103,19 @@ enum EvaluationRun {
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(_ request: DeploymentRequest, dataset: LabelledDataset, limit: Int?, shard: DatasetShard,
                     targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
-                    quiet: Bool) throws -> EvaluationResult {
+                    quiet: Bool, strategy: StrategyOptions? = nil) throws -> EvaluationResult {
         var request = request
-        request.calibrate(on: dataset, images: calibrationImages)
+        var limit = limit
+        var held = 0
+        if let strategy {
+            let searchLine = ProgressLine(enabled: !quiet)
+            _ = try strategy.apply(to: &request, dataset: dataset, jobs: jobs) { searchLine.update(String($0.prefix(100))) }
+            searchLine.finish()
+            held = strategy.heldOut(of: dataset)
+            // The search's images are not scored: accuracy is measured on the images before them.
+            if held > 0 { limit = min(limit ?? dataset.count, dataset.count - held) }
+        }
+        if request.chosenPlan == nil { request.calibrate(on: dataset, images: calibrationImages) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
@@ -116,7 +128,9 @@ enum EvaluationRun {
                                             progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
                                             deploymentProgress: { line.update("eval: \($0)") })
         line.finish()
-        return result
+        var scored = result
+        scored.searchImages = held > 0 ? held : nil
+        return scored
     }
 }
 
@@ -158,6 +172,7 @@ enum EvalOutput {
         }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
+                     + (result.searchImages.map { "; the last \($0) calibrated and searched the plan and are not scored" } ?? "")
                      + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
         if let deployment = result.deployment, let conditions = deployment.conditions {
             lines.append("target: \(result.targetImages) image(s) on the emulated STM32H743, "
