@@ -93,10 +93,11 @@ public final class CalibrationStatistics: @unchecked Sendable {
         // Pass 2: histograms over the ranges now known (the float run is repeated rather than every
         // output kept).
         let bins = Self.histogramBins
+        let measuredRanges = ranges
         let histogramPass = Self.parallel(workers: workers, initial: steps.map { _ in [Double](repeating: 0, count: bins) }) { worker, partial in
             for index in stride(from: worker, to: images.count, by: workers) {
                 Self.forEachStepOutput(model, image: images[index]) { step, x in
-                    let (low, high) = ranges[step]
+                    let (low, high) = measuredRanges[step]
                     guard high > low else { return }
                     let width = (high - low) / Double(bins)
                     for v in x {

@@ -50,6 +50,8 @@ public struct EvaluationRequest: Sendable {
     public var jobs: Int
     /// Also run the float (and fake-quantized) reference on every image.
     public var floatReference: Bool
+    /// Images not scored (those a sensitivity search calibrated and searched on).
+    public var excluded: Set<Int> = []
 
     public init(prepared: PreparedDeployment, dataset: LabelledDataset, limit: Int? = nil, shard: DatasetShard = .whole,
                 targetImages: Int = 20, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, floatReference: Bool = true) {
@@ -120,7 +122,7 @@ public enum Evaluator {
             throw EvaluationError.datasetMismatch("label \(dataset.labels[bad]) of image \(bad) is not one of the network's \(classes) classes")
         }
         let total = min(request.limit ?? dataset.count, dataset.count)
-        let indices = request.shard.indices(total: total)
+        let indices = request.shard.indices(total: total).filter { !request.excluded.contains($0) }
         guard !indices.isEmpty else { throw EvaluationError.noImages(total: total, shard: request.shard.description) }
 
         let compiled = CompiledNetwork(quantized)

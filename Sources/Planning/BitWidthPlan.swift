@@ -100,6 +100,19 @@ public struct BitWidthCut: Sendable, Hashable {
     /// Why this tensor was cut, with the numbers that decided it.
     public var reason: String
 
+    public init(step: Step, layerIndex: Int, layerName: String, tensor: Tensor, bitsBefore: BitWidth, bitsAfter: BitWidth,
+                bytesBefore: Int, bytesAfter: Int, reason: String) {
+        self.step = step
+        self.layerIndex = layerIndex
+        self.layerName = layerName
+        self.tensor = tensor
+        self.bitsBefore = bitsBefore
+        self.bitsAfter = bitsAfter
+        self.bytesBefore = bytesBefore
+        self.bytesAfter = bytesAfter
+        self.reason = reason
+    }
+
     /// `"Conv2d_0 output 8 -> 4 bits (401408 -> 200704 B)"`.
     public var summary: String {
         "\(layerName) \(tensor.rawValue) \(bitsBefore.bits) -> \(bitsAfter.bits) bits (\(bytesBefore) -> \(bytesAfter) B)"

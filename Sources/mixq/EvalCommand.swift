@@ -105,15 +105,12 @@ enum EvaluationRun {
                     targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
                     quiet: Bool, strategy: StrategyOptions? = nil) throws -> EvaluationResult {
         var request = request
-        var limit = limit
-        var held = 0
+        var held: [Int] = []
         if let strategy {
             let searchLine = ProgressLine(enabled: !quiet)
             _ = try strategy.apply(to: &request, dataset: dataset, jobs: jobs) { searchLine.update(String($0.prefix(100))) }
             searchLine.finish()
-            held = strategy.heldOut(of: dataset)
-            // The search's images are not scored: accuracy is measured on the images before them.
-            if held > 0 { limit = min(limit ?? dataset.count, dataset.count - held) }
+            held = strategy.searchIndices(of: dataset)
         }
         if request.chosenPlan == nil { request.calibrate(on: dataset, images: calibrationImages) }
         let prepared = try Deployer.prepare(request)
@@ -121,15 +118,17 @@ enum EvaluationRun {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
         }
         let line = ProgressLine(enabled: !quiet)
-        let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
+        var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
                                            targetImages: targetImages, jobs: jobs, floatReference: floatReference)
+        // The search's images are not scored.
+        evaluation.excluded = Set(held)
         let toolchain = targetImages > 0 ? try Toolchain.locate() : nil
         let result = try Evaluator.evaluate(evaluation, toolchain: toolchain,
                                             progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
                                             deploymentProgress: { line.update("eval: \($0)") })
         line.finish()
         var scored = result
-        scored.searchImages = held > 0 ? held : nil
+        scored.searchImages = held.isEmpty ? nil : held.count
         return scored
     }
 }
@@ -172,7 +171,7 @@ enum EvalOutput {
         }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
-                     + (result.searchImages.map { "; the last \($0) calibrated and searched the plan and are not scored" } ?? "")
+                     + (result.searchImages.map { "; \($0) others, spread over the dataset, calibrated and searched the plan and are not scored" } ?? "")
                      + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
         if let deployment = result.deployment, let conditions = deployment.conditions {
             lines.append("target: \(result.targetImages) image(s) on the emulated STM32H743, "

@@ -9,7 +9,7 @@ struct StrategyOptions: ParsableArguments {
     @Option(help: "How bits are chosen: paper (the memory-driven rule of the paper) or sensitivity (cut the tensors that cost the least accuracy per byte, measured on --dataset images; needs --dataset).")
     var strategy: String = PlanningStrategy.paper.rawValue
 
-    @Option(help: "With --strategy sensitivity: the last N images of --dataset calibrate the ranges and measure every candidate cut; accuracy is scored on the other images.")
+    @Option(help: "With --strategy sensitivity: N images spread evenly over --dataset (every (count/N)-th) calibrate the ranges and measure every candidate cut; accuracy is scored on the other images.")
     var searchImages: Int = StrategyOptions.defaultSearchImages
 
     @Option(help: "Calibration of a float model's ranges: minmax (ReLU6 clip [0, 6], min/max weights: the paper's) or mse (tensors below 8 bits clipped at their MSE-optimal range, bias correction of layers with sub-byte weights). Default: minmax under --strategy paper, mse under sensitivity.")
@@ -30,9 +30,9 @@ struct StrategyOptions: ParsableArguments {
     var planningStrategy: PlanningStrategy { PlanningStrategy(rawValue: strategy) ?? .paper }
     var method: CalibrationMethod { calibration.flatMap(CalibrationMethod.init(rawValue:)) ?? planningStrategy.defaultCalibration }
 
-    /// The images of `dataset` the search holds out (its last `searchImages`, at most all but one).
-    func heldOut(of dataset: LabelledDataset) -> Int {
-        planningStrategy == .sensitivity ? Self.heldOut(of: dataset, searchImages: searchImages) : 0
+    /// The images of `dataset` the search calibrates and searches on (none under `paper`).
+    func searchIndices(of dataset: LabelledDataset) -> [Int] {
+        planningStrategy == .sensitivity ? Self.searchIndices(of: dataset, searchImages: searchImages) : []
     }
 
     /// Sets the strategy and calibration of `request`; under `sensitivity` runs the search (see
@@ -42,11 +42,16 @@ struct StrategyOptions: ParsableArguments {
         try Self.apply(planningStrategy, method: method, searchImages: searchImages, to: &request, dataset: dataset, jobs: jobs, log: log)
     }
 
-    /// The images of `dataset` the search holds out: its last `searchImages`, at most all but one.
-    static func heldOut(of dataset: LabelledDataset, searchImages: Int) -> Int { min(searchImages, max(dataset.count - 1, 0)) }
+    /// The images of `dataset` the search calibrates and searches on: `searchImages` of them (at most all
+    /// but one) spread evenly, the last of every `count / searchImages`, so a dataset sorted by class
+    /// gives every class its share.
+    static func searchIndices(of dataset: LabelledDataset, searchImages: Int) -> [Int] {
+        let count = dataset.count, n = min(searchImages, max(count - 1, 0))
+        return n == 0 ? [] : (0..<n).map { ($0 + 1) * count / n - 1 }
+    }
 
-    /// Sets the strategy and calibration of `request`; under `sensitivity` runs the search on the last
-    /// `searchImages` images of `dataset` and makes its plan, calibration images and statistics the request's.
+    /// Sets the strategy and calibration of `request`; under `sensitivity` runs the search on
+    /// `searchIndices(of:searchImages:)` of `dataset` and makes its plan, calibration images and statistics the request's.
     /// - Returns: the search, under `sensitivity`.
     static func apply(_ strategy: PlanningStrategy, method: CalibrationMethod, searchImages: Int, to request: inout DeploymentRequest,
                       dataset: LabelledDataset?, jobs: Int, log: (String) -> Void = { _ in }) throws -> SensitivitySearch.Result? {
@@ -63,8 +68,7 @@ struct StrategyOptions: ParsableArguments {
         guard request.model?.quantization == nil else {
             throw CommandFailure(message: "--strategy sensitivity plans float models; \(request.network.name) states its own bit-widths")
         }
-        let held = heldOut(of: dataset, searchImages: searchImages)
-        let images = ((dataset.count - held)..<dataset.count).map { dataset.image($0) }
+        let images = searchIndices(of: dataset, searchImages: searchImages).map { dataset.image($0) }
         let model = try request.model ?? FloatModel.synthetic(network: request.network, seed: request.seed)
         let result: SensitivitySearch.Result
         do {
@@ -82,8 +86,8 @@ struct StrategyOptions: ParsableArguments {
 
     /// The lines `plan` prints about a search: every cut and undo, then the totals.
     static func render(_ search: SensitivitySearch.Result, dataset: LabelledDataset) -> String {
-        var lines = ["sensitivity search on the last \(search.images) images of \(dataset.path) (calibration and search; "
-                     + "\(dataset.count - search.images) other images are left for scoring):"]
+        var lines = ["sensitivity search on \(search.images) images of \(dataset.path) spread over it (calibration and search; "
+                     + "the other \(dataset.count - search.images) are left for scoring):"]
         for event in search.events {
             lines.append("  [\(event.kind == .cut ? "round \(event.round)" : "undo")] \(event.summary): \(event.reason)")
         }

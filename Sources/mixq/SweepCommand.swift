@@ -39,7 +39,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Strategies, comma-separated: paper (the paper's rule), sensitivity (the accuracy-aware search, for float models under mixpl and mixpc; needs --dataset). Results of the search are named <scheme>+sensitivity.")
     var strategy: String = PlanningStrategy.paper.rawValue
 
-    @Option(help: "With the sensitivity strategy: the last N images of --dataset calibrate and search each plan and are not scored.")
+    @Option(help: "With the sensitivity strategy: N images spread evenly over --dataset calibrate and search each plan and are not scored.")
     var searchImages: Int = StrategyOptions.defaultSearchImages
 
     @Option(help: "Folder for the result files (created if missing).")
@@ -203,23 +203,22 @@ struct SweepEvaluation: Sendable {
 
     func perform(_ job: SweepJob, _ request: DeploymentRequest) throws -> DeploymentResult {
         var request = request
-        var held = 0
+        var held: [Int] = []
         if job.strategy == .sensitivity {
             // The search runs on one thread: the sweep's workers already run in parallel.
             _ = try StrategyOptions.apply(.sensitivity, method: request.calibrationMethod, searchImages: searchImages, to: &request,
                                           dataset: dataset, jobs: 1)
-            held = StrategyOptions.heldOut(of: dataset, searchImages: searchImages)
+            held = StrategyOptions.searchIndices(of: dataset, searchImages: searchImages)
         }
         guard job.part == part, job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
         if request.chosenPlan == nil { request.calibrate(on: dataset) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else { return try Deployer.run(prepared, toolchain: toolchain) }
         // One worker per sweep job already runs in parallel: evaluate on one thread.
-        var result = try Evaluator.evaluate(EvaluationRequest(prepared: prepared, dataset: dataset,
-                                                              limit: held > 0 ? dataset.count - held : nil,
-                                                              targetImages: targetImages, jobs: 1),
-                                            toolchain: toolchain)
-        result.searchImages = held > 0 ? held : nil
+        var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, targetImages: targetImages, jobs: 1)
+        evaluation.excluded = Set(held)
+        var result = try Evaluator.evaluate(evaluation, toolchain: toolchain)
+        result.searchImages = held.isEmpty ? nil : held.count
         try EvalOutput.write(result, to: folder)
         guard let deployment = result.deployment else { return try Deployer.run(prepared, toolchain: toolchain) }
         return deployment
