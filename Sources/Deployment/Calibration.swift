@@ -32,6 +32,10 @@ public final class CalibrationStatistics: @unchecked Sendable {
     public let channelMeans: [[Double]]
     /// The mean of every channel of the network input (as the float network sees it).
     public let inputChannelMeans: [Double]
+    /// Bins of each channel's histogram, over the step's range.
+    public static let channelHistogramBins = 256
+    /// Counts of every channel's output values of every step in `channelHistogramBins` bins over the step's range.
+    public let channelHistograms: [[[Double]]]
     /// Images the statistics were measured on.
     public let images: Int
 
@@ -94,24 +98,40 @@ public final class CalibrationStatistics: @unchecked Sendable {
         // output kept).
         let bins = Self.histogramBins
         let measuredRanges = ranges
-        let histogramPass = Self.parallel(workers: workers, initial: steps.map { _ in [Double](repeating: 0, count: bins) }) { worker, partial in
+        struct Histograms {
+            var tensor: [[Double]]
+            var channels: [[[Double]]]
+        }
+        let channelBins = Self.channelHistogramBins
+        let emptyHistograms = Histograms(tensor: steps.map { _ in [Double](repeating: 0, count: bins) },
+                                         channels: outputs.map { Array(repeating: [Double](repeating: 0, count: channelBins), count: $0.channels) })
+        let histogramPass = Self.parallel(workers: workers, initial: emptyHistograms) { worker, partial in
             for index in stride(from: worker, to: images.count, by: workers) {
                 Self.forEachStepOutput(model, image: images[index]) { step, x in
                     let (low, high) = measuredRanges[step]
                     guard high > low else { return }
-                    let width = (high - low) / Double(bins)
-                    for v in x {
+                    let width = (high - low) / Double(bins), channelWidth = (high - low) / Double(channelBins)
+                    let n = outputs[step].channels
+                    for (i, v) in x.enumerated() {
                         let bin = Int((Double(v) - low) / width)
-                        partial[step][min(max(bin, 0), bins - 1)] += 1
+                        partial.tensor[step][min(max(bin, 0), bins - 1)] += 1
+                        let channelBin = Int((Double(v) - low) / channelWidth)
+                        partial.channels[step][i % n][min(max(channelBin, 0), channelBins - 1)] += 1
                     }
                 }
             }
         }
-        var histograms = steps.map { _ in [Double](repeating: 0, count: bins) }
+        var histograms = emptyHistograms
         for partial in histogramPass {
-            for s in steps.indices { for b in 0..<bins { histograms[s][b] += partial[s][b] } }
+            for s in steps.indices {
+                for b in 0..<bins { histograms.tensor[s][b] += partial.tensor[s][b] }
+                for c in histograms.channels[s].indices {
+                    for b in 0..<channelBins { histograms.channels[s][c][b] += partial.channels[s][c][b] }
+                }
+            }
         }
-        self.histograms = histograms
+        self.histograms = histograms.tensor
+        channelHistograms = histograms.channels
     }
 
     /// `body(worker, &partial)` on `workers` threads, each from its own copy of `initial`.
@@ -207,26 +227,48 @@ public final class CalibrationStatistics: @unchecked Sendable {
     // MARK: Bias correction
 
     /// The per-channel shift to subtract from a layer's `d` so that its output's expected value is the
-    /// float network's: `sum_k (wq_k - w_k) * E[x_k]` with `E[x]` the mean of each input channel on the
-    /// calibration images (Nagel et al., ICCV 2019, section 4.2, "bias correction"; the expectation is
-    /// measured here instead of derived from batch-norm statistics).
+    /// float network's: `sum_k (wq_k * E[xq_k] - w_k * E[x_k])`, with `E[x]` the mean of each input channel
+    /// on the calibration images and `E[xq]` the mean of its quantized values (Nagel et al., ICCV 2019,
+    /// section 4.2, "bias correction", for the weights' error, measured here instead of derived from
+    /// batch-norm statistics; the input's quantization error as in Finkelstein, Almog, Grobman, "Fighting
+    /// Quantization Bias With Bias", arXiv:1906.03193, 2019). Padding is not modelled.
     /// - Parameters:
     ///   - values: the weights as quantized (batch-norm folded in under PL+FB).
     ///   - dequantized: their quantized values.
     ///   - inputMeans: the mean of each input channel.
+    ///   - quantizedInputMeans: the mean of each input channel's quantized values (`inputMeans` when nil).
     static func biasShift(layer: Layer, values: [Double], dequantized: [Double], inputMeans: [Double],
-                          channelOf: (Int) -> Int) -> [Double] {
+                          quantizedInputMeans: [Double]? = nil, channelOf: (Int) -> Int) -> [Double] {
         var shift = [Double](repeating: 0, count: layer.outputChannels)
         let inputChannels = layer.input.channels
-        guard inputMeans.count == inputChannels else { return shift }
+        let quantizedMeans = quantizedInputMeans ?? inputMeans
+        guard inputMeans.count == inputChannels, quantizedMeans.count == inputChannels else { return shift }
         for i in values.indices {
-            shift[channelOf(i)] += (dequantized[i] - values[i]) * inputMeans[i % inputChannels]
+            let c = i % inputChannels
+            shift[channelOf(i)] += dequantized[i] * quantizedMeans[c] - values[i] * inputMeans[c]
         }
         return shift
     }
 
     /// The mean of each input channel of step `step` (the previous step's output, or the network input).
     public func inputMeans(ofStep step: Int) -> [Double] { step == 0 ? inputChannelMeans : channelMeans[step - 1] }
+
+    /// The mean of each input channel of step `step` after quantization by `quantization` (dequantized),
+    /// from the channel histograms (each bin counts as its centre); the network input's codes are exact.
+    public func quantizedInputMeans(ofStep step: Int, quantization: TensorQuantization) -> [Double] {
+        guard step > 0 else { return inputChannelMeans }
+        let (low, high) = ranges[step - 1]
+        let bins = Self.channelHistogramBins
+        let width = (high - low) / Double(bins)
+        return channelHistograms[step - 1].enumerated().map { c, histogram in
+            var sum = 0.0, count = 0.0
+            for (b, n) in histogram.enumerated() where n > 0 {
+                sum += n * quantization.real(quantization.code(low + (Double(b) + 0.5) * width))
+                count += n
+            }
+            return count > 0 ? sum / count : channelMeans[step - 1][c]
+        }
+    }
 }
 
 /// An array written by several threads, one slot each.

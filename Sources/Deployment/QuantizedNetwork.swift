@@ -205,10 +205,13 @@ public struct QuantizedNetwork: Sendable {
         }
         let rangeOf: (Int) -> TensorQuantization = { c in ranges.count == 1 ? ranges[0] : ranges[c] }
         let codes = values.enumerated().map { i, v in rangeOf(channelOf(i)).code(v) }
-        if let clipping, plan.weightBits < .eight {
+        if let clipping, plan.weightBits < .eight || input.bits < .eight {
             let dequantized = codes.enumerated().map { i, code in rangeOf(channelOf(i)).real(code) }
+            let statistics = clipping.statistics
             let shift = CalibrationStatistics.biasShift(layer: layer, values: values, dequantized: dequantized,
-                                                        inputMeans: clipping.statistics.inputMeans(ofStep: clipping.step), channelOf: channelOf)
+                                                        inputMeans: statistics.inputMeans(ofStep: clipping.step),
+                                                        quantizedInputMeans: statistics.quantizedInputMeans(ofStep: clipping.step, quantization: input),
+                                                        channelOf: channelOf)
             d = (0..<n).map { c in d[c] - (folded ? 1 : a[c]) * shift[c] }
         }
 
