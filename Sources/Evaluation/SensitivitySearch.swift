@@ -70,6 +70,9 @@ public enum SensitivitySearch {
         public var evaluations: Int
         public var images: Int
         public var seconds: Double
+        /// Processor time of the whole process during the search (all threads), in seconds: what the
+        /// search costs on an idle machine, wall time being inflated when the cores are shared.
+        public var cpuSeconds: Double
         /// The statistics the ranges come from (to quantize the chosen plan exactly as measured).
         public var statistics: CalibrationStatistics
     }
@@ -97,6 +100,7 @@ public enum SensitivitySearch {
                               flavour: RequantizationFlavour? = nil, options: Options,
                               log: (String) -> Void = { _ in }) throws -> Result {
         let started = DispatchTime.now()
+        let startedCPU = processorSeconds()
         guard !options.images.isEmpty else { throw SearchError.noImages }
         guard model.quantization == nil else { throw SearchError.statesItsBits(model.network.name) }
         let network = model.network
@@ -206,7 +210,16 @@ public enum SensitivitySearch {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         return Result(plan: result, events: events, initialLoss: initial.loss, finalLoss: current.loss,
                       initialAgreement: initial.agreement, finalAgreement: current.agreement,
-                      evaluations: scorer.evaluations, images: options.images.count, seconds: seconds, statistics: statistics)
+                      evaluations: scorer.evaluations, images: options.images.count, seconds: seconds,
+                      cpuSeconds: processorSeconds() - startedCPU, statistics: statistics)
+    }
+
+    /// User plus system processor time of this process so far (getrusage(2)).
+    static func processorSeconds() -> Double {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// RAM over the budget summed over the layers that exceed it, plus FLASH over the budget.

@@ -37,7 +37,10 @@ struct Plan: ParsableCommand {
         if choice.planningStrategy == .sensitivity {
             let set = try dataset.map(EvaluationRun.dataset)
             var request = try target.request(for: reference)
-            let search = try choice.apply(to: &request, dataset: set)
+            // The search's progress on stderr, one line per cut (a large network takes minutes).
+            let search = try choice.apply(to: &request, dataset: set) { line in
+                if !json { FileHandle.standardError.write(Data("mixq: \(line.prefix(160))\n".utf8)) }
+            }
             guard let search, let set else { throw CommandFailure(message: "the sensitivity search did not run") }
             plan = search.plan
             searched = (search, set)

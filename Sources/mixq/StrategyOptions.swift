@@ -15,7 +15,7 @@ struct StrategyOptions: ParsableArguments {
     @Option(help: "Calibration of a float model's ranges: minmax (ReLU6 clip [0, 6], min/max weights: the paper's) or mse (tensors below 8 bits clipped at their MSE-optimal range, bias correction of layers with sub-byte weights). Default: minmax under --strategy paper, mse under sensitivity.")
     var calibration: String?
 
-    static let defaultSearchImages = 200
+    static let defaultSearchImages = 300
 
     func validate() throws {
         guard PlanningStrategy(rawValue: strategy) != nil else {
@@ -92,9 +92,9 @@ struct StrategyOptions: ParsableArguments {
             lines.append("  [\(event.kind == .cut ? "round \(event.round)" : "undo")] \(event.summary): \(event.reason)")
         }
         lines.append(String(format: "search: KL from the float network %.4f (all 8-bit) -> %.4f; argmax agreement %.1f%% -> %.1f%%; "
-                            + "%d candidate plans measured in %.1f s",
+                            + "%d candidate plans measured in %.1f s (%.1f s of processor time on %d threads)",
                             search.initialLoss, search.finalLoss, search.initialAgreement * 100, search.finalAgreement * 100,
-                            search.evaluations, search.seconds))
+                            search.evaluations, search.seconds, search.cpuSeconds, ProcessInfo.processInfo.activeProcessorCount))
         return lines.joined(separator: "\n")
     }
 }
