@@ -35,8 +35,6 @@ public enum SensitivitySearch {
         public var jobs: Int
         /// Bytes of intermediate codes kept to restart runs after a cut (fewer steps are kept beyond it).
         public var cacheBytes: Int
-        /// Passes of one-for-one swaps over the fitted plan's cuts (0: none).
-        public var swapPasses = 2
 
         public init(images: [[UInt8]], calibration: CalibrationMethod = .mse,
                     jobs: Int = ProcessInfo.processInfo.activeProcessorCount, cacheBytes: Int = 1 << 29) {
@@ -205,55 +203,6 @@ public enum SensitivitySearch {
             try undoUnneeded()
         }
         try undoUnneeded()
-
-        // Swaps: a cut of the fitted plan is undone and replaced by one other cut that restores the fit,
-        // when that lowers the measured loss (the greedy order can leave a costly early cut that a later
-        // one could have replaced). The three replacements estimated cheapest are measured per cut;
-        // at most `swapPasses` passes over the cuts.
-        var passes = 0
-        var swapped = true
-        while swapped, passes < options.swapPasses, scheme.allowsCuts {
-            swapped = false
-            passes += 1
-            round += 1
-            for cut in cuts {
-                let tensor = Bits.Tensor(cut)
-                guard state.bits(of: tensor) == cut.bitsAfter else { continue }
-                let undone = state.setting(tensor, to: cut.bitsBefore)
-                guard Self.excess(try plan(undone)) > 0 else { continue }
-                var replacements: [(tensor: Bits.Tensor, bits: Bits, estimate: Double)] = []
-                for other in undone.cuttable(layers: layers.count) where other != tensor {
-                    let next = undone.cutting(other)
-                    guard next != state, Self.excess(try plan(next)) == 0 else { continue }
-                    replacements.append((other, next, estimates[other]?.loss ?? .infinity))
-                }
-                var best: (tensor: Bits.Tensor, bits: Bits, score: Scorer.Score)?
-                for replacement in replacements.sorted(by: { $0.estimate < $1.estimate }).prefix(3) {
-                    let from = min(tensor.firstStep(in: network), replacement.tensor.firstStep(in: network))
-                    let score = try scorer.measure(plan(replacement.bits), changedFrom: from)
-                    estimates[replacement.tensor] = (score.loss, round)
-                    if score.loss < current.loss - 1e-6, score.loss < best?.score.loss ?? .infinity {
-                        best = (replacement.tensor, replacement.bits, score)
-                    }
-                }
-                guard let best else { continue }
-                let before = current
-                let currentPlan = try plan(undone)
-                let from = min(tensor.firstStep(in: network), best.tensor.firstStep(in: network))
-                current = try scorer.adopt(plan(best.bits), changedFrom: from)
-                let reason = String(format: "swap in round %d: replaces %@, which it makes unnecessary; measured on %d images: "
-                                    + "KL %.4f -> %.4f, agreement with the float network %.1f%% -> %.1f%%",
-                                    round, cut.summary, options.images.count, before.loss, current.loss,
-                                    before.agreement * 100, current.agreement * 100)
-                let replacement = Self.cut(best.tensor, from: undone, plan: currentPlan, round: round, reason: reason)
-                cuts.removeAll { $0 == cut }
-                cuts.append(replacement)
-                events.append(Event(kind: .cut, round: round, summary: replacement.summary, reason: reason))
-                log("search: \(replacement.summary): \(reason)")
-                state = best.bits
-                swapped = true
-            }
-        }
 
         var result = try plan(state)
         result.cuts = cuts
