@@ -271,20 +271,21 @@ public final class CalibrationStatistics: @unchecked Sendable {
     }
 }
 
-/// An array written by several threads, one slot each.
-final class LockedArray<Element>: @unchecked Sendable {
+/// An array written by several threads, one slot each (the parallel loops of the calibration and the
+/// sensitivity search collect their results in one).
+public final class LockedArray<Element>: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Element]
 
-    init(_ values: [Element]) { storage = values }
+    public init(_ values: [Element]) { storage = values }
 
-    func set(_ index: Int, _ value: Element) {
+    public func set(_ index: Int, _ value: Element) {
         lock.lock()
         storage[index] = value
         lock.unlock()
     }
 
-    var values: [Element] {
+    public var values: [Element] {
         lock.lock()
         defer { lock.unlock() }
         return storage

@@ -439,31 +439,11 @@ struct Scorer {
 
     static func parallelMap<T: Sendable>(_ count: Int, jobs: Int, _ body: @Sendable (Int) -> T) -> [T] {
         let workers = max(1, min(jobs, count))
-        let results = ResultSlots<T>(count: count)
+        let results = LockedArray<T?>(Array(repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: count, by: workers) { results.set(i, body(i)) }
         }
-        return results.values
-    }
-}
-
-/// Results written by several threads, one slot each.
-final class ResultSlots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [T?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: T) {
-        lock.lock()
-        slots[index] = value
-        lock.unlock()
-    }
-
-    var values: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
+        return results.values.compactMap { $0 }
     }
 }
 
