@@ -41,6 +41,15 @@ public struct DeploymentRequest: Sendable {
     /// The microcontroller the firmware is built for and run on: its flags, linker script,
     /// core and memory map.
     public var part: Part = .stm32h743
+    /// How the bits were chosen; results name the scheme after it (`PlanningStrategy.label`).
+    public var strategy: PlanningStrategy = .paper
+    /// The plan to deploy instead of the planner's (e.g. `Evaluation.SensitivitySearch`'s).
+    public var chosenPlan: BitWidthPlan?
+    /// How ranges the model does not state are chosen.
+    public var calibrationMethod: CalibrationMethod = .minMax
+    /// Float statistics measured beforehand on `calibration` (so a searched plan is quantized
+    /// exactly as it was measured); computed from `calibration` when nil.
+    public var calibrationStatistics: CalibrationStatistics?
 
     public init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget = .stm32h743, clockMHz: Int = 400,
                 outputDirectory: URL? = nil, seed: UInt64 = 1, model: FloatModel? = nil, plainKernels: Bool = false,
@@ -62,7 +71,7 @@ public struct DeploymentRequest: Sendable {
 extension DeploymentRequest {
     /// How results name the quantization: the one flavour every layer was given (`pl_fb`,
     /// `pl_icn`, `pc_icn`), else the scheme (`int8`, `mixpl`, `mixpc`).
-    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+    public var schemeLabel: String { strategy.label(scheme: flavour?.rawValue ?? scheme.rawValue) }
 }
 
 /// A deployment planned and quantized, before code generation: what `mixq eval` runs on the
@@ -99,11 +108,12 @@ public enum Deployer {
     ///   does not match the network or cannot be quantized.
     public static func prepare(_ request: DeploymentRequest) throws -> PreparedDeployment {
         let network = request.network
-        let plan = try plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
-                            flavour: request.flavour)
+        let plan = try request.chosenPlan ?? plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
+                                                  flavour: request.flavour)
         guard plan.fits else { return PreparedDeployment(request: request, plan: plan, model: nil, quantized: nil) }
         let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
-        let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed)
+        let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed,
+                                                      method: request.calibrationMethod, statistics: request.calibrationStatistics)
         return PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
     }
 
@@ -129,6 +139,8 @@ public enum Deployer {
         let plan = prepared.plan
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
         result.scheme = request.schemeLabel
+        result.strategy = request.strategy.rawValue
+        result.calibration = request.calibrationMethod.rawValue
         guard plan.fits, let model = prepared.model, let quantized = prepared.quantized else {
             var reasons: [String] = []
             if !plan.fitsFlash {

@@ -67,6 +67,10 @@ public struct DeploymentResult: Sendable, Codable {
     public var conditions: Conditions?
     /// Why the network was not built or run (e.g. it does not fit), when it was not.
     public var note: String?
+    /// How the bits were chosen: `paper` or `sensitivity` (absent in results from before strategies).
+    public var strategy: String? = nil
+    /// How ranges were calibrated: `minmax` or `mse` (absent in results from before calibration methods).
+    public var calibration: String? = nil
 
     /// JSON as the contract spells it: snake_case keys, sorted, indented.
     public func json() throws -> Data { try Self.contractEncoder().encode(self) }

@@ -133,8 +133,12 @@ public struct QuantizedNetwork: Sendable {
     /// - Parameters:
     ///   - calibration: images (bytes) to calibrate ranges on; nil for `calibrationImages` seeded
     ///     synthetic images.
+    ///   - method: how ranges the model does not state are chosen (`CalibrationMethod`); `.mse` clips
+    ///     sub-byte tensors at their MSE-optimal ranges and corrects the bias of sub-byte layers.
+    ///   - statistics: float statistics of `model` measured beforehand (then `calibration` is not run).
     public static func quantize(_ model: FloatModel, plan: BitWidthPlan, calibration: [[UInt8]]? = nil,
-                                calibrationImages: Int = 2, seed: UInt64 = 1) throws(DeploymentError) -> QuantizedNetwork {
+                                calibrationImages: Int = 2, seed: UInt64 = 1, method: CalibrationMethod = .minMax,
+                                statistics: CalibrationStatistics? = nil) throws(DeploymentError) -> QuantizedNetwork {
         guard plan.layers.count == model.layers.count else {
             throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
         }
@@ -142,7 +146,9 @@ public struct QuantizedNetwork: Sendable {
             return try fileIntegers(model, trained: trained, plan: plan)
         }
         let images: [[Float]]
-        if let calibration {
+        if statistics != nil {
+            images = []
+        } else if let calibration {
             images = calibration.map { model.input.real($0) }
         } else if model.input == .unitRange {
             images = (0..<calibrationImages).map { SyntheticImage.float(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)) }
@@ -151,7 +157,8 @@ public struct QuantizedNetwork: Sendable {
                 model.input.real(SyntheticImage.bytes(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)))
             }
         }
-        let ranges = FloatReference.outputRanges(model, images: images)
+        let measured = statistics ?? (method == .minMax ? nil : CalibrationStatistics(model: model, images: images))
+        let ranges = measured?.ranges ?? FloatReference.outputRanges(model, images: images)
 
         var steps: [QuantizedStep] = []
         var layerIndex = 0
@@ -178,6 +185,8 @@ public struct QuantizedNetwork: Sendable {
                 let output: TensorQuantization
                 if let stated = trained?.output {
                     output = stated
+                } else if let measured, method == .mse, layerPlan.outputBits < .eight, layer.activation != .none, !isLast {
+                    output = measured.clippedActivation(step: stepIndex, bits: layerPlan.outputBits)
                 } else if layer.activation == .relu6 && !isLast {
                     output = .relu6(bits: layerPlan.outputBits)
                 } else {
@@ -190,8 +199,9 @@ public struct QuantizedNetwork: Sendable {
                 guard output.bits == layerPlan.outputBits else {
                     throw .modelMismatch("layer \(layer.name): trained output is \(output.bits.bits)-bit, the plan says \(layerPlan.outputBits.bits)")
                 }
+                let clipping = method == .mse && trained == nil ? measured.map { (statistics: $0, layerIndex: layerIndex, step: stepIndex) } : nil
                 let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
-                                                  input: current, output: output)
+                                                  input: current, output: output, clipping: clipping)
                 steps.append(.layer(quantized))
                 tensors.append(output)
                 logits = output
@@ -286,10 +296,13 @@ public struct QuantizedNetwork: Sendable {
     }
 
     private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, trained: [TensorQuantization]?,
-                                      input: TensorQuantization, output: TensorQuantization) throws(DeploymentError) -> QuantizedLayer {
+                                      input: TensorQuantization, output: TensorQuantization,
+                                      clipping: (statistics: CalibrationStatistics, layerIndex: Int, step: Int)? = nil)
+        throws(DeploymentError) -> QuantizedLayer {
         let layer = plan.layer
         let n = layer.outputChannels
-        let (a, d) = float.affine
+        let (a, floatShift) = float.affine
+        var d = floatShift
         let channelOf: (Int) -> Int = layer.kind == .depthwise
             ? { $0 % n } : { [perChannel = layer.weightCount / n] in $0 / perChannel }
         let folded = plan.flavour == .perLayerFolded
@@ -304,6 +317,9 @@ public struct QuantizedNetwork: Sendable {
             ranges = trained.count == n ? trained : Array(repeating: trained[0], count: n)
         } else if let trained, plan.flavour == .perLayerICN, trained.count == 1 {
             ranges = trained
+        } else if let clipping, plan.weightBits < .eight {
+            ranges = clipping.statistics.clippedWeights(layerIndex: clipping.layerIndex, values: values, channelOf: channelOf, channels: n,
+                                                        perChannel: plan.flavour == .perChannelICN, folded: folded, bits: plan.weightBits)
         } else if plan.flavour == .perChannelICN {
             var lows = [Double](repeating: 0, count: n), highs = lows
             for (i, v) in values.enumerated() {
@@ -316,6 +332,15 @@ public struct QuantizedNetwork: Sendable {
         }
         let rangeOf: (Int) -> TensorQuantization = { c in ranges.count == 1 ? ranges[0] : ranges[c] }
         let codes = values.enumerated().map { i, v in rangeOf(channelOf(i)).code(v) }
+        if let clipping, plan.weightBits < .eight || input.bits < .eight {
+            let dequantized = codes.enumerated().map { i, code in rangeOf(channelOf(i)).real(code) }
+            let statistics = clipping.statistics
+            let shift = CalibrationStatistics.biasShift(layer: layer, values: values, dequantized: dequantized,
+                                                        inputMeans: statistics.inputMeans(ofStep: clipping.step),
+                                                        quantizedInputMeans: statistics.quantizedInputMeans(ofStep: clipping.step, quantization: input),
+                                                        channelOf: channelOf)
+            d = (0..<n).map { c in d[c] - (folded ? 1 : a[c]) * shift[c] }
+        }
 
         var bias: [Int32] = []
         var multipliers: [FixedPointMultiplier] = []

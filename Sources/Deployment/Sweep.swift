@@ -21,6 +21,8 @@ public struct SweepJob: Sendable {
     public var modelSource: String?
     /// The microcontroller the pair is planned for (with its default budgets) and run on.
     public var part: Part = .stm32h743
+    /// How the bits are chosen (the sensitivity search needs a dataset: `mixq sweep --dataset`).
+    public var strategy: PlanningStrategy = .paper
 
     public init(model: MobilenetV1, scheme: QuantizationScheme) throws(NetworkError) {
         try self.init(network: model.network(), scheme: scheme)
@@ -37,7 +39,7 @@ public struct SweepJob: Sendable {
     }
 
     /// `int8`, `mixpl`, `mixpc`, or the forced flavour (as `DeploymentRequest.schemeLabel`).
-    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+    public var schemeLabel: String { strategy.label(scheme: flavour?.rawValue ?? scheme.rawValue) }
 
     /// The result file's name: `<model>__<scheme>.json` on the STM32H743 (the names of results
     /// from before parts were data), `<model>__<scheme>@<part>.json` on any other part, the
@@ -73,6 +75,8 @@ public struct SweepJob: Sendable {
         request.flavour = flavour
         request.modelSource = modelSource
         request.part = part
+        request.strategy = strategy
+        request.calibrationMethod = strategy.defaultCalibration
         return request
     }
 }

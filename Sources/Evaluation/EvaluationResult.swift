@@ -42,6 +42,11 @@ public struct EvaluationResult: Sendable, Codable {
     public var hostMacsPerSecond: Double
     /// The target run (cycles, memory, conditions), when images ran on the target.
     public var deployment: DeploymentResult?
+    /// How the bits were chosen (`paper`, `sensitivity`); nil in files from before strategies.
+    public var strategy: String?
+    /// Images at the end of the dataset that calibrated and searched the plan and were not scored
+    /// (the sensitivity strategy); nil when none were held out.
+    public var searchImages: Int?
 
     /// Top-1 of the integer network, a fraction in 0...1.
     public var top1: Double { fraction(integer.top1) }
@@ -68,7 +73,7 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled
+             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages
         case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1
     }
 
@@ -116,6 +121,8 @@ public struct EvaluationResult: Sendable, Codable {
                   hostMacsPerSecond: try c.decode(Double.self, forKey: .hostMacsPerSecond),
                   deployment: try c.decodeIfPresent(DeploymentResult.self, forKey: .deployment))
         labelled = try c.decodeIfPresent(Bool.self, forKey: .labelled) ?? true
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        searchImages = try c.decodeIfPresent(Int.self, forKey: .searchImages)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -142,6 +149,8 @@ public struct EvaluationResult: Sendable, Codable {
         try c.encode(hostImagesPerSecond, forKey: .hostImagesPerSecond)
         try c.encode(hostMacsPerSecond, forKey: .hostMacsPerSecond)
         try c.encode(deployment, forKey: .deployment)
+        try c.encodeIfPresent(strategy, forKey: .strategy)
+        try c.encodeIfPresent(searchImages, forKey: .searchImages)
         try c.encode(top1, forKey: .top1)
         try c.encode(top5, forKey: .top5)
         try c.encode(floatTop1, forKey: .floatTop1)

@@ -52,6 +52,8 @@ public struct EvaluationRequest: Sendable {
     public var floatReference: Bool
     /// When set, receives every scored image's integer output (`mixq eval --outputs`).
     public var outputs: OutputCollector?
+    /// Images not scored (those a sensitivity search calibrated and searched on).
+    public var excluded: Set<Int> = []
 
     public init(prepared: PreparedDeployment, dataset: LabelledDataset, limit: Int? = nil, shard: DatasetShard = .whole,
                 targetImages: Int = 20, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, floatReference: Bool = true) {
@@ -180,7 +182,7 @@ public enum Evaluator {
             throw EvaluationError.datasetMismatch("label \(dataset.labels[bad]) of image \(bad) is not one of the network's \(classes) classes")
         }
         let total = min(request.limit ?? dataset.count, dataset.count)
-        let indices = request.shard.indices(total: total)
+        let indices = request.shard.indices(total: total).filter { !request.excluded.contains($0) }
         guard !indices.isEmpty else { throw EvaluationError.noImages(total: total, shard: request.shard.description) }
 
         let compiled = CompiledNetwork(quantized)
@@ -231,6 +233,7 @@ public enum Evaluator {
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
         result.labelled = dataset.hasLabels
+        result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
             guard let toolchain else { throw EvaluationError.noToolchain }

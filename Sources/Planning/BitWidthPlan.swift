@@ -90,6 +90,9 @@ public struct BitWidthCut: Sendable, Hashable {
         case activations(sweep: Int, direction: SweepDirection)
         /// Step 2.
         case weights
+        /// Chosen by an accuracy-aware search (not the paper's rule), in the given round; the
+        /// reason states the measured cost (`Evaluation.SensitivitySearch`).
+        case search(round: Int)
     }
 
     /// Which planner step made the cut (and, for activations, in which sweep).
@@ -110,6 +113,19 @@ public struct BitWidthCut: Sendable, Hashable {
     public var bytesAfter: Int
     /// Why this tensor was cut, with the numbers that decided it.
     public var reason: String
+
+    public init(step: Step, layerIndex: Int, layerName: String, tensor: Tensor, bitsBefore: BitWidth, bitsAfter: BitWidth,
+                bytesBefore: Int, bytesAfter: Int, reason: String) {
+        self.step = step
+        self.layerIndex = layerIndex
+        self.layerName = layerName
+        self.tensor = tensor
+        self.bitsBefore = bitsBefore
+        self.bitsAfter = bitsAfter
+        self.bytesBefore = bytesBefore
+        self.bytesAfter = bytesAfter
+        self.reason = reason
+    }
 
     /// `"Conv2d_0 output 8 -> 4 bits (401408 -> 200704 B)"`.
     public var summary: String {

@@ -248,6 +248,12 @@ extension Report {
             header.insert("device", at: 2)
             alignRight = Set(alignRight.map { $0 + 1 })
         }
+        // A strategy column when the accuracy-aware search's results sit beside the paper's rule's.
+        let showsStrategy = rows.contains { $0.strategy != "paper" }
+        if showsStrategy {
+            header.insert("strategy", at: 2)
+            alignRight = Set(alignRight.map { $0 + 1 })
+        }
         var lines = ["| " + header.joined(separator: " | ") + " |",
                      "|" + header.indices.map { alignRight.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|"]
         for index in indices {
@@ -262,6 +268,7 @@ extension Report {
                 Format.optional(row.macsPerCycle, 3, none: "-"), Format.optional(row.top1, 1, none: "-"), source,
             ]
             if comparesDevices { cells.insert(row.device, at: 2) }
+            if showsStrategy { cells.insert(row.strategy, at: 2) }
             lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
         }
         return lines

@@ -49,11 +49,15 @@ struct PlotAxis {
 
 /// How a scheme's points look, the same in every plot.
 struct MarkerStyle {
-    enum Shape: String { case circle, square, triangle, diamond, cross }
+    enum Shape: String { case circle, square, triangle, diamond, cross, star }
     var shape: Shape
     var color: String
 
     static func forScheme(_ scheme: String, among schemes: [String]) -> MarkerStyle {
+        if ResultStrategy.of(scheme: scheme) == "sensitivity" {
+            // The search's results: the colour of their scheme, a star.
+            return MarkerStyle(shape: .star, color: forScheme(ResultStrategy.baseScheme(scheme), among: schemes).color)
+        }
         switch scheme {
         case "int8": return MarkerStyle(shape: .circle, color: "#1f77b4")
         case "mixpl": return MarkerStyle(shape: .square, color: "#2ca02c")
@@ -81,6 +85,12 @@ struct MarkerStyle {
             return "<polygon \(style) points=\"\(SVG.n(x)),\(SVG.n(y - r * 1.2)) \(SVG.n(x + r * 1.1)),\(SVG.n(y + r * 0.8)) \(SVG.n(x - r * 1.1)),\(SVG.n(y + r * 0.8))\">\(body)</polygon>"
         case .diamond:
             return "<polygon \(style) points=\"\(SVG.n(x)),\(SVG.n(y - r * 1.3)) \(SVG.n(x + r)),\(SVG.n(y)) \(SVG.n(x)),\(SVG.n(y + r * 1.3)) \(SVG.n(x - r)),\(SVG.n(y))\">\(body)</polygon>"
+        case .star:
+            let points = (0..<10).map { k -> String in
+                let angle = Double.pi * Double(k) / 5 - Double.pi / 2, radius = k % 2 == 0 ? r * 1.4 : r * 0.6
+                return "\(SVG.n(x + radius * cos(angle))),\(SVG.n(y + radius * sin(angle)))"
+            }
+            return "<polygon \(style) points=\"\(points.joined(separator: " "))\">\(body)</polygon>"
         case .cross:
             return "<path \(style) d=\"M\(SVG.n(x - r)),\(SVG.n(y - r))L\(SVG.n(x + r)),\(SVG.n(y + r))M\(SVG.n(x - r)),\(SVG.n(y + r))L\(SVG.n(x + r)),\(SVG.n(y - r))\">\(body)</path>"
         }

@@ -26,6 +26,8 @@ struct Deploy: ParsableCommand {
 
     @OptionGroup var target: NetworkOptions
 
+    @OptionGroup var choice: StrategyOptions
+
     @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
     var out: String?
 
@@ -96,12 +98,13 @@ struct Deploy: ParsableCommand {
             let measured = try EvaluationRun.run(request, dataset: EvaluationRun.dataset(dataset), limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
                                                  calibrationImages: DeploymentRequest.defaultCalibrationImages,
-                                                 floatReference: true, quiet: json)
+                                                 floatReference: true, quiet: json, strategy: choice)
             guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
             result = deployment
             evaluation = measured
             try EvalOutput.write(measured, to: directory)
         } else {
+            _ = try choice.apply(to: &request, dataset: nil)
             result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
                 if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
             }

@@ -26,6 +26,8 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var target: NetworkOptions
 
+    @OptionGroup var choice: StrategyOptions
+
     @Option(help: "Dataset folder holding images.npy and labels.npy.")
     var dataset: String
 
@@ -96,7 +98,7 @@ struct Eval: ParsableCommand {
         }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
-                                           floatReference: !noFloat, quiet: json, outputs: collector)
+                                           floatReference: !noFloat, quiet: json, strategy: choice, outputs: collector)
         if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
         if let outputs, let collector {
             do {
@@ -129,9 +131,16 @@ enum EvaluationRun {
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(_ request: DeploymentRequest, dataset: LabelledDataset, limit: Int?, shard: DatasetShard,
                     targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
-                    quiet: Bool, outputs: OutputCollector? = nil) throws -> EvaluationResult {
+                    quiet: Bool, strategy: StrategyOptions? = nil, outputs: OutputCollector? = nil) throws -> EvaluationResult {
         var request = request
-        request.calibrate(on: dataset, images: calibrationImages)
+        var held: [Int] = []
+        if let strategy {
+            let searchLine = ProgressLine(enabled: !quiet)
+            _ = try strategy.apply(to: &request, dataset: dataset, jobs: jobs) { searchLine.update(String($0.prefix(100))) }
+            searchLine.finish()
+            held = strategy.searchIndices(of: dataset)
+        }
+        if request.chosenPlan == nil { request.calibrate(on: dataset, images: calibrationImages) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
@@ -140,12 +149,16 @@ enum EvaluationRun {
         var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
                                            targetImages: targetImages, jobs: jobs, floatReference: floatReference)
         evaluation.outputs = outputs
+        // The search's images are not scored.
+        evaluation.excluded = Set(held)
         let toolchain = targetImages > 0 ? try Toolchain.locate() : nil
         let result = try Evaluator.evaluate(evaluation, toolchain: toolchain,
                                             progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
                                             deploymentProgress: { line.update("eval: \($0)") })
         line.finish()
-        return result
+        var scored = result
+        scored.searchImages = held.isEmpty ? nil : held.count
+        return scored
     }
 }
 
@@ -198,6 +211,7 @@ enum EvalOutput {
         }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
+                     + (result.searchImages.map { "; \($0) others, spread over the dataset, calibrated and searched the plan and are not scored" } ?? "")
                      + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
         if let deployment = result.deployment, let conditions = deployment.conditions {
             let part = conditions.part.flatMap(Part.named) ?? .stm32h743
