@@ -43,10 +43,21 @@ struct NumPyArrayTests {
         }
     }
 
+    /// float32 (a float-input model's inputs) reads back the values NumPy wrote.
+    @Test func readsLittleEndianFloat32() throws {
+        let values: [Float] = [1.5, -0.25, 3.0e-8]
+        let payload = values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        let array = try NumPyArray(data: Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", payload: payload),
+                                   path: "floats.npy")
+        #expect(array.isFloat32 && array.floats(in: 0..<3) == values)
+    }
+
     @Test func rejectsWhatItCannotRead() {
         #expect(error(Data("PK\u{3}\u{4}".utf8)).contains("not a NumPy .npy file"))
-        #expect(error(Self.npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", payload: [0, 0, 0, 0]))
-            .contains("dtype <f4 is not supported"))
+        #expect(error(Self.npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", payload: [0, 0, 0, 0, 0, 0, 0, 0]))
+            .contains("dtype <f8 is not supported"))
+        #expect(error(Self.npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", payload: [0, 0, 0, 0]))
+            .contains("dtype >f4 is not supported"))
         #expect(error(Self.npy("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2), }", payload: [1, 2, 3, 4]))
             .contains("Fortran-ordered"))
         #expect(error(Self.npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }", payload: [1, 2, 3]))
