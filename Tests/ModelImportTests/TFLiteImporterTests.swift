@@ -78,3 +78,30 @@ import Testing
         }
     }
 }
+
+/// Model files are told apart by content, not name.
+@Suite struct ModelFileFormatTests {
+    @Test func aTFLiteFileGivenAsONNXIsNamedAndAnONNXFileNamedTFLiteIsReadAsONNX() throws {
+        let tflite = try Data(contentsOf: TFLiteImporterTests.directory.appendingPathComponent("fc_chain_int8.tflite"))
+        do {
+            _ = try ONNXImporter.load(data: tflite, path: "model.onnx", name: "model")
+            Issue.record("a TFLite flatbuffer imported as ONNX")
+        } catch {
+            #expect("\(error)".contains("TFLite flatbuffer"))
+        }
+        let onnx = TFLiteImporterTests.directory.deletingLastPathComponent()
+            .appendingPathComponent("onnx-exports/small_cnn_float.onnx")
+        let renamed = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-renamed-\(UUID().uuidString).tflite")
+        try FileManager.default.copyItem(at: onnx, to: renamed)
+        defer { try? FileManager.default.removeItem(at: renamed) }
+        do {
+            let imported = try ModelFile.load(renamed)
+            #expect(imported.format == "ONNX" || imported.format == "QONNX")
+        } catch {
+            // tf2onnx's graph may use operators MixQ's ONNX importer refuses; it must be read as ONNX all the same.
+            #expect(!"\(error)".contains("TFLite"), "\(error)")
+        }
+        let asTFLite = try ModelFile.load(TFLiteImporterTests.directory.appendingPathComponent("fc_chain_int8.tflite"))
+        #expect(asTFLite.format == "TFLite")
+    }
+}
