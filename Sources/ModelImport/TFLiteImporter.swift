@@ -68,7 +68,8 @@ private struct GraphBuilder {
     var quantizations: [TensorQuantization] = []
     var layers: [FloatLayerWeights] = []
     var trainedLayers: [TrainedQuantization.Layer] = []
-    var names = Set<String>()
+    /// The network input's shape (tensor 0).
+    var inputShape = TensorShape(height: 1, width: 1, channels: 1)
     /// The TFLite tensor that is the network's output (before a final DEQUANTIZE).
     var networkOutput = -1
     /// Index of the operator being imported (step names carry it).
@@ -116,7 +117,7 @@ private struct GraphBuilder {
             folded.append("DEQUANTIZE of the output (MixQ reports the integer output and its scale)")
         }
         networkOutput = outputTensor
-        let inputShape = try shape(inputTensor)
+        inputShape = try shape(inputTensor)
         let inputQuantization = try activation(inputTensor)
         tensorOf[inputTensor] = 0
         quantizations = [inputQuantization]
@@ -178,8 +179,8 @@ private struct GraphBuilder {
             let input = try mixqTensor(op.inputs.first ?? -1, op: op, index: index)
             let output = try single(op.outputs, of: op, index: index)
             let outShape = try shape(output)
-            let inShape = steps.isEmpty && input == 0 ? try shape(graph.inputs[0]) : tensorShape(input)
-            try append(.reshape(Reshape(name: uniqueName(output, fallback: "reshape"), input: inShape, output: outShape)),
+            let inShape = tensorShape(input)
+            try append(.reshape(Reshape(name: stepName("reshape"), input: inShape, output: outShape)),
                        inputs: [input], output: output, quantization: quantizations[input], op: op, index: index)
         case ("PAD", _), ("PADV2", _):
             try addPad(op, index: index)
@@ -189,7 +190,7 @@ private struct GraphBuilder {
             guard output == networkOutput else {
                 throw unsupported(op, index: index, reason: "SOFTMAX is supported as the network's last operator only")
             }
-            try append(.softmax(Softmax(name: uniqueName(output, fallback: "softmax"), shape: tensorShape(input), beta: Double(beta))),
+            try append(.softmax(Softmax(name: stepName("softmax"), shape: tensorShape(input), beta: Double(beta))),
                        inputs: [input], output: output, quantization: try activation(output), op: op, index: index)
         default:
             throw ImportError.unsupportedOperator(node: "operator \(index)", op: opName, supported: TFLiteImporter.supportedOperators)
@@ -239,7 +240,7 @@ private struct GraphBuilder {
         let kind: LayerKind = depthwise ? .depthwise : (kh == 1 && kw == 1 && strideH == 1 && pad == .zero ? .pointwise : .conv)
         let layer: Layer
         do {
-            layer = try Layer.padded(name: uniqueName(output, fallback: depthwise ? "depthwise_conv_2d" : "conv_2d"), kind: kind, input: inShape,
+            layer = try Layer.padded(name: stepName(depthwise ? "depthwise_conv_2d" : "conv_2d"), kind: kind, input: inShape,
                                      outputChannels: outputChannels, kernel: KernelSize(height: kh, width: kw), stride: strideH,
                                      padding: pad, activation: try mixqActivation(fused, op: op, index: index),
                                      usesBatchNorm: false, hasBias: op.inputs.count > 2 && op.inputs[2] >= 0)
@@ -260,7 +261,7 @@ private struct GraphBuilder {
             throw unsupported(op, index: index, reason: "weights \(weights.shape) do not fit the input \(inShape)")
         }
         let output = try single(op.outputs, of: op, index: index)
-        let name = uniqueName(output, fallback: "fully_connected")
+        let name = stepName("fully_connected")
         let activation = try mixqActivation(fused, op: op, index: index)
         let hasBias = op.inputs.count > 2 && op.inputs[2] >= 0
         let layer: Layer
@@ -290,7 +291,7 @@ private struct GraphBuilder {
         }
         let pool: Pool2D
         do {
-            pool = try Pool2D(name: uniqueName(output, fallback: kind == .average ? "average_pool_2d" : "max_pool_2d"), kind: kind, input: inShape,
+            pool = try Pool2D(name: stepName(kind == .average ? "average_pool_2d" : "max_pool_2d"), kind: kind, input: inShape,
                               window: KernelSize(height: options.filterHeight, width: options.filterWidth),
                               strideHeight: options.strideH, strideWidth: options.strideW, padding: pad,
                               activation: try mixqActivation(options.activation, op: op, index: index))
@@ -318,7 +319,7 @@ private struct GraphBuilder {
             throw unsupported(op, index: index, reason: "MEAN over axes \(axes); MixQ takes the mean over height and width (axes 1, 2)")
         }
         let output = try single(op.outputs, of: op, index: index)
-        let pool = GlobalAveragePool(name: uniqueName(output, fallback: "mean"), input: inShape)
+        let pool = GlobalAveragePool(name: stepName("mean"), input: inShape)
         try append(.globalAveragePool(pool), inputs: [input], output: output, quantization: try activation(output), op: op,
                    index: index)
     }
@@ -332,7 +333,7 @@ private struct GraphBuilder {
         }
         let output = try single(op.outputs, of: op, index: index)
         let quantization = try activation(output)
-        try append(.add(ElementwiseAdd(name: uniqueName(output, fallback: "add"), shape: tensorShape(a),
+        try append(.add(ElementwiseAdd(name: stepName("add"), shape: tensorShape(a),
                                        activation: try mixqActivation(fused, op: op, index: index))),
                    inputs: [a, b], output: output, quantization: quantization, op: op, index: index)
     }
@@ -461,8 +462,7 @@ private struct GraphBuilder {
         index >= 0 && index < graph.tensors.count ? graph.tensors[index] : Tensor(shape: [], type: .float32, name: "missing")
     }
 
-    func tensorShape(_ mixq: Int) -> TensorShape { mixq == 0 ? inputShapeCache : steps[mixq - 1].step.output }
-    var inputShapeCache: TensorShape { (try? shape(graph.inputs[0])) ?? TensorShape(height: 1, width: 1, channels: 1) }
+    func tensorShape(_ mixq: Int) -> TensorShape { mixq == 0 ? inputShape : steps[mixq - 1].step.output }
 
     func mixqTensor(_ index: Int, op: Operator, index opIndex: Int) throws -> Int {
         if let t = tensorOf[index] { return t }
@@ -551,12 +551,9 @@ private struct GraphBuilder {
     }
 
     /// A step name from the operator and its index in the file (`conv_2d_3`, `add_12`): short,
-    /// unique, and found again in a graph viewer such as Netron, which numbers operators the same way.
-    mutating func uniqueName(_ tensorIndex: Int, fallback: String) -> String {
-        let candidate = "\(fallback)_\(currentOperator)"
-        names.insert(candidate)
-        return candidate
-    }
+    /// unique (one step per operator), and found again in a graph viewer such as Netron, which
+    /// numbers operators the same way.
+    func stepName(_ operatorName: String) -> String { "\(operatorName)_\(currentOperator)" }
 
     static func networkName(_ path: String) -> String {
         let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
