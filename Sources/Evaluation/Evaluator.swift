@@ -186,6 +186,7 @@ public enum Evaluator {
         guard !indices.isEmpty else { throw EvaluationError.noImages(total: total, shard: request.shard.description) }
 
         let compiled = CompiledNetwork(quantized)
+        let fileCompiled = prepared.fileNetwork.map(CompiledNetwork.init)
         request.outputs?.describe(quantization: quantized.logits,
                                   fileType: model.quantization.flatMap { $0.arithmetic == .tflite && !$0.floatOutput ? $0.tfliteType : nil },
                                   output: network.output)
@@ -204,6 +205,9 @@ public enum Evaluator {
                 let output = compiled.logits(codes)
                 request.outputs?.store(output, index: index)
                 counts.integer.add(output.map(Float.init), label: label)
+                if let fileCompiled {
+                    counts.fileInteger.add(fileCompiled.logits(codes).map(Float.init), label: label)
+                }
                 if request.floatReference {
                     let fake = FloatReference.runFakeQuantized(quantized, pixels: codes)
                     counts.fakeQuantized.add(fake.logits, label: label)
@@ -233,6 +237,7 @@ public enum Evaluator {
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
         result.labelled = dataset.hasLabels
+        if fileCompiled != nil { result.fileInteger = counts.fileInteger }
         result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
@@ -254,6 +259,7 @@ public enum Evaluator {
         var integer = TopKCounts()
         var float = TopKCounts()
         var fakeQuantized = TopKCounts()
+        var fileInteger = TopKCounts()
     }
 
     /// Per-worker results and a shared progress count.
@@ -284,6 +290,7 @@ public enum Evaluator {
                 sum.integer = sum.integer + next.integer
                 sum.float = sum.float + next.float
                 sum.fakeQuantized = sum.fakeQuantized + next.fakeQuantized
+                sum.fileInteger = sum.fileInteger + next.fileInteger
             }
         }
     }

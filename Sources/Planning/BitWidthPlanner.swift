@@ -83,7 +83,13 @@ public enum BitWidthPlanner {
     ) throws(PlanningError) -> BitWidthPlan {
         let planned = try plan(network, budget: budget, scheme: scheme)
         guard let flavour else { return planned }
-        var fixedPlan = try fixed(network, activationBits: [planned.layers[0].inputBits] + planned.layers.map(\.outputBits),
+        // One width per activation group, read from the planned tensors (on a chain: the input,
+        // then each layer's output; on a graph also the adds' outputs).
+        var groupBits = [BitWidth](repeating: .eight, count: activationGroupCount(network))
+        for (tensor, group) in activationGroups(network).enumerated() where tensor < planned.tensorBits.count {
+            groupBits[group] = planned.tensorBits[tensor]
+        }
+        var fixedPlan = try fixed(network, activationBits: groupBits,
                                   weightBits: planned.layers.map(\.weightBits), budget: budget, scheme: scheme, flavour: flavour)
         fixedPlan.cuts = planned.cuts
         fixedPlan.sweeps = planned.sweeps
