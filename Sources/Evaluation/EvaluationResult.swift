@@ -50,6 +50,9 @@ public struct EvaluationResult: Sendable, Codable {
     /// Top-1/Top-5 of a TFLite file's own integer network on the same images, when MixQ
     /// re-quantized the file (`PreparedDeployment.fileNetwork`); nil otherwise.
     public var fileInteger: TopKCounts?
+    /// Images on which the integer network's Top-1 class equals the file's own network's (with
+    /// `fileInteger`; measured with or without labels).
+    public var fileAgreement: Int?
 
     /// Top-1 of the integer network, a fraction in 0...1.
     public var top1: Double { fraction(integer.top1) }
@@ -78,7 +81,7 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages, fileInteger
+             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages, fileInteger, fileAgreement
         case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1, fileIntegerTop1
     }
 
@@ -129,6 +132,7 @@ public struct EvaluationResult: Sendable, Codable {
         strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
         searchImages = try c.decodeIfPresent(Int.self, forKey: .searchImages)
         fileInteger = try c.decodeIfPresent(TopKCounts.self, forKey: .fileInteger)
+        fileAgreement = try c.decodeIfPresent(Int.self, forKey: .fileAgreement)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -163,6 +167,7 @@ public struct EvaluationResult: Sendable, Codable {
         try c.encode(floatTop5, forKey: .floatTop5)
         try c.encode(fakeQuantizedTop1, forKey: .fakeQuantizedTop1)
         try c.encodeIfPresent(fileInteger, forKey: .fileInteger)
+        try c.encodeIfPresent(fileAgreement, forKey: .fileAgreement)
         try c.encodeIfPresent(fileIntegerTop1, forKey: .fileIntegerTop1)
     }
 

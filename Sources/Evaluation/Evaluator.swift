@@ -155,6 +155,12 @@ public enum TopK {
         }
         return (above == 0, above < 5)
     }
+
+    /// The Top-1 class of integer outputs: the first index of the largest value (the order
+    /// `contains` ranks ties in); nil for an empty output.
+    public static func first(_ outputs: [Int32]) -> Int? {
+        outputs.indices.max { a, b in (outputs[a], b) < (outputs[b], a) }
+    }
 }
 
 /// Top-1 and Top-5 of the integer-only network on a labelled dataset, measured on the Swift
@@ -206,7 +212,9 @@ public enum Evaluator {
                 request.outputs?.store(output, index: index)
                 counts.integer.add(output.map(Float.init), label: label)
                 if let fileCompiled {
-                    counts.fileInteger.add(fileCompiled.logits(codes).map(Float.init), label: label)
+                    let fileOutput = fileCompiled.logits(codes)
+                    counts.fileInteger.add(fileOutput.map(Float.init), label: label)
+                    if TopK.first(output) == TopK.first(fileOutput) { counts.fileAgreement += 1 }
                 }
                 if request.floatReference {
                     let fake = FloatReference.runFakeQuantized(quantized, pixels: codes)
@@ -237,7 +245,10 @@ public enum Evaluator {
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
         result.labelled = dataset.hasLabels
-        if fileCompiled != nil { result.fileInteger = counts.fileInteger }
+        if fileCompiled != nil {
+            result.fileInteger = counts.fileInteger
+            result.fileAgreement = counts.fileAgreement
+        }
         result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
@@ -260,6 +271,7 @@ public enum Evaluator {
         var float = TopKCounts()
         var fakeQuantized = TopKCounts()
         var fileInteger = TopKCounts()
+        var fileAgreement = 0
     }
 
     /// Per-worker results and a shared progress count.
@@ -291,6 +303,7 @@ public enum Evaluator {
                 sum.float = sum.float + next.float
                 sum.fakeQuantized = sum.fakeQuantized + next.fakeQuantized
                 sum.fileInteger = sum.fileInteger + next.fileInteger
+                sum.fileAgreement += next.fileAgreement
             }
         }
     }

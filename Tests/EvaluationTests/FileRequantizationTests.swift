@@ -60,6 +60,8 @@ import Testing
         // The file's own network is LiteRT's, bit for bit: it scores every image.
         #expect(result.fileInteger?.top1 == samples)
         #expect(result.targetBitExact == true)
+        // With the file's Top-1 classes as labels, MixQ's Top-1 is its agreement with the file.
+        #expect(result.fileAgreement == result.integer.top1)
         #expect(result.integer.top1 <= samples)
         print("resnet8 mixpc at \(budget.flash) B / \(budget.ram) B: bits \(prepared.plan.tensorBits.map(\.bits)), "
               + "weights \(prepared.plan.layers.map(\.weightBits.bits)); Top-1 against the file's int8 \(result.integer.top1)/\(samples), "
