@@ -34,18 +34,12 @@ public struct AddParameters: Equatable, Sendable {
     public init(input1Multiplier: Int32, input2Multiplier: Int32, shift: Int, input1ZeroPoint: Int, input1Bits: BitWidth,
                 input2ZeroPoint: Int, input2Bits: BitWidth, outputZeroPoint: Int, outputBits: BitWidth,
                 outputRange: ClosedRange<Int>? = nil) throws {
-        for (zero, bits) in [(input1ZeroPoint, input1Bits), (input2ZeroPoint, input2Bits), (outputZeroPoint, outputBits)]
-        where !(0...bits.maxUnsigned).contains(zero) {
-            throw QuantizationError.zeroPointOutOfRange(zero, bits: bits)
-        }
         guard (1...62).contains(shift), input1Multiplier != .min, input2Multiplier != .min else {
             throw QuantizationError.scaleOutOfRange(Double(max(abs(Int64(input1Multiplier)), abs(Int64(input2Multiplier))))
                                                     / Double(sign: .plus, exponent: min(max(shift, 0), 62), significand: 1))
         }
-        let range = outputRange ?? 0...outputBits.maxUnsigned
-        guard range.lowerBound >= 0, range.upperBound <= outputBits.maxUnsigned else {
-            throw QuantizationError.valueOutOfRange(range.lowerBound < 0 ? range.lowerBound : range.upperBound, bits: outputBits)
-        }
+        let range = try checkedClamp(outputRange, outputBits: outputBits,
+                                     zeroPoints: [(input1ZeroPoint, input1Bits), (input2ZeroPoint, input2Bits), (outputZeroPoint, outputBits)])
         self.input1Multiplier = input1Multiplier
         self.input2Multiplier = input2Multiplier
         self.shift = shift
@@ -121,13 +115,8 @@ public struct WindowPoolParameters: Equatable, Sendable {
         guard !multipliers.isEmpty, kind == .average || multipliers.count == 1 else {
             throw QuantizationError.sizeMismatch(what: "pooling multipliers", expected: 1, actual: multipliers.count)
         }
-        for (zero, bits) in [(inputZeroPoint, inputBits), (outputZeroPoint, outputBits)] where !(0...bits.maxUnsigned).contains(zero) {
-            throw QuantizationError.zeroPointOutOfRange(zero, bits: bits)
-        }
-        let range = outputRange ?? 0...outputBits.maxUnsigned
-        guard range.lowerBound >= 0, range.upperBound <= outputBits.maxUnsigned else {
-            throw QuantizationError.valueOutOfRange(range.lowerBound < 0 ? range.lowerBound : range.upperBound, bits: outputBits)
-        }
+        let range = try checkedClamp(outputRange, outputBits: outputBits,
+                                     zeroPoints: [(inputZeroPoint, inputBits), (outputZeroPoint, outputBits)])
         self.kind = kind
         self.multipliers = multipliers
         self.inputZeroPoint = inputZeroPoint
@@ -161,6 +150,20 @@ public struct WindowPoolParameters: Equatable, Sendable {
         let r = m.scaled(accumulator) + Int64(outputZeroPoint)
         return Int(min(max(r, Int64(outputRange.lowerBound)), Int64(outputRange.upperBound)))
     }
+}
+
+/// The output clamp of a graph step (default: the whole range of `outputBits`), after checking that
+/// every zero point fits its bits and the clamp fits the output's.
+private func checkedClamp(_ outputRange: ClosedRange<Int>?, outputBits: BitWidth,
+                          zeroPoints: [(zero: Int, bits: BitWidth)]) throws -> ClosedRange<Int> {
+    for (zero, bits) in zeroPoints where !(0...bits.maxUnsigned).contains(zero) {
+        throw QuantizationError.zeroPointOutOfRange(zero, bits: bits)
+    }
+    let range = outputRange ?? 0...outputBits.maxUnsigned
+    guard range.lowerBound >= 0, range.upperBound <= outputBits.maxUnsigned else {
+        throw QuantizationError.valueOutOfRange(range.lowerBound < 0 ? range.lowerBound : range.upperBound, bits: outputBits)
+    }
+    return range
 }
 
 extension ReferenceLayers {

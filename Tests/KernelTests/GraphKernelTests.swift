@@ -135,8 +135,6 @@ enum GraphKernelRun {
     static let maxJobs = 128
     static let arenaBytes = 440 * 1024
     static let wordsPerJob = 33
-    static let guardBytes = 8
-    static let guardPattern: UInt8 = 0xA5
 
     static func image() throws -> ELFImage {
         let spec = FirmwareSpec(name: "kernel_graph", sources: ["tests/kernel_graph.c", "kernels/add.c", "kernels/window_pool.c"],
@@ -157,32 +155,19 @@ enum GraphKernelRun {
     }
 
     static func run(_ jobs: [(GraphCase, UInt32)], image: ELFImage) throws {
-        var arena: [UInt8] = []
-        func place(_ bytes: [UInt8]) -> UInt32 {
-            while arena.count % 32 != 0 { arena.append(0) }
-            let offset = arena.count
-            arena += bytes
-            return UInt32(offset)
-        }
-        func le<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
-            values.flatMap { v in (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: v >> ($0 * 8)) } }
-        }
-        var table = le([UInt32(jobs.count)])
+        var layout = JobTableRun()
+        var table = JobTableRun.littleEndian([UInt32(jobs.count)])
         var outputs: [UInt32] = []
         for (c, path) in jobs {
             let g = c.geometry
-            let input = place(c.input), input2 = place(c.input2)
-            let multiplier = place(le(c.poolMultipliers.map(\.multiplier))), shifts = place(le(c.poolMultipliers.map { Int8($0.shift) }))
-            let output = place([UInt8](repeating: guardPattern, count: c.expected.count + guardBytes))
+            let input = layout.place(c.input), input2 = layout.place(c.input2)
+            let multiplier = layout.place(JobTableRun.littleEndian(c.poolMultipliers.map(\.multiplier)))
+            let shifts = layout.place(JobTableRun.littleEndian(c.poolMultipliers.map { Int8($0.shift) }))
+            let output = layout.placeOutput(count: c.expected.count)
             outputs.append(output)
             let inputBits = c.bits[0], input2Bits = c.op == .add ? c.bits[1] : c.bits[0], outputBits = c.bits[c.bits.count - 1]
             let input2Zero = c.op == .add ? c.zeros[1] : 0, outputZero = c.zeros[c.zeros.count - 1]
-            let words: [UInt32] = [
-                c.op.rawValue, path,
-                UInt32(g.inputHeight), UInt32(g.inputWidth), UInt32(g.inputChannels),
-                UInt32(g.outputHeight), UInt32(g.outputWidth), UInt32(g.outputChannels),
-                UInt32(g.kernelHeight), UInt32(g.kernelWidth), UInt32(g.strideHeight), UInt32(g.strideWidth),
-                UInt32(g.padTop), UInt32(g.padLeft),
+            let words: [UInt32] = [c.op.rawValue, path] + JobTableRun.shapeWords(g) + [
                 UInt32(inputBits.bits), UInt32(input2Bits.bits), UInt32(outputBits.bits),
                 UInt32(c.zeros[0]), UInt32(input2Zero), UInt32(outputZero),
                 UInt32(c.outputRange.lowerBound), UInt32(c.outputRange.upperBound), c.maximum ? 1 : 0,
@@ -190,38 +175,15 @@ enum GraphKernelRun {
                 input, input2, multiplier, shifts, output,
                 0xDEAD_BEEF, 0,
             ]
-            table += le(words)
+            table += JobTableRun.littleEndian(words)
         }
-        guard arena.count <= arenaBytes else {
-            Issue.record("\(arena.count) bytes of tensors exceed the \(arenaBytes)-byte arena")
-            return
-        }
-        guard let tableSymbol = image.symbol(named: "graph_jobs"), let arenaSymbol = image.symbol(named: "graph_arena") else {
-            Issue.record("kernel_graph.elf lacks graph_jobs or graph_arena")
-            return
-        }
-        let machine = try Machine(part: .stm32h743)
-        let result = try machine.run(image, options: RunOptions(maxInstructions: 4_000_000_000), inputs: [
-            MemoryWrite(address: tableSymbol.address, bytes: table),
-            MemoryWrite(address: arenaSymbol.address, bytes: arena),
-        ])
-        #expect(result.exitStatus == 0, "kernel_graph exited with \(result.exitStatus): \(result.stdout)\(result.stderr)")
-        let back = try machine.readMemory(at: tableSymbol.address, count: table.count)
-        func word(_ at: Int) -> UInt32 {
-            UInt32(back[at]) | UInt32(back[at + 1]) << 8 | UInt32(back[at + 2]) << 16 | UInt32(back[at + 3]) << 24
-        }
+        guard let outcome = try layout.run(image, table: table, tableSymbol: "graph_jobs", arenaSymbol: "graph_arena",
+                                           arenaBytes: arenaBytes) else { return }
         for (index, (c, path)) in jobs.enumerated() {
-            let status = Int32(bitPattern: word(4 + index * wordsPerJob * 4 + 31 * 4))
+            let status = Int32(bitPattern: outcome.word(at: 4 + index * wordsPerJob * 4 + 31 * 4))
             let label = "\(path == 0 ? "optimised" : "plain") \(c)"
             #expect(status == 0, "status \(status): \(label)")
-            let bytes = try machine.readMemory(at: arenaSymbol.address + outputs[index], count: c.expected.count + guardBytes)
-            #expect(bytes[c.expected.count...].allSatisfy { $0 == guardPattern }, "wrote past the output: \(label)")
-            let got = Array(bytes[..<c.expected.count])
-            if got != c.expected {
-                let bad = zip(got, c.expected).enumerated().filter { $0.element.0 != $0.element.1 }
-                let first = bad.prefix(4).map { "[\($0.offset)] got \($0.element.0) want \($0.element.1)" }
-                Issue.record("\(bad.count) of \(c.expected.count) packed bytes differ (\(first.joined(separator: ", "))): \(label)")
-            }
+            try outcome.check(output: outputs[index], expected: c.expected, label: label)
         }
     }
 }
