@@ -135,7 +135,7 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it is a TFLite flatbuffer (file identifier \"TFL3\"); MixQ reads it as TFLite "
                            + "wherever --model is taken")
         }
-        let proto: Onnx_ModelProto
+        var proto: Onnx_ModelProto
         do {
             proto = try Onnx_ModelProto(serializedBytes: data)
         } catch {
@@ -145,6 +145,7 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
+        try ONNXExternalData.resolve(&proto.graph, modelPath: path)
         var builder = try ONNXGraphBuilder(graph: proto.graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
