@@ -270,6 +270,49 @@ struct ONNXImporterTests {
                 + "batch-norm), once, and be the only node reading that output")
     }
 
+    /// A weight in external data (what torch.onnx.export writes by default) is read from the
+    /// file beside the model at its offset; a location outside the folder, a missing file or a
+    /// range past its end is one error line.
+    @Test func externalDataIsReadFromBesideTheModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-external-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var weights = Data([0xEE, 0xEE, 0xEE, 0xEE])
+        withUnsafeBytes(of: Float(3).bitPattern.littleEndian) { weights.append(contentsOf: $0) }
+        try weights.write(to: folder.appendingPathComponent("net.onnx.data"))
+        func load(_ entries: [(String, String)]) -> (output: [Float]?, message: String) {
+            var g = ONNXGraph()
+            g.input = ("x", [1, 1, 1, 2])
+            g.tensor("w", [1, 1, 1, 1], [])
+            g.node("Conv", ["x", "w"])
+            var model = g.model
+            model.graph.initializer[0].dataLocation = .external
+            model.graph.initializer[0].externalData = entries.map { key, value in
+                var entry = Onnx_StringStringEntryProto()
+                entry.key = key
+                entry.value = value
+                return entry
+            }
+            let url = folder.appendingPathComponent("net.onnx")
+            do {
+                try model.serializedData().write(to: url)
+                let imported = try ModelFile.load(url)
+                return (FloatReference.run(imported.model, image: [1, 2]).logits, "accepted")
+            } catch {
+                return (nil, String(describing: error))
+            }
+        }
+        #expect(load([("location", "net.onnx.data"), ("offset", "4"), ("length", "4")]).output == [3, 6])
+        #expect(load([("location", "../net.onnx.data")]).message == "tensor 'w': its external data location ../net.onnx.data "
+                + "is not a file name relative to the model's folder")
+        #expect(load([("location", "gone.data")]).message.hasPrefix("tensor 'w': its weights are stored in "))
+        #expect(load([("location", "gone.data")]).message.hasSuffix("keep the .data file the exporter wrote beside the model"))
+        #expect(load([("location", "net.onnx.data"), ("offset", "6"), ("length", "4")]).message
+                == "tensor 'w': its external data (offset 6, length 4) lies outside net.onnx.data of 8 bytes")
+        #expect(load([("location", "net.onnx.data"), ("offset", "-1")]).message.contains("lies outside"))
+        #expect(load([("location", "net.onnx.data")]).message.contains("holds 2 values"))
+    }
+
     @Test func depthMultipliersAndDilationsAreRejected() {
         var g = ONNXGraph()
         g.input = ("x", [1, 2, 4, 4])
