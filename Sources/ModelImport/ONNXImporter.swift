@@ -517,9 +517,10 @@ struct ONNXGraphBuilder {
     /// The shape of MixQ tensor `tensor`.
     func shape(of tensor: Int) -> TensorShape { tensor == 0 ? inputShape : steps[tensor - 1].step.output }
 
-    /// The map `node` reads, refused when it is a flattened map (only a classifier takes one).
-    func mapInput(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) -> (tensor: Int, shape: TensorShape) {
-        let value = try input(node, attributes)
+    /// The map `node` reads at `index`, refused when it is a flattened map (only a classifier takes one).
+    func mapInput(_ node: Onnx_NodeProto, _ attributes: NodeAttributes,
+                  at index: Int = 0) throws(ImportError) -> (tensor: Int, shape: TensorShape) {
+        let value = try input(node, attributes, at: index)
         guard value.flattenedFrom == nil else {
             throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "it reads a flattened map; after Flatten or "
                                   + "Reshape only Gemm or MatMul may follow")
@@ -730,7 +731,7 @@ struct ONNXGraphBuilder {
                                   + "channels; MixQ supports dense convolutions (group 1) and depthwise ones (group = channels, "
                                   + "depth multiplier 1)")
         }
-        let padding = try convolutionPadding(attributes, input: shape, kernel: (kh, kw), stride: strides[0])
+        let padding = try convolutionPadding(attributes, input: shape, kernel: (kh, kw), strides: (strides[0], strides[0]))
         let layerName = uniqueName(attributes, kind: kind.rawValue)
         let layer: Layer
         do {
@@ -769,9 +770,10 @@ struct ONNXGraphBuilder {
     }
 
     /// Explicit `pads` `[top, left, bottom, right]`, or `auto_pad`: `SAME_UPPER` pads the end more
-    /// (TensorFlow's "SAME"), `SAME_LOWER` the beginning, `VALID` nothing (ONNX Conv operator).
+    /// (TensorFlow's "SAME"), `SAME_LOWER` the beginning, `VALID` nothing (ONNX's Conv,
+    /// AveragePool and MaxPool operators share these attributes).
     func convolutionPadding(_ attributes: NodeAttributes, input shape: TensorShape, kernel: (Int, Int),
-                            stride: Int) throws(ImportError) -> Padding {
+                            strides: (Int, Int)) throws(ImportError) -> Padding {
         let autoPad = attributes.string("auto_pad") ?? "NOTSET"
         switch autoPad {
         case "NOTSET":
@@ -784,8 +786,8 @@ struct ONNXGraphBuilder {
         case "VALID":
             return .zero
         case "SAME_UPPER", "SAME_LOWER":
-            let v = Padding.sameAxis(input: shape.height, kernel: kernel.0, stride: stride)
-            let h = Padding.sameAxis(input: shape.width, kernel: kernel.1, stride: stride)
+            let v = Padding.sameAxis(input: shape.height, kernel: kernel.0, stride: strides.0)
+            let h = Padding.sameAxis(input: shape.width, kernel: kernel.1, stride: strides.1)
             return autoPad == "SAME_UPPER"
                 ? Padding(top: v.before, left: h.before, bottom: v.after, right: h.after)
                 : Padding(top: v.after, left: h.after, bottom: v.before, right: h.before)
@@ -891,18 +893,8 @@ struct ONNXGraphBuilder {
         guard node.output.count < 2 || node.output[1].isEmpty else {
             throw .unsupportedUse(node: name, op: op, reason: "it writes the Indices output; MixQ's pooling writes one tensor")
         }
-        let autoPad = attributes.string("auto_pad") ?? "NOTSET"
-        let padding: Padding
-        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-            // ONNX pools pad SAME per axis from that axis' stride.
-            let v = Padding.sameAxis(input: shape.height, kernel: kernel[0], stride: strides[0])
-            let h = Padding.sameAxis(input: shape.width, kernel: kernel[1], stride: strides[1])
-            padding = autoPad == "SAME_UPPER"
-                ? Padding(top: v.before, left: h.before, bottom: v.after, right: h.after)
-                : Padding(top: v.after, left: h.after, bottom: v.before, right: h.before)
-        } else {
-            padding = try convolutionPadding(attributes, input: shape, kernel: (kernel[0], kernel[1]), stride: strides[0])
-        }
+        let padding = try convolutionPadding(attributes, input: shape, kernel: (kernel[0], kernel[1]),
+                                             strides: (strides[0], strides[1]))
         if op == "AveragePool", kernel == [shape.height, shape.width], padding == .zero {
             try pool(node, attributes)
             return
@@ -936,19 +928,13 @@ struct ONNXGraphBuilder {
         guard node.input.count == 2 else {
             throw .unsupportedUse(node: attributes.name, op: "Add", reason: "expected two inputs, got \(node.input.count)")
         }
-        let a = try mapInput(node, attributes)
-        let bValue = try input(node, attributes, at: 1)
-        guard bValue.flattenedFrom == nil else {
-            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "it reads a flattened map; after Flatten or Reshape "
-                                  + "only Gemm or MatMul may follow")
-        }
-        let bShape = shape(of: bValue.tensor)
-        guard a.shape == bShape else {
-            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "inputs of shapes \(a.shape) and \(bShape) (HWC); "
+        let a = try mapInput(node, attributes), b = try mapInput(node, attributes, at: 1)
+        guard a.shape == b.shape else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "inputs of shapes \(a.shape) and \(b.shape) (HWC); "
                                   + "MixQ adds two tensors of one shape (no broadcasting)")
         }
         let add = ElementwiseAdd(name: uniqueName(attributes, kind: "add"), shape: a.shape)
-        pendingAdd = PendingAdd(add: add, inputs: [a.tensor, bValue.tensor], outputName: node.output.first ?? "")
+        pendingAdd = PendingAdd(add: add, inputs: [a.tensor, b.tensor], outputName: node.output.first ?? "")
     }
 
     mutating func flatten(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
