@@ -84,16 +84,8 @@ import Testing
         // The fixture's inputs are pixels / 255 (NCHW): as bytes in HWC they are the images
         // under the model's default input encoding.
         let inputs = try NumPyArray(contentsOf: folder.appendingPathComponent("torchvision_mobilenet_v2_035_64.inputs.npy"))
-        let shape = network.input
-        let images = (0..<16).map { sample -> [UInt8] in
-            let chw = inputs.floats(in: (sample * shape.elementCount)..<((sample + 1) * shape.elementCount))
-            var hwc = [UInt8](repeating: 0, count: shape.elementCount)
-            for c in 0..<shape.channels {
-                for p in 0..<(shape.height * shape.width) {
-                    hwc[p * shape.channels + c] = UInt8((chw[c * shape.height * shape.width + p] * 255).rounded())
-                }
-            }
-            return hwc
+        let images = (0..<16).map { sample in
+            ONNXGraphExportTests.hwc(inputs, sample: sample, shape: network.input).map { UInt8(($0 * 255).rounded()) }
         }
         var request = DeploymentRequest(network: network, scheme: scheme, budget: try MemoryBudget(flash: 2_048_000, ram: ram),
                                         model: reference.model, imagesChecked: 2, conversionImages: 0)

@@ -195,29 +195,27 @@ def export(name, model, inputs, covers, record):
 def main():
     record = {}
 
-    torch.manual_seed(40)
-    rng = np.random.default_rng(40)
-    model = torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10)
-    settle_batch_norm(model, rng, 64, 40)
-    inputs = synthetic_images(rng, N_INPUTS, 64)
-    export("torchvision_mobilenet_v2_035_64", model, inputs,
-           "torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10), seeded PyTorch "
-           "initialisation, seeded batch-norm parameters and measured running statistics, "
-           "3x64x64 input, torch.onnx.export on defaults: 10 residual Adds whose inputs are also "
-           "read by the next block, ReLU6 as Clip, batch-norm folded into Conv by the exporter, "
-           "ReduceMean head, Reshape, Gemm; weights in external data (NAME.onnx.data)", record)
-
-    torch.manual_seed(41)
-    rng = np.random.default_rng(41)
-    model = ResidualCNN()
-    settle_batch_norm(model, rng, 32, 41)
-    inputs = synthetic_images(rng, N_INPUTS, 32)
-    export("residual_cnn", model, inputs,
-           "a tiny ResNet-style CNN (3x32x32, 10 classes): Conv-BN-ReLU stem, MaxPool 3x3/2 "
-           "pad 1, an identity basic block, a stride-2 basic block with a 1x1 stride-2 "
-           "projection shortcut, ReLU after each Add, AvgPool 3x3/1 pad 1 "
-           "(count_include_pad=False), adaptive average pool, Flatten, Linear; "
-           "torch.onnx.export on defaults", record)
+    networks = [
+        ("torchvision_mobilenet_v2_035_64", 40, 64,
+         lambda: torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10),
+         "torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=10), seeded PyTorch "
+         "initialisation, seeded batch-norm parameters and measured running statistics, "
+         "3x64x64 input, torch.onnx.export on defaults: 10 residual Adds whose inputs are also "
+         "read by the next block, ReLU6 as Clip, batch-norm folded into Conv by the exporter, "
+         "ReduceMean head, Reshape, Gemm; weights in external data (NAME.onnx.data)"),
+        ("residual_cnn", 41, 32, ResidualCNN,
+         "a tiny ResNet-style CNN (3x32x32, 10 classes): Conv-BN-ReLU stem, MaxPool 3x3/2 "
+         "pad 1, an identity basic block, a stride-2 basic block with a 1x1 stride-2 "
+         "projection shortcut, ReLU after each Add, AvgPool 3x3/1 pad 1 "
+         "(count_include_pad=False), adaptive average pool, Flatten, Linear; "
+         "torch.onnx.export on defaults"),
+    ]
+    for name, seed, size, make, covers in networks:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        model = make()
+        settle_batch_norm(model, rng, size, seed)
+        export(name, model, synthetic_images(rng, N_INPUTS, size), covers, record)
 
     manifest_path = os.path.join(HERE, "manifest.json")
     manifest = {"models": {}}
