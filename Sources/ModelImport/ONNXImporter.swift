@@ -139,9 +139,12 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
-        var builder = try ChainBuilder(graph: proto.graph, networkName: networkName(name))
+        var graph = proto.graph
+        let folded = try ExporterFolds.apply(to: &graph)
+        var builder = try ChainBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
-        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
+        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset,
+                             folded: folded)
     }
 
     /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results
@@ -390,6 +393,7 @@ struct ChainBuilder {
         case "GlobalAveragePool":
             try pool(node, attributes)
         case "AveragePool":
+            try finishPending()  // the map's size is the pending layer's output
             let kernel = attributes.ints("kernel_shape") ?? []
             let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
             guard kernel == [shape.height, shape.width], pads.allSatisfy({ $0 == 0 }) else {
