@@ -237,7 +237,8 @@ struct FoldPass {
             guard (attributes.string("mode") ?? "constant") == "constant", padValue == 0,
                   let pads = values.padAmounts(node, attributes, rank: 4),
                   pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }),
-                  autoPad == "NOTSET" || autoPad == "VALID", convPads.count == 4, convPads.allSatisfy({ $0 >= 0 }) else {
+                  autoPad == "NOTSET" || autoPad == "VALID", convPads.count == 4,
+                  convPads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
                 index += 1
                 continue
             }
@@ -304,7 +305,7 @@ struct FoldPass {
         for output in outputs {
             if let index = graph.node.firstIndex(where: { $0.output.first == output }), bypass(nodeAt: index) { removed += 1 }
         }
-        note(removed, "Reshape/Flatten/Squeeze/Unsqueeze that moves no data removed")
+        note(removed, "Reshape/Squeeze/Unsqueeze that moves no data removed")
     }
 
     /// Drops constant expressions nothing reads any more (e.g. the `DequantizeLinear` of a

@@ -13,6 +13,8 @@ struct ONNXGraphValues {
     private let initializers: [String: Onnx_TensorProto]
     private let producers: [String: Onnx_NodeProto]
     private let graphInputs: [String: [Int]]
+    private let nodes: [Onnx_NodeProto]
+    private var shapesWalked = false
     private var values: [String: ONNXTensor?] = [:]
     private var shapes: [String: [Int]?] = [:]
 
@@ -43,6 +45,7 @@ struct ONNXGraphValues {
         self.initializers = initializers
         self.producers = producers
         self.graphInputs = graphInputs
+        self.nodes = graph.node
     }
 
     // MARK: Constant values
@@ -289,12 +292,18 @@ struct ONNXGraphValues {
 
     /// The shape of `name`, nil when the graph does not determine it here.
     mutating func shape(_ name: String) -> [Int]? {
-        shape(name, depth: 0)
+        if !shapesWalked {
+            // Every node's output in graph order (ONNX's order is topological), so that looking a
+            // shape up never recurses further than a few nodes back.
+            shapesWalked = true
+            for node in nodes { for output in node.output where !output.isEmpty { _ = shape(output, depth: 0) } }
+        }
+        return shape(name, depth: 0)
     }
 
     private mutating func shape(_ name: String, depth: Int) -> [Int]? {
         if let known = shapes[name] { return known }
-        guard depth < 4096 else { return nil }
+        guard depth < 64 else { return nil }
         var result: [Int]?
         if let dims = graphInputs[name] {
             result = dims

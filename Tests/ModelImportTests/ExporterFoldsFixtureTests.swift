@@ -72,7 +72,7 @@ import Testing
             "13x Mul/Add by constants after a convolution or Gemm/MatMul as its batch-norm",
             "4x Pad (zeros, spatial) into the next Conv's padding",
             "27x Clip(0, 6) as ReLU6",
-            "1x Reshape/Flatten/Squeeze/Unsqueeze that moves no data removed",
+            "1x Reshape/Squeeze/Unsqueeze that moves no data removed",
         ])
         let layers = imported.network.layers
         #expect(layers.count == 28 && layers.filter { $0.kind == .depthwise }.count == 13)
