@@ -23,6 +23,10 @@ import ONNXSchema
 ///   padding, moves into the `Conv`'s `pads`;
 /// - `Clip(0, 6)` (bounds as inputs or, before opset 11, attributes) becomes a `Clip` the builder
 ///   reads as ReLU6, `Clip(0, inf)` a `Relu`;
+/// - a `Reshape` target computed from the graph's shapes (`Shape`, `Gather`, `Slice`, `Concat`,
+///   `Cast`) becomes an initializer; then `Transpose [0, 2, 3, 1]` before a flatten read by
+///   `MatMul`/`Gemm` (Keras' `Flatten` of an NHWC map) goes, the classifier's weight rows put in
+///   the C, H, W order the builder's flatten reads;
 /// - `Reshape`, `Squeeze` and `Unsqueeze` whose input and output have at most one dimension
 ///   other than 1 (e.g. `[1, C]` to `[1, C, 1, 1]` in Keras' head), or the same shape, move no
 ///   data in any layout and are removed (a flatten to `[N, n]` is left to the builder, which
