@@ -473,6 +473,7 @@ struct ONNXGraphValues {
         } else {
             return nil
         }
+        guard given.allSatisfy({ $0.magnitude <= UInt(ONNXImporter.maximumElements) }) else { return nil }
         guard node.input.count > 3, !node.input[3].isEmpty else { return given.count == 2 * rank ? given : nil }
         guard let axes = ints(node, 3), given.count == 2 * axes.count else { return nil }
         var pads = [Int](repeating: 0, count: 2 * rank)
@@ -530,7 +531,7 @@ struct ONNXGraphValues {
         guard node.input.count > index, !node.input[index].isEmpty, let tensor = value(node.input[index]) else { return nil }
         var result: [Int] = []
         for v in tensor.values {
-            guard let i = Int(exactly: v), abs(i) <= ONNXImporter.maximumElements else { return nil }
+            guard let i = Int(exactly: v), i.magnitude <= UInt(ONNXImporter.maximumElements) else { return nil }
             result.append(i)
         }
         return result

@@ -572,7 +572,7 @@ struct ChainBuilder {
         guard node.input.count > index, let tensor = constants[node.input[index]] else { return nil }
         var result: [Int] = []
         for value in tensor.values {
-            guard let integer = Int(exactly: value), abs(integer) <= ONNXImporter.maximumElements else {
+            guard let integer = Int(exactly: value), integer.magnitude <= UInt(ONNXImporter.maximumElements) else {
                 throw .unsupportedUse(node: NodeAttributes(node: node).name, op: node.opType,
                                       reason: "input \(index) holds \(value), not an integer in range")
             }

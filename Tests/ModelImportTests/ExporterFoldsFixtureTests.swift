@@ -2,7 +2,8 @@ import Deployment
 import Evaluation
 import FirmwareBuild
 import Foundation
-import ModelImport
+import ONNXSchema
+@testable import ModelImport
 import Planning
 import Quantization
 import Testing
@@ -105,6 +106,59 @@ import Testing
         let (difference, top1) = try Self.largestRelativeDifference(model, inputs: inputs, softmax: softmax)
         #expect(difference < 1e-5, "\(model): largest difference \(difference) of the largest output")
         #expect(top1 == 16)
+    }
+
+    /// The tf2onnx graphs with hostile attributes and constants where the folds read them
+    /// (perms, pads, axes, shape-slice bounds, Cast targets, Reshape targets, Gather indices):
+    /// each import ends in an `ImportError` or a network that plans and runs, never a trap.
+    @Test func mutatedExportsNeverTrapTheFolds() throws {
+        let hostile: [Int64] = [-1, 0, 1, 2, 3, 7, 1 << 20, (1 << 31) - 1, 1 << 40, Int64.max, Int64.min, -(1 << 31)]
+        var random = SeededRandom(seed: 0x464F_4C44)
+        var outcomes: [Bool] = []
+        for name in ["keras_flatten_cnn", "small_cnn_float"] {
+            let base = try Onnx_ModelProto(serializedBytes: Data(contentsOf: Self.directory.appendingPathComponent("\(name).onnx")))
+            for _ in 0..<100 {
+                var model = base
+                func pick() -> Int64 { hostile[Int(random.next() % UInt64(hostile.count))] }
+                if random.next() % 2 == 0 {
+                    let index = Int(random.next() % UInt64(model.graph.node.count))
+                    let key = ["perm", "pads", "axes", "start", "end", "to", "axis", "starts", "ends", "group", "strides"][
+                        Int(random.next() % 11)]
+                    var attribute = Onnx_AttributeProto()
+                    attribute.name = key
+                    if ["start", "end", "to", "axis", "group"].contains(key) {
+                        attribute.type = .int
+                        attribute.i = pick()
+                    } else {
+                        attribute.type = .ints
+                        attribute.ints = (0..<(1 + Int(random.next() % 8))).map { _ in pick() }
+                    }
+                    model.graph.node[index].attribute.removeAll { $0.name == key }
+                    model.graph.node[index].attribute.append(attribute)
+                } else {
+                    // A small integer constant (a shape, pads, indices) with hostile values.
+                    let small = model.graph.initializer.indices.filter { model.graph.initializer[$0].dims.reduce(1, *) <= 8 }
+                    guard !small.isEmpty else { continue }
+                    let index = small[Int(random.next() % UInt64(small.count))]
+                    var tensor = Onnx_TensorProto()
+                    tensor.name = model.graph.initializer[index].name
+                    let count = 1 + Int(random.next() % 8)
+                    tensor.dims = [Int64(count)]
+                    tensor.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+                    tensor.int64Data = (0..<count).map { _ in pick() }
+                    model.graph.initializer[index] = tensor
+                }
+                do {
+                    let imported = try ONNXImporter.load(data: model.serializedData(), path: "\(name).onnx", name: name)
+                    try ONNXFuzzTests.exercise(imported)
+                    outcomes.append(true)
+                } catch {
+                    outcomes.append(false)
+                }
+            }
+        }
+        // Both kinds of outcome happen: the mutations reach the folds and the builder.
+        #expect(outcomes.contains(true) && outcomes.contains(false))
     }
 
     /// The small CNN under `--scheme int8`, calibrated on its 16 inputs, on the emulated STM32H743.
