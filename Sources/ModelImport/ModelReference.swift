@@ -56,8 +56,11 @@ public struct ModelReference: Sendable {
     /// `TrainedQuantization.naturalScheme` for what that means for a QONNX file).
     public var defaultFlavour: RequantizationFlavour? { nil }
 
-    /// Where the weights came from, for the results' conditions.
-    public var source: String? { imported.map { "\($0.format) file \($0.path)" } }
+    /// Where the weights came from, for the results' conditions (`deploy` and `eval` print it):
+    /// the file, and what the importer folded to read it (`ImportedModel.folded`).
+    public var source: String? {
+        imported.map { "\($0.format) file \($0.path)" + ($0.folded.isEmpty ? "" : " (folded: \($0.folded.joined(separator: "; ")))") }
+    }
 
     /// Plans the network: the planner for built-in and float models, a check of the file's own
     /// bits for a QONNX model.

@@ -146,9 +146,12 @@ public enum ONNXImporter {
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
         try ONNXExternalData.resolve(&proto.graph, modelPath: path)
-        var builder = try ONNXGraphBuilder(graph: proto.graph, networkName: networkName(name))
+        var graph = proto.graph
+        let folded = try ExporterFolds.apply(to: &graph)
+        var builder = try ONNXGraphBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
-        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
+        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset,
+                             folded: folded)
     }
 
     /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results
@@ -680,7 +683,7 @@ struct ONNXGraphBuilder {
         guard node.input.count > index, let tensor = constants[node.input[index]] else { return nil }
         var result: [Int] = []
         for value in tensor.values {
-            guard let integer = Int(exactly: value), abs(integer) <= ONNXImporter.maximumElements else {
+            guard let integer = Int(exactly: value), integer.magnitude <= UInt(ONNXImporter.maximumElements) else {
                 throw .unsupportedUse(node: NodeAttributes(node: node).name, op: node.opType,
                                       reason: "input \(index) holds \(value), not an integer in range")
             }

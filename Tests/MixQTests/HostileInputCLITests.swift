@@ -197,5 +197,11 @@ import Testing
             let help = try CLITests.mixq("help", command).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(!help.contains("until a checkpoint") && help.contains("--model FILE"), "\(help)")
         }
+        for command in ["plan", "deploy", "eval"] {
+            // Any network, and the formats --model takes.
+            let help = try CLITests.mixq("help", command).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("network (built-in, or --model FILE: ONNX, QONNX or TFLite)") && !help.contains("MobilenetV1"),
+                    "\(help)")
+        }
     }
 }
