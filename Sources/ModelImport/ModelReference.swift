@@ -57,7 +57,9 @@ public struct ModelReference: Sendable {
     public var defaultFlavour: RequantizationFlavour? { nil }
 
     /// Where the weights came from, for the results' conditions.
-    public var source: String? { imported.map { "\($0.format) file \($0.path)" } }
+    public var source: String? {
+        imported.map { "\($0.format) file \($0.path)" + ($0.format == "ONNX QDQ" ? " (\($0.detail))" : "") }
+    }
 
     /// Plans the network: the planner for built-in and float models, a check of the file's own
     /// bits for a QONNX model.

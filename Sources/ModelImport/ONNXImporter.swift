@@ -38,7 +38,7 @@ public struct ImportedModel: Sendable {
 
     /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
     public var summary: String {
-        let version = format == "TFLite" ? detail : "opset \(opset)"
+        let version = format == "TFLite" || detail.isEmpty ? (format == "TFLite" ? detail : "opset \(opset)") : "opset \(opset); \(detail)"
         return "\(format) file \(path) (\(version)): \(network.layers.count) layers, \(network.steps.count) steps, "
             + "\(network.multiplyAccumulates) MACs, \(network.weightCount) weights"
     }
@@ -139,8 +139,15 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
-        var builder = try ChainBuilder(graph: proto.graph, networkName: networkName(name))
+        var graph = proto.graph
+        // QDQ and QOperator quantization rewritten into QONNX Quant nodes (ONNXQDQ.swift).
+        let folded = try QDQLowering.apply(to: &graph)
+        var builder = try ChainBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
+        if !folded.isEmpty {
+            return ImportedModel(model: model, path: path, format: "ONNX QDQ", opset: opset, folded: folded,
+                                 detail: QDQLowering.comparison)
+        }
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
     }
 
@@ -390,6 +397,7 @@ struct ChainBuilder {
         case "GlobalAveragePool":
             try pool(node, attributes)
         case "AveragePool":
+            try finishPending()  // the map's size is the pending layer's output
             let kernel = attributes.ints("kernel_shape") ?? []
             let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
             guard kernel == [shape.height, shape.width], pads.allSatisfy({ $0 == 0 }) else {
