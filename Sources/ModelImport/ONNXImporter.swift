@@ -220,6 +220,8 @@ struct ChainBuilder {
     var trainedLayers: [TrainedQuantization.Layer?] = []
     var inputQuant: QuantParameters?
     var currentQuantization: QuantParameters?
+    /// Pools whose output the file requantizes, by step index.
+    var poolOutputs: [Int: TensorQuantization] = [:]
     var pending: PendingLayer?
     var sawQuant = false
     var ended = false
@@ -313,6 +315,7 @@ struct ChainBuilder {
                 layers.append(stated)
             }
             trained = TrainedQuantization(layers: layers)
+            trained?.poolOutputs = poolOutputs
         }
         do {
             return try FloatModel(network: network, layers: floatLayers, input: encoding, quantization: trained)
@@ -533,6 +536,13 @@ struct ChainBuilder {
                 throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "the network input is quantized twice")
             }
             inputQuant = parameters
+        } else if case .globalAveragePool? = steps.last, poolOutputs[steps.count - 1] == nil, let stated = currentQuantization,
+                  stated.bits == parameters.bits,
+                  stated.scales != parameters.scales || stated.zeroPoints != parameters.zeroPoints || stated.signed != parameters.signed {
+            // The pool's output requantized (a QDQ file's QuantizeLinear after the pool): the pool
+            // rescales to it.
+            poolOutputs[steps.count - 1] = parameters.tensorQuantization(0)
+            currentQuantization = parameters
         } else {
             // After pooling or flattening: only a re-statement of the same quantization is supported.
             guard let stated = currentQuantization, stated.scales == parameters.scales, stated.zeroPoints == parameters.zeroPoints,

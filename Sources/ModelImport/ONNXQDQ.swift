@@ -24,8 +24,8 @@ import ONNXSchema
 ///
 /// What MixQ cannot keep is dropped and said in the returned phrases: the quantization of a
 /// layer's output before a batch-norm `Mul`/`Add` by constants (folded into the layer, whose
-/// output keeps the quantization after them), a pooled output requantized to a new scale, the
-/// output `QuantizeLinear` after a final `Softmax`.
+/// output keeps the quantization after them) and the output `QuantizeLinear` after a final
+/// `Softmax`.
 enum QDQLowering {
     /// The QONNX operator domain the builder reads `Quant` from.
     static let qonnxDomain = "qonnx.custom_op.general"
@@ -48,7 +48,6 @@ enum QDQLowering {
         try rewriter.lowerIntegerInput()
         try rewriter.lowerActivations()
         rewriter.dropBeforeConstantArithmetic()
-        rewriter.dropPoolRequantization()
         try rewriter.checkNothingLeft()
         rewriter.finish()
         graph = rewriter.graph
@@ -574,36 +573,6 @@ private struct Rewriter {
             phrases.append("the file's quantization of \(dropped.count) layer output\(dropped.count == 1 ? "" : "s") before a Mul/Add "
                            + "by constants (batch norm, bias) dropped: MixQ folds the Mul/Add into the layer and quantizes its "
                            + "output once, after them (\(dropped.joined(separator: ", ")))")
-        }
-    }
-
-    /// Drops a `Quant` after an average pool that requantizes to other parameters than the pool's
-    /// input: MixQ's pooling keeps its input's quantization.
-    mutating func dropPoolRequantization() {
-        var dropped: [String] = []
-        var index = 0
-        while index < nodes.count {
-            let node = nodes[index]
-            guard let after = quantParameters(node), let input = node.input.first, let output = node.output.first,
-                  let pool = producer(input), ["AveragePool", "GlobalAveragePool"].contains(nodes[pool].opType),
-                  let poolInput = nodes[pool].input.first, let before = producer(poolInput),
-                  let stated = quantParameters(nodes[before]) else {
-                index += 1
-                continue
-            }
-            if stated.scale == after.scale && stated.zero == after.zero && stated.bits == after.bits && stated.signed == after.signed {
-                index += 1
-                continue
-            }
-            dropped.append("'\(output)' (scale \(Float(after.scale.first ?? 0)), zero point \(Int(after.zero.first ?? 0)); "
-                           + "kept: scale \(Float(stated.scale.first ?? 0)), zero point \(Int(stated.zero.first ?? 0)))")
-            nodes.remove(at: index)
-            rename(output, to: input)
-        }
-        if !dropped.isEmpty {
-            phrases.append("the requantization of \(dropped.count) pooled output\(dropped.count == 1 ? "" : "s") dropped: MixQ's "
-                           + "average pool keeps its input's quantization, so the file's rescaling is not run "
-                           + "(\(dropped.joined(separator: ", ")))")
         }
     }
 
