@@ -38,7 +38,7 @@ public struct ImportedModel: Sendable {
 
     /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
     public var summary: String {
-        let version = format == "TFLite" || detail.isEmpty ? (format == "TFLite" ? detail : "opset \(opset)") : "opset \(opset); \(detail)"
+        let version = format == "TFLite" ? detail : (detail.isEmpty ? "opset \(opset)" : "opset \(opset); \(detail)")
         return "\(format) file \(path) (\(version)): \(network.layers.count) layers, \(network.steps.count) steps, "
             + "\(network.multiplyAccumulates) MACs, \(network.weightCount) weights"
     }
@@ -140,15 +140,18 @@ public enum ONNXImporter {
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
         var graph = proto.graph
-        // QDQ and QOperator quantization rewritten into QONNX Quant nodes (ONNXQDQ.swift).
-        let folded = try QDQLowering.apply(to: &graph)
+        // QDQ and QOperator quantization rewritten into QONNX Quant nodes (ONNXQDQ.swift), then
+        // what exporters leave behind folded (ONNXExporterFolds.swift).
+        let lowered = try QDQLowering.apply(to: &graph)
+        let folded = try ExporterFolds.apply(to: &graph)
         var builder = try ChainBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
-        if !folded.isEmpty {
-            return ImportedModel(model: model, path: path, format: "ONNX QDQ", opset: opset, folded: folded,
+        if !lowered.isEmpty {
+            return ImportedModel(model: model, path: path, format: "ONNX QDQ", opset: opset, folded: lowered + folded,
                                  detail: QDQLowering.comparison)
         }
-        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
+        return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset,
+                             folded: folded)
     }
 
     /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results

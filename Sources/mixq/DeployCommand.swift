@@ -11,7 +11,7 @@ import Timing
 /// `mixq deploy`: plan, generate C, build, run on the emulated part, check bit-exactness.
 struct Deploy: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Deploy a quantized network (built-in or --model FILE) on an emulated part and profile it per layer.",
+        abstract: "Deploy a quantized network (built-in, or an ONNX, QONNX or TFLite file) on an emulated part and profile it per layer.",
         discussion: """
             Plans the bit-widths (as `mixq plan`), quantizes the network (a model file's trained \
             weights with --model FILE; seeded synthetic weights with realistic statistics for the \

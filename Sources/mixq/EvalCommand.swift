@@ -11,10 +11,10 @@ import Timing
 /// `mixq eval`: Top-1/Top-5 of the integer-only network on a labelled dataset, checked on the target.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Top-1 and Top-5 of the integer-only network on a labelled dataset.",
+        abstract: "Measure Top-1 and Top-5 of a network (built-in, or an ONNX, QONNX or TFLite file), integer-only, on a labelled dataset.",
         discussion: """
-            Plans and quantizes --model as `mixq deploy` does (a QONNX file keeps its trained bits \
-            and scales), runs every image of --dataset through the integer-only network on the \
+            Plans and quantizes --model as `mixq deploy` does (a QONNX or TFLite file keeps its \
+            trained bits and scales), runs every image of --dataset through the integer-only network on the \
             Swift host reference (bit-exact with the C kernels) and through the float network \
             (unquantized, or fake-quantized for a QONNX file), and prints Top-1 and Top-5 of both. \
             --target-images of the images also run on the emulated part (--part) and must match the \

@@ -7,7 +7,7 @@ import Planning
 /// `mixq plan`: choose 8/4/2-bit widths for every tensor of a network under FLASH and RAM budgets.
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Plan mixed 8/4/2-bit quantization of a network (built-in or --model FILE) under FLASH and RAM budgets.",
+        abstract: "Plan mixed 8/4/2-bit quantization of a network (built-in, or an ONNX, QONNX or TFLite file) under FLASH and RAM budgets.",
         discussion: """
             Runs the memory-driven bit-width selection of Rusci, Capotondi and Benini (MLSys 2020): \
             activations are cut until every layer's input plus output fits the RAM budget, then \

@@ -75,7 +75,7 @@ enum JSONOutput {
 /// The network, budgets and scheme `plan`, `deploy`, `eval` and `sweep` share.
 struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "A built-in model name or a path to an ONNX / QONNX file.",
+        "A built-in model name, or a path to a network file: ONNX (float), QONNX or TFLite.",
         discussion: "Built-in: mobilenet_v1_<alpha>_<resolution> (alpha 0.25, 0.5, 0.75 or 1.0; resolution 128, 160, 192 "
             + "or 224; synthetic weights) or mnist_mobilenet_v1_<alpha>_32; the trained examples in data/models by name (e.g. "
             + "mnist_mobilenet_v1_0.25_32_mixpc_120k_4k). A file's network takes its name from the file."))
