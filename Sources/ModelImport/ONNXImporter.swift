@@ -146,12 +146,12 @@ public enum ONNXImporter {
         let folded = try ExporterFolds.apply(to: &graph)
         var builder = try ChainBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
-        if !lowered.isEmpty {
+        if !lowered.isEmpty, model.quantization != nil {
             return ImportedModel(model: model, path: path, format: "ONNX QDQ", opset: opset, folded: lowered + folded,
                                  detail: QDQLowering.comparison)
         }
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset,
-                             folded: folded)
+                             folded: lowered + folded)
     }
 
     /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results
