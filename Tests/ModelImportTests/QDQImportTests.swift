@@ -106,7 +106,9 @@ import Testing
     func importsWithTheFilesBitsAndAgreesWithOnnxruntime(fixture: Fixture) throws {
         let imported = try Self.imported(fixture)
         #expect(imported.format == "ONNX QDQ")
-        #expect(imported.summary.contains("agrees with onnxruntime's by top class"), "the report says it is an agreement comparison")
+        #expect(imported.summary.contains("agrees with onnxruntime's by top class"), "plan says it is an agreement comparison")
+        let reference = try ModelReference(Self.directory.appendingPathComponent("\(fixture.name).onnx").path)
+        #expect(reference.source?.contains("agrees with onnxruntime's by top class") == true, "so do deploy's and eval's weights line")
         #expect(imported.folded.contains { $0.contains("QuantizeLinear/DequantizeLinear pair") })
         let trained = try #require(imported.model.quantization)
         #expect(trained.layers.map(\.weightBits.bits) == fixture.weightBits)
