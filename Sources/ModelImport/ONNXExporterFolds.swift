@@ -23,6 +23,10 @@ import ONNXSchema
 ///   padding, moves into the `Conv`'s `pads`;
 /// - `Clip(0, 6)` (bounds as inputs or, before opset 11, attributes) becomes a `Clip` the builder
 ///   reads as ReLU6, `Clip(0, inf)` a `Relu`;
+/// - a `Reshape` target computed from the graph's shapes (`Shape`, `Gather`, `Slice`, `Concat`,
+///   `Cast`) becomes an initializer; then `Transpose [0, 2, 3, 1]` before a flatten read by
+///   `MatMul`/`Gemm` (Keras' `Flatten` of an NHWC map) goes, the classifier's weight rows put in
+///   the C, H, W order the builder's flatten reads;
 /// - `Reshape`, `Squeeze` and `Unsqueeze` whose input and output have at most one dimension
 ///   other than 1 (e.g. `[1, C]` to `[1, C, 1, 1]` in Keras' head), or the same shape, move no
 ///   data in any layout and are removed (a flatten to `[N, n]` is left to the builder, which
@@ -42,6 +46,9 @@ enum ExporterFolds {
         pass.foldAffinesAfterLayers()
         pass.foldPadsIntoConvolutions()
         pass.canonicalizeClips()
+        pass.evaluateReshapeTargets()
+        pass.pruneUnusedConstants()  // the shape computations just evaluated no longer read the map
+        pass.foldTransposeBeforeFlatten()
         pass.removeLayoutFreeReshapes()
         pass.pruneUnusedConstants()
         graph = pass.graph
@@ -237,7 +244,8 @@ struct FoldPass {
             guard (attributes.string("mode") ?? "constant") == "constant", padValue == 0,
                   let pads = values.padAmounts(node, attributes, rank: 4),
                   pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }),
-                  autoPad == "NOTSET" || autoPad == "VALID", convPads.count == 4, convPads.allSatisfy({ $0 >= 0 }) else {
+                  autoPad == "NOTSET" || autoPad == "VALID", convPads.count == 4,
+                  convPads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
                 index += 1
                 continue
             }
@@ -288,6 +296,115 @@ struct FoldPass {
         note(relu, "Clip(0, inf) as ReLU")
     }
 
+    /// A `Reshape` whose target is computed from the graph's shapes (tf2onnx writes Keras'
+    /// `Flatten` as `Shape`, `Gather`, `Slice`, `Concat`, `Cast`) gets it as an initializer.
+    mutating func evaluateReshapeTargets() {
+        var values = ONNXGraphValues(graph)
+        let initializers = Set(graph.initializer.map(\.name))
+        var evaluated = 0
+        for index in graph.node.indices where graph.node[index].opType == "Reshape" && graph.node[index].domain.isEmpty {
+            let node = graph.node[index]
+            guard node.input.count == 2, !initializers.contains(node.input[1]),
+                  graph.node.first(where: { $0.output.contains(node.input[1]) })?.opType != "Constant",
+                  let target = values.value(node.input[1]), target.dims.count == 1,
+                  target.values.allSatisfy({ Int(exactly: $0) != nil && abs($0) <= Double(ONNXImporter.maximumElements) }) else {
+                continue
+            }
+            let name = freshName("\(node.input[1])_evaluated")
+            graph.initializer.append(Self.tensorProto(name, dims: target.dims, values: target.values, type: .int64))
+            graph.node[index].input[1] = name
+            evaluated += 1
+        }
+        note(evaluated, "Reshape target computed from known shapes (Shape, Gather, Slice, Concat) evaluated")
+    }
+
+    /// Keras' `Flatten` of an NHWC map, which tf2onnx writes `Transpose [0, 2, 3, 1]` then a
+    /// flatten to `[1, H * W * C]` before `MatMul`/`Gemm`: the flattened order is HWC, MixQ's own.
+    /// The builder reads a flatten of the NCHW map (order C, H, W), so the `Transpose` goes and the
+    /// classifier's weight rows are put in C, H, W order instead (the same products, summed in the
+    /// same layer). The weight may be an initializer, or the input of a QONNX `Quant` or a
+    /// `DequantizeLinear` whose scales are per tensor or per output: its codes move, none changes.
+    mutating func foldTransposeBeforeFlatten() {
+        var values = ONNXGraphValues(graph)
+        var folded = 0, index = 0
+        while index < graph.node.count {
+            let node = graph.node[index]
+            guard node.opType == "Transpose", node.domain.isEmpty, NodeAttributes(node: node).ints("perm") == [0, 2, 3, 1],
+                  let x = node.input.first, let map = values.shape(x), map.count == 4, map[0] == 1,
+                  let transposed = node.output.first, !isGraphOutput(transposed), consumers(of: transposed).count == 1,
+                  let flattenIndex = consumers(of: transposed).first,
+                  ["Reshape", "Flatten"].contains(graph.node[flattenIndex].opType), graph.node[flattenIndex].input.first == transposed,
+                  let flat = graph.node[flattenIndex].output.first, values.shape(flat) == [1, map[1] * map[2] * map[3]],
+                  !isGraphOutput(flat), consumers(of: flat).count == 1, let layerIndex = consumers(of: flat).first,
+                  permuteClassifierRows(layerIndex, reading: flat, channels: map[1], height: map[2], width: map[3], &values),
+                  bypass(nodeAt: index) else {
+                index += 1
+                continue
+            }
+            folded += 1
+        }
+        note(folded, "Transpose [0, 2, 3, 1] before a flatten (Keras' Flatten of an NHWC map) into the classifier's weight order")
+    }
+
+    /// Reorders the input rows of the `MatMul`/`Gemm` at `layerIndex` (which reads `input`, the
+    /// HWC-order flatten of a `channels x height x width` map) into C, H, W order, in the
+    /// initializer that holds them; false, and nothing changed, when the weight is held otherwise.
+    private mutating func permuteClassifierRows(_ layerIndex: Int, reading input: String, channels: Int, height: Int, width: Int,
+                                                _ values: inout ONNXGraphValues) -> Bool {
+        let layer = graph.node[layerIndex]
+        let attributes = NodeAttributes(node: layer)
+        guard layer.domain.isEmpty, layer.input.count >= 2, layer.input[0] == input, layer.input[1] != input else { return false }
+        let inputAxis: Int
+        switch layer.opType {
+        case "MatMul": inputAxis = 0
+        case "Gemm" where attributes.int("transA", default: 0) == 0: inputAxis = attributes.int("transB", default: 0) != 0 ? 1 : 0
+        default: return false
+        }
+        // The initializer holding the weight: itself, or under one Quant / DequantizeLinear.
+        var holder = layer.input[1]
+        if let producer = graph.node.first(where: { $0.output.first == holder }) {
+            let quantizes = producer.opType == "DequantizeLinear" || producer.opType == "Quant"
+            guard quantizes, producer.output.count == 1, let stored = producer.input.first, consumers(of: layer.input[1]) == [layerIndex],
+                  let weight = values.shape(holder), weight.count == 2 else { return false }
+            // Its scales and zero points must not vary along the rows being moved.
+            for parameter in producer.input.dropFirst() where !parameter.isEmpty {
+                guard let tensor = values.value(parameter) else { return false }
+                if tensor.count == 1 { continue }
+                if producer.opType == "DequantizeLinear" {
+                    var axis = NodeAttributes(node: producer).int("axis", default: 1)
+                    if axis < 0 { axis += 2 }
+                    guard axis == 1 - inputAxis else { return false }
+                } else {
+                    let aligned = [Int](repeating: 1, count: max(0, 2 - tensor.dims.count)) + tensor.dims
+                    guard aligned.count == 2, aligned[inputAxis] == 1 else { return false }
+                }
+            }
+            holder = stored
+        }
+        guard let position = graph.initializer.firstIndex(where: { $0.name == holder }), consumers(of: holder).count == 1,
+              !isGraphOutput(holder), let weight = ONNXGraphValues.decode(graph.initializer[position]), weight.dims.count == 2,
+              weight.dims[inputAxis] == channels * height * width,
+              let type = Onnx_TensorProto.DataType(rawValue: Int(graph.initializer[position].dataType)) else { return false }
+        let rows = weight.dims[inputAxis], columns = weight.dims[1 - inputAxis]
+        var permuted = weight.values
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let chw = (c * height + y) * width + x, hwc = (y * width + x) * channels + c
+                    for k in 0..<columns {
+                        if inputAxis == 0 {
+                            permuted[chw * columns + k] = weight.values[hwc * columns + k]
+                        } else {
+                            permuted[k * rows + chw] = weight.values[k * rows + hwc]
+                        }
+                    }
+                }
+            }
+        }
+        graph.initializer[position] = Self.tensorProto(holder, dims: weight.dims, values: permuted, type: type)
+        return true
+    }
+
     mutating func removeLayoutFreeReshapes() {
         var values = ONNXGraphValues(graph)
         var outputs: [String] = []
@@ -304,7 +421,7 @@ struct FoldPass {
         for output in outputs {
             if let index = graph.node.firstIndex(where: { $0.output.first == output }), bypass(nodeAt: index) { removed += 1 }
         }
-        note(removed, "Reshape/Flatten/Squeeze/Unsqueeze that moves no data removed")
+        note(removed, "Reshape/Squeeze/Unsqueeze that moves no data removed")
     }
 
     /// Drops constant expressions nothing reads any more (e.g. the `DequantizeLinear` of a
@@ -313,7 +430,8 @@ struct FoldPass {
         var constant: [String: Bool] = [:]
         for tensor in graph.initializer { constant[tensor.name] = true }
         for node in graph.node {
-            let computed = node.input.allSatisfy { $0.isEmpty || constant[$0] == true }
+            // A Shape node's output is fixed too (the graph's shapes are, at batch 1).
+            let computed = node.opType == "Shape" || node.input.allSatisfy { $0.isEmpty || constant[$0] == true }
             for output in node.output where !output.isEmpty { constant[output] = computed }
         }
         var changed = true

@@ -13,8 +13,12 @@ struct ONNXGraphValues {
     private let initializers: [String: Onnx_TensorProto]
     private let producers: [String: Onnx_NodeProto]
     private let graphInputs: [String: [Int]]
+    private let nodes: [Onnx_NodeProto]
+    private var shapesWalked = false
     private var values: [String: ONNXTensor?] = [:]
     private var shapes: [String: [Int]?] = [:]
+    /// How many lookups are under way (values and shapes recurse into each other).
+    private var nesting = 0
 
     /// Operators whose output has the shape of their first input.
     static let shapePreserving: Set<String> = [
@@ -43,6 +47,7 @@ struct ONNXGraphValues {
         self.initializers = initializers
         self.producers = producers
         self.graphInputs = graphInputs
+        self.nodes = graph.node
     }
 
     // MARK: Constant values
@@ -50,9 +55,19 @@ struct ONNXGraphValues {
     /// The value of `name` when it is computed from constants only (an initializer, a `Constant`
     /// node, and what `Identity`, `Cast`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
     /// `DequantizeLinear`, QONNX `Quant`, `Add`, `Sub`, `Mul`, `Div`, `Neg`, `Sqrt` and
-    /// `Reciprocal` compute from them); nil otherwise.
+    /// `Reciprocal` compute from them) or from known shapes (`Shape`, then `Gather` and `Slice`
+    /// of a vector, `Concat` of vectors: the shape arithmetic tf2onnx writes for Keras'
+    /// `Flatten`); nil otherwise.
     mutating func value(_ name: String) -> ONNXTensor? {
-        value(name, depth: 0)
+        if let known = values[name] { return known }
+        // Constant expressions and shape computations are short; a deep one is not followed.
+        guard nesting < 64 else { return nil }
+        values[name] = .some(nil)  // in progress: a cycle in a malformed graph reads "unknown"
+        nesting += 1
+        let result = computeValue(name)
+        nesting -= 1
+        values[name] = result
+        return result
     }
 
     /// Whether `name` is a constant that is not itself computed: an initializer or a `Constant`
@@ -67,25 +82,61 @@ struct ONNXGraphValues {
         }
     }
 
-    private mutating func value(_ name: String, depth: Int) -> ONNXTensor? {
-        if let known = values[name] { return known }
-        // A graph's constant expressions are short; a deep one is not worth following.
-        guard depth < 64 else { return nil }
-        let result = computeValue(name, depth: depth)
-        values[name] = result
-        return result
-    }
-
-    private mutating func computeValue(_ name: String, depth: Int) -> ONNXTensor? {
+    private mutating func computeValue(_ name: String) -> ONNXTensor? {
         if let tensor = initializers[name] { return Self.decode(tensor) }
         guard let node = producers[name], node.output.first == name else { return nil }
         let attributes = NodeAttributes(node: node)
         if node.opType == "Constant" { return Self.constantNode(attributes, name: name) }
         guard !node.input.isEmpty else { return nil }
+        if node.opType == "Shape" {
+            // The shape of a tensor whose shape is known is a constant (batch 1: MixQ runs one image).
+            guard let dims = shape(node.input[0]) else { return nil }
+            let rank = dims.count
+            let start = Self.clampedIndex(attributes.int("start", default: 0), count: rank)
+            let end = max(Self.clampedIndex(attributes.int("end", default: rank), count: rank), start)
+            return ONNXTensor(name: name, dims: [end - start], values: dims[start..<end].map(Double.init))
+        }
         var inputs: [ONNXTensor?] = []
-        for input in node.input { inputs.append(input.isEmpty ? nil : value(input, depth: depth + 1)) }
+        for input in node.input { inputs.append(input.isEmpty ? nil : value(input)) }
+        if node.opType == "Concat" {
+            // Of vectors (a shape being put together).
+            let parts = inputs.compactMap { $0 }
+            guard parts.count == inputs.count, parts.allSatisfy({ $0.dims.count == 1 }),
+                  [0, -1].contains(attributes.int("axis", default: 0)) else { return nil }
+            let values = parts.flatMap(\.values)
+            return ONNXTensor(name: name, dims: [values.count], values: values)
+        }
         guard let x = inputs[0] else { return nil }
         switch node.opType {
+        case "Gather":
+            // From a vector (axis 0): y[i...] = x[indices[i...]], negative indices from the end.
+            guard inputs.count == 2, let indices = inputs[1], x.dims.count == 1, attributes.int("axis", default: 0) == 0 else {
+                return nil
+            }
+            var values: [Double] = []
+            for index in indices.values {
+                guard let i = Int(exactly: index), (-x.count..<x.count).contains(i) else { return nil }
+                values.append(x.values[i < 0 ? i + x.count : i])
+            }
+            return ONNXTensor(name: name, dims: indices.dims, values: values)
+        case "Slice":
+            // Of a vector with a positive step: starts, ends, axes, steps as inputs (opset 10 on)
+            // or attributes (before); bounds clamped as in NumPy.
+            func bound(_ position: Int, _ key: String) -> Int? {
+                if inputs.count > position {
+                    guard let tensor = inputs[position], tensor.count == 1 else { return nil }
+                    return Int(exactly: min(max(tensor.values[0], -1e15), 1e15))
+                }
+                return attributes.ints(key).flatMap { $0.count == 1 ? $0[0] : nil }
+            }
+            let axisGiven = inputs.count > 3 ? inputs[3] != nil : attributes.attribute("axes") != nil
+            let axis = axisGiven ? bound(3, "axes") : 0
+            let step = inputs.count > 4 ? bound(4, "steps") : 1
+            guard x.dims.count == 1, axis == 0 || axis == -1, step == 1, let first = bound(1, "starts"),
+                  let last = bound(2, "ends") else { return nil }
+            let start = Self.clampedIndex(first, count: x.count)
+            let end = max(Self.clampedIndex(last, count: x.count), start)
+            return ONNXTensor(name: name, dims: [end - start], values: Array(x.values[start..<end]))
         case "Identity":
             return ONNXTensor(name: name, dims: x.dims, values: x.values)
         case "Cast":
@@ -121,6 +172,11 @@ struct ONNXGraphValues {
         default:
             return nil
         }
+    }
+
+    /// A Python-style index (negative counts from the end) clamped to `0...count`.
+    static func clampedIndex(_ index: Int, count: Int) -> Int {
+        min(max(index < 0 ? index &+ count : index, 0), count)
     }
 
     /// An initializer's values; half-precision and bfloat16 tensors (which `ONNXTensor` does not
@@ -289,45 +345,54 @@ struct ONNXGraphValues {
 
     /// The shape of `name`, nil when the graph does not determine it here.
     mutating func shape(_ name: String) -> [Int]? {
-        shape(name, depth: 0)
+        if !shapesWalked {
+            // Every node's output in graph order (ONNX's order is topological), so that looking a
+            // shape up never recurses further than a few nodes back.
+            shapesWalked = true
+            for node in nodes { for output in node.output where !output.isEmpty { _ = lookUpShape(output) } }
+        }
+        return lookUpShape(name)
     }
 
-    private mutating func shape(_ name: String, depth: Int) -> [Int]? {
+    private mutating func lookUpShape(_ name: String) -> [Int]? {
         if let known = shapes[name] { return known }
-        guard depth < 4096 else { return nil }
+        guard nesting < 64 else { return nil }
+        shapes[name] = .some(nil)  // in progress: a cycle in a malformed graph reads "unknown"
+        nesting += 1
+        defer { nesting -= 1 }
         var result: [Int]?
         if let dims = graphInputs[name] {
             result = dims
         } else if let tensor = initializers[name] {
             result = tensor.dims.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) ? tensor.dims.map { Int($0) } : nil
         } else if let node = producers[name], node.output.first == name {
-            result = computeShape(node, depth: depth)
+            result = computeShape(node)
         }
         if let dims = result, ONNXImporter.elementCount(dims) == nil { result = nil }
         shapes[name] = result
         return result
     }
 
-    private mutating func computeShape(_ node: Onnx_NodeProto, depth: Int) -> [Int]? {
+    private mutating func computeShape(_ node: Onnx_NodeProto) -> [Int]? {
         let attributes = NodeAttributes(node: node)
         if node.opType == "Constant" {
             guard let output = node.output.first else { return nil }
             return value(output)?.dims
         }
-        guard let first = node.input.first, !first.isEmpty, let x = shape(first, depth: depth + 1) else { return nil }
+        guard let first = node.input.first, !first.isEmpty, let x = shape(first) else { return nil }
         let op = node.opType
         if Self.shapePreserving.contains(op) { return x }
         if Self.broadcasting.contains(op) {
             var dims = x
             for input in node.input.dropFirst() where !input.isEmpty {
-                guard let other = shape(input, depth: depth + 1), let joined = Self.broadcastShape(dims, other) else { return nil }
+                guard let other = shape(input), let joined = Self.broadcastShape(dims, other) else { return nil }
                 dims = joined
             }
             return dims
         }
         switch op {
         case "Conv":
-            guard node.input.count >= 2, let weight = shape(node.input[1], depth: depth + 1), weight.count == 4, x.count == 4 else {
+            guard node.input.count >= 2, let weight = shape(node.input[1]), weight.count == 4, x.count == 4 else {
                 return nil
             }
             return Self.windowed(x, channels: weight[0], kernel: Array(weight[2...]), attributes)
@@ -355,12 +420,12 @@ struct ONNXGraphValues {
         case "Reshape", "Flatten", "Squeeze", "Unsqueeze":
             return reshaped(node, attributes, input: x)
         case "Gemm":
-            guard node.input.count >= 2, let b = shape(node.input[1], depth: depth + 1), x.count == 2, b.count == 2 else { return nil }
+            guard node.input.count >= 2, let b = shape(node.input[1]), x.count == 2, b.count == 2 else { return nil }
             let m = attributes.int("transA", default: 0) != 0 ? x[1] : x[0]
             let n = attributes.int("transB", default: 0) != 0 ? b[0] : b[1]
             return [m, n]
         case "MatMul":
-            guard node.input.count == 2, let b = shape(node.input[1], depth: depth + 1), x.count >= 2, b.count == 2,
+            guard node.input.count == 2, let b = shape(node.input[1]), x.count >= 2, b.count == 2,
                   x[x.count - 1] == b[0] else { return nil }
             return Array(x.dropLast()) + [b[1]]
         default:

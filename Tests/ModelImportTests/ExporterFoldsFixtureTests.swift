@@ -63,6 +63,9 @@ import Testing
         #expect(imported.network.layers.map(\.usesBatchNorm) == [true, true, true, false, false])
         // The MatMul's Add is its bias, read by the builder, not folded.
         #expect(imported.network.layers.last?.hasBias == true)
+        // deploy and eval print the weights' source: the file and its folds.
+        let reference = try ModelReference(Self.directory.appendingPathComponent("small_cnn_float.onnx").path)
+        #expect(reference.source?.hasSuffix("(folded: " + imported.folded.joined(separator: "; ") + ")") == true)
     }
 
     @Test func kerasMobileNetImportsWithItsFoldsListed() throws {
@@ -72,7 +75,7 @@ import Testing
             "13x Mul/Add by constants after a convolution or Gemm/MatMul as its batch-norm",
             "4x Pad (zeros, spatial) into the next Conv's padding",
             "27x Clip(0, 6) as ReLU6",
-            "1x Reshape/Flatten/Squeeze/Unsqueeze that moves no data removed",
+            "1x Reshape/Squeeze/Unsqueeze that moves no data removed",
         ])
         let layers = imported.network.layers
         #expect(layers.count == 28 && layers.filter { $0.kind == .depthwise }.count == 13)
@@ -82,8 +85,22 @@ import Testing
                 == [Padding](repeating: Padding(top: 0, left: 0, bottom: 1, right: 1), count: 4))
     }
 
+    /// Keras' Flatten of an NHWC map (no pooling before the classifier), as tf2onnx writes it.
+    @Test func kerasFlattenOfAMapImportsWithItsFoldsListed() throws {
+        let imported = try Self.load("keras_flatten_cnn")
+        #expect(imported.folded == [
+            "input Transpose [0, 3, 1, 2] (NHWC data; MixQ's images are HWC, the input is read as NCHW)",
+            "1x Reshape target computed from known shapes (Shape, Gather, Slice, Concat) evaluated",
+            "1x Transpose [0, 2, 3, 1] before a flatten (Keras' Flatten of an NHWC map) into the classifier's weight order",
+        ])
+        // The Dense reads the 4x4x4 map: a VALID 4x4 convolution.
+        #expect(imported.network.layers.map(\.kind) == [.conv, .conv, .conv])
+        #expect(imported.network.layers.last?.kernel == KernelSize(height: 4, width: 4))
+    }
+
     /// Float32 sums in another order: MixQ and onnxruntime agree to 1e-5 of the largest output.
-    @Test(arguments: [("small_cnn_float", "small_cnn", false), ("mobilenet_v1_025_96_float", "mobilenet_v1_025_96_float", true)])
+    @Test(arguments: [("small_cnn_float", "small_cnn", false), ("mobilenet_v1_025_96_float", "mobilenet_v1_025_96_float", true),
+                      ("keras_flatten_cnn", "keras_flatten_cnn", false)])
     func floatHostReferenceEqualsONNXRuntime(model: String, inputs: String, softmax: Bool) throws {
         let (difference, top1) = try Self.largestRelativeDifference(model, inputs: inputs, softmax: softmax)
         #expect(difference < 1e-5, "\(model): largest difference \(difference) of the largest output")

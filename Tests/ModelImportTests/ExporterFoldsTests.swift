@@ -239,7 +239,7 @@ struct ExporterFoldsTests {
             return g
         }
         let exported = try load(graph(exported: true)), plain = try load(graph(exported: false))
-        #expect(exported.folded == ["2x Identity/Dropout removed", "2x Reshape/Flatten/Squeeze/Unsqueeze that moves no data removed"])
+        #expect(exported.folded == ["2x Identity/Dropout removed", "2x Reshape/Squeeze/Unsqueeze that moves no data removed"])
         #expect(exported.network.layers.map(\.kind) == plain.network.layers.map(\.kind))
         let x = image(plain)
         #expect(output(exported, x) == output(plain, x))
@@ -289,6 +289,44 @@ struct ExporterFoldsTests {
         #expect(plain.folded == ["1x Clip(0, 6) as ReLU6"])
         let x = image(plain)
         #expect(output(exported, x) == output(plain, x))
+    }
+
+    // MARK: Keras' Flatten of an NHWC map
+
+    /// tf2onnx's Keras `Flatten` after a convolution: `Transpose [0, 2, 3, 1]`, a target computed
+    /// with `Shape`, `Slice`, `Concat`, `Cast`, then `Reshape` and `MatMul`. With an identity
+    /// 1x1 convolution and an identity `MatMul`, the output is the input in H, W, C order:
+    /// MixQ's HWC image itself.
+    /// (`gather`: the shape read before the `Transpose` and permuted by `Gather`, as tf2onnx
+    /// writes it; else read after it.)
+    @Test(arguments: [false, true])
+    func transposeBeforeAFlattenGoesIntoTheClassifiersWeightOrder(gather: Bool) throws {
+        var g = ONNXGraph()
+        g.input = ("x", [1, 2, 3, 2])  // C 2, H 3, W 2
+        g.tensor("eye2", [2, 2, 1, 1], [1, 0, 0, 1])
+        let conv = g.node("Conv", ["x", "eye2"], name: "conv")
+        let map = g.node("Relu", [conv])
+        let nhwc = g.node("Transpose", [map], attributes: [ONNXGraph.attribute("perm", ints: [0, 2, 3, 1])])
+        var shape = g.node("Shape", [gather ? map : nhwc])
+        if gather {
+            g.tensor("perm", [4], [0, 2, 3, 1])
+            shape = g.node("Gather", [shape, g.node("Cast", ["perm"], attributes: [ONNXGraph.attribute("to", int: 7)])])
+        }
+        g.tensor("zero", [1], [0]); g.tensor("one", [1], [1]); g.tensor("features", [1], [12])
+        let batch = g.node("Slice", [shape, g.node("Cast", ["zero"], attributes: [ONNXGraph.attribute("to", int: 7)]),
+                                     g.node("Cast", ["one"], attributes: [ONNXGraph.attribute("to", int: 7)])])
+        let target = g.node("Concat", [batch, g.node("Cast", ["features"], attributes: [ONNXGraph.attribute("to", int: 7)])],
+                            attributes: [ONNXGraph.attribute("axis", int: 0)])
+        let flat = g.node("Reshape", [nhwc, target])
+        g.tensor("eye12", [12, 12], (0..<144).map { $0 / 12 == $0 % 12 ? 1 : 0 })
+        g.node("MatMul", [flat, "eye12"], name: "classifier")
+        let imported = try load(g)
+        #expect(imported.folded == ["\(gather ? 4 : 3)x Cast of a constant evaluated",
+                                    "1x Reshape target computed from known shapes (Shape, Gather, Slice, Concat) evaluated",
+                                    "1x Transpose [0, 2, 3, 1] before a flatten (Keras' Flatten of an NHWC map) into the classifier's weight order"])
+        #expect(imported.network.layers.map(\.kind) == [.pointwise, .conv])
+        let x = image(imported)
+        #expect(output(imported, x) == x)
     }
 
     // MARK: Refusals
