@@ -78,10 +78,12 @@ public struct QuantizedLayer: Sendable {
     public var foldsNormalization: Bool { plan.flavour == .perLayerFolded }
 }
 
-/// Global average pooling, quantized: same bits and scale in and out.
+/// Global average pooling, quantized: same bits in and out; the output's scale and zero point
+/// are the input's unless the model states its own (`TrainedQuantization.poolOutputs`).
 public struct QuantizedPool: Sendable {
     public var pool: GlobalAveragePool
     public var parameters: PoolingParameters
+    /// The output's quantization.
     public var quantization: TensorQuantization
 }
 
@@ -212,12 +214,19 @@ public struct QuantizedNetwork: Sendable {
             switch step {
             case .globalAveragePool(let pool):
                 let pixels = Double(pool.input.height * pool.input.width)
+                // The input's quantization, or the file's own for the pooled output (a QDQ file
+                // requantizing it), at the same bits.
+                let output = model.quantization?.poolOutputs[stepIndex] ?? current
+                guard output.bits == current.bits else {
+                    throw .modelMismatch("pool \(pool.name): the file quantizes its output at \(output.bits.bits) bits, its input at "
+                                         + "\(current.bits.bits); MixQ's pooling keeps the bits")
+                }
                 do {
-                    let parameters = try PoolingParameters(multiplier: FixedPointMultiplier(scale: 1 / pixels),
-                                                           inputZeroPoint: current.zeroPoint, outputZeroPoint: current.zeroPoint,
-                                                           inputBits: current.bits, outputBits: current.bits)
-                    steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: current)))
-                    tensors.append(current)
+                    let parameters = try PoolingParameters(multiplier: FixedPointMultiplier(scale: current.scale / (output.scale * pixels)),
+                                                           inputZeroPoint: current.zeroPoint, outputZeroPoint: output.zeroPoint,
+                                                           inputBits: current.bits, outputBits: output.bits)
+                    steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: output)))
+                    tensors.append(output)
                 } catch {
                     throw .quantization(layer: pool.name, reason: "\(error)")
                 }

@@ -88,7 +88,9 @@ public enum FloatReference {
         let codes = inputs[0]
         switch step {
         case .pool(let pool):
-            let x = codes.map { Float(pool.quantization.real($0)) }
+            // The input's own quantization when known: a file may requantize the pooled output.
+            let input = inputQuantizations.first ?? pool.quantization
+            let x = codes.map { Float(input.real($0)) }
             let real = FloatLayers.globalAveragePool(x, shape: pool.pool.input)
             return (real.map { pool.quantization.code(Double($0)) }, real)
         case .reshape(_, let quantization):

@@ -62,6 +62,10 @@ public struct TrainedQuantization: Sendable {
     public var layers: [Layer]
     /// Whose arithmetic runs the integer network.
     public var arithmetic: Arithmetic
+    /// The quantization of a global average pool's output (by index in `Network.steps`) where
+    /// the file requantizes it (a QDQ file's QuantizeLinear after the pool); a pool not listed
+    /// keeps its input's.
+    public var poolOutputs: [Int: TensorQuantization] = [:]
     /// The quantization of every tensor of the network (index as `Network.tensorShapes`), when
     /// the file states them all (TFLite); nil otherwise.
     public var tensors: [TensorQuantization]?

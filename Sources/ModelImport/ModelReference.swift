@@ -57,9 +57,11 @@ public struct ModelReference: Sendable {
     public var defaultFlavour: RequantizationFlavour? { nil }
 
     /// Where the weights came from, for the results' conditions (`deploy` and `eval` print it):
-    /// the file, and what the importer folded to read it (`ImportedModel.folded`).
+    /// the file, for a QDQ file how its results compare with onnxruntime's, and what the
+    /// importer folded to read it (`ImportedModel.folded`).
     public var source: String? {
-        imported.map { "\($0.format) file \($0.path)" + ($0.folded.isEmpty ? "" : " (folded: \($0.folded.joined(separator: "; ")))") }
+        imported.map { "\($0.format) file \($0.path)" + ($0.format == "ONNX QDQ" ? " (\($0.detail))" : "")
+            + ($0.folded.isEmpty ? "" : " (folded: \($0.folded.joined(separator: "; ")))") }
     }
 
     /// Plans the network: the planner for built-in and float models, a check of the file's own

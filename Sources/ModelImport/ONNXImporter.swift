@@ -38,7 +38,7 @@ public struct ImportedModel: Sendable {
 
     /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
     public var summary: String {
-        let version = format == "TFLite" ? detail : "opset \(opset)"
+        let version = format == "TFLite" ? detail : (detail.isEmpty ? "opset \(opset)" : "opset \(opset); \(detail)")
         return "\(format) file \(path) (\(version)): \(network.layers.count) layers, \(network.steps.count) steps, "
             + "\(network.multiplyAccumulates) MACs, \(network.weightCount) weights"
     }
@@ -147,11 +147,18 @@ public enum ONNXImporter {
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
         try ONNXExternalData.resolve(&proto.graph, modelPath: path)
         var graph = proto.graph
+        // QDQ and QOperator quantization rewritten into QONNX Quant nodes (ONNXQDQ.swift), then
+        // what exporters leave behind folded (ONNXExporterFolds.swift).
+        let lowered = try QDQLowering.apply(to: &graph)
         let folded = try ExporterFolds.apply(to: &graph)
         var builder = try ONNXGraphBuilder(graph: graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
+        if !lowered.isEmpty, model.quantization != nil {
+            return ImportedModel(model: model, path: path, format: "ONNX QDQ", opset: opset, folded: lowered + folded,
+                                 detail: QDQLowering.comparison)
+        }
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset,
-                             folded: folded)
+                             folded: lowered + folded)
     }
 
     /// A file name as a network name: letters, digits, `.`, `-` and single underscores (results
@@ -240,6 +247,8 @@ struct ONNXGraphBuilder {
     var floatLayers: [FloatLayerWeights] = []
     var trainedLayers: [TrainedQuantization.Layer?] = []
     var inputQuant: QuantParameters?
+    /// Pools whose output the file requantizes, by step index.
+    var poolOutputs: [Int: TensorQuantization] = [:]
     var pending: PendingLayer?
     var pendingAdd: PendingAdd?
     var sawQuant = false
@@ -362,6 +371,7 @@ struct ONNXGraphBuilder {
                 layers.append(stated)
             }
             trained = TrainedQuantization(layers: layers)
+            trained?.poolOutputs = poolOutputs
         }
         do {
             return try FloatModel(network: network, layers: floatLayers, input: encoding, quantization: trained)
@@ -640,6 +650,13 @@ struct ONNXGraphBuilder {
             }
             inputQuant = parameters
             statedQuantization[0] = parameters
+        } else if value.tensor == steps.count, case .globalAveragePool? = steps.last?.step, poolOutputs[steps.count - 1] == nil,
+                  let stated = statedQuantization[value.tensor], stated.bits == parameters.bits,
+                  stated.scales != parameters.scales || stated.zeroPoints != parameters.zeroPoints || stated.signed != parameters.signed {
+            // The pool's output requantized (a QDQ file's QuantizeLinear after the pool): the pool
+            // rescales to it.
+            poolOutputs[steps.count - 1] = parameters.tensorQuantization(0)
+            statedQuantization[value.tensor] = parameters
         } else {
             // After pooling or flattening: only a re-statement of the same quantization is supported.
             guard let stated = statedQuantization[value.tensor], stated.scales == parameters.scales,

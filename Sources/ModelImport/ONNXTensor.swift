@@ -36,7 +36,12 @@ struct ONNXTensor {
         guard let type = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType)) else {
             throw .badTensor(name: proto.name, reason: "unknown data type \(proto.dataType)")
         }
-        if proto.hasRawData {
+        if type == .int4 || type == .uint4 {
+            // Two 4-bit values a byte, the first in the low nibble (onnx.proto, TensorProto: raw_data,
+            // or int32_data holding one packed byte per element).
+            let packed = proto.hasRawData ? [UInt8](proto.rawData) : proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }
+            values = try Self.unpackFourBit(packed, signed: type == .int4, count: expected, name: proto.name)
+        } else if proto.hasRawData {
             values = try Self.decodeRaw(proto.rawData, type: type, name: proto.name)
         } else {
             switch type {
@@ -55,6 +60,20 @@ struct ONNXTensor {
         }
         guard values.allSatisfy(\.isFinite) else {
             throw .badTensor(name: proto.name, reason: "holds a NaN or infinite value")
+        }
+    }
+
+    /// The `count` 4-bit values packed two a byte in `bytes`, low nibble first; signed values are
+    /// two's complement (-8...7).
+    static func unpackFourBit(_ bytes: [UInt8], signed: Bool, count: Int, name: String) throws(ImportError) -> [Double] {
+        let needed = count / 2 + count % 2
+        guard bytes.count == needed else {
+            throw .badTensor(name: ErrorText.quoted(name), reason: "holds \(bytes.count) bytes of packed 4-bit values, its "
+                             + "\(count) elements need \(needed) (two a byte)")
+        }
+        return (0..<count).map { i in
+            let nibble = Int(i % 2 == 0 ? bytes[i / 2] & 0x0F : bytes[i / 2] >> 4)
+            return Double(signed && nibble >= 8 ? nibble - 16 : nibble)
         }
     }
 
