@@ -248,6 +248,43 @@ static void expand_rows(uint32_t *dst, const uint8_t *weights, uint32_t k, uint3
     }
 }
 
+/* n window codes from src to dst, a word at a time (unaligned LDR/STR; no library call for the
+ * 9-byte rows of a 3-channel 3x3 window). */
+MIXQ_INLINE void copy_codes(uint8_t *dst, const uint8_t *src, uint32_t n)
+{
+    uint32_t i = 0;
+    for (; i + 4u <= n; i += 4) {
+        uint32_t v;
+        memcpy(&v, src + i, 4);
+        memcpy(dst + i, &v, 4);
+    }
+    for (; i < n; ++i) dst[i] = src[i];
+}
+
+/* A 3x3 window of 3-channel codes inside the input (the first layer of image networks): three
+ * rows of 9 contiguous bytes, each read as two words and a byte and funnelled into the 7 words
+ * of the 27 window codes (the 28th is zx, which expands to 0), expanded straight into the
+ * column. */
+static void fill_rgb3x3(uint32_t *col, const uint8_t *x, uint32_t row_stride, uint32_t zx)
+{
+    uint32_t a0, a1, b0, b1, c0, c1;
+    memcpy(&a0, x, 4);
+    memcpy(&a1, x + 4, 4);
+    memcpy(&b0, x + row_stride, 4);
+    memcpy(&b1, x + row_stride + 4, 4);
+    memcpy(&c0, x + 2u * row_stride, 4);
+    memcpy(&c1, x + 2u * row_stride + 4, 4);
+    const uint32_t a8 = x[8], b8 = x[row_stride + 8u], c8 = x[2u * row_stride + 8u];
+    const uint32_t z2 = zx * 0x00010001u;
+    expand_word(a0, z2, 0, col);
+    expand_word(a1, z2, 0, col + 4);
+    expand_word(a8 | b0 << 8, z2, 0, col + 8);
+    expand_word(b0 >> 24 | b1 << 8, z2, 0, col + 12);
+    expand_word(b1 >> 24 | b8 << 8 | c0 << 16, z2, 0, col + 16);
+    expand_word(c0 >> 16 | c1 << 16, z2, 0, col + 20);
+    expand_word(c1 >> 16 | c8 << 16 | zx << 24, z2, 0, col + 24);
+}
+
 /* The window of output pixel (oy, ox) as an expanded column at `col` (word pairs 4 words
  * apart): straight from the input for a 1x1 window inside it, else through `codes` (K bytes,
  * padded positions zx). */
@@ -261,6 +298,10 @@ static void fill_column(uint32_t *col, const mixq_conv_shape *s, const uint8_t *
         expand_codes(col, input + ((uint32_t)y0 * s->in_w + (uint32_t)x0) * in_c, k, zx, 0);
         return;
     }
+    if (in_c == 3 && kw == 3 && s->kernel_h == 3 && rows_inside && y0 >= 0 && y0 + 3 <= (int32_t)s->in_h) {
+        fill_rgb3x3(col, input + ((uint32_t)y0 * s->in_w + (uint32_t)x0) * 3u, s->in_w * 3u, zx);
+        return;
+    }
     uint8_t *dst = codes;
     const uint32_t row_bytes = kw * in_c;
     for (uint32_t ky = 0; ky < s->kernel_h; ++ky, dst += row_bytes) {
@@ -271,13 +312,13 @@ static void fill_column(uint32_t *col, const mixq_conv_shape *s, const uint8_t *
         }
         const uint8_t *row = input + (uint32_t)iy * s->in_w * in_c;
         if (rows_inside) {
-            memcpy(dst, row + (uint32_t)x0 * in_c, row_bytes);
+            copy_codes(dst, row + (uint32_t)x0 * in_c, row_bytes);
             continue;
         }
         for (uint32_t kx = 0; kx < kw; ++kx) {
             const int32_t ix = x0 + (int32_t)kx;
             if (ix < 0 || ix >= (int32_t)s->in_w) memset(dst + kx * in_c, (int)zx, in_c);
-            else memcpy(dst + kx * in_c, row + (uint32_t)ix * in_c, in_c);
+            else copy_codes(dst + kx * in_c, row + (uint32_t)ix * in_c, in_c);
         }
     }
     expand_codes(col, codes, k, zx, 0);
