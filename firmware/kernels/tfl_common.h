@@ -103,6 +103,20 @@ MIXQ_INLINE uint32_t tfl_uxtb16_ror8(uint32_t x)
     return r;
 }
 
+/* A word of four codes b0..b3 as the int16 pairs (b0 - z) | (b2 - z) << 16 and (b1 - z) |
+ * (b3 - z) << 16 (z2 = z in both halves), doubled when `twice`: the expanded layouts of the
+ * optimised conv and depthwise paths. */
+MIXQ_INLINE void tfl_expand_word(uint32_t v, uint32_t z2, int twice, uint32_t *out)
+{
+    uint32_t lo = __ssub16(__uxtb16(v), z2), hi = __ssub16(tfl_uxtb16_ror8(v), z2);
+    if (twice) {
+        lo = __sadd16(lo, lo);
+        hi = __sadd16(hi, hi);
+    }
+    out[0] = lo;
+    out[1] = hi;
+}
+
 /* Output code of channel c of a conv / depthwise / fully connected layer for its accumulator. */
 MIXQ_INLINE uint8_t tfl_requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
 {

@@ -200,19 +200,6 @@ static uint32_t expanded_scratch_bytes(const mixq_conv_shape *s)
         + 4u * kp + kp + 48u;
 }
 
-/* (b0 - z) | (b2 - z) << 16 and (b1 - z) | (b3 - z) << 16 of a word of four codes, doubled when
- * `twice`. */
-MIXQ_INLINE void expand_word(uint32_t v, uint32_t z2, int twice, uint32_t *out)
-{
-    uint32_t lo = __ssub16(__uxtb16(v), z2), hi = __ssub16(tfl_uxtb16_ror8(v), z2);
-    if (twice) {
-        lo = __sadd16(lo, lo);
-        hi = __sadd16(hi, hi);
-    }
-    out[0] = lo;
-    out[1] = hi;
-}
-
 /* The last k % 4 codes of src as a word, padded with z (which expands to 0). */
 MIXQ_INLINE uint32_t tail_word(const uint8_t *src, uint32_t k, uint32_t z)
 {
@@ -228,9 +215,9 @@ MIXQ_INLINE void expand_codes(uint32_t *dst, const uint8_t *src, uint32_t k, uin
     for (uint32_t i = 0; i < k4; i += 4, dst += 4) {
         uint32_t v;
         memcpy(&v, src + i, 4);
-        expand_word(v, z2, twice, dst);
+        tfl_expand_word(v, z2, twice, dst);
     }
-    if (k4 < k) expand_word(tail_word(src, k, z), z2, twice, dst);
+    if (k4 < k) tfl_expand_word(tail_word(src, k, z), z2, twice, dst);
 }
 
 /* Rows c0 .. c0 + rows - 1 (rows even) expanded into the pair layout; rows past out_c are 0. */
@@ -276,13 +263,13 @@ static void fill_rgb3x3(uint32_t *col, const uint8_t *x, uint32_t row_stride, ui
     memcpy(&c1, x + 2u * row_stride + 4, 4);
     const uint32_t a8 = x[8], b8 = x[row_stride + 8u], c8 = x[2u * row_stride + 8u];
     const uint32_t z2 = zx * 0x00010001u;
-    expand_word(a0, z2, 0, col);
-    expand_word(a1, z2, 0, col + 4);
-    expand_word(a8 | b0 << 8, z2, 0, col + 8);
-    expand_word(b0 >> 24 | b1 << 8, z2, 0, col + 12);
-    expand_word(b1 >> 24 | b8 << 8 | c0 << 16, z2, 0, col + 16);
-    expand_word(c0 >> 16 | c1 << 16, z2, 0, col + 20);
-    expand_word(c1 >> 16 | c8 << 16 | zx << 24, z2, 0, col + 24);
+    tfl_expand_word(a0, z2, 0, col);
+    tfl_expand_word(a1, z2, 0, col + 4);
+    tfl_expand_word(a8 | b0 << 8, z2, 0, col + 8);
+    tfl_expand_word(b0 >> 24 | b1 << 8, z2, 0, col + 12);
+    tfl_expand_word(b1 >> 24 | b8 << 8 | c0 << 16, z2, 0, col + 16);
+    tfl_expand_word(c0 >> 16 | c1 << 16, z2, 0, col + 20);
+    tfl_expand_word(c1 >> 16 | c8 << 16 | zx << 24, z2, 0, col + 24);
 }
 
 /* The window of output pixel (oy, ox) as an expanded column at `col` (word pairs 4 words

@@ -82,19 +82,6 @@ uint32_t tfl_depthwise_scratch_bytes(const mixq_conv_shape *s)
     return ring <= TFL_DEPTHWISE_MAX_SCRATCH_BYTES && ring > accumulators ? ring : accumulators;
 }
 
-/* A word of four codes as (b0 - z) | (b2 - z) << 16 and (b1 - z) | (b3 - z) << 16, doubled when
- * `twice`. */
-MIXQ_INLINE void expand_word(uint32_t v, uint32_t z2, int twice, uint32_t *out)
-{
-    uint32_t lo = __ssub16(__uxtb16(v), z2), hi = __ssub16(tfl_uxtb16_ror8(v), z2);
-    if (twice) {
-        lo = __sadd16(lo, lo);
-        hi = __sadd16(hi, hi);
-    }
-    out[0] = lo;
-    out[1] = hi;
-}
-
 /* Input row iy into a ring row (the padding columns are zeroed once, when the ring is set up). */
 static void expand_input_row(uint32_t *dst, const mixq_conv_shape *s, const uint8_t *input, uint32_t iy, uint32_t z2)
 {
@@ -104,7 +91,7 @@ static void expand_input_row(uint32_t *dst, const mixq_conv_shape *s, const uint
     for (uint32_t i = 0, n = s->in_w * c; i < n; i += 4, dst += 2) {
         uint32_t v;
         memcpy(&v, src + i, 4);
-        expand_word(v, z2, 0, dst);
+        tfl_expand_word(v, z2, 0, dst);
     }
 }
 
@@ -196,7 +183,7 @@ static void depthwise_ring(const mixq_conv_shape *s, const uint8_t *input, const
     for (uint32_t i = 0, n = taps * c_total; i < n; i += 4) {
         uint32_t v;
         memcpy(&v, weights + i, 4);
-        expand_word(v, zw2, fast, wexp + i / 2u);
+        tfl_expand_word(v, zw2, fast, wexp + i / 2u);
     }
     memset(ring, 0, kh * row_words * 4u);
     int32_t held[8];   /* input row in each ring slot, -1: none */
