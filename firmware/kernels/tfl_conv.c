@@ -235,19 +235,6 @@ static void expand_rows(uint32_t *dst, const uint8_t *weights, uint32_t k, uint3
     }
 }
 
-/* n window codes from src to dst, a word at a time (unaligned LDR/STR; no library call for the
- * 9-byte rows of a 3-channel 3x3 window). */
-MIXQ_INLINE void copy_codes(uint8_t *dst, const uint8_t *src, uint32_t n)
-{
-    uint32_t i = 0;
-    for (; i + 4u <= n; i += 4) {
-        uint32_t v;
-        memcpy(&v, src + i, 4);
-        memcpy(dst + i, &v, 4);
-    }
-    for (; i < n; ++i) dst[i] = src[i];
-}
-
 /* A 3x3 window of 3-channel codes inside the input (the first layer of image networks): three
  * rows of 9 contiguous bytes, each read as two words and a byte and funnelled into the 7 words
  * of the 27 window codes (the 28th is zx, which expands to 0), expanded straight into the
@@ -299,13 +286,13 @@ static void fill_column(uint32_t *col, const mixq_conv_shape *s, const uint8_t *
         }
         const uint8_t *row = input + (uint32_t)iy * s->in_w * in_c;
         if (rows_inside) {
-            copy_codes(dst, row + (uint32_t)x0 * in_c, row_bytes);
+            memcpy(dst, row + (uint32_t)x0 * in_c, row_bytes);
             continue;
         }
         for (uint32_t kx = 0; kx < kw; ++kx) {
             const int32_t ix = x0 + (int32_t)kx;
             if (ix < 0 || ix >= (int32_t)s->in_w) memset(dst + kx * in_c, (int)zx, in_c);
-            else copy_codes(dst + kx * in_c, row + (uint32_t)ix * in_c, in_c);
+            else memcpy(dst + kx * in_c, row + (uint32_t)ix * in_c, in_c);
         }
     }
     expand_codes(col, codes, k, zx, 0);
