@@ -101,6 +101,19 @@ public enum NetworkBenchmark {
         public var targets: Targets
     }
 
+    /// One network to measure under one scheme: a built-in model with synthetic weights, or a
+    /// model file's network with its own weights and quantization.
+    public struct Subject: Sendable {
+        /// The name the entries carry (a built-in name, or the file's path as given).
+        public var model: String
+        public var request: DeploymentRequest
+
+        public init(model: String, request: DeploymentRequest) {
+            self.model = model
+            self.request = request
+        }
+    }
+
     /// Deploys every model under every scheme and timing; the plan, weights and firmware are
     /// shared by the timings of one (model, scheme).
     /// - Throws: what `Deployer` throws; a deployment that is not bit-exact is reported, not thrown.
@@ -108,23 +121,38 @@ public enum NetworkBenchmark {
                            timings: [TimingMode] = [.pipeline, .full], part: Part = .stm32h743, clockMHz: Int? = nil,
                            toolchain: Toolchain, progress: (String) -> Void = { _ in }) throws -> Report {
         let clock = clockMHz ?? part.defaultClockMHz
-        var entries: [Entry] = []
-        var conditions: DeploymentResult.Conditions?
+        var subjects: [Subject] = []
         for model in models {
             let network = try BuiltInModels.network(named: model)
             for scheme in schemes {
                 var request = DeploymentRequest(network: network, scheme: scheme,
                                                 budget: try MemoryBudget(flash: part.flashBudget, ram: part.ramBudget), clockMHz: clock)
                 request.part = part
-                progress("planning \(model) under \(scheme)")
-                var prepared = try Deployer.prepare(request)
-                for timing in timings {
-                    prepared.request.timing = timing
-                    progress("\(model) \(scheme) \(timing.rawValue)")
-                    let result = try Deployer.run(prepared, toolchain: toolchain)
-                    if let measured = result.conditions { conditions = measured }
-                    entries.append(entry(result, timing: timing))
-                }
+                subjects.append(Subject(model: model, request: request))
+            }
+        }
+        return try run(subjects, timings: timings, part: part, clockMHz: clock, toolchain: toolchain, progress: progress)
+    }
+
+    /// Deploys every subject under every timing (the subjects' requests set the part, budgets,
+    /// scheme and weights; the clock is set to `clockMHz` or the part's default).
+    public static func run(_ subjects: [Subject], timings: [TimingMode] = [.pipeline, .full], part: Part = .stm32h743,
+                           clockMHz: Int? = nil, toolchain: Toolchain, progress: (String) -> Void = { _ in }) throws -> Report {
+        let clock = clockMHz ?? part.defaultClockMHz
+        var entries: [Entry] = []
+        var conditions: DeploymentResult.Conditions?
+        for subject in subjects {
+            var request = subject.request
+            request.clockMHz = clock
+            request.part = part
+            progress("planning \(subject.model) under \(request.scheme)")
+            var prepared = try Deployer.prepare(request)
+            for timing in timings {
+                prepared.request.timing = timing
+                progress("\(subject.model) \(request.scheme) \(timing.rawValue)")
+                let result = try Deployer.run(prepared, toolchain: toolchain)
+                if let measured = result.conditions { conditions = measured }
+                entries.append(entry(result, timing: timing))
             }
         }
         let first = conditions

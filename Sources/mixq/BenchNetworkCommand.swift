@@ -3,6 +3,7 @@ import Deployment
 import Emulator
 import FirmwareBuild
 import Foundation
+import ModelImport
 import Planning
 import Reports
 import Timing
@@ -21,8 +22,13 @@ struct BenchNetwork: ParsableCommand {
             """
     )
 
-    @Option(help: "Built-in models, comma-separated.")
-    var models: String = NetworkBenchmark.defaultModels.joined(separator: ",")
+    @Option(help: "Built-in models, comma-separated (default: \(NetworkBenchmark.defaultModels.joined(separator: ",")), unless --model is given).")
+    var models: String?
+
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "A model file (.tflite, ONNX, QONNX) to measure with its own weights and quantization; repeatable.",
+        discussion: "Runs under the file's own scheme (--schemes applies to built-in models only).", valueName: "file"))
+    var modelFiles: [String] = []
 
     @Option(help: "Schemes, comma-separated (int8, mixpl, mixpc).")
     var schemes: String = QuantizationScheme.allCases.map(\.rawValue).joined(separator: ",")
@@ -46,8 +52,8 @@ struct BenchNetwork: ParsableCommand {
     func validate() throws {
         let part = try SharedOption.part(named: self.part)
         try SharedOption.validateClock(clockMHz ?? part.defaultClockMHz, on: part)
-        guard !list(models).isEmpty else { throw ValidationError("--models names no model") }
-        for model in list(models) where !BuiltInModels.names.contains(model) {
+        if let models { guard !list(models).isEmpty else { throw ValidationError("--models names no model") } }
+        for model in builtInModels where !BuiltInModels.names.contains(model) {
             throw ValidationError("--models: '\(model)' is not a built-in model; use one of \(MobilenetV1.namedVariants.map(\.name).joined(separator: ", "))")
         }
         for scheme in list(schemes) where QuantizationScheme(rawValue: scheme) == nil {
@@ -59,13 +65,34 @@ struct BenchNetwork: ParsableCommand {
         guard !list(schemes).isEmpty, !list(timings).isEmpty else { throw ValidationError("--schemes and --timings must name at least one") }
     }
 
+    /// The built-in models to run: --models, or the default list when no --model file is given.
+    var builtInModels: [String] {
+        if let models { return list(models) }
+        return modelFiles.isEmpty ? NetworkBenchmark.defaultModels : []
+    }
+
     func run() throws {
         let part = Part.named(self.part) ?? .stm32h743
         let report: NetworkBenchmark.Report
         do {
+            var subjects: [NetworkBenchmark.Subject] = []
+            let budget = try MemoryBudget(flash: part.flashBudget, ram: part.ramBudget)
+            for model in builtInModels {
+                let network = try BuiltInModels.network(named: model)
+                for scheme in list(schemes).compactMap(QuantizationScheme.init(rawValue:)) {
+                    subjects.append(.init(model: model, request: DeploymentRequest(network: network, scheme: scheme, budget: budget)))
+                }
+            }
+            for file in modelFiles {
+                let reference = try ModelReference(file)
+                var request = DeploymentRequest(network: reference.network, scheme: reference.defaultScheme, budget: budget,
+                                                model: reference.model)
+                request.flavour = reference.defaultFlavour
+                request.modelSource = reference.source
+                subjects.append(.init(model: file, request: request))
+            }
             report = try NetworkBenchmark.run(
-                models: list(models), schemes: list(schemes).compactMap(QuantizationScheme.init(rawValue:)),
-                timings: list(timings).compactMap(TimingMode.init(rawValue:)), part: part, clockMHz: clockMHz,
+                subjects, timings: list(timings).compactMap(TimingMode.init(rawValue:)), part: part, clockMHz: clockMHz,
                 toolchain: Toolchain.locate(flagsFile: part.flagsFile)) { message in
                     FileHandle.standardError.write(Data("mixq: \(message)\n".utf8))
                 }

@@ -76,6 +76,47 @@ import Testing
         ])
     }
 
+    /// The shapes of narrow networks on the optimised paths: the expanded-weight convolution
+    /// (3-channel first layer with padded windows, pointwise 8 -> 16 and 16 -> 32, an odd pixel
+    /// count, an odd channel count over three chunks of expanded rows, K not a multiple of 4, a
+    /// strided 1x1) and the ring depthwise path (3x3 stride 1 and 2, a 5x5 window, VALID), each
+    /// with the fast requantization (styles 2, 3: RELU6 clamp, 4: RELU) and with a channel whose
+    /// scale is above 1 (style 1), which takes the exact per-output rule instead.
+    @Test func narrowNetworkShapesMatchTheReference() throws {
+        var rng = SeededRandom(seed: 0x96)
+        var cases: [TFLiteCase] = []
+        let convolutions: [(Int, Int, Int, Int, Int, Int, TFLitePadding)] = [
+            // input h, w, c, outputs, kernel, stride, padding
+            (17, 17, 3, 8, 3, 2, .same), (16, 16, 3, 8, 3, 2, .same), (9, 7, 8, 16, 1, 1, .valid),
+            (5, 5, 16, 32, 1, 1, .same), (3, 3, 128, 257, 1, 1, .same), (2, 3, 300, 6, 1, 1, .valid),
+            (7, 7, 12, 10, 1, 2, .same), (6, 5, 5, 7, 3, 1, .valid),
+        ]
+        for (index, (h, w, c, outputs, kernel, stride, padding)) in convolutions.enumerated() {
+            let g = try ConvolutionGeometry.tflite(inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: outputs,
+                                                  kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride,
+                                                  strideWidth: stride, padding: padding)
+            for style in [2, 3, 1, 4] where index < 5 || style == 2 || style == 1 {
+                cases.append(try .layer(.convolution, type: index % 3 == 2 ? .uint8 : .int8, geometry: g, style: style,
+                                        rng: &rng))
+            }
+        }
+        let depthwise: [(Int, Int, Int, Int, Int, TFLitePadding)] = [
+            // input h, w, channels, kernel, stride, padding
+            (10, 10, 8, 3, 1, .same), (9, 9, 16, 3, 2, .same), (8, 8, 16, 3, 2, .same), (6, 6, 128, 3, 1, .same),
+            (7, 9, 12, 5, 1, .same), (7, 6, 4, 3, 1, .valid), (3, 3, 256, 3, 1, .same),
+        ]
+        for (index, (h, w, c, kernel, stride, padding)) in depthwise.enumerated() {
+            let g = try ConvolutionGeometry.tflite(inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: c,
+                                                  kernelHeight: kernel, kernelWidth: kernel, strideHeight: stride,
+                                                  strideWidth: stride, padding: padding)
+            for style in [2, 3, 1, 4] {
+                cases.append(try .layer(.depthwiseConvolution, type: index % 3 == 1 ? .uint8 : .int8, geometry: g,
+                                        style: style, rng: &rng))
+            }
+        }
+        try TFLiteKernelRun.check(cases)
+    }
+
     @Test func poolingAddAndSoftmaxMatchTheReference() throws {
         var rng = SeededRandom(seed: 0x5A11)
         var cases: [TFLiteCase] = []

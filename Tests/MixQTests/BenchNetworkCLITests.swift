@@ -31,6 +31,30 @@ import Testing
         #expect(st["cycles"] as? Int == 6_664_000)
     }
 
+    /// `--model FILE`: a TFLite file under its own int8 quantization, on the tfl_* kernels, checked
+    /// bit-exact like the built-in networks; no built-in model runs beside it.
+    @Test func aModelFileRunsWithItsOwnQuantization() throws {
+        let file = TFLiteCLITests.fixtures.appendingPathComponent("dwconv_mult1_s2_int8.tflite").path
+        let outcome = try CLITests.mixq("bench", "network", "--model", file, "--timings", "pipeline")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+        let entries = try #require(report["entries"] as? [[String: Any]])
+        #expect(entries.count == 1)
+        let entry = try #require(entries.first)
+        #expect(entry["scheme"] as? String == "int8")
+        #expect(entry["bit_exact"] as? Bool == true)
+        let cycles = try #require(entry["cycles"] as? Int)
+        let kinds = try #require(entry["kinds"] as? [[String: Any]])
+        #expect(kinds.compactMap { $0["kind"] as? String }.contains("depthwise"))
+        #expect(kinds.compactMap { $0["cycles"] as? Int }.reduce(0, +) == cycles)
+    }
+
+    @Test func aMissingModelFileIsOneErrorLine() throws {
+        let outcome = try CLITests.mixq("bench", "network", "--model", "/nonexistent/model.tflite")
+        #expect(outcome.status != 0)
+        #expect(outcome.stderr.hasPrefix("error: ") && outcome.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func anUnknownModelIsOneErrorLine() throws {
         let outcome = try CLITests.mixq("bench", "network", "--models", "mobilenet_v1_0.3_96")
         #expect(outcome.status != 0)

@@ -103,12 +103,88 @@ MIXQ_INLINE uint32_t tfl_uxtb16_ror8(uint32_t x)
     return r;
 }
 
+/* A word of four codes b0..b3 as the int16 pairs (b0 - z) | (b2 - z) << 16 and (b1 - z) |
+ * (b3 - z) << 16 (z2 = z in both halves), doubled when `twice`: the expanded layouts of the
+ * optimised conv and depthwise paths. */
+MIXQ_INLINE void tfl_expand_word(uint32_t v, uint32_t z2, int twice, uint32_t *out)
+{
+    uint32_t lo = __ssub16(__uxtb16(v), z2), hi = __ssub16(tfl_uxtb16_ror8(v), z2);
+    if (twice) {
+        lo = __sadd16(lo, lo);
+        hi = __sadd16(hi, hi);
+    }
+    out[0] = lo;
+    out[1] = hi;
+}
+
 /* Output code of channel c of a conv / depthwise / fully connected layer for its accumulator. */
 MIXQ_INLINE uint8_t tfl_requantize(const tfl_requant_params *p, uint32_t c, int32_t acc)
 {
     uint32_t m = p->per_channel ? c : 0;
     if (p->real_scale) return tfl_output_double(acc, p->real_scale[m], p->output_zero, p->act_min, p->act_max);
     return tfl_output(acc, p->multiplier[m], p->shift[m], p->output_zero, p->act_min, p->act_max);
+}
+
+/*
+ * Fast requantization (the optimised conv and depthwise paths)
+ *   TFLite's rule is two roundings: r1 = SRDHM(x, M) = floor((x * M + 2^30) / 2^31) (the
+ *   nudge/truncation of tfl_srdhm is exactly this floor for every product but
+ *   INT32_MIN * INT32_MIN, which M >= 0 excludes), then r2 = RDBP(r1, R) =
+ *   floor((r1 + 2^(R-1) - [r1 < 0]) / 2^R) for R = -e >= 1 (e <= -1: no left shift).
+ *   With the accumulator doubled, a = 2 * acc (|a| < 2^31):
+ *     SMMLAR(a, M, C) = floor((a * M + 2^31) / 2^32) + C = r1 + C,   C = 2^(R-1) + zy * 2^R,
+ *   and y = (r1 + C + (a >> 31)) >> R = r2 + zy, because a < 0 exactly when acc < 0, and acc < 0
+ *   with r1 = 0 (possible when acc * M >= -2^30) gives floor((C - 1) / 2^R) = zy as well.
+ *   So one output is SMMLAR, ADD (with ASR #31), ASR, USAT; the kernels double the accumulator
+ *   for free by expanding 2 * (w - zw) and starting at 2 * bias.
+ *   A channel takes this form when its multiplier is >= 0, 1 <= R <= 22 (C and r1 + C then stay
+ *   below 2^30) and every accumulator provably fits: |bias| + K * max|w - zw| * max|x - zx| <
+ *   2^30, where TFLite's int32 accumulation cannot wrap either. A layer with any other channel
+ *   (a scale >= 0.5, one below 2^-22, the double rule of FULLY_CONNECTED) takes tfl_requantize
+ *   per output instead, with undoubled accumulators: the same results.
+ */
+typedef struct {
+    int32_t bias2;       /* 2 * bias: the doubled accumulator's start */
+    int32_t multiplier;  /* M                                         */
+    int32_t round;       /* C = 2^(R-1) + zy * 2^R                    */
+    int32_t shift;       /* R                                         */
+} tfl_lane;
+
+/* Fills lane c for a layer of K products per output; returns whether channel c takes the fast
+ * form (when it does not, lane->bias2 holds the undoubled bias). */
+MIXQ_INLINE int tfl_lane_init(tfl_lane *lane, const tfl_requant_params *p, uint32_t c, uint32_t k)
+{
+    const uint32_t m = p->per_channel ? c : 0;
+    const int32_t multiplier = p->multiplier[m], e = p->shift[m], bias = p->bias[c];
+    const uint32_t zx = p->input_zero, zw = p->weight_zero;
+    const int64_t dx = zx > 255u - zx ? zx : 255u - zx, dw = zw > 255u - zw ? zw : 255u - zw;
+    const int64_t bound = (bias < 0 ? -(int64_t)bias : (int64_t)bias) + (int64_t)k * dw * dx;
+    lane->bias2 = bias;
+    lane->multiplier = multiplier;
+    if (p->real_scale || multiplier < 0 || e > -1 || e < -22 || bound >= ((int64_t)1 << 30)) return 0;
+    lane->bias2 = 2 * bias;
+    lane->shift = -e;
+    lane->round = (int32_t)((1u << (-e - 1)) + ((uint32_t)p->output_zero << -e));
+    return 1;
+}
+
+/* The output code (0..255, before the activation clamp) of a doubled accumulator. */
+MIXQ_INLINE uint32_t tfl_lane_output(int32_t acc2, const tfl_lane *lane)
+{
+    int32_t t;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(acc2), "r"(lane->multiplier), "r"(lane->round));
+    t += acc2 >> 31;
+    return (uint32_t)__usat(t >> lane->shift, 8);
+}
+
+/* Four output codes in one word clamped bytewise to [lo, hi] (each byte of lo4 / hi4 holds the
+ * bound): USUB8 sets a GE flag per byte, SEL picks by it. */
+MIXQ_INLINE uint32_t tfl_clamp4(uint32_t y, uint32_t lo4, uint32_t hi4)
+{
+    uint32_t r;
+    __asm__("usub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(y), "r"(lo4) : "cc");
+    __asm__("usub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(y) : "r"(r), "r"(hi4) : "cc");
+    return y;
 }
 
 #endif /* TFL_COMMON_H */

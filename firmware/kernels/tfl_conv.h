@@ -20,13 +20,18 @@
 
 #include "tfl_common.h"
 
-/* Scratch of the optimised paths: the (x - zx) patch of one output pixel as int16, 2 bytes per
- * kernel-window element rounded up to 8. */
+/* Scratch of the optimised paths: for a layer of at least 4 pixels whose expanded rows fit, a lane
+ * per output channel (+1), up to 32 KiB of expanded weights, two int16 columns and the window
+ * codes; else the (x - zx) patch of one output pixel as int16 (2 bytes per window element,
+ * rounded up to 8). */
 uint32_t tfl_conv_scratch_bytes(const mixq_conv_shape *shape);
 
-/* Optimised path: the window as an int16 patch (x - zx), two output channels per pass, four
- * products per two SMLADs on the unsigned weight codes, the weight zero point folded out as
- * zw * sum(x - zx). */
+/* Optimised path. Layers of at least 4 pixels (TFLite's rule, not the double one): the expanded
+ * path of tfl_conv.c (weights expanded once per call to int16, up to 32 KiB of rows at a time;
+ * 2 output channels x 2 pixels per tile on mixq_gemm16_dot; the fast requantization of
+ * tfl_common.h when every channel allows it, else tfl_requantize per output). Otherwise (fully
+ * connected, 1-3 pixels) the patch path: the window as an int16 patch (x - zx), two output
+ * channels per pass on the unsigned weight codes, zw folded out as zw * sum(x - zx). */
 int tfl_conv(const mixq_conv_shape *shape, const uint8_t *input, const uint8_t *weights,
              const tfl_requant_params *params, uint8_t *output, void *scratch);
 

@@ -17,12 +17,16 @@
 
 #include "tfl_common.h"
 
-/* One int32 accumulator per output channel. */
+/* The ring path's lanes, expanded weights and kernel_h expanded input rows when it applies (at
+ * most 48 KiB), else one int32 accumulator per output channel. */
 uint32_t tfl_depthwise_scratch_bytes(const mixq_conv_shape *shape);
 
-/* Optimised path: per output pixel, the valid window only (no bounds test per product). With
- * M = 1 and in_c a multiple of 4, four channels per step in registers (SMLABB/SMLATT on 16-bit
- * pairs, no scratch used); otherwise all channels of a tap in one pass into the accumulators. */
+/* Optimised path. M = 1, in_c a multiple of 4, kernel_h <= 8 and the ring fits 48 KiB: the ring
+ * path of tfl_depthwise.c (each input row expanded once to int16, the weights once per call,
+ * four channels per step, the fast requantization of tfl_common.h when every channel allows it,
+ * one word store per four outputs). Otherwise, per output pixel, the valid window only: with
+ * M = 1 and in_c a multiple of 4 four channels per step in registers; else all channels of a tap
+ * in one pass into the accumulators. */
 int tfl_depthwise(const mixq_conv_shape *shape, uint32_t depth_multiplier, const uint8_t *input,
                   const uint8_t *weights, const tfl_requant_params *params, uint8_t *output, void *scratch);
 
