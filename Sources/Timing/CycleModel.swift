@@ -183,8 +183,9 @@ public final class CycleModel {
     /// Narrow-store spacing across blocks: any two, and the 3rd/4th unit-stride `strb` of a word.
     private let narrowStoreGap: Int64
     private let narrowStoreSameWordGap: Int64
-    /// Sequential FLASH streams read the next line ahead (`flashStreamPrefetchLines` != 0).
+    /// Sequential FLASH streams read lines ahead (`flashStreamPrefetchLines`, 0 = off).
     private let flashPrefetch: Bool
+    private let flashPrefetchLines: Int
     private let uncachedStore: Int64
     private let unalignedLoad: Int64
     /// Unaligned stores: drain cycles each, and how many the store buffer holds before the core
@@ -297,7 +298,8 @@ public final class CycleModel {
         writeBack = Int64(parameters[.writeBackCycles])
         narrowStoreGap = Int64(parameters[.narrowStoreCycles])
         narrowStoreSameWordGap = Int64(parameters[.narrowStoreSameWordCycles])
-        flashPrefetch = parameters[.flashStreamPrefetchLines] != 0 && parameters[.criticalWordFirst] != 0
+        flashPrefetch = parameters[.flashStreamPrefetchLines] > 0 && parameters[.criticalWordFirst] != 0
+        flashPrefetchLines = max(0, parameters[.flashStreamPrefetchLines])
         uncachedStore = Int64(parameters[.uncachedStoreCycles])
         unalignedLoad = Int64(parameters[.unalignedLoadExtra])
         unalignedStoreDrain = Int64(parameters[.unalignedStoreCycles])
@@ -450,7 +452,14 @@ public final class CycleModel {
                 // The store buffer spaces narrow stores across blocks as within one.
                 var gap = narrowStoreGap
                 if block.pointee.unitStrideBytes != 0 && state.pointee.unitStrideRun & 3 >= 2 { gap = narrowStoreSameWordGap }
-                stall = max(stall, state.pointee.lastNarrowStore &+ gap &- (now &+ Int64(block.pointee.firstNarrow)))
+                let earliest = state.pointee.lastNarrowStore &+ gap
+                // A block that would pair in issues its first instruction a cycle early: a narrow
+                // store there must not come too soon after the last one.
+                if pairedIn && block.pointee.firstNarrow == 0 && earliest > now &- 1 {
+                    pairedIn = false
+                    state.pointee.dataStalled = true
+                }
+                stall = max(stall, earliest &- (now &+ Int64(block.pointee.firstNarrow)))
             }
             if state.pointee.repeats >= 2 && state.pointee.steadyLoopsEnabled {
                 if stall == state.pointee.steadyStall { state.pointee.steadyLoop = true }
@@ -631,8 +640,11 @@ public final class CycleModel {
                                                                request &+ uncachedRead[kind] &+ (beatsPerLine &- 1) &* beatCycles)
                 }
                 if readsAhead && !state.pointee.instructionCache.contains((line &+ 1) << 5) {
-                    // Requested right after this line; its beats follow this line's.
-                    let first = max(request &+ uncachedRead[kind], state.pointee.instructionChannelFree &+ beatCycles)
+                    // Requested right after this line, once a linefill buffer is free (two lines
+                    // in flight: this one and the one before it); its beats follow this line's.
+                    let start = max(request, state.pointee.instructionOlderFillDone)
+                    let first = max(start &+ uncachedRead[kind], state.pointee.instructionChannelFree &+ beatCycles)
+                    state.pointee.instructionOlderFillDone = state.pointee.instructionChannelFree
                     state.pointee.instructionReadAheadFirst = first
                     state.pointee.instructionChannelFree = first &+ (beatsPerLine &- 1) &* beatCycles
                     state.pointee.instructionReadAheadLine = line &+ 2
@@ -687,28 +699,33 @@ public final class CycleModel {
             if state.pointee.dataCacheOn {
                 switch state.pointee.dataCache.access(address, write: write) {
                 case .hit:
+                    // The access issues at `at`; a read ahead it triggers is requested then,
+                    // before the access's own wait.
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
                     if criticalWordFirst && !write && state.pointee.fillsPending {
-                        cost &+= streamingWait(address: address, size: size, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                        cost &+= streamingWait(address: address, size: size, at: at)
                     }
                     let tag = (address >> 5) &+ 1
                     let tags = state.pointee.readAheadTags
                     if tag == tags.a || tag == tags.b || tag == tags.c || tag == tags.d {
-                        readAhead(after: address, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                        readAhead(after: address, at: at)
                     }
                 case .miss:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
+                    cost &+= fill(address: address, kind: kind, write: write, at: at)
                     if flashPrefetch && kind == Int(MemoryKind.flash.rawValue) && !write
                         && state.pointee.dataCache.contains(address &- 32) {
-                        readAhead(after: address, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                        readAhead(after: address, at: at)
                     }
                 case .missEvictingDirty:
                     state.pointee.statistics.dataCacheMisses &+= 1
                     cost &+= writeBack
-                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
+                    cost &+= fill(address: address, kind: kind, write: write, at: at)
                     if flashPrefetch && kind == Int(MemoryKind.flash.rawValue) && !write
                         && state.pointee.dataCache.contains(address &- 32) {
-                        readAhead(after: address, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                        readAhead(after: address, at: at)
                     }
                 }
             } else {
@@ -764,38 +781,45 @@ public final class CycleModel {
         return write ? start &- now : first &- now
     }
 
-    /// A sequential FLASH stream: reads the line after `address`'s ahead, in the linefill buffer
-    /// that is free first, behind the fills already on the read channel, so the core finds it
-    /// filled (or filling) when it gets there (`flashStreamPrefetchLines`). The line read ahead
-    /// is tagged: its first use reads the next one ahead in turn.
+    /// A sequential FLASH stream: reads the `flashStreamPrefetchLines` lines after `address`'s
+    /// ahead, each in the linefill buffer that is free first, behind the fills already on the
+    /// read channel, so the core finds them filled (or filling) when it gets there. The last
+    /// line read ahead is tagged: its first use reads the next ones ahead in turn.
     @inline(never)
     private func readAhead(after address: UInt32, at now: Int64) {
-        let next = (address | 31) &+ 1
         // Up to four interleaved streams keep their tags (the oldest is replaced).
         var slot = Int(state.pointee.readAheadNext)
         for k in 0..<4 where state.pointee.readAheadTags.k(k) == (address >> 5) &+ 1 {
             slot = k
             state.pointee.readAheadTags.set(k, 0)
         }
-        guard regionKinds[Int(next >> 16)] == MemoryKind.flash.rawValue,
-              !state.pointee.dataCache.contains(next) else { return }
-        // The evicted line's write-back (if dirty) drains behind the fill; not charged.
-        _ = state.pointee.dataCache.access(next, write: false)
-        state.pointee.statistics.dataReadAheads &+= 1
-        var buffer = 0
-        for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
-            buffer = k
+        var next = address | 31
+        var tagged: UInt32 = 0
+        for _ in 0..<flashPrefetchLines {
+            next &+= 1
+            guard regionKinds[Int(next >> 16)] == MemoryKind.flash.rawValue else { break }
+            tagged = (next >> 5) &+ 1
+            if state.pointee.dataCache.contains(next) { next |= 31; continue }
+            // The evicted line's write-back (if dirty) drains behind the fill; not charged.
+            _ = state.pointee.dataCache.access(next, write: false)
+            state.pointee.statistics.dataReadAheads &+= 1
+            var buffer = 0
+            for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
+                buffer = k
+            }
+            let start = max(now, state.pointee.fillDone.k(buffer))
+            let first = max(start &+ uncachedRead[Int(MemoryKind.flash.rawValue)], state.pointee.readChannelFree &+ beatCycles)
+            let done = first &+ (beatsPerLine &- 1) &* beatCycles
+            state.pointee.fillLine.set(buffer, (next >> 5) &+ 1)
+            state.pointee.fillFirst.set(buffer, first)
+            state.pointee.fillDone.set(buffer, done)
+            state.pointee.fillCritical.set(buffer, 0)
+            state.pointee.readChannelFree = done
+            state.pointee.fillsPending = true
+            next |= 31
         }
-        let start = max(now, state.pointee.fillDone.k(buffer))
-        let first = max(start &+ uncachedRead[Int(MemoryKind.flash.rawValue)], state.pointee.readChannelFree &+ beatCycles)
-        let done = first &+ (beatsPerLine &- 1) &* beatCycles
-        state.pointee.fillLine.set(buffer, (next >> 5) &+ 1)
-        state.pointee.fillFirst.set(buffer, first)
-        state.pointee.fillDone.set(buffer, done)
-        state.pointee.fillCritical.set(buffer, 0)
-        state.pointee.readChannelFree = done
-        state.pointee.fillsPending = true
-        state.pointee.readAheadTags.set(slot, (next >> 5) &+ 1)
+        guard tagged != 0 else { return }
+        state.pointee.readAheadTags.set(slot, tagged)
         if slot == Int(state.pointee.readAheadNext) { state.pointee.readAheadNext = (state.pointee.readAheadNext &+ 1) & 3 }
     }
 
@@ -1324,6 +1348,8 @@ struct RunningState {
     var instructionReadAheadLine: UInt32 = 0
     var instructionReadAheadFirst: Int64 = 0
     var instructionChannelFree = Int64.min / 2
+    /// When the older of the two instruction lines in flight has arrived (its buffer frees).
+    var instructionOlderFillDone = Int64.min / 2
     var readAheadNext: UInt8 = 0
     /// Unaligned stores: the cycle the queued ones have drained; the count in the current block.
     var unalignedDrainEnd = Int64.min / 2

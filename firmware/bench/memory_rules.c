@@ -1,12 +1,15 @@
 /*
  * memory_rules.c - microbenchmarks of the STM32H743 memory system as `--timing full` models it
- * (docs/timing.md, "Memory parameters"): unaligned loads, D-cache line fills from AXI SRAM and
- * FLASH (critical word first, streaming, write-allocate) and dirty-line write-back.
+ * (docs/timing.md, "Memory parameters" and "Third pass"): unaligned loads, D-cache line fills from
+ * AXI SRAM and FLASH (critical word first, streaming, write-allocate), random FLASH reads,
+ * sequential FLASH streams (word loads, LDRD, LDM, one load per line, a compute-bound stream),
+ * sequential instruction fetch from FLASH through the I-cache, and dirty-line write-back.
  *
- * Code runs from ITCM (zero-wait fetch, so only data accesses are measured), both L1 caches are
- * enabled. Every pattern is an assembly loop timed with DWT->CYCCNT; a cold pass over lines never
- * touched before is compared with a warm pass over lines that are in the D-cache, so the loop's
- * own cycles cancel. The firmware prints
+ * Code runs from ITCM (zero-wait fetch, so only data accesses are measured) except
+ * flash_code_stream, which runs from FLASH; both L1 caches are enabled. Every pattern is an
+ * assembly loop timed with DWT->CYCCNT; latencies are a cold pass over lines never touched before
+ * minus a warm pass over lines in the D-cache (the loop's own cycles cancel), stream throughputs
+ * are whole-loop cycles per line over lines never touched before. The firmware prints
  *
  *     mem <name> <cycles x 1000>
  *
