@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Timing", targets: ["Timing"]),
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "ModelImport", targets: ["ModelImport"]),
+        .library(name: "TFLiteSchema", targets: ["TFLiteSchema"]),
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Profiling", targets: ["Profiling"]),
@@ -33,7 +34,7 @@ let package = Package(
         .target(name: "UnicornShim", dependencies: ["CUnicorn"]),
 
         // Run a Cortex-M7 ELF on an emulated STM32H743.
-        .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn", "Timing"]),
+        .target(name: "Emulator", dependencies: ["UnicornShim", "CUnicorn", "Timing", "Diagnostics"]),
         // GDB remote serial protocol, pure: packet framing, checksums, escapes, commands.
         .target(name: "GDBRemote"),
         // `mixq run --gdb`: answers GDB's packets from an Emulator DebugSession over TCP.
@@ -45,34 +46,40 @@ let package = Package(
         .target(name: "Profiling", dependencies: ["Emulator", "Timing"]),
         // arm-none-eabi-gcc driver: builds firmware into a content-keyed cache.
         .target(name: "FirmwareBuild", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"),
+            "Diagnostics", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Integer arithmetic of quantized networks: requantization, packing, reference layers.
         .target(name: "Quantization"),
+        // Text a user reads: escaping file-controlled names, Foundation's errors in words.
+        .target(name: "Diagnostics"),
         // Network IR, the MobilenetV1 family and the memory-driven bit-width planner.
         .target(name: "Planning", dependencies: ["Quantization"]),
 
         // Float model -> integer network -> C source -> ELF -> on-target run, checked against
         // the host reference.
-        .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator", "Timing"]),
+        .target(name: "Deployment", dependencies: ["Planning", "Quantization", "FirmwareBuild", "Emulator", "Timing", "Diagnostics"]),
         // The ONNX protobuf schema as Swift types, generated from the onnx wheel's onnx.proto by
         // toolchain/gen_onnx_swift.sh (committed; not generated at build time).
         .target(name: "ONNXSchema", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // The TFLite flatbuffer schema (tables of TensorFlow's schema.fbs) read by a hand-written,
+        // bounds-checked FlatBuffers reader: no dependencies.
+        .target(name: "TFLiteSchema"),
         // Trained networks in: ONNX and QONNX files -> Network + FloatModel (+ the file's quantization).
         .target(name: "ModelImport", dependencies: [
-            "ONNXSchema", "Planning", "Quantization", "Deployment",
+            "ONNXSchema", "TFLiteSchema", "Planning", "Quantization", "Deployment", "Diagnostics",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
         // host reference, of the float/fake-quantized network, and on-target bit-exactness.
-        .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator"]),
+        .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator", "Diagnostics"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
-        // profiles. Reads JSON/CSV files only: depends on no other MixQ module.
-        .target(name: "Reports", resources: [.copy("Resources/published_top1.csv")]),
+        // profiles. Reads JSON/CSV files only: depends on no other MixQ module but Diagnostics.
+        .target(name: "Reports", dependencies: ["Diagnostics"],
+                resources: [.copy("Resources/published_top1.csv"), .copy("Resources/published_latency.csv")]),
 
         .executableTarget(name: "mixq", dependencies: [
             "Emulator", "FirmwareBuild", "Quantization", "Planning", "Timing", "Deployment", "Reports",
-            "ModelImport", "Evaluation", "Profiling", "GDBStub",
+            "ModelImport", "Evaluation", "Profiling", "GDBStub", "Diagnostics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -85,15 +92,17 @@ let package = Package(
         .testTarget(name: "MixQTests", dependencies: ["mixq", "FirmwareBuild", "Emulator"]),
         .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote"]),
         .testTarget(name: "GDBStubTests", dependencies: ["GDBStub", "GDBRemote", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization"], exclude: ["Fixtures"]),
         .testTarget(name: "PlanningTests", dependencies: ["Planning", "Quantization"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "KernelTests", dependencies: ["Quantization", "Emulator", "FirmwareBuild"]),
-        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization",
+        .testTarget(name: "ModelImportTests", dependencies: ["ModelImport", "ONNXSchema", "Deployment", "Planning", "Quantization", "Evaluation",
                                                             "FirmwareBuild",
-                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization",
+                                                            .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization", "Diagnostics",
                                                            "FirmwareBuild"]),
+        .testTarget(name: "TFLiteSchemaTests", dependencies: ["TFLiteSchema", "Quantization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]
 )

@@ -11,7 +11,10 @@ set -euo pipefail
 #   pkg-config                lets SwiftPM find the two libraries above
 #   protobuf-compiler         the tests decode `mixq run --profile`'s pprof file with `protoc --decode_raw`
 #   gdb-multiarch             the GDB stub tests (`mixq run --gdb`, Tests/MixQTests/GDBCLITests.swift) drive it
-PACKAGES=(libunicorn-dev libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi pkg-config protobuf-compiler gdb-multiarch)
+#   librsvg2-bin              rsvg-convert: the report tests render every plot to PNG and check that labels
+#                             overlap no marker, legend or other label (Tests/ReportsTests/PlotRenderingTests.swift)
+PACKAGES=(libunicorn-dev libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi pkg-config protobuf-compiler gdb-multiarch
+          librsvg2-bin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,16 +13,17 @@ public struct GeneratedNetwork: Sendable {
     public var outputBytes: [Int]
     /// Step names in order, as the firmware prints them.
     public var stepNames: [String]
+    /// Arena offset of the network input (the image).
+    public var inputOffset: Int
 }
 
 /// Emits the C source of a quantized network for the kernels in firmware/kernels.
 ///
-/// Memory layout (matching the planner's model, docs/design.md#planner): one activation arena in
-/// AXI SRAM; each step reads its input at one end and writes its output at the other end, so a
-/// step needs `in + out` bytes and the arena is the largest such sum (rounded up to whole words,
-/// plus 4 bytes so both ends stay word aligned). The image is written at offset 0 before the
-/// run. Weights and parameters are `const` (FLASH); kernel scratch comes from the DTCM heap,
-/// sized at run time with the kernels' own `*_scratch_bytes` functions.
+/// Memory layout (matching the planner's model, docs/design.md#network-graph): one activation
+/// arena in AXI SRAM in which every tensor has an offset from its lifetime (`ArenaPlacement`).
+/// The image is written at its offset before the run. Weights and parameters are `const`
+/// (FLASH); kernel scratch comes from the DTCM heap, sized at run time with the kernels' own
+/// `*_scratch_bytes` functions.
 ///
 /// The generated `main` stamps DWT->CYCCNT around every step and prints, over semihosting:
 ///
@@ -37,33 +38,85 @@ public enum CodeGenerator {
         c.line("#include <stdio.h>")
         c.line("#include <stdlib.h>")
         c.line("#include \"mixq_target.h\"")
-        for header in ["conv.h", "depthwise.h", "pointwise.h", "fc.h", "pool.h"] { c.line("#include \"\(header)\"") }
+        for header in kernelFamilies.map({ "\($0).h" }) { c.line("#include \"\(header)\"") }
         c.line("")
 
-        // Arena placement: alternate ends, starting with the image at offset 0.
-        var inputBytes = network.input.bits.bytes(forElements: network.network.input.elementCount)
-        var inputAtStart = true
-        var arenaNeed = 0
-        var outputBytes: [Int] = []
-        var outputAtStart: [Bool] = []
-        for step in network.steps {
-            let bytes = outputTensorBytes(step)
-            arenaNeed = max(arenaNeed, roundUp4(inputBytes) + roundUp4(bytes))
-            outputBytes.append(bytes)
-            outputAtStart.append(!inputAtStart)
-            inputAtStart.toggle()
-            inputBytes = bytes
+        let tensorBytes = zip(network.network.tensorShapes, network.tensorQuantization).map { shape, quantization in
+            quantization.bits.bytes(forElements: shape.elementCount)
         }
-        let arena = arenaNeed + 4
-        let offsets = zip(outputBytes, outputAtStart).map { bytes, atStart in atStart ? 0 : (arena - bytes) & ~3 }
+        let placement = ArenaPlacement(network: network.network, tensorBytes: tensorBytes)
+        let arena = placement.arenaBytes
+        let offsets = (1...network.steps.count).map { placement.offsets[$0] }
+        let outputBytes = Array(tensorBytes.dropFirst())
 
         var calls: [String] = []
         var scratchTerms: [String] = []
         var names: [String] = []
-        var inputOffset = 0
         for (index, step) in network.steps.enumerated() {
-            let input = "mixq_arena + \(inputOffset)", output = "mixq_arena + \(offsets[index])"
+            let inputOffsets = network.network.stepInputs[index].map { placement.offsets[$0] }
+            let input = "mixq_arena + \(inputOffsets[0])", output = "mixq_arena + \(offsets[index])"
             switch step {
+            case .reshape(let reshape, _):
+                // Shares its input's storage: nothing to run, only a step for the cycle table.
+                names.append(reshape.name)
+                calls.append("MIXQ_OK")
+            case .tflitePool(let pool, let p, _):
+                names.append(pool.name)
+                let shape = shapeInitializer(input: pool.input, output: pool.output, kernel: pool.window,
+                                             strideHeight: pool.strideHeight, strideWidth: pool.strideWidth, padding: pool.padding)
+                c.line("static const mixq_conv_shape shape\(index) = \(shape);")
+                c.line("static const tfl_pool_params pool\(index) = {\(p.type.codeOffset), \(p.outputRange.lowerBound), "
+                       + "\(p.outputRange.upperBound)};")
+                let function = pool.kind == .average ? "tfl_avg_pool" : "tfl_max_pool"
+                scratchTerms.append("tfl_pool_scratch_bytes(&shape\(index))")
+                calls.append(plainKernels ? "\(function)_plain(&shape\(index), \(input), &pool\(index), \(output))"
+                                          : "\(function)(&shape\(index), \(input), &pool\(index), \(output), scratch)")
+            case .tfliteAdd(let add, let p, _):
+                names.append(add.name)
+                c.line("static const tfl_add_params add\(index) = {\(p.input1Multiplier.multiplier), \(p.input2Multiplier.multiplier), "
+                       + "\(p.outputMultiplier.multiplier), \(p.input1Multiplier.tfliteShift), \(p.input2Multiplier.tfliteShift), "
+                       + "\(p.outputMultiplier.tfliteShift), \(p.input1ZeroPoint), \(p.input2ZeroPoint), \(p.outputZeroPoint), "
+                       + "\(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
+                let arguments = "\(add.shape.elementCount), \(input), mixq_arena + \(inputOffsets[1]), &add\(index), \(output)"
+                scratchTerms.append("TFL_ADD_SCRATCH_BYTES")
+                calls.append(plainKernels ? "tfl_add_plain(\(arguments))" : "tfl_add(\(arguments), scratch)")
+            case .tfliteMean(let pool, let p, _):
+                names.append(pool.name)
+                c.line("static const tfl_mean_params mean\(index) = {\(p.multiplier.multiplier), \(p.multiplier.tfliteShift), "
+                       + "\(p.inputZeroPoint), \(p.outputZeroPoint)};")
+                calls.append("tfl_mean(\(pool.input.height * pool.input.width), \(pool.input.channels), \(input), &mean\(index), \(output))")
+            case .tfliteSoftmax(let softmax, let p, _):
+                names.append(softmax.name)
+                c.array("static const float softmax_table\(index)[\(p.table.count)]", p.table.map(Self.exactFloat))
+                c.line("static const tfl_softmax_params softmax\(index) = {softmax_table\(index), \(Self.exactFloat(p.outputScale)), "
+                       + "\(p.type == .int8 ? 1 : 0)};")
+                calls.append("tfl_softmax(\(softmax.shape.height * softmax.shape.width), \(softmax.shape.channels), \(input), "
+                             + "&softmax\(index), \(output))")
+            case .layer(let quantized) where quantized.parameters.rounding != .halfUp:
+                let layer = quantized.layer
+                names.append(layer.name)
+                try emitTFLiteParameters(&c, index: index, quantized)
+                switch layer.kind {
+                case .conv, .pointwise, .depthwise:
+                    let shape = shapeInitializer(input: layer.input, output: layer.output, kernel: layer.kernel,
+                                                 strideHeight: layer.stride, strideWidth: layer.stride, padding: layer.padding)
+                    c.line("static const mixq_conv_shape shape\(index) = \(shape);")
+                    if layer.kind == .depthwise {
+                        scratchTerms.append("tfl_depthwise_scratch_bytes(&shape\(index))")
+                        calls.append(plainKernels
+                            ? "tfl_depthwise_plain(&shape\(index), \(layer.depthMultiplier), \(input), weights\(index), &params\(index), \(output))"
+                            : "tfl_depthwise(&shape\(index), \(layer.depthMultiplier), \(input), weights\(index), &params\(index), \(output), scratch)")
+                    } else {
+                        scratchTerms.append("tfl_conv_scratch_bytes(&shape\(index))")
+                        calls.append(plainKernels
+                            ? "tfl_conv_plain(&shape\(index), \(input), weights\(index), &params\(index), \(output))"
+                            : "tfl_conv(&shape\(index), \(input), weights\(index), &params\(index), \(output), scratch)")
+                    }
+                case .fc:
+                    scratchTerms.append("tfl_fully_connected_scratch_bytes(\(layer.input.channels))")
+                    let arguments = "\(layer.input.channels), \(layer.outputChannels), \(input), weights\(index), &params\(index), \(output)"
+                    calls.append(plainKernels ? "tfl_fully_connected_plain(\(arguments))" : "tfl_fully_connected(\(arguments), scratch)")
+                }
             case .pool(let pool):
                 names.append(pool.pool.name)
                 let p = pool.parameters
@@ -103,7 +156,6 @@ public enum CodeGenerator {
                     calls.append(plainKernels ? "mixq_fc_plain(\(arguments))" : "mixq_fc(\(arguments), scratch)")
                 }
             }
-            inputOffset = offsets[index]
         }
 
         c.line("")
@@ -158,19 +210,61 @@ public enum CodeGenerator {
         c.line("    return 0;")
         c.line("}")
         return GeneratedNetwork(source: c.text, arenaBytes: arena, outputOffsets: offsets, outputBytes: outputBytes,
-                                stepNames: names)
+                                stepNames: names, inputOffset: placement.offsets[0])
+    }
+
+    /// The kernel families (firmware/kernels/NAME.c and NAME.h) generated code calls.
+    public static let kernelFamilies = ["conv", "depthwise", "pointwise", "fc", "pool",
+                                        "tfl_conv", "tfl_depthwise", "tfl_pool", "tfl_add", "tfl_softmax", "tfl_mean"]
+
+    /// `{in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w, pad_top, pad_left}`.
+    static func shapeInitializer(input: TensorShape, output: TensorShape, kernel: KernelSize, strideHeight: Int,
+                                 strideWidth: Int, padding: Padding) -> String {
+        "{\(input.height), \(input.width), \(input.channels), \(output.height), \(output.width), \(output.channels), "
+            + "\(kernel.height), \(kernel.width), \(strideHeight), \(strideWidth), \(padding.top), \(padding.left)}"
+    }
+
+    /// A C hexadecimal float literal with exactly `value`'s bits (C99 `%a`).
+    static func exactFloat(_ value: Float) -> String {
+        value.isFinite ? String(format: "%af", Double(value)) : (value > 0 ? "INFINITY" : "-INFINITY")
+    }
+
+    /// A C hexadecimal double literal with exactly `value`'s bits.
+    static func exactDouble(_ value: Double) -> String { String(format: "%a", value) }
+
+    /// Weights and `tfl_requant_params` of a layer with TFLite's arithmetic (firmware/kernels/tfl_common.h):
+    /// one unpacked code per byte, TFLite's exponent as the shift, the double scales of a fully
+    /// connected layer.
+    private static func emitTFLiteParameters(_ c: inout CSource, index: Int, _ quantized: QuantizedLayer) throws(DeploymentError) {
+        let layer = quantized.layer
+        let p = quantized.parameters
+        guard p.weightBits == .eight, p.inputBits == .eight, p.outputBits == .eight else {
+            throw .unsupportedStep(step: layer.name, reason: "TFLite's arithmetic runs 8-bit tensors only")
+        }
+        guard Set(p.weightZeroPoints).count == 1 else {
+            throw .unsupportedStep(step: layer.name, reason: "the TFLite kernels take one weight zero point per layer")
+        }
+        c.line("/* \(layer.name): \(layer.kind.rawValue) \(layer.input) -> \(layer.output), TFLite arithmetic (\(p.rounding.rawValue)) */")
+        c.array("static const uint8_t weights\(index)[\(quantized.weights.count)] __attribute__((aligned(4)))",
+                quantized.weights.map { String($0) })
+        c.array("static const int32_t bias\(index)[\(p.bias.count)]", p.bias.map { String($0) })
+        c.array("static const int32_t multiplier\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.multiplier) })
+        c.array("static const int8_t shift\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.tfliteShift) })
+        let realScales: String
+        if p.rounding == .tfliteFloatingPoint {
+            c.array("static const double real_scale\(index)[\(p.realScales.count)]", p.realScales.map(exactDouble))
+            realScales = "real_scale\(index)"
+        } else {
+            realScales = "NULL"
+        }
+        c.line("static const tfl_requant_params params\(index) = {bias\(index), multiplier\(index), shift\(index), \(realScales), "
+               + "\(p.multipliers.count > 1 ? 1 : 0), \(p.inputZeroPoint), \(p.weightZeroPoints[0]), \(p.outputZeroPoint), "
+               + "\(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
     }
 
     /// FNV-1a (32-bit) of `bytes`, as the generated firmware computes it.
     public static func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt32 {
         bytes.reduce(2_166_136_261) { ($0 ^ UInt32($1)) &* 16_777_619 }
-    }
-
-    static func outputTensorBytes(_ step: QuantizedStep) -> Int {
-        switch step {
-        case .pool(let pool): return pool.quantization.bits.bytes(forElements: pool.pool.output.elementCount)
-        case .layer(let layer): return layer.output.bits.bytes(forElements: layer.layer.output.elementCount)
-        }
     }
 
     private static func emitParameters(_ c: inout CSource, index: Int, _ quantized: QuantizedLayer) throws(DeploymentError) {
@@ -203,7 +297,6 @@ public enum CodeGenerator {
                + "\(p.inputBits.bits), \(p.weightBits.bits), \(p.outputBits.bits)};")
     }
 
-    private static func roundUp4(_ n: Int) -> Int { (n + 3) & ~3 }
 }
 
 /// A C translation unit being written line by line.
@@ -226,4 +319,75 @@ struct CSource {
         }
         line("};")
     }
+}
+
+/// Where every tensor lives in the activation arena (docs/design.md#network-graph).
+///
+/// A tensor occupies its bytes from the step that writes it to the last step that reads it; a
+/// reshape's output shares its input's storage. On a chain, each step's input is at one end of
+/// the arena and its output at the other (the image at offset 0), which needs exactly the
+/// largest input plus output, the planner's figure (each rounded up to whole words, plus 4 bytes
+/// so both ends stay word aligned). On a graph, tensors are placed largest first, each at the
+/// lowest word-aligned offset where it overlaps no tensor alive at the same time (the
+/// greedy-by-size placement TFLM's memory planner describes).
+struct ArenaPlacement {
+    /// Offset of every tensor (index as in `Network.tensorShapes`).
+    var offsets: [Int]
+    /// Bytes of the arena.
+    var arenaBytes: Int
+
+    init(network: Network, tensorBytes: [Int]) {
+        if network.isChain {
+            self = ArenaPlacement(chain: network, tensorBytes: tensorBytes)
+            return
+        }
+        let lastUse = network.lastUse
+        let storage = network.tensorShapes.indices.filter { network.storage(of: $0) == $0 }
+        let order = storage.sorted { (tensorBytes[$0], -$0) > (tensorBytes[$1], -$1) }
+        var offsets = [Int](repeating: 0, count: tensorBytes.count)
+        var placed: [(tensor: Int, start: Int, end: Int)] = []
+        var arena = 0
+        for t in order {
+            let first = max(t - 1, 0)
+            let overlapping = placed
+                .filter { other in max(other.tensor - 1, 0) <= lastUse[t] && first <= lastUse[other.tensor] }
+                .sorted { $0.start < $1.start }
+            var offset = 0
+            for other in overlapping where offset + tensorBytes[t] > other.start {
+                offset = max(offset, Self.roundUp4(other.end))
+            }
+            offsets[t] = offset
+            placed.append((t, offset, offset + tensorBytes[t]))
+            arena = max(arena, Self.roundUp4(offset + tensorBytes[t]))
+        }
+        for t in offsets.indices { offsets[t] = offsets[network.storage(of: t)] }
+        self.offsets = offsets
+        self.arenaBytes = max(arena, 4)
+    }
+
+    /// Alternate ends: the image at offset 0, each step's output at the end its input is not.
+    private init(chain network: Network, tensorBytes: [Int]) {
+        var need = 0
+        var inputBytes = tensorBytes[0]
+        for (index, step) in network.steps.enumerated() {
+            if case .reshape = step { continue }
+            need = max(need, Self.roundUp4(inputBytes) + Self.roundUp4(tensorBytes[index + 1]))
+            inputBytes = tensorBytes[index + 1]
+        }
+        let arena = need + 4
+        var offsets = [0]
+        var atStart = true
+        for (index, step) in network.steps.enumerated() {
+            if case .reshape = step {
+                offsets.append(offsets[index])
+                continue
+            }
+            atStart.toggle()
+            offsets.append(atStart ? 0 : (arena - tensorBytes[index + 1]) & ~3)
+        }
+        self.offsets = offsets
+        self.arenaBytes = arena
+    }
+
+    private static func roundUp4(_ n: Int) -> Int { (n + 3) & ~3 }
 }

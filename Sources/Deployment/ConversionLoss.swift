@@ -33,15 +33,18 @@ public struct ConversionLoss: Sendable, Codable {
         for index in 0..<images {
             let pixels = SyntheticImage.bytes(shape: network.network.input, seed: seed &+ UInt64(index))
             let integer = try HostReference.run(network, pixels: pixels)
-            var input = pixels.map(Int.init)
+            // Each step isolated: the fake-quantized step on the integer network's own inputs.
+            let quantization = network.tensorQuantization
+            let tensors = [pixels.map(Int.init)] + integer
             for (i, step) in network.steps.enumerated() {
-                let isolated = FloatReference.fakeQuantizedStep(step, input: input).codes
+                let reads = network.network.stepInputs[i]
+                let isolated = FloatReference.fakeQuantizedStep(step, inputs: reads.map { tensors[$0] },
+                                                                inputQuantizations: reads.map { quantization[$0] }).codes
                 for (a, b) in zip(integer[i], isolated) where a != b {
                     differing[i] += 1
                     largest[i] = max(largest[i], abs(a - b))
                 }
                 totals[i] += integer[i].count
-                input = integer[i]
             }
             let fake = FloatReference.runFakeQuantized(network, pixels: pixels)
             let logits = integer.last ?? []
@@ -51,10 +54,8 @@ public struct ConversionLoss: Sendable, Codable {
             if argmax(logits.map(Float.init)) == argmax(fake.logits) { agreements += 1 }
         }
         let names = network.steps.map { step -> (String, String?) in
-            switch step {
-            case .layer(let layer): return (layer.layer.name, layer.plan.flavour.rawValue)
-            case .pool(let pool): return (pool.pool.name, nil)
-            }
+            if case .layer(let layer) = step { return (layer.layer.name, layer.plan.flavour.rawValue) }
+            return (step.name, nil)
         }
         let steps = names.indices.map {
             Step(name: names[$0].0, flavour: names[$0].1, largestDifference: largest[$0],

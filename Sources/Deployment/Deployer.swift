@@ -1,3 +1,4 @@
+import Diagnostics
 import Emulator
 import FirmwareBuild
 import Foundation
@@ -40,6 +41,15 @@ public struct DeploymentRequest: Sendable {
     /// The microcontroller the firmware is built for and run on: its flags, linker script,
     /// core and memory map.
     public var part: Part = .stm32h743
+    /// How the bits were chosen; results name the scheme after it (`PlanningStrategy.label`).
+    public var strategy: PlanningStrategy = .paper
+    /// The plan to deploy instead of the planner's (e.g. `Evaluation.SensitivitySearch`'s).
+    public var chosenPlan: BitWidthPlan?
+    /// How ranges the model does not state are chosen.
+    public var calibrationMethod: CalibrationMethod = .minMax
+    /// Float statistics measured beforehand on `calibration` (so a searched plan is quantized
+    /// exactly as it was measured); computed from `calibration` when nil.
+    public var calibrationStatistics: CalibrationStatistics?
 
     public init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget = .stm32h743, clockMHz: Int = 400,
                 outputDirectory: URL? = nil, seed: UInt64 = 1, model: FloatModel? = nil, plainKernels: Bool = false,
@@ -61,7 +71,7 @@ public struct DeploymentRequest: Sendable {
 extension DeploymentRequest {
     /// How results name the quantization: the one flavour every layer was given (`pl_fb`,
     /// `pl_icn`, `pc_icn`), else the scheme (`int8`, `mixpl`, `mixpc`).
-    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+    public var schemeLabel: String { strategy.label(scheme: flavour?.rawValue ?? scheme.rawValue) }
 }
 
 /// A deployment planned and quantized, before code generation: what `mixq eval` runs on the
@@ -98,11 +108,12 @@ public enum Deployer {
     ///   does not match the network or cannot be quantized.
     public static func prepare(_ request: DeploymentRequest) throws -> PreparedDeployment {
         let network = request.network
-        let plan = try plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
-                            flavour: request.flavour)
+        let plan = try request.chosenPlan ?? plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
+                                                  flavour: request.flavour)
         guard plan.fits else { return PreparedDeployment(request: request, plan: plan, model: nil, quantized: nil) }
         let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
-        let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed)
+        let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed,
+                                                      method: request.calibrationMethod, statistics: request.calibrationStatistics)
         return PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
     }
 
@@ -111,6 +122,9 @@ public enum Deployer {
     public static func plan(_ network: Network, model: FloatModel?, budget: MemoryBudget, scheme: QuantizationScheme,
                             flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
         if let model, let trained = model.quantization {
+            if trained.arithmetic == .tflite, scheme != .int8 || flavour != nil {
+                throw .fileQuantizationOnly(network: network.name, scheme: flavour?.rawValue ?? scheme.rawValue)
+            }
             return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
         }
         return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)
@@ -125,6 +139,8 @@ public enum Deployer {
         let plan = prepared.plan
         var result = DeploymentResult(plan: plan, network: network, clockMHz: request.clockMHz)
         result.scheme = request.schemeLabel
+        result.strategy = request.strategy.rawValue
+        result.calibration = request.calibrationMethod.rawValue
         guard plan.fits, let model = prepared.model, let quantized = prepared.quantized else {
             var reasons: [String] = []
             if !plan.fitsFlash {
@@ -145,7 +161,7 @@ public enum Deployer {
 
         let sourceURL = try writeSource(generated.source, for: request)
         progress("building \(sourceURL.lastPathComponent)")
-        let kernels = ["conv", "depthwise", "pointwise", "fc", "pool"].map { "kernels/\($0).c" }
+        let kernels = CodeGenerator.kernelFamilies.map { "kernels/\($0).c" }
         let built = try toolchain.build(FirmwareSpec(name: network.name, sources: [sourceURL.path] + kernels,
                                                      includeDirectories: ["kernels"], linkerScript: part.linkerScript))
         if let directory = request.outputDirectory {
@@ -183,7 +199,7 @@ public enum Deployer {
             // Only the first image is timed; the others check bit-exactness, faster untimed.
             let timing = index == 0 ? request.timing : .off
             let outcome = try machine.run(image, options: RunOptions(clockMHz: request.clockMHz, timing: timing),
-                                          inputs: [MemoryWrite(address: arena.address, bytes: pixels)])
+                                          inputs: [MemoryWrite(address: arena.address + UInt32(generated.inputOffset), bytes: pixels)])
             guard outcome.exitStatus == 0 else {
                 throw DeploymentError.unexpectedOutput("exit status \(outcome.exitStatus): \(outcome.stdout)")
             }
@@ -254,7 +270,7 @@ public enum Deployer {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Data(source.utf8).write(to: url, options: .atomic)
         } catch {
-            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: url.path, reason: SystemErrorText.reason(error))
         }
         return url
     }
@@ -266,7 +282,7 @@ public enum Deployer {
         do {
             try FileManager.default.copyItem(at: source, to: temporary)
         } catch {
-            throw .cannotWrite(path: temporary.path, reason: error.localizedDescription)
+            throw .cannotWrite(path: temporary.path, reason: SystemErrorText.reason(error))
         }
         guard rename(temporary.path, destination.path) == 0 else {
             throw .cannotWrite(path: destination.path, reason: String(cString: strerror(errno)))

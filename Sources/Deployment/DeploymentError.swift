@@ -10,6 +10,8 @@ public enum DeploymentError: Error, Sendable, Equatable, CustomStringConvertible
     case unexpectedOutput(String)
     /// A file or folder MixQ writes could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A network step this path cannot quantize, generate or run.
+    case unsupportedStep(step: String, reason: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum DeploymentError: Error, Sendable, Equatable, CustomStringConvertible
         case .doesNotFit(let message): return message
         case .unexpectedOutput(let message): return "the deployed firmware misbehaved: \(message)"
         case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+        case .unsupportedStep(let step, let reason): return "step \(step): \(reason)"
         }
     }
 }

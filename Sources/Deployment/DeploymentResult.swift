@@ -67,6 +67,10 @@ public struct DeploymentResult: Sendable, Codable {
     public var conditions: Conditions?
     /// Why the network was not built or run (e.g. it does not fit), when it was not.
     public var note: String?
+    /// How the bits were chosen: `paper` or `sensitivity` (absent in results from before strategies).
+    public var strategy: String? = nil
+    /// How ranges were calibrated: `minmax` or `mse` (absent in results from before calibration methods).
+    public var calibration: String? = nil
 
     /// JSON as the contract spells it: snake_case keys, sorted, indented.
     public func json() throws -> Data { try Self.contractEncoder().encode(self) }
@@ -98,7 +102,9 @@ extension DeploymentResult {
     public init(plan: BitWidthPlan, network: Network, clockMHz: Int) {
         var layers: [LayerResult] = []
         var planIndex = 0
-        for step in network.steps {
+        // Bits of every tensor: the plan's when it has them, else through the layers (chains).
+        var tensorBits = plan.tensorBits.count == network.steps.count + 1 ? plan.tensorBits : []
+        for (index, step) in network.steps.enumerated() {
             switch step {
             case .layer(let layer):
                 let p = plan.layers[planIndex]
@@ -108,14 +114,21 @@ extension DeploymentResult {
                                           weightBytes: p.weightBytes, activationBytes: p.activationBytes,
                                           macs: layer.multiplyAccumulates, cycles: nil))
                 planIndex += 1
-            case .globalAveragePool(let pool):
-                let bits = planIndex < plan.layers.count ? plan.layers[planIndex].inputBits : .eight
-                let bytes = bits.bytes(forElements: pool.input.elementCount) + bits.bytes(forElements: pool.output.elementCount)
-                layers.append(LayerResult(name: pool.name, kind: "pool", inputShape: "\(pool.input)", outputShape: "\(pool.output)",
-                                          inputBits: bits.bits, weightBits: nil, outputBits: bits.bits, weightBytes: 0,
-                                          activationBytes: bytes, macs: 0, cycles: nil))
+            default:
+                let inputBits = tensorBits.isEmpty
+                    ? (planIndex < plan.layers.count ? plan.layers[planIndex].inputBits : .eight)
+                    : tensorBits[network.stepInputs[index][0]]
+                let outputBits = tensorBits.isEmpty ? inputBits : tensorBits[index + 1]
+                let inputBytes = network.stepInputs[index].reduce(0) { total, tensor in
+                    total + (tensorBits.isEmpty ? inputBits : tensorBits[tensor]).bytes(forElements: network.tensorShapes[tensor].elementCount)
+                }
+                let bytes = inputBytes + outputBits.bytes(forElements: step.output.elementCount)
+                layers.append(LayerResult(name: step.name, kind: step.kindName, inputShape: "\(step.input)",
+                                          outputShape: "\(step.output)", inputBits: inputBits.bits, weightBits: nil,
+                                          outputBits: outputBits.bits, weightBytes: 0, activationBytes: bytes, macs: 0, cycles: nil))
             }
         }
+        tensorBits = []
         self.init(model: network.name, scheme: plan.scheme.rawValue, flashBudget: plan.budget.flash, ramBudget: plan.budget.ram,
                   weightBytes: plan.weightBytes, paramBytes: plan.parameterBytes, flashBytes: plan.flashBytes,
                   peakActivationBytes: plan.peakActivationBytes, fits: plan.fits,

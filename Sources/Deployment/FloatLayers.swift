@@ -1,3 +1,4 @@
+import Foundation
 import Planning
 import Quantization
 
@@ -25,8 +26,10 @@ enum FloatLayers {
                                     guard ix >= 0, ix < inShape.width else { continue }
                                     let inBase = (iy * inShape.width + ix) * inC
                                     if layer.kind == .depthwise {
-                                        let wBase = (ky * kw + kx) * inC
-                                        for c in 0..<inC { y[outBase + c] += w[wBase + c] * x[inBase + c] }
+                                        // Output channel c * m + j reads input channel c (depth multiplier m).
+                                        let m = outC / inC
+                                        let wBase = (ky * kw + kx) * outC
+                                        for o in 0..<outC { y[outBase + o] += w[wBase + o] * x[inBase + o / m] }
                                     } else {
                                         for o in 0..<outC {
                                             let wBase = ((o * kh + ky) * kw + kx) * inC
@@ -51,6 +54,52 @@ enum FloatLayers {
         return values.enumerated().map { i, v in
             activation.apply(Float(a[i % n] * Double(v) + d[i % n]))
         }
+    }
+
+    /// Average (over the window positions inside the input) or maximum pooling, then the activation.
+    static func pool(_ pool: Pool2D, input: [Float]) -> [Float] {
+        let inShape = pool.input, outShape = pool.output, channels = inShape.channels
+        var output = [Float](repeating: 0, count: outShape.elementCount)
+        for oy in 0..<outShape.height {
+            for ox in 0..<outShape.width {
+                let y0 = oy * pool.strideHeight - pool.padding.top, x0 = ox * pool.strideWidth - pool.padding.left
+                let ys = max(y0, 0)..<min(y0 + pool.window.height, inShape.height)
+                let xs = max(x0, 0)..<min(x0 + pool.window.width, inShape.width)
+                for c in 0..<channels {
+                    var sum: Double = 0, largest = -Double.infinity
+                    for iy in ys {
+                        for ix in xs {
+                            let v = Double(input[(iy * inShape.width + ix) * channels + c])
+                            sum += v
+                            largest = max(largest, v)
+                        }
+                    }
+                    let count = Double(ys.count * xs.count)
+                    let value = pool.kind == .average ? (count > 0 ? sum / count : 0) : (count > 0 ? largest : 0)
+                    output[(oy * outShape.width + ox) * channels + c] = pool.activation.apply(Float(value))
+                }
+            }
+        }
+        return output
+    }
+
+    /// Element-wise `a + b`, then the activation.
+    static func add(_ a: [Float], _ b: [Float], activation: Activation) -> [Float] {
+        zip(a, b).map { activation.apply($0 + $1) }
+    }
+
+    /// Softmax over the channels of each pixel.
+    static func softmax(_ input: [Float], shape: TensorShape, beta: Double) -> [Float] {
+        var output = [Float](repeating: 0, count: input.count)
+        let n = shape.channels
+        for pixel in 0..<(shape.height * shape.width) {
+            let slice = input[(pixel * n)..<(pixel * n + n)]
+            let largest = Double(slice.max() ?? 0)
+            let exps = slice.map { Foundation.exp(beta * (Double($0) - largest)) }
+            let total = exps.reduce(0, +)
+            for (c, e) in exps.enumerated() { output[pixel * n + c] = Float(e / total) }
+        }
+        return output
     }
 
     static func globalAveragePool(_ input: [Float], shape: TensorShape) -> [Float] {

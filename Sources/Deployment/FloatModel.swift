@@ -129,37 +129,36 @@ public struct FloatModel: Sendable {
     /// convolution outputs over `images`, layer by layer (each layer sees the already
     /// normalised outputs of the layers before it).
     mutating func calibrateBatchNorm(images: [[Float]]) {
-        var activations = images
-        var layerIndex = 0
-        for step in network.steps {
-            switch step {
-            case .globalAveragePool(let pool):
-                activations = activations.map { FloatLayers.globalAveragePool($0, shape: pool.input) }
-            case .layer(let layer):
-                let raw = activations.map { FloatLayers.linear(layer, weights: layers[layerIndex].weights, input: $0) }
-                if layer.usesBatchNorm {
-                    let n = layer.outputChannels
-                    var sum = [Double](repeating: 0, count: n), squares = sum
-                    var count = 0
-                    for output in raw {
-                        for (i, value) in output.enumerated() {
-                            sum[i % n] += Double(value)
-                            squares[i % n] += Double(value) * Double(value)
-                        }
-                        count += output.count / n
-                    }
-                    for c in 0..<n {
-                        let mean = sum[c] / Double(count)
-                        let variance = max(squares[c] / Double(count) - mean * mean, 1e-6)
-                        layers[layerIndex].movingMean[c] = Float(mean)
-                        layers[layerIndex].movingVariance[c] = Float(variance)
-                    }
+        let layerIndexOfStep = network.layerIndexOfStep
+        _ = GraphExecution.run(network, input: images) { index, step, batches in
+            guard case .layer(let layer) = step, let layerIndex = layerIndexOfStep[index] else {
+                // Every other step computes image by image as the float reference does.
+                let count = batches[0].count
+                return (0..<count).map { image in
+                    FloatReference.floatStep(step, self, layerIndex: nil, inputs: batches.map { $0[image] })
                 }
-                let (a, d) = layers[layerIndex].affine
-                activations = raw.map { FloatLayers.normalize($0, a: a, d: d, activation: layer.activation) }
-                layerIndex += 1
             }
+            let raw = batches[0].map { FloatLayers.linear(layer, weights: layers[layerIndex].weights, input: $0) }
+            if layer.usesBatchNorm {
+                let n = layer.outputChannels
+                var sum = [Double](repeating: 0, count: n), squares = sum
+                var count = 0
+                for output in raw {
+                    for (i, value) in output.enumerated() {
+                        sum[i % n] += Double(value)
+                        squares[i % n] += Double(value) * Double(value)
+                    }
+                    count += output.count / n
+                }
+                for c in 0..<n {
+                    let mean = sum[c] / Double(count)
+                    let variance = max(squares[c] / Double(count) - mean * mean, 1e-6)
+                    layers[layerIndex].movingMean[c] = Float(mean)
+                    layers[layerIndex].movingVariance[c] = Float(variance)
+                }
+            }
+            let (a, d) = layers[layerIndex].affine
+            return raw.map { FloatLayers.normalize($0, a: a, d: d, activation: layer.activation) }
         }
     }
 }
-

@@ -48,8 +48,8 @@ public struct InputEncoding: Sendable, Hashable, CustomStringConvertible {
         codes = []
         codes = (0...255).map { pixel in
             let value = ((Double(pixel) - mean) * scale / quantization.scale).rounded(.toNearestOrEven)
-            let code = Int(max(min(value, 1e9), -1e9)) + quantization.zeroPoint
-            return UInt8(min(max(code, 0), quantization.bits.maxUnsigned))
+            return UInt8((value + Double(quantization.zeroPoint)).clampedToInt(0...quantization.bits.maxUnsigned,
+                                                                                nanValue: quantization.zeroPoint))
         }
     }
 

@@ -13,14 +13,18 @@ public enum KernelBenchmark {
     /// One benchmarked layer shape.
     public struct Shape: Sendable {
         public var layer: String
+        /// The name the measurement is reported under (the layer family unless a family has
+        /// several shapes, e.g. `pointwise_16_32`).
+        public var name: String
         public var input: TensorShape
         public var outputChannels: Int
         public var kernel: Int
         public var stride: Int
 
         /// `layer` is `conv`, `depthwise`, `pointwise`, `fc` or `pool`; SAME padding.
-        public init(layer: String, input: TensorShape, outputChannels: Int, kernel: Int, stride: Int) {
+        public init(layer: String, name: String? = nil, input: TensorShape, outputChannels: Int, kernel: Int, stride: Int) {
             self.layer = layer
+            self.name = name ?? layer
             self.input = input
             self.outputChannels = outputChannels
             self.kernel = kernel
@@ -36,6 +40,12 @@ public enum KernelBenchmark {
             Shape(layer: "pointwise", input: TensorShape(height: 14, width: 14, channels: 128), outputChannels: 128, kernel: 1, stride: 1),
             Shape(layer: "fc", input: TensorShape(height: 1, width: 1, channels: 256), outputChannels: 1000, kernel: 1, stride: 1),
             Shape(layer: "pool", input: TensorShape(height: 7, width: 7, channels: 1024), outputChannels: 1024, kernel: 7, stride: 1),
+            // The narrow end (MobilenetV1 0.25 at 96x96, MLPerf Tiny's visual wake words): the
+            // second pointwise layer (24x24, 16 -> 32) and a 6x6x128 depthwise layer.
+            Shape(layer: "pointwise", name: "pointwise_16_32", input: TensorShape(height: 24, width: 24, channels: 16),
+                  outputChannels: 32, kernel: 1, stride: 1),
+            Shape(layer: "depthwise", name: "depthwise_6x6x128", input: TensorShape(height: 6, width: 6, channels: 128),
+                  outputChannels: 128, kernel: 3, stride: 1),
         ]
 
         var padding: (top: Int, left: Int, outHeight: Int, outWidth: Int) {
@@ -126,7 +136,7 @@ public enum KernelBenchmark {
                         body.append("    { static const mixq_pool_params p = {\(m.multiplier), \(m.shift), 0, 0, \(inBits.bits), \(outBits.bits)};")
                         body.append("      uint32_t start = mixq_cycles();")
                         body.append("      int status = mixq_global_avg_pool(\(shape.input.height * shape.input.width), \(shape.input.channels), input, &p, output, scratch);")
-                        body.append("      report(\"pool\", \(inBits.bits), 0, \(outBits.bits), \"-\", \(shape.macs), mixq_cycles() - start, status); }")
+                        body.append("      report(\"\(shape.name)\", \(inBits.bits), 0, \(outBits.bits), \"-\", \(shape.macs), mixq_cycles() - start, status); }")
                         continue
                     }
                     for weightBits in BitWidth.allCases {
@@ -155,7 +165,7 @@ public enum KernelBenchmark {
                             body.append("      set_multiplier(\(m.multiplier));")
                             body.append("      uint32_t start = mixq_cycles();")
                             body.append("      int status = \(call);")
-                            body.append("      report(\"\(shape.layer)\", \(inBits.bits), \(weightBits.bits), \(outBits.bits), \"\(name)\", \(shape.macs), mixq_cycles() - start, status); }")
+                            body.append("      report(\"\(shape.name)\", \(inBits.bits), \(weightBits.bits), \(outBits.bits), \"\(name)\", \(shape.macs), mixq_cycles() - start, status); }")
                         }
                     }
                 }

@@ -19,7 +19,7 @@ public struct TensorQuantization: Sendable, Hashable {
         let low = Swift.min(min, 0), high = Swift.max(max, 0)
         guard high > low else { return TensorQuantization(scale: 1, zeroPoint: 0, bits: bits) }
         let scale = (high - low) / Double(bits.maxUnsigned)
-        let zero = Swift.min(Swift.max(Int((-low / scale).rounded()), 0), bits.maxUnsigned)
+        let zero = (-low / scale).rounded().clampedToInt(0...bits.maxUnsigned)
         return TensorQuantization(scale: scale, zeroPoint: zero, bits: bits)
     }
 
@@ -30,7 +30,7 @@ public struct TensorQuantization: Sendable, Hashable {
     }
 
     public func code(_ value: Double) -> Int {
-        Swift.min(Swift.max(Int((value / scale).rounded()) + zeroPoint, 0), bits.maxUnsigned)
+        ((value / scale).rounded() + Double(zeroPoint)).clampedToInt(0...bits.maxUnsigned, nanValue: zeroPoint)
     }
 
     public func real(_ code: Int) -> Double { scale * Double(code - zeroPoint) }
@@ -61,9 +61,44 @@ public struct QuantizedPool: Sendable {
     public var quantization: TensorQuantization
 }
 
+/// One step of an integer-only network, in the order of `Network.steps`.
 public enum QuantizedStep: Sendable {
     case layer(QuantizedLayer)
     case pool(QuantizedPool)
+    /// A layout no-op: the output is the input's codes with a new shape.
+    case reshape(Reshape, TensorQuantization)
+    /// Average or maximum pooling with TFLite's arithmetic; input and output share `TensorQuantization`.
+    case tflitePool(Pool2D, TFLitePoolParameters, TensorQuantization)
+    /// A residual add with TFLite's rescaling; the quantization is the output's.
+    case tfliteAdd(ElementwiseAdd, TFLiteAddParameters, TensorQuantization)
+    /// TFLite's integer softmax; the quantization is the output's.
+    case tfliteSoftmax(Softmax, TFLiteSoftmaxParameters, TensorQuantization)
+    /// TFLite's MEAN over height and width; the quantization is the output's.
+    case tfliteMean(GlobalAveragePool, TFLiteMeanParameters, TensorQuantization)
+
+    /// The quantization of the step's output.
+    public var outputQuantization: TensorQuantization {
+        switch self {
+        case .layer(let layer): return layer.output
+        case .pool(let pool): return pool.quantization
+        case .reshape(_, let quantization), .tflitePool(_, _, let quantization), .tfliteAdd(_, _, let quantization),
+             .tfliteSoftmax(_, _, let quantization), .tfliteMean(_, _, let quantization):
+            return quantization
+        }
+    }
+
+    /// The step's name.
+    public var name: String {
+        switch self {
+        case .layer(let layer): return layer.layer.name
+        case .pool(let pool): return pool.pool.name
+        case .reshape(let reshape, _): return reshape.name
+        case .tflitePool(let pool, _, _): return pool.name
+        case .tfliteAdd(let add, _, _): return add.name
+        case .tfliteSoftmax(let softmax, _, _): return softmax.name
+        case .tfliteMean(let pool, _, _): return pool.name
+        }
+    }
 }
 
 /// An integer-only network: what code generation emits and the host reference runs.
@@ -80,6 +115,9 @@ public struct QuantizedNetwork: Sendable {
         steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
     }
 
+    /// The quantization of every tensor: the input, then each step's output.
+    public var tensorQuantization: [TensorQuantization] { [input] + steps.map(\.outputQuantization) }
+
     /// Quantizes `model` with the bit-widths and flavours of `plan`
     /// (docs/design.md#quantization-arithmetic):
     /// - input: the model's `InputEncoding` (the built-in models: `pixel / 255`);
@@ -95,13 +133,22 @@ public struct QuantizedNetwork: Sendable {
     /// - Parameters:
     ///   - calibration: images (bytes) to calibrate ranges on; nil for `calibrationImages` seeded
     ///     synthetic images.
+    ///   - method: how ranges the model does not state are chosen (`CalibrationMethod`); `.mse` clips
+    ///     sub-byte tensors at their MSE-optimal ranges and corrects the bias of sub-byte layers.
+    ///   - statistics: float statistics of `model` measured beforehand (then `calibration` is not run).
     public static func quantize(_ model: FloatModel, plan: BitWidthPlan, calibration: [[UInt8]]? = nil,
-                                calibrationImages: Int = 2, seed: UInt64 = 1) throws(DeploymentError) -> QuantizedNetwork {
+                                calibrationImages: Int = 2, seed: UInt64 = 1, method: CalibrationMethod = .minMax,
+                                statistics: CalibrationStatistics? = nil) throws(DeploymentError) -> QuantizedNetwork {
         guard plan.layers.count == model.layers.count else {
             throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
         }
+        if let trained = model.quantization, trained.arithmetic == .tflite {
+            return try fileIntegers(model, trained: trained, plan: plan)
+        }
         let images: [[Float]]
-        if let calibration {
+        if statistics != nil {
+            images = []
+        } else if let calibration {
             images = calibration.map { model.input.real($0) }
         } else if model.input == .unitRange {
             images = (0..<calibrationImages).map { SyntheticImage.float(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)) }
@@ -110,13 +157,15 @@ public struct QuantizedNetwork: Sendable {
                 model.input.real(SyntheticImage.bytes(shape: model.network.input, seed: seed &+ 2000 &+ UInt64($0)))
             }
         }
-        let ranges = FloatReference.outputRanges(model, images: images)
+        let measured = statistics ?? (method == .minMax ? nil : CalibrationStatistics(model: model, images: images))
+        let ranges = measured?.ranges ?? FloatReference.outputRanges(model, images: images)
 
         var steps: [QuantizedStep] = []
         var layerIndex = 0
-        var current = model.input.quantization
-        var logits = current
+        var tensors = [model.input.quantization]
+        var logits = model.input.quantization
         for (stepIndex, step) in model.network.steps.enumerated() {
+            let current = tensors[model.network.stepInputs[stepIndex][0]]
             switch step {
             case .globalAveragePool(let pool):
                 let pixels = Double(pool.input.height * pool.input.width)
@@ -125,6 +174,7 @@ public struct QuantizedNetwork: Sendable {
                                                            inputZeroPoint: current.zeroPoint, outputZeroPoint: current.zeroPoint,
                                                            inputBits: current.bits, outputBits: current.bits)
                     steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: current)))
+                    tensors.append(current)
                 } catch {
                     throw .quantization(layer: pool.name, reason: "\(error)")
                 }
@@ -135,6 +185,8 @@ public struct QuantizedNetwork: Sendable {
                 let output: TensorQuantization
                 if let stated = trained?.output {
                     output = stated
+                } else if let measured, method == .mse, layerPlan.outputBits < .eight, layer.activation != .none, !isLast {
+                    output = measured.clippedActivation(step: stepIndex, bits: layerPlan.outputBits)
                 } else if layer.activation == .relu6 && !isLast {
                     output = .relu6(bits: layerPlan.outputBits)
                 } else {
@@ -147,22 +199,110 @@ public struct QuantizedNetwork: Sendable {
                 guard output.bits == layerPlan.outputBits else {
                     throw .modelMismatch("layer \(layer.name): trained output is \(output.bits.bits)-bit, the plan says \(layerPlan.outputBits.bits)")
                 }
+                let clipping = method == .mse && trained == nil ? measured.map { (statistics: $0, layerIndex: layerIndex, step: stepIndex) } : nil
                 let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
-                                                  input: current, output: output)
+                                                  input: current, output: output, clipping: clipping)
                 steps.append(.layer(quantized))
-                current = output
+                tensors.append(output)
                 logits = output
                 layerIndex += 1
+            case .reshape(let reshape):
+                steps.append(.reshape(reshape, current))
+                tensors.append(current)
+            case .pool, .add, .softmax:
+                throw .unsupportedStep(step: step.name, reason: "MixQ quantizes this step only with a file's own "
+                                       + "quantization (an int8 TFLite file run as written); use --scheme int8 with such a file")
             }
         }
         return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: model.input.quantization, logits: logits)
     }
 
+    /// A TFLite file's network exactly as the file fixed it (docs/design.md#tflite-arithmetic):
+    /// its weight codes and int32 biases, its scales and zero points, TFLite's multipliers and
+    /// rounding, its fused activations' clamps. Nothing is recomputed from float values.
+    static func fileIntegers(_ model: FloatModel, trained: TrainedQuantization, plan: BitWidthPlan) throws(DeploymentError) -> QuantizedNetwork {
+        let network = model.network
+        guard let tensors = trained.tensors, tensors.count == network.steps.count + 1 else {
+            throw .modelMismatch("a TFLite network needs the quantization of each of its \(network.steps.count + 1) tensors")
+        }
+        let type: TFLiteTensorType = trained.tfliteType
+        // The file's float32 scale and signed zero point of a tensor.
+        func file(_ t: Int) -> (scale: Float, zero: Int) { (Float(tensors[t].scale), tensors[t].zeroPoint - type.codeOffset) }
+        func activation(_ a: Activation) -> TFLiteActivation {
+            switch a {
+            case .none: return .none
+            case .relu: return .relu
+            case .relu6: return .relu6
+            }
+        }
+        var steps: [QuantizedStep] = []
+        var layerIndex = 0
+        for (index, step) in network.steps.enumerated() {
+            let inputs = network.stepInputs[index]
+            let output = index + 1
+            do {
+                switch step {
+                case .layer(let layer):
+                    let fileLayer = trained.layers[layerIndex]
+                    guard let codes = fileLayer.codes, let bias = fileLayer.bias else {
+                        throw DeploymentError.modelMismatch("layer \(layer.name): the file's weight codes and biases are missing")
+                    }
+                    let kind: TFLiteLayerKind = layer.kind == .depthwise ? .depthwiseConvolution
+                        : (layer.kind == .fc || trained.fullyConnectedLayers.contains(layerIndex) ? .fullyConnected : .convolution)
+                    let (inScale, inZero) = file(inputs[0]), (outScale, outZero) = file(output)
+                    let parameters = try RequantizationParameters.tflite(
+                        kind, type: type, inputScale: inScale, inputZeroPoint: inZero,
+                        weightScales: fileLayer.weights.map { Float($0.scale) },
+                        weightZeroPoints: fileLayer.weights.map { $0.zeroPoint - type.codeOffset },
+                        outputScale: outScale, outputZeroPoint: outZero, bias: bias, activation: activation(layer.activation))
+                    let weights = model.layers[layerIndex]
+                    steps.append(.layer(QuantizedLayer(plan: plan.layers[layerIndex], weights: codes,
+                                                       weightQuantization: fileLayer.weights, input: tensors[inputs[0]],
+                                                       output: tensors[output], parameters: parameters, affine: weights.affine)))
+                    layerIndex += 1
+                case .pool(let pool):
+                    let (scale, zero) = file(output)
+                    steps.append(.tflitePool(pool, TFLitePoolParameters(kind: pool.kind == .average ? .average : .maximum, type: type,
+                                                                        scale: scale, zeroPoint: zero,
+                                                                        activation: activation(pool.activation)),
+                                             tensors[output]))
+                case .add(let add):
+                    let (s1, z1) = file(inputs[0]), (s2, z2) = file(inputs[1]), (so, zo) = file(output)
+                    steps.append(.tfliteAdd(add, try TFLiteAddParameters(type: type, input1Scale: s1, input1ZeroPoint: z1,
+                                                                         input2Scale: s2, input2ZeroPoint: z2, outputScale: so,
+                                                                         outputZeroPoint: zo, activation: activation(add.activation)),
+                                            tensors[output]))
+                case .softmax(let softmax):
+                    let (si, _) = file(inputs[0]), (so, zo) = file(output)
+                    steps.append(.tfliteSoftmax(softmax, try TFLiteSoftmaxParameters(type: type, inputScale: si, beta: Float(softmax.beta),
+                                                                                     outputScale: so, outputZeroPoint: zo),
+                                                tensors[output]))
+                case .reshape(let reshape):
+                    steps.append(.reshape(reshape, tensors[output]))
+                case .globalAveragePool(let pool):
+                    let (si, zi) = file(inputs[0]), (so, zo) = file(output)
+                    steps.append(.tfliteMean(pool, try TFLiteMeanParameters(type: type, elementCount: pool.input.height * pool.input.width,
+                                                                            inputScale: si, inputZeroPoint: zi, outputScale: so,
+                                                                            outputZeroPoint: zo),
+                                             tensors[output]))
+                }
+            } catch let error as DeploymentError {
+                throw error
+            } catch {
+                throw .quantization(layer: step.name, reason: "\(error)")
+            }
+        }
+        return QuantizedNetwork(plan: plan, network: network, steps: steps, input: tensors[0], logits: tensors[network.steps.count])
+    }
+
     private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, trained: [TensorQuantization]?,
-                                      input: TensorQuantization, output: TensorQuantization) throws(DeploymentError) -> QuantizedLayer {
+                                      input: TensorQuantization, output: TensorQuantization,
+                                      clipping: (statistics: CalibrationStatistics, layerIndex: Int, step: Int)? = nil)
+        throws(DeploymentError) -> QuantizedLayer {
         let layer = plan.layer
         let n = layer.outputChannels
-        let (a, d) = float.affine
+        let (a, floatShift) = float.affine
+        var d = floatShift
         let channelOf: (Int) -> Int = layer.kind == .depthwise
             ? { $0 % n } : { [perChannel = layer.weightCount / n] in $0 / perChannel }
         let folded = plan.flavour == .perLayerFolded
@@ -177,6 +317,9 @@ public struct QuantizedNetwork: Sendable {
             ranges = trained.count == n ? trained : Array(repeating: trained[0], count: n)
         } else if let trained, plan.flavour == .perLayerICN, trained.count == 1 {
             ranges = trained
+        } else if let clipping, plan.weightBits < .eight {
+            ranges = clipping.statistics.clippedWeights(layerIndex: clipping.layerIndex, values: values, channelOf: channelOf, channels: n,
+                                                        perChannel: plan.flavour == .perChannelICN, folded: folded, bits: plan.weightBits)
         } else if plan.flavour == .perChannelICN {
             var lows = [Double](repeating: 0, count: n), highs = lows
             for (i, v) in values.enumerated() {
@@ -189,6 +332,15 @@ public struct QuantizedNetwork: Sendable {
         }
         let rangeOf: (Int) -> TensorQuantization = { c in ranges.count == 1 ? ranges[0] : ranges[c] }
         let codes = values.enumerated().map { i, v in rangeOf(channelOf(i)).code(v) }
+        if let clipping, plan.weightBits < .eight || input.bits < .eight {
+            let dequantized = codes.enumerated().map { i, code in rangeOf(channelOf(i)).real(code) }
+            let statistics = clipping.statistics
+            let shift = CalibrationStatistics.biasShift(layer: layer, values: values, dequantized: dequantized,
+                                                        inputMeans: statistics.inputMeans(ofStep: clipping.step),
+                                                        quantizedInputMeans: statistics.quantizedInputMeans(ofStep: clipping.step, quantization: input),
+                                                        channelOf: channelOf)
+            d = (0..<n).map { c in d[c] - (folded ? 1 : a[c]) * shift[c] }
+        }
 
         var bias: [Int32] = []
         var multipliers: [FixedPointMultiplier] = []

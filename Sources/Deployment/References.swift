@@ -17,21 +17,28 @@ public enum FloatReference {
 
     /// The unquantized float network.
     public static func run(_ model: FloatModel, image: [Float]) -> Output {
-        var x = image
-        var layerIndex = 0
-        for step in model.network.steps { x = floatStep(step, model, layerIndex: &layerIndex, input: x) }
-        return Output(logits: x, logitCodes: nil)
+        Output(logits: GraphExecution.run(model.network, input: image) { index, step, inputs in
+            floatStep(step, model, layerIndex: model.network.layerIndexOfStep[index], inputs: inputs)
+        }, logitCodes: nil)
     }
 
-    /// One step of the unquantized network; `layerIndex` counts planner layers.
-    static func floatStep(_ step: NetworkStep, _ model: FloatModel, layerIndex: inout Int, input x: [Float]) -> [Float] {
+    /// One step of the unquantized network; `layerIndex` is the step's planner-layer index.
+    static func floatStep(_ step: NetworkStep, _ model: FloatModel, layerIndex: Int?, inputs x: [[Float]]) -> [Float] {
         switch step {
         case .globalAveragePool(let pool):
-            return FloatLayers.globalAveragePool(x, shape: pool.input)
+            return FloatLayers.globalAveragePool(x[0], shape: pool.input)
+        case .pool(let pool):
+            return FloatLayers.pool(pool, input: x[0])
+        case .add(let add):
+            return FloatLayers.add(x[0], x[1], activation: add.activation)
+        case .softmax(let softmax):
+            return FloatLayers.softmax(x[0], shape: softmax.shape, beta: softmax.beta)
+        case .reshape:
+            return x[0]
         case .layer(let layer):
-            let (a, d) = model.layers[layerIndex].affine
-            defer { layerIndex += 1 }
-            return FloatLayers.normalize(FloatLayers.linear(layer, weights: model.layers[layerIndex].weights, input: x),
+            let weights = model.layers[layerIndex ?? 0]
+            let (a, d) = weights.affine
+            return FloatLayers.normalize(FloatLayers.linear(layer, weights: weights.weights, input: x[0]),
                                          a: a, d: d, activation: layer.activation)
         }
     }
@@ -40,41 +47,66 @@ public enum FloatReference {
     /// runs of the unquantized model on `images`, in step order.
     public static func outputRanges(_ model: FloatModel, images: [[Float]]) -> [(low: Double, high: Double)] {
         var ranges = [(low: Double, high: Double)](repeating: (0, 0), count: model.network.steps.count)
+        let layerIndex = model.network.layerIndexOfStep
         for image in images {
-            var x = image
-            var layerIndex = 0
-            for (index, step) in model.network.steps.enumerated() {
-                x = floatStep(step, model, layerIndex: &layerIndex, input: x)
+            _ = GraphExecution.run(model.network, input: image, compute: { index, step, inputs in
+                floatStep(step, model, layerIndex: layerIndex[index], inputs: inputs)
+            }, observe: { index, x in
                 for value in x {
                     ranges[index].low = min(ranges[index].low, Double(value))
                     ranges[index].high = max(ranges[index].high, Double(value))
                 }
-            }
+            })
         }
         return ranges
     }
 
     /// The fake-quantized network on the 8-bit image `pixels`.
     public static func runFakeQuantized(_ network: QuantizedNetwork, pixels: [UInt8]) -> Output {
-        var codes = pixels.map(Int.init)
-        var preQuantization: [Float] = []
         var stepCodes: [[Int]] = []
-        for step in network.steps {
-            (codes, preQuantization) = fakeQuantizedStep(step, input: codes)
-            stepCodes.append(codes)
+        let quantization = network.tensorQuantization
+        let last = GraphExecution.run(network.network, input: (codes: pixels.map(Int.init), real: [Float]())) { index, _, inputs in
+            fakeQuantizedStep(network.steps[index], inputs: inputs.map(\.codes),
+                              inputQuantizations: network.network.stepInputs[index].map { quantization[$0] })
+        } observe: { _, output in
+            stepCodes.append(output.codes)
         }
-        return Output(logits: preQuantization, logitCodes: stepCodes.last, stepCodes: stepCodes)
+        return Output(logits: last.real, logitCodes: last.codes, stepCodes: stepCodes)
     }
 
     /// One step in fake-quantized float: dequantize the input codes, compute in float with
     /// dequantized weights and float batch-norm, quantize the result to the output's codes.
     /// Returns the output codes and the float values before output quantization.
     public static func fakeQuantizedStep(_ step: QuantizedStep, input codes: [Int]) -> (codes: [Int], real: [Float]) {
+        fakeQuantizedStep(step, inputs: [codes])
+    }
+
+    /// `fakeQuantizedStep(_:input:)` for a step with several inputs (an add), each with the
+    /// quantization of the tensor it reads (needed where the step does not carry it).
+    public static func fakeQuantizedStep(_ step: QuantizedStep, inputs: [[Int]],
+                                         inputQuantizations: [TensorQuantization] = []) -> (codes: [Int], real: [Float]) {
+        let codes = inputs[0]
         switch step {
         case .pool(let pool):
             let x = codes.map { Float(pool.quantization.real($0)) }
             let real = FloatLayers.globalAveragePool(x, shape: pool.pool.input)
             return (real.map { pool.quantization.code(Double($0)) }, real)
+        case .reshape(_, let quantization):
+            return (codes, codes.map { Float(quantization.real($0)) })
+        case .tflitePool(let pool, _, let quantization):
+            let real = FloatLayers.pool(pool, input: codes.map { Float(quantization.real($0)) })
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteAdd(let add, _, let quantization):
+            // Each input dequantized with its own quantization, carried by the steps that wrote it.
+            let real = FloatLayers.add(inputs[0].map { Float(inputQuantizations[0].real($0)) },
+                                       inputs[1].map { Float(inputQuantizations[1].real($0)) }, activation: add.activation)
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteMean(let pool, _, let quantization):
+            let real = FloatLayers.globalAveragePool(codes.map { Float(inputQuantizations[0].real($0)) }, shape: pool.input)
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .tfliteSoftmax(let softmax, _, let quantization):
+            let real = FloatLayers.softmax(codes.map { Float(inputQuantizations[0].real($0)) }, shape: softmax.shape, beta: softmax.beta)
+            return (real.map { quantization.code(Double($0)) }, real)
         case .layer(let layer):
             let x = codes.map { Float(layer.input.real($0)) }
             let n = layer.layer.outputChannels
@@ -95,46 +127,65 @@ public enum FloatReference {
 /// The integer-only network run on the host with `Quantization.ReferenceLayers`: the values the
 /// C kernels must reproduce bit for bit.
 public enum HostReference {
-    /// Every step's output codes (unpacked), in network order; the last is the logits.
+    /// Every step's output codes (unpacked), in network order; the last is the network output.
     public static func run(_ network: QuantizedNetwork, pixels: [UInt8]) throws(DeploymentError) -> [[Int]] {
-        var x = pixels.map(Int.init)
         var outputs: [[Int]] = []
         do {
-            for step in network.steps {
-                switch step {
-                case .pool(let pool):
-                    let shape = pool.pool.input
-                    x = try ReferenceLayers.globalAveragePool(input: x, height: shape.height, width: shape.width,
-                                                              channels: shape.channels, parameters: pool.parameters)
-                case .layer(let quantized):
-                    let layer = quantized.layer
-                    switch layer.kind {
-                    case .conv, .depthwise:
-                        let geometry = try ConvolutionGeometry(
-                            inputHeight: layer.input.height, inputWidth: layer.input.width,
-                            inputChannels: layer.input.channels, outputChannels: layer.outputChannels,
-                            kernelHeight: layer.kernel.height, kernelWidth: layer.kernel.width,
-                            strideHeight: layer.stride, strideWidth: layer.stride,
-                            padTop: layer.padding.top, padLeft: layer.padding.left,
-                            padBottom: layer.padding.bottom, padRight: layer.padding.right)
-                        x = layer.kind == .conv
-                            ? try ReferenceLayers.convolution(input: x, weights: quantized.weights, geometry: geometry,
-                                                              parameters: quantized.parameters)
-                            : try ReferenceLayers.depthwiseConvolution(input: x, weights: quantized.weights, geometry: geometry,
-                                                                       parameters: quantized.parameters)
-                    case .pointwise:
-                        x = try ReferenceLayers.pointwiseConvolution(input: x, height: layer.input.height, width: layer.input.width,
-                                                                     inputChannels: layer.input.channels,
-                                                                     weights: quantized.weights, parameters: quantized.parameters)
-                    case .fc:
-                        x = try ReferenceLayers.fullyConnected(input: x, weights: quantized.weights, parameters: quantized.parameters)
-                    }
-                }
-                outputs.append(x)
+            _ = try GraphExecution.run(network.network, input: pixels.map(Int.init)) { index, _, inputs in
+                try step(network.steps[index], inputs: inputs)
+            } observe: { _, output in
+                outputs.append(output)
             }
+        } catch let error as DeploymentError {
+            throw error
         } catch {
             throw .unexpectedOutput("host reference failed: \(error)")
         }
         return outputs
+    }
+
+    /// One integer step on unpacked codes.
+    public static func step(_ step: QuantizedStep, inputs: [[Int]]) throws -> [Int] {
+        let x = inputs[0]
+        switch step {
+        case .pool(let pool):
+            let shape = pool.pool.input
+            return try ReferenceLayers.globalAveragePool(input: x, height: shape.height, width: shape.width,
+                                                         channels: shape.channels, parameters: pool.parameters)
+        case .reshape:
+            return x
+        case .tflitePool(let pool, let parameters, _):
+            return try TFLiteLayers.pool(input: x, geometry: try pool.geometry, parameters: parameters)
+        case .tfliteAdd(_, let parameters, _):
+            return try TFLiteLayers.add(x, inputs[1], parameters: parameters)
+        case .tfliteMean(let pool, let parameters, _):
+            return try TFLiteLayers.mean(input: x, pixels: pool.input.height * pool.input.width, channels: pool.input.channels,
+                                         parameters: parameters)
+        case .tfliteSoftmax(let softmax, let parameters, _):
+            return try TFLiteLayers.softmax(input: x, depth: softmax.shape.channels, parameters: parameters)
+        case .layer(let quantized):
+            let layer = quantized.layer
+            switch layer.kind {
+            case .conv, .depthwise:
+                let geometry = try ConvolutionGeometry(
+                    inputHeight: layer.input.height, inputWidth: layer.input.width,
+                    inputChannels: layer.input.channels, outputChannels: layer.outputChannels,
+                    kernelHeight: layer.kernel.height, kernelWidth: layer.kernel.width,
+                    strideHeight: layer.stride, strideWidth: layer.stride,
+                    padTop: layer.padding.top, padLeft: layer.padding.left,
+                    padBottom: layer.padding.bottom, padRight: layer.padding.right)
+                return layer.kind == .conv
+                    ? try ReferenceLayers.convolution(input: x, weights: quantized.weights, geometry: geometry,
+                                                      parameters: quantized.parameters)
+                    : try ReferenceLayers.depthwiseConvolution(input: x, weights: quantized.weights, geometry: geometry,
+                                                               parameters: quantized.parameters)
+            case .pointwise:
+                return try ReferenceLayers.pointwiseConvolution(input: x, height: layer.input.height, width: layer.input.width,
+                                                                inputChannels: layer.input.channels,
+                                                                weights: quantized.weights, parameters: quantized.parameters)
+            case .fc:
+                return try ReferenceLayers.fullyConnected(input: x, weights: quantized.weights, parameters: quantized.parameters)
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Emulator
 import FirmwareBuild
 import Foundation
@@ -20,6 +21,8 @@ public struct SweepJob: Sendable {
     public var modelSource: String?
     /// The microcontroller the pair is planned for (with its default budgets) and run on.
     public var part: Part = .stm32h743
+    /// How the bits are chosen (the sensitivity search needs a dataset: `mixq sweep --dataset`).
+    public var strategy: PlanningStrategy = .paper
 
     public init(model: MobilenetV1, scheme: QuantizationScheme) throws(NetworkError) {
         try self.init(network: model.network(), scheme: scheme)
@@ -36,7 +39,7 @@ public struct SweepJob: Sendable {
     }
 
     /// `int8`, `mixpl`, `mixpc`, or the forced flavour (as `DeploymentRequest.schemeLabel`).
-    public var schemeLabel: String { flavour?.rawValue ?? scheme.rawValue }
+    public var schemeLabel: String { strategy.label(scheme: flavour?.rawValue ?? scheme.rawValue) }
 
     /// The result file's name: `<model>__<scheme>.json` on the STM32H743 (the names of results
     /// from before parts were data), `<model>__<scheme>@<part>.json` on any other part, the
@@ -72,6 +75,8 @@ public struct SweepJob: Sendable {
         request.flavour = flavour
         request.modelSource = modelSource
         request.part = part
+        request.strategy = strategy
+        request.calibrationMethod = strategy.defaultCalibration
         return request
     }
 }
@@ -212,7 +217,7 @@ public enum Sweep {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw DeploymentError.cannotWrite(path: folder.path, reason: "cannot create the results folder (\(error.localizedDescription))")
+            throw DeploymentError.cannotWrite(path: folder.path, reason: "cannot create the results folder (\(SystemErrorText.reason(error)))")
         }
         let work = folder.appendingPathComponent(".work", isDirectory: true)
         let queue = JobQueue(jobs)
@@ -253,11 +258,18 @@ public enum Sweep {
                     failed = true
                     result = failedResult(job, error: error, clockMHz: job.clock(clockMHz))
                 }
-                if let data = try? result.json() {
-                    try? data.write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
+                var recorded = result
+                do {
+                    try result.json().write(to: folder.appendingPathComponent(job.fileName), options: .atomic)
+                } catch {
+                    // The result is lost unless said: the pair counts as failed (run again next
+                    // time) and its note says why.
+                    failed = true
+                    recorded.note = "failed: cannot write \(folder.appendingPathComponent(job.fileName).path): "
+                        + SystemErrorText.reason(error) + (result.note.map { "; \($0)" } ?? "")
                 }
                 report.lock()
-                onFinish(Outcome(job: job, result: result, failed: failed, seconds: Date().timeIntervalSince(started)))
+                onFinish(Outcome(job: job, result: recorded, failed: failed, seconds: Date().timeIntervalSince(started)))
                 report.unlock()
             }
         }

@@ -17,21 +17,72 @@ public struct TrainedQuantization: Sendable {
         /// classifier's float logits), which then calibrates it.
         public var output: TensorQuantization?
 
-        public init(weights: [TensorQuantization], output: TensorQuantization?) {
+        /// The weight codes exactly as the file stores them (TFLite), in `ReferenceLayers`
+        /// order; nil when MixQ computes them from the float weights and `weights`.
+        public var codes: [Int]?
+        /// The int32 bias exactly as the file stores it (TFLite), in accumulator units.
+        public var bias: [Int32]?
+        /// The codes the output is clamped to (a file's fused activation); nil for the output
+        /// bits' full range.
+        public var outputRange: ClosedRange<Int>?
+
+        public init(weights: [TensorQuantization], output: TensorQuantization?, codes: [Int]? = nil, bias: [Int32]? = nil,
+                    outputRange: ClosedRange<Int>? = nil) {
             self.weights = weights
             self.output = output
+            self.codes = codes
+            self.bias = bias
+            self.outputRange = outputRange
         }
 
         /// The weights' bit-width.
         public var weightBits: BitWidth { weights[0].bits }
+        /// The flavour that stores the file's parameters as they are: per-channel scales with one
+        /// zero point (TFLite's symmetric int8) are PL+ICN's multiplier per channel and one zero
+        /// point, with a zero point per channel PC+ICN; one scale makes one multiplier (PL+FB's
+        /// layout).
+        public var fileFlavour: RequantizationFlavour {
+            guard isPerChannel else { return .perLayerFolded }
+            return weights.allSatisfy { $0.zeroPoint == weights[0].zeroPoint } ? .perLayerICN : .perChannelICN
+        }
         /// Whether the weights have one scale per output channel.
         public var isPerChannel: Bool { weights.count > 1 }
     }
 
+    /// Whose integer arithmetic the file's quantization assumes.
+    public enum Arithmetic: String, Sendable {
+        /// MixQ's own (docs/design.md#quantization-arithmetic): QONNX files, MixQ's training.
+        case mixq
+        /// TFLite's (docs/design.md#tflite-arithmetic): its multipliers, rounding and clamps,
+        /// so that MixQ's results equal LiteRT's reference kernels byte for byte.
+        case tflite
+    }
+
     /// One entry per planner layer (`network.layers`), in order.
     public var layers: [Layer]
+    /// Whose arithmetic runs the integer network.
+    public var arithmetic: Arithmetic
+    /// The quantization of every tensor of the network (index as `Network.tensorShapes`), when
+    /// the file states them all (TFLite); nil otherwise.
+    public var tensors: [TensorQuantization]?
 
-    public init(layers: [Layer]) { self.layers = layers }
+    /// For `.tflite`: whether the file's tensors are int8 (codes `q + 128`) or uint8.
+    public var tfliteType: TFLiteTensorType
+    /// For `.tflite`: the layers (indices into `layers`) that are FULLY_CONNECTED operators in
+    /// the file, whatever MixQ's layer kind (an FC on an HxWxC map is MixQ's VALID HxW
+    /// convolution); TFLite forms their multipliers differently.
+    public var fullyConnectedLayers: Set<Int>
+    /// For `.tflite`: the file ends in DEQUANTIZE, so its output is float32 (`scale * (q - z)`).
+    public var floatOutput = false
+
+    public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil,
+                tfliteType: TFLiteTensorType = .int8, fullyConnectedLayers: Set<Int> = []) {
+        self.layers = layers
+        self.arithmetic = arithmetic
+        self.tensors = tensors
+        self.tfliteType = tfliteType
+        self.fullyConnectedLayers = fullyConnectedLayers
+    }
 
     /// Whether any layer's weights are quantized per output channel.
     public var isPerChannel: Bool { layers.contains { $0.isPerChannel } }
@@ -42,6 +93,8 @@ public struct TrainedQuantization: Sendable {
     /// is folded into its weights, which are then quantized anew at 8 bits (the paper's MixPL);
     /// `--flavour pl_icn` keeps every trained code instead, at 5n - 8 more parameter bytes per layer.
     public var naturalScheme: QuantizationScheme {
+        // A TFLite file runs as written: its own per-layer flavours under int8.
+        if arithmetic == .tflite { return .int8 }
         if isPerChannel { return .mixpc }
         let allEight = layers.allSatisfy { $0.weightBits == .eight && ($0.output?.bits ?? .eight) == .eight }
         return allEight ? .int8 : .mixpl
@@ -52,6 +105,15 @@ public struct TrainedQuantization: Sendable {
     /// - Throws: `PlanningError` when the counts do not match the network.
     public func plan(for network: Network, input: TensorQuantization, budget: MemoryBudget,
                      scheme: QuantizationScheme, flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
+        if let tensors {
+            // Every tensor stated: one width per activation group, from any tensor of the group.
+            let groups = BitWidthPlanner.activationGroups(network)
+            var bits = [BitWidth](repeating: .eight, count: BitWidthPlanner.activationGroupCount(network))
+            for (tensor, group) in groups.enumerated() where tensor < tensors.count { bits[group] = tensors[tensor].bits }
+            return try BitWidthPlanner.fixed(network, activationBits: bits, weightBits: layers.map(\.weightBits),
+                                             budget: budget, scheme: scheme, flavour: flavour,
+                                             flavours: flavour == nil ? layers.map(\.fileFlavour) : nil)
+        }
         let outputs = layers.map { $0.output?.bits ?? .eight }
         return try BitWidthPlanner.fixed(network, activationBits: [input.bits] + outputs, weightBits: layers.map(\.weightBits),
                                          budget: budget, scheme: scheme, flavour: flavour)

@@ -1,3 +1,4 @@
+import Diagnostics
 /// Why a DWARF section could not be read. Debug information is optional: callers that meet one
 /// of these fall back to what the symbol table gives and say so.
 public enum DWARFError: Error, Equatable, CustomStringConvertible {
@@ -103,7 +104,8 @@ public struct DWARFCursor {
             throw .truncated(section: section, offset: offset)
         }
         defer { offset = end + 1 }
-        return String(decoding: bytes[offset..<end], as: UTF8.self)
+        // Escaped: file and producer names reach fault messages and profiles (see ELFImage).
+        return ErrorText.escaped(String(decoding: bytes[offset..<end], as: UTF8.self))
     }
 
     /// The unit length that starts every DWARF unit header; 64-bit DWARF (0xffffffff) is

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// Why an ELF file cannot be used as Cortex-M firmware.
@@ -334,13 +335,16 @@ private struct ByteReader {
             | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24
     }
 
-    /// The NUL-terminated string at `offset`, not reading at or past `limit`.
+    /// The NUL-terminated string at `offset`, not reading at or past `limit`, with its
+    /// non-printable characters escaped (`ErrorText.escaped`): symbol and section names reach
+    /// fault messages, `size` tables and profiles, and a name holding `\n` or an escape
+    /// sequence must not forge or erase a line on the user's terminal.
     func cString(at offset: UInt64, limit: UInt64) -> String? {
         let end = min(limit, UInt64(bytes.count))
         guard offset < end else { return nil }
         var index = Int(offset)
         while index < Int(end) && bytes[index] != 0 { index += 1 }
-        return String(decoding: bytes[Int(offset)..<index], as: UTF8.self)
+        return ErrorText.escaped(String(decoding: bytes[Int(offset)..<index], as: UTF8.self))
     }
 }
 

@@ -554,6 +554,7 @@ final class ExecutionState {
                                    wallSeconds: wallSeconds)
             result.profile = profiler?.finish(cycles: cycles, instructions: cycleModel?.instructions ?? instructions,
                                               model: cycleModel)
+            result.cacheUse = systemControl.cacheUse
             return result
         case let .outputLimit(pc):
             throw EmulatorError.outputLimitExceeded(limit: options.maxOutputBytes, pc: pc, function: image.describe(address: pc))

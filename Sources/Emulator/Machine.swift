@@ -78,9 +78,18 @@ public struct RunResult: Sendable {
     /// Where the cycles went, when `RunOptions.profile` asked for it.
     public var profile: RunProfile?
 
+    /// Whether the firmware enabled the L1 caches at any time of the run; nil when unknown.
+    public var cacheUse: CacheUse?
+
     /// The conditions `cycles` holds under, for every printed figure: clock, FLASH wait states
-    /// and cycle model.
-    public var conditions: String { Self.conditions(clockMHz: clockMHz, timing: timing, part: part) }
+    /// and cycle model. Under `--timing full` on a part with L1 caches, a run whose firmware
+    /// never enabled them says so: every FLASH fetch then paid the wait states, which reads
+    /// as a slow run with no cache misses otherwise.
+    public var conditions: String {
+        let text = Self.conditions(clockMHz: clockMHz, timing: timing, part: part)
+        guard timing == .full, case .level1 = part.caches, let cacheUse, let state = cacheUse.summary else { return text }
+        return text.replacingOccurrences(of: "caches as the firmware sets them", with: state)
+    }
 
     /// The conditions line of a run at `clockMHz` under `timing` on `part` (for figures of a
     /// run that ended in an error, which has no `RunResult`). The part is named when it is not
@@ -100,6 +109,28 @@ public struct RunResult: Sendable {
     public var emulatedMIPS: Double { wallSeconds > 0 ? Double(instructions) / wallSeconds / 1e6 : 0 }
     /// `cycles` at the core clock, in milliseconds.
     public var milliseconds: Double { Double(cycles) / Double(clockMHz) / 1e3 }
+}
+
+/// Which L1 caches the firmware enabled (CCR.IC, CCR.DC; ARMv7-M ARM B3.2.8) at any time of a run.
+public struct CacheUse: Sendable, Equatable {
+    public var instructionCacheEnabled: Bool
+    public var dataCacheEnabled: Bool
+
+    public init(instructionCacheEnabled: Bool, dataCacheEnabled: Bool) {
+        self.instructionCacheEnabled = instructionCacheEnabled
+        self.dataCacheEnabled = dataCacheEnabled
+    }
+
+    /// The conditions' wording when a cache stayed off the whole run; nil when both were on
+    /// at some time ("as the firmware sets them" holds).
+    var summary: String? {
+        switch (instructionCacheEnabled, dataCacheEnabled) {
+        case (false, false): return "caches off for the whole run (the firmware never enabled them: every FLASH access paid the wait states)"
+        case (false, true): return "instruction cache off for the whole run (never enabled), data cache as the firmware sets it"
+        case (true, false): return "data cache off for the whole run (never enabled), instruction cache as the firmware sets it"
+        case (true, true): return nil
+        }
+    }
 }
 
 /// Bytes placed in target RAM before the firmware starts.

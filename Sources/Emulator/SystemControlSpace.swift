@@ -75,6 +75,11 @@ struct SystemControlSpace {
     var itmOutput: [UInt8] = []
 
     var instructionCacheEnabled: Bool { configurationControl & Self.instructionCacheEnable != 0 }
+    /// Whether the firmware enabled each cache at any time of the run (CCR.IC, CCR.DC).
+    private(set) var instructionCacheWasEnabled = false
+    private(set) var dataCacheWasEnabled = false
+    /// What the run did with the L1 caches, for the summary and the statistics.
+    var cacheUse: CacheUse { CacheUse(instructionCacheEnabled: instructionCacheWasEnabled, dataCacheEnabled: dataCacheWasEnabled) }
     var dataCacheEnabled: Bool { configurationControl & Self.dataCacheEnable != 0 }
     var floatingPointEnabled: Bool { (coprocessorAccess >> 20) & 0xF == 0xF }
 
@@ -153,6 +158,8 @@ struct SystemControlSpace {
             sysTickCountFlag = false
         case Address.configurationControl:
             configurationControl = (value & ~UInt32(1 << 18)) | (1 << 18)
+            instructionCacheWasEnabled = instructionCacheWasEnabled || instructionCacheEnabled
+            dataCacheWasEnabled = dataCacheWasEnabled || dataCacheEnabled
         case Address.cacheSizeSelection: cacheSizeSelection = value & 1
         case Address.coprocessorAccess: coprocessorAccess = value
         case Address.debugExceptionMonitor:

@@ -14,6 +14,8 @@ public struct CompiledNetwork: Sendable {
     enum Step: Sendable {
         case layer(CompiledLayer)
         case pool(pixels: Int, channels: Int, parameters: PoolingParameters)
+        /// A step without a fast form here: run by `HostReference` itself.
+        case reference(QuantizedStep)
     }
 
     struct CompiledLayer: Sendable {
@@ -31,10 +33,18 @@ public struct CompiledNetwork: Sendable {
         var multipliers: [FixedPointMultiplier]
         var inputZeroPoint: Int32
         var outputZeroPoint: Int64
+        /// The output clamp (the bits' full range unless a fused activation narrows it).
+        var outputMin: Int64
         var outputMax: Int64
+        /// TFLite's double rounding instead of MixQ's single one.
+        var tfliteRounding: Bool
     }
 
     let steps: [Step]
+    /// The tensors each step reads (`Network.stepInputs`).
+    let stepInputs: [[Int]]
+    /// The last step that needs each tensor (`Network.lastUse`, through reshapes).
+    let lastUse: [Int]
     /// Multiply-accumulates of one image.
     public let multiplyAccumulates: Int
     /// The input shape (HWC).
@@ -43,8 +53,15 @@ public struct CompiledNetwork: Sendable {
     public init(_ network: QuantizedNetwork) {
         input = network.network.input
         multiplyAccumulates = network.network.multiplyAccumulates
+        stepInputs = network.network.stepInputs
+        lastUse = network.network.tensorShapes.indices.map { network.network.lastUse[network.network.storage(of: $0)] }
         steps = network.steps.map { step in
             switch step {
+            case .layer(let quantized) where quantized.layer.depthMultiplier != 1
+                                          || quantized.parameters.rounding == .tfliteFloatingPoint:
+                return .reference(step)
+            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax, .tfliteMean:
+                return .reference(step)
             case .pool(let pool):
                 return .pool(pixels: pool.pool.input.height * pool.pool.input.width, channels: pool.pool.input.channels,
                              parameters: pool.parameters)
@@ -62,21 +79,31 @@ public struct CompiledNetwork: Sendable {
                     kernelWidth: layer.kernel.width, stride: layer.stride, padTop: layer.padding.top, padLeft: layer.padding.left,
                     weights: weights, bias: p.bias, multipliers: (0..<n).map { p.multiplier(channel: $0) },
                     inputZeroPoint: Int32(p.inputZeroPoint), outputZeroPoint: Int64(p.outputZeroPoint),
-                    outputMax: Int64(p.outputBits.maxUnsigned)))
+                    outputMin: Int64(p.outputRange.lowerBound), outputMax: Int64(p.outputRange.upperBound),
+                    tfliteRounding: p.rounding == .tflite))
             }
         }
     }
 
     /// The logits' codes for one image's input codes (8-bit, HWC).
     public func logits(_ codes: [UInt8]) -> [Int32] {
-        var x = codes.map { Int32($0) }
-        for step in steps {
+        var tensors: [[Int32]?] = Array(repeating: nil, count: steps.count + 1)
+        tensors[0] = codes.map { Int32($0) }
+        var x: [Int32] = tensors[0] ?? []
+        for (index, step) in steps.enumerated() {
+            let inputs = stepInputs[index].map { tensors[$0] ?? [] }
             switch step {
             case .pool(let pixels, let channels, let p):
-                x = Self.pool(x, pixels: pixels, channels: channels, parameters: p)
+                x = Self.pool(inputs[0], pixels: pixels, channels: channels, parameters: p)
             case .layer(let layer):
-                x = Self.run(layer, x)
+                x = Self.run(layer, inputs[0])
+            case .reference(let quantized):
+                // The host reference checked its inputs when the network was built; a failure
+                // here is a MixQ bug, reported as an empty output rather than a trap.
+                x = ((try? HostReference.step(quantized, inputs: inputs.map { $0.map(Int.init) })) ?? []).map { Int32($0) }
             }
+            tensors[index + 1] = x
+            for tensor in stepInputs[index] where lastUse[tensor] <= index { tensors[tensor] = nil }
         }
         return x
     }
@@ -93,8 +120,8 @@ public struct CompiledNetwork: Sendable {
 
     @inline(__always)
     static func requantize(_ acc: Int32, _ m: FixedPointMultiplier, _ layer: CompiledLayer) -> Int32 {
-        let r = m.scaled(acc) + layer.outputZeroPoint
-        return Int32(min(max(r, 0), layer.outputMax))
+        let r = (layer.tfliteRounding ? Int64(m.tfliteScaled(acc)) : m.scaled(acc)) + layer.outputZeroPoint
+        return Int32(min(max(r, layer.outputMin), layer.outputMax))
     }
 
     /// One layer on codes `x`; returns output codes.

@@ -42,6 +42,11 @@ public struct EvaluationResult: Sendable, Codable {
     public var hostMacsPerSecond: Double
     /// The target run (cycles, memory, conditions), when images ran on the target.
     public var deployment: DeploymentResult?
+    /// How the bits were chosen (`paper`, `sensitivity`); nil in files from before strategies.
+    public var strategy: String?
+    /// Images at the end of the dataset that calibrated and searched the plan and were not scored
+    /// (the sensitivity strategy); nil when none were held out.
+    public var searchImages: Int?
 
     /// Top-1 of the integer network, a fraction in 0...1.
     public var top1: Double { fraction(integer.top1) }
@@ -57,6 +62,10 @@ public struct EvaluationResult: Sendable, Codable {
     public var fileName: String { Self.fileName(model: model, scheme: scheme, shard: shard) }
 
     /// The evaluation file of `model` under `scheme` for `shard`.
+    /// Whether the dataset had labels; without them (`inputs.npy` alone) Top-1 and Top-5 are
+    /// not measured and their counts are 0.
+    public var labelled = true
+
     public static func fileName(model: String, scheme: String, shard: DatasetShard = .whole) -> String {
         "\(model)__\(scheme).eval" + (shard.count > 1 ? "-\(shard.index)-of-\(shard.count)" : "") + ".json"
     }
@@ -64,7 +73,7 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMacsPerSecond, deployment
+             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages
         case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1
     }
 
@@ -111,11 +120,16 @@ public struct EvaluationResult: Sendable, Codable {
                   hostImagesPerSecond: try c.decode(Double.self, forKey: .hostImagesPerSecond),
                   hostMacsPerSecond: try c.decode(Double.self, forKey: .hostMacsPerSecond),
                   deployment: try c.decodeIfPresent(DeploymentResult.self, forKey: .deployment))
+        labelled = try c.decodeIfPresent(Bool.self, forKey: .labelled) ?? true
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        searchImages = try c.decodeIfPresent(Int.self, forKey: .searchImages)
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(model, forKey: .model)
+        // Written only for an unlabelled set, whose Top-1/Top-5 counts are not measurements.
+        if !labelled { try c.encode(labelled, forKey: .labelled) }
         try c.encode(scheme, forKey: .scheme)
         try c.encode(flavours, forKey: .flavours)
         try c.encode(dataset, forKey: .dataset)
@@ -135,6 +149,8 @@ public struct EvaluationResult: Sendable, Codable {
         try c.encode(hostImagesPerSecond, forKey: .hostImagesPerSecond)
         try c.encode(hostMacsPerSecond, forKey: .hostMacsPerSecond)
         try c.encode(deployment, forKey: .deployment)
+        try c.encodeIfPresent(strategy, forKey: .strategy)
+        try c.encodeIfPresent(searchImages, forKey: .searchImages)
         try c.encode(top1, forKey: .top1)
         try c.encode(top5, forKey: .top5)
         try c.encode(floatTop1, forKey: .floatTop1)

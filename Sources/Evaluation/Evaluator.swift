@@ -50,6 +50,10 @@ public struct EvaluationRequest: Sendable {
     public var jobs: Int
     /// Also run the float (and fake-quantized) reference on every image.
     public var floatReference: Bool
+    /// When set, receives every scored image's integer output (`mixq eval --outputs`).
+    public var outputs: OutputCollector?
+    /// Images not scored (those a sensitivity search calibrated and searched on).
+    public var excluded: Set<Int> = []
 
     public init(prepared: PreparedDeployment, dataset: LabelledDataset, limit: Int? = nil, shard: DatasetShard = .whole,
                 targetImages: Int = 20, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, floatReference: Bool = true) {
@@ -60,6 +64,63 @@ public struct EvaluationRequest: Sendable {
         self.targetImages = targetImages
         self.jobs = jobs
         self.floatReference = floatReference
+    }
+}
+
+/// Every scored image's integer output, gathered from the evaluation's worker threads.
+public final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byIndex: [Int: [UInt8]] = [:]
+    /// What the codes mean, set by the evaluation.
+    private var quantization = TensorQuantization(scale: 1, zeroPoint: 0, bits: .eight)
+    private var fileType: TFLiteTensorType?
+    private var shape: [Int] = []
+
+    public init() {}
+
+    func describe(quantization: TensorQuantization, fileType: TFLiteTensorType?, output: TensorShape) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.quantization = quantization
+        self.fileType = fileType
+        shape = output.height == 1 && output.width == 1 ? [output.channels]
+            : output.height == 1 ? [output.width, output.channels] : [output.height, output.width, output.channels]
+    }
+
+    /// The outputs as a `.npy` file, N first: a TFLite file's output type (int8 or uint8, the
+    /// values its final operator writes); for other models float32, dequantized from the
+    /// integer output (`scale * (code - zero point)`).
+    public func npyFile() -> Data {
+        let rows = outputs
+        lock.lock()
+        defer { lock.unlock() }
+        let dims = [rows.count] + shape
+        switch fileType {
+        case .int8: return NumPyArray.file(dtype: "|i1", shape: dims, payload: rows.flatMap { $0.codes.map { $0 ^ 0x80 } })
+        case .uint8: return NumPyArray.file(dtype: "|u1", shape: dims, payload: rows.flatMap(\.codes))
+        case nil:
+            let payload = rows.flatMap { row in
+                row.codes.flatMap { code -> [UInt8] in
+                    let bits = Float(quantization.real(Int(code))).bitPattern.littleEndian
+                    return withUnsafeBytes(of: bits) { Array($0) }
+                }
+            }
+            return NumPyArray.file(dtype: "<f4", shape: dims, payload: payload)
+        }
+    }
+
+    func store(_ codes: [Int32], index: Int) {
+        let bytes = codes.map { UInt8(clamping: $0) }
+        lock.lock()
+        byIndex[index] = bytes
+        lock.unlock()
+    }
+
+    /// The outputs in dataset order, each as codes (one byte per element).
+    public var outputs: [(index: Int, codes: [UInt8])] {
+        lock.lock()
+        defer { lock.unlock() }
+        return byIndex.keys.sorted().map { ($0, byIndex[$0] ?? []) }
     }
 }
 
@@ -111,7 +172,8 @@ public enum Evaluator {
             throw EvaluationError.doesNotFit(prepared.plan.networkName)
         }
         let network = quantized.network
-        let dataset = request.dataset
+        // Float inputs (a float-input TFLite file's) become the input's codes as its QUANTIZE makes them.
+        let dataset = request.dataset.quantizingFloatInputs(with: model.input.quantization)
         guard dataset.shape == network.input else {
             throw EvaluationError.datasetMismatch("the images are \(dataset.shape), the network \(network.name) takes \(network.input)")
         }
@@ -120,10 +182,13 @@ public enum Evaluator {
             throw EvaluationError.datasetMismatch("label \(dataset.labels[bad]) of image \(bad) is not one of the network's \(classes) classes")
         }
         let total = min(request.limit ?? dataset.count, dataset.count)
-        let indices = request.shard.indices(total: total)
+        let indices = request.shard.indices(total: total).filter { !request.excluded.contains($0) }
         guard !indices.isEmpty else { throw EvaluationError.noImages(total: total, shard: request.shard.description) }
 
         let compiled = CompiledNetwork(quantized)
+        request.outputs?.describe(quantization: quantized.logits,
+                                  fileType: model.quantization.flatMap { $0.arithmetic == .tflite && !$0.floatOutput ? $0.tfliteType : nil },
+                                  output: network.output)
         let isTrained = model.quantization != nil
         let jobs = max(1, min(request.jobs, indices.count))
         let partials = PartialCounts(workers: jobs)
@@ -133,9 +198,12 @@ public enum Evaluator {
             var done = 0
             for position in stride(from: worker, to: indices.count, by: jobs) {
                 let index = indices[position]
-                let pixels = dataset.image(index), label = dataset.labels[index]
+                // An unlabelled set (inputs.npy alone) scores nothing: label -1 is in no top k.
+                let pixels = dataset.image(index), label = dataset.hasLabels ? dataset.labels[index] : -1
                 let codes = model.input.encode(pixels)
-                counts.integer.add(compiled.logits(codes).map(Float.init), label: label)
+                let output = compiled.logits(codes)
+                request.outputs?.store(output, index: index)
+                counts.integer.add(output.map(Float.init), label: label)
                 if request.floatReference {
                     let fake = FloatReference.runFakeQuantized(quantized, pixels: codes)
                     counts.fakeQuantized.add(fake.logits, label: label)
@@ -164,6 +232,8 @@ public enum Evaluator {
             targetImages: 0, targetBitExact: nil, hostSeconds: hostSeconds, hostImagesPerSecond: Double(indices.count) / hostSeconds,
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
+        result.labelled = dataset.hasLabels
+        result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
             guard let toolchain else { throw EvaluationError.noToolchain }

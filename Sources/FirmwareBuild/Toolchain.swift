@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// The arm-none-eabi-gcc toolchain and MixQ's Cortex-M7 flags: builds firmware into a cache
@@ -171,7 +172,7 @@ public struct Toolchain: Sendable {
             try fileManager.createDirectory(at: work, withIntermediateDirectories: true)
             try fileManager.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw .cacheUnwritable(path: cacheDirectory.path, reason: "\(error.localizedDescription)")
+            throw .cacheUnwritable(path: cacheDirectory.path, reason: SystemErrorText.reason(error))
         }
         defer { try? fileManager.removeItem(at: work) }
 
@@ -212,7 +213,7 @@ public struct Toolchain: Sendable {
                 throw CocoaError(.fileWriteUnknown)
             }
         } catch {
-            throw .cacheUnwritable(path: folder.path, reason: "\(error.localizedDescription)")
+            throw .cacheUnwritable(path: folder.path, reason: SystemErrorText.reason(error))
         }
     }
 

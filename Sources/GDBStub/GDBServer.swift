@@ -156,6 +156,25 @@ private func systemSend(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int, 
 }
 #endif
 
+/// Protocol problems for the log: the first `limit` in full, then one line saying the rest are
+/// only counted, so a client sending garbage cannot fill the terminal or a log file.
+struct ProblemLog {
+    let log: (String) -> Void
+    var limit = 20
+    private(set) var count = 0
+
+    init(log: @escaping (String) -> Void) { self.log = log }
+
+    mutating func note(_ problem: String) {
+        count += 1
+        if count <= limit {
+            log(problem)
+        } else if count == limit + 1 {
+            log("more than \(limit) protocol problems from GDB; further ones are not logged")
+        }
+    }
+}
+
 /// Serves one GDB connection: acknowledgements, retransmission, Ctrl-C while running, and
 /// the handler's replies (GDB manual, "Remote Protocol", "Overview" and "Interrupts").
 public struct GDBServer {
@@ -163,6 +182,10 @@ public struct GDBServer {
     private let connection: GDBConnection
     /// Called with each protocol problem (malformed packet), for a log on stderr.
     public var log: (String) -> Void
+
+    /// Bytes kept from what GDB sends while the target runs: one packet of the advertised size
+    /// with its framing.
+    public static let maximumPendingBytes = GDBStubHandler.packetSize + 4
 
     public init(handler: GDBStubHandler, connection: GDBConnection, log: @escaping (String) -> Void = { _ in }) {
         self.handler = handler
@@ -176,18 +199,27 @@ public struct GDBServer {
         var lastSent: [UInt8] = []
         var acknowledging = true
         var pending: [UInt8] = []
-        // Polled from the emulation loop: reads what arrived, notes a 0x03 and keeps the rest.
+        var dropped = 0
+        var problems = ProblemLog(log: log)
+        // Polled from the emulation loop: reads what arrived, notes a 0x03 and keeps the rest,
+        // up to one packet's worth (GDB sends nothing but 0x03 while the target runs in
+        // all-stop mode); more is dropped, as the stopped-state decoder drops oversize packets.
         let interruptRequested: () -> Bool = {
             guard let bytes = connection.receive(timeoutMilliseconds: 0) else { return true }  // closed: stop
-            if let index = bytes.firstIndex(of: 0x03) {
-                pending += bytes[..<index] + bytes[(index + 1)...]
-                return true
-            }
-            pending += bytes
-            return false
+            let interrupt = bytes.firstIndex(of: 0x03)
+            var kept = bytes
+            if let interrupt { kept.remove(at: interrupt) }
+            let room = max(0, Self.maximumPendingBytes - pending.count)
+            pending += kept.prefix(room)
+            dropped += max(0, kept.count - room)
+            return interrupt != nil
         }
         while true {
             var bytes: [UInt8]
+            if dropped > 0 {
+                problems.note("GDB sent \(dropped) bytes while the target ran (more than a packet); they were dropped")
+                dropped = 0
+            }
             if !pending.isEmpty {
                 bytes = pending
                 pending.removeAll()
@@ -202,7 +234,7 @@ public struct GDBServer {
                 case .retransmissionRequest:
                     if !lastSent.isEmpty { connection.send(lastSent) }
                 case let .malformedPacket(problem):
-                    log("malformed packet from GDB: \(problem); asked for it again")
+                    problems.note("malformed packet from GDB: \(problem); asked for it again")
                     connection.send([UInt8(ascii: "-")])
                 case let .packet(payload):
                     if acknowledging { connection.send([UInt8(ascii: "+")]) }
@@ -212,7 +244,7 @@ public struct GDBServer {
                         replies = handler.replies(to: command, interruptRequested: interruptRequested)
                         if command == .startNoAckMode { acknowledging = false }
                     } catch {
-                        log(error.description)
+                        problems.note(error.description)
                         replies = ["E01"]
                     }
                     for reply in replies {

@@ -5,6 +5,8 @@ public enum ImportError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     /// The bytes are not an ONNX model (empty, truncated, or not protobuf).
     case notONNX(path: String, reason: String)
+    /// The bytes are not a readable TFLite model (the reader's message says where and why).
+    case notTFLite(path: String, reason: String)
     /// The graph has no input, several, or an input whose shape MixQ cannot use.
     case badInput(String)
     /// A node whose operator MixQ does not know, or rejects by name.
@@ -24,6 +26,8 @@ public enum ImportError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read the model file \(path): \(reason)"
         case .notONNX(let path, let reason):
             return "\(path) is not an ONNX model: \(reason)"
+        case .notTFLite(let path, let reason):
+            return "\(path): \(reason)"
         case .badInput(let reason):
             return "the graph's input: \(reason)"
         case .unsupportedOperator(let node, let op, let supported):

@@ -1,5 +1,6 @@
 import Deployment
 import Foundation
+import struct TFLiteSchema.TFLiteModel
 import Planning
 import Quantization
 
@@ -20,7 +21,7 @@ public struct ModelReference: Sendable {
     public init(_ name: String, inputMean: Double? = nil, inputScale: Double? = nil) throws {
         let file = Self.isFile(name) ? URL(fileURLWithPath: name) : TrainedExamples.file(named: name)
         if let file {
-            let imported = try ONNXImporter.load(contentsOf: file, inputMean: inputMean, inputScale: inputScale)
+            let imported = try ModelFile.load(file, inputMean: inputMean, inputScale: inputScale)
             self.network = imported.network
             self.model = imported.model
             self.imported = imported
@@ -29,7 +30,7 @@ public struct ModelReference: Sendable {
                 network = try BuiltInModels.network(named: name)
             } catch let error as ModelNameError {
                 throw ModelNameError(name: error.name, validNames: error.validNames + TrainedExamples.all.map(\.name)
-                                     + ["or a path to an .onnx file"])
+                                     + ["or a path to an .onnx or .tflite file"])
             }
             model = nil
             imported = nil
@@ -43,7 +44,8 @@ public struct ModelReference: Sendable {
 
     /// Whether `name` is meant as a file rather than a built-in name.
     public static func isFile(_ name: String) -> Bool {
-        name.lowercased().hasSuffix(".onnx") || name.contains("/") || FileManager.default.fileExists(atPath: name)
+        name.lowercased().hasSuffix(".onnx") || name.lowercased().hasSuffix(".tflite") || name.contains("/")
+            || FileManager.default.fileExists(atPath: name)
     }
 
     /// The scheme to use when the user names none: the file's own (per-channel weights:
@@ -61,5 +63,25 @@ public struct ModelReference: Sendable {
     /// bits for a QONNX model.
     public func plan(budget: MemoryBudget, scheme: QuantizationScheme, flavour: RequantizationFlavour?) throws -> BitWidthPlan {
         try Deployer.plan(network, model: model, budget: budget, scheme: scheme, flavour: flavour)
+    }
+}
+
+/// A model file of any format MixQ reads, recognised by its content rather than its name.
+public enum ModelFile {
+    /// Reads `url` as TFLite when its bytes carry the TFLite file identifier, as ONNX/QONNX
+    /// otherwise. `inputMean` and `inputScale` apply to ONNX files (a TFLite file states its
+    /// input's quantization).
+    public static func load(_ url: URL, inputMean: Double? = nil, inputScale: Double? = nil) throws -> ImportedModel {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ImportError.unreadable(path: url.path, reason: error.localizedDescription)
+        }
+        if TFLiteModel.looksLikeTFLite(data.prefix(8)) {
+            return try TFLiteImporter.importModel(bytes: [UInt8](data), path: url.path)
+        }
+        return try ONNXImporter.load(data: data, path: url.path, name: url.deletingPathExtension().lastPathComponent,
+                                     inputMean: inputMean, inputScale: inputScale)
     }
 }

@@ -1,5 +1,7 @@
 import Deployment
+import Diagnostics
 import Foundation
+import struct TFLiteSchema.TFLiteModel
 import ONNXSchema
 import Planning
 import Quantization
@@ -14,15 +16,31 @@ public struct ImportedModel: Sendable {
     public var path: String
     /// `"ONNX"` for a float model, `"QONNX"` when the file states its own quantization.
     public var format: String
-    /// The ONNX default-domain opset the file declares (0 when it declares none).
+    /// The ONNX default-domain opset the file declares (0 when it declares none); for a TFLite
+    /// file, its schema version.
     public var opset: Int
+    /// What the importer changed to fit MixQ's graph (a PAD folded into a convolution, a float
+    /// edge turned into the input encoding), one phrase each; `plan` prints them.
+    public var folded: [String] = []
+    /// More about the file's quantization, e.g. `"int8, schema version 3"`; empty for none.
+    public var detail: String = ""
 
     public var network: Network { model.network }
 
+    public init(model: FloatModel, path: String, format: String, opset: Int, folded: [String] = [], detail: String = "") {
+        self.model = model
+        self.path = path
+        self.format = format
+        self.opset = opset
+        self.folded = folded
+        self.detail = detail
+    }
+
     /// `"QONNX file data/models/x.onnx (opset 13): 28 layers, 81 k MACs"`.
     public var summary: String {
-        "\(format) file \(path) (opset \(opset)): \(network.layers.count) layers, \(network.multiplyAccumulates) MACs, "
-            + "\(network.weightCount) weights"
+        let version = format == "TFLite" ? detail : "opset \(opset)"
+        return "\(format) file \(path) (\(version)): \(network.layers.count) layers, \(network.steps.count) steps, "
+            + "\(network.multiplyAccumulates) MACs, \(network.weightCount) weights"
     }
 }
 
@@ -46,6 +64,42 @@ public enum ONNXImporter {
         + "AveragePool (whole map), ReduceMean (H, W), Flatten, Reshape, Gemm, MatMul + Add, Softmax, LogSoftmax, "
         + "Identity, Dropout, Constant and QONNX Quant (2, 4 or 8 bits)"
 
+    /// The most elements one tensor (a weight, an activation) may have: 2^31, far beyond any
+    /// microcontroller's memory. Every count computed from a file is checked against it before
+    /// anything multiplies with it, so sizes, byte counts and MACs fit an `Int`.
+    public static let maximumElements = 1 << 31
+
+    /// The most multiply-accumulates a whole network may take (2^48: days per inference on a
+    /// Cortex-M7 at 480 MHz), so per-layer and total MACs fit an `Int`.
+    public static let maximumMultiplyAccumulates = 1 << 48
+
+    /// The product of `dimensions` when it is at most `maximumElements`, nil otherwise
+    /// (including when it overflows an `Int`).
+    static func elementCount(_ dimensions: [Int]) -> Int? {
+        guard dimensions.allSatisfy({ $0 >= 0 }) else { return nil }
+        if dimensions.contains(0) { return 0 }
+        var count = 1
+        for dimension in dimensions {
+            let (next, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, next <= maximumElements else { return nil }
+            count = next
+        }
+        return count
+    }
+
+    /// The multiply-accumulates of `layer`, nil when its shapes or MACs exceed the limits
+    /// (computed with checked arithmetic: a layer's own properties would trap first).
+    static func checkedMultiplyAccumulates(_ layer: Layer) -> Int? {
+        let output = [layer.output.height, layer.output.width, layer.output.channels]
+        guard elementCount(output) != nil,
+              elementCount([layer.input.height, layer.input.width, layer.input.channels]) != nil else { return nil }
+        var taps = [layer.kernel.height, layer.kernel.width]
+        if layer.kind != .depthwise { taps.append(layer.input.channels) }
+        guard let perOutput = elementCount(taps), let outputs = elementCount(output) else { return nil }
+        let (macs, overflow) = outputs.multipliedReportingOverflow(by: perOutput)
+        return overflow || macs > maximumMultiplyAccumulates ? nil : macs
+    }
+
     /// Reads the model file at `url`; the network is named after the file.
     ///
     /// - Parameters:
@@ -56,18 +110,12 @@ public enum ONNXImporter {
     /// - Throws: `ImportError` naming the node, its operator and what is supported.
     public static func load(contentsOf url: URL, inputMean: Double? = nil,
                             inputScale: Double? = nil) throws(ImportError) -> ImportedModel {
+        guard FileManager.default.fileExists(atPath: url.path) else { throw .unreadable(path: url.path, reason: "no such file") }
         let data: Data
         do {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-                throw ImportError.unreadable(path: url.path, reason: "no such file")
-            }
-            guard !isDirectory.boolValue else { throw ImportError.unreadable(path: url.path, reason: "it is a folder") }
-            data = try Data(contentsOf: url)
-        } catch let error as ImportError {
-            throw error
+            data = try InputFile.map(url.path)
         } catch {
-            throw .unreadable(path: url.path, reason: error.localizedDescription)
+            throw .unreadable(path: url.path, reason: error.reason)
         }
         let name = url.deletingPathExtension().lastPathComponent
         return try load(data: data, path: url.path, name: name, inputMean: inputMean, inputScale: inputScale)
@@ -77,6 +125,10 @@ public enum ONNXImporter {
     public static func load(data: Data, path: String, name: String, inputMean: Double? = nil,
                             inputScale: Double? = nil) throws(ImportError) -> ImportedModel {
         guard !data.isEmpty else { throw .notONNX(path: path, reason: "the file is empty") }
+        guard !TFLiteModel.looksLikeTFLite(data.prefix(8)) else {
+            throw .notONNX(path: path, reason: "it is a TFLite flatbuffer (file identifier \"TFL3\"); MixQ reads it as TFLite "
+                           + "wherever --model is taken")
+        }
         let proto: Onnx_ModelProto
         do {
             proto = try Onnx_ModelProto(serializedBytes: data)
@@ -198,6 +250,10 @@ struct ChainBuilder {
             throw .badInput("'\(input.name)' has shape \(dims.map { $0.map(String.init) ?? "?" }); MixQ needs an NCHW image "
                             + "[1 or N, C, H, W] with fixed C, H and W")
         }
+        guard ONNXImporter.elementCount([c, h, w]) != nil else {
+            throw .badInput("'\(ErrorText.quoted(input.name))' has shape [\(dims[0].map(String.init) ?? "N"), \(c), \(h), \(w)]: "
+                            + "more than \(ONNXImporter.maximumElements) elements")
+        }
         current = input.name
         shape = TensorShape(height: h, width: w, channels: c)
         var uses: [String: Int] = [:]
@@ -217,6 +273,17 @@ struct ChainBuilder {
                               + "MixQ needs one output produced by the last layer")
         }
         guard !floatLayers.isEmpty else { throw .badNetwork("the graph has no Conv, Gemm or MatMul layer") }
+        var totalMACs = 0, totalWeights = 0
+        for case .layer(let layer) in steps {
+            // Each layer was checked when it was made; the sums are checked here.
+            let (macs, o1) = totalMACs.addingReportingOverflow(layer.multiplyAccumulates)
+            let (weights, o2) = totalWeights.addingReportingOverflow(layer.weightCount)
+            guard !o1, !o2, macs <= ONNXImporter.maximumMultiplyAccumulates, weights <= ONNXImporter.maximumElements else {
+                throw .badNetwork("the layers take more than \(ONNXImporter.maximumMultiplyAccumulates) multiply-accumulates "
+                                  + "or \(ONNXImporter.maximumElements) weights in all")
+            }
+            (totalMACs, totalWeights) = (macs, weights)
+        }
         let network: Network
         do {
             network = try Network(name: networkName, input: try networkInput(), steps: steps)
@@ -412,15 +479,19 @@ struct ChainBuilder {
             tensors.append(tensor)
         }
         let (scale, zero, width) = (tensors[0], tensors[1], tensors[2])
-        guard width.isScalar, let bits = BitWidth(rawValue: Int(width.values[0])), Double(bits.bits) == width.values[0] else {
-            throw .unsupportedUse(node: name, op: "Quant", reason: "bit width \(width.values) is not supported; MixQ's kernels "
-                                  + "run 8, 4 and 2 bits")
+        guard width.isScalar, let rawBits = Int(exactly: width.values[0]), let bits = BitWidth(rawValue: rawBits) else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "bit width \(ErrorText.quoted(width.values.description)) is not "
+                                  + "supported; MixQ's kernels run 8, 4 and 2 bits")
+        }
+        guard scale.count > 0, zero.count > 0 else {
+            throw .unsupportedUse(node: name, op: "Quant", reason: "its scale (\(scale.count) values) and zero-point "
+                                  + "(\(zero.count) values) must each hold at least one value")
         }
         guard scale.values.allSatisfy({ $0 > 0 }) else {
             throw .unsupportedUse(node: name, op: "Quant", reason: "every scale must be positive")
         }
         guard zero.values.allSatisfy({ $0.rounded() == $0 }) else {
-            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-points must be integers, got \(zero.values.prefix(4))")
+            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-points must be integers, got \(Array(zero.values.prefix(4)))")
         }
         let rounding = attributes.string("rounding_mode") ?? "ROUND"
         guard rounding == "ROUND" else {
@@ -431,7 +502,7 @@ struct ChainBuilder {
                                          signed: attributes.int("signed", default: 1) != 0,
                                          narrow: attributes.int("narrow", default: 0) != 0)
         for z in zero.values where z < parameters.qmin || z > parameters.qmax {
-            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-point \(Int(z)) is outside the \(bits.bits)-bit range")
+            throw .unsupportedUse(node: name, op: "Quant", reason: "zero-point \(z) is outside the \(bits.bits)-bit range")
         }
         return parameters
     }
@@ -474,6 +545,16 @@ struct ChainBuilder {
         return tensor
     }
 
+    /// Refuses a layer whose output or MACs exceed the importer's limits, before anything
+    /// computes with them.
+    func checkSize(_ layer: Layer, _ attributes: NodeAttributes) throws(ImportError) {
+        guard ONNXImporter.checkedMultiplyAccumulates(layer) != nil else {
+            throw .unsupportedUse(node: attributes.name, op: attributes.node.opType, reason: "its output "
+                                  + "\(layer.output.height)x\(layer.output.width)x\(layer.output.channels) or its multiply-accumulates "
+                                  + "exceed \(ONNXImporter.maximumElements) elements or \(ONNXImporter.maximumMultiplyAccumulates) MACs")
+        }
+    }
+
     func optionalScalar(_ node: Onnx_NodeProto, _ index: Int, _ attributes: NodeAttributes) throws(ImportError) -> Double? {
         guard node.input.count > index, !node.input[index].isEmpty else { return nil }
         let tensor = try constant(node.input[index], attributes, what: "input \(index)")
@@ -485,7 +566,15 @@ struct ChainBuilder {
 
     func optionalInts(_ node: Onnx_NodeProto, _ index: Int) throws(ImportError) -> [Int]? {
         guard node.input.count > index, let tensor = constants[node.input[index]] else { return nil }
-        return tensor.values.map { Int($0) }
+        var result: [Int] = []
+        for value in tensor.values {
+            guard let integer = Int(exactly: value), abs(integer) <= ONNXImporter.maximumElements else {
+                throw .unsupportedUse(node: NodeAttributes(node: node).name, op: node.opType,
+                                      reason: "input \(index) holds \(value), not an integer in range")
+            }
+            result.append(integer)
+        }
+        return result
     }
 
     mutating func uniqueName(_ node: NodeAttributes, kind: String) -> String {
@@ -513,7 +602,7 @@ struct ChainBuilder {
         guard dilations.allSatisfy({ $0 == 1 }) else {
             throw .unsupportedUse(node: name, op: "Conv", reason: "dilations \(dilations); MixQ's kernels support dilation 1")
         }
-        guard strides.count == 2, strides[0] == strides[1], strides[0] > 0 else {
+        guard strides.count == 2, strides[0] == strides[1], strides[0] > 0, strides[0] <= ONNXImporter.maximumElements else {
             throw .unsupportedUse(node: name, op: "Conv", reason: "strides \(strides); MixQ supports the same stride on both axes")
         }
         if let shapeAttribute = attributes.ints("kernel_shape"), shapeAttribute != [kh, kw] {
@@ -543,6 +632,7 @@ struct ChainBuilder {
         } catch {
             throw .unsupportedUse(node: name, op: "Conv", reason: "\(error)")
         }
+        try checkSize(layer, attributes)
         // [out][in][kh][kw] -> [out][kh][kw][in]; depthwise [c][1][kh][kw] -> [kh][kw][c].
         var weights = [Float](repeating: 0, count: layer.weightCount)
         let inC = kind == .depthwise ? 1 : inPerGroup
@@ -625,7 +715,21 @@ struct ChainBuilder {
         guard parameters[3].allSatisfy({ $0 >= 0 }) else {
             throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "a variance is negative")
         }
-        layer.batchNorm = (parameters[0], parameters[1], parameters[2], parameters[3], attributes.float("epsilon", default: 1e-5))
+        let epsilon = attributes.float("epsilon", default: 1e-5)
+        guard epsilon.isFinite, epsilon >= 0 else {
+            throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "epsilon \(epsilon) is not a finite "
+                                  + "non-negative number")
+        }
+        // The folded per-channel factor gamma / sqrt(var + eps) must be a finite Float, or the
+        // float reference and the quantized weights become NaN or infinite.
+        for c in 0..<layer.layer.outputChannels {
+            let factor = Float(parameters[0][c] / (parameters[3][c] + epsilon).squareRoot())
+            guard factor.isFinite else {
+                throw .unsupportedUse(node: attributes.name, op: "BatchNormalization", reason: "channel \(c) folds to "
+                                      + "gamma / sqrt(var + epsilon) = \(factor); a variance plus epsilon must be above 0")
+            }
+        }
+        layer.batchNorm = (parameters[0], parameters[1], parameters[2], parameters[3], epsilon)
         layer.layer.usesBatchNorm = true
         pending = layer
         advance(node)
@@ -719,6 +823,7 @@ struct ChainBuilder {
         } catch {
             throw .unsupportedUse(node: name, op: node.opType, reason: "\(error)")
         }
+        try checkSize(layer, attributes)
         var weights = [Float](repeating: 0, count: outputs * inputs)
         let (h, w, c) = (source.height, source.width, source.channels)
         for o in 0..<outputs {
@@ -778,6 +883,11 @@ struct ChainBuilder {
             weights = FloatLayerWeights(weights: layer.weights, beta: bias.map(Float.init),
                                         movingMean: [Float](repeating: 0, count: n), movingVariance: [Float](repeating: 1, count: n),
                                         gamma: nil, batchNormEpsilon: 0)
+        }
+        let folded = [weights.weights, weights.beta, weights.movingMean, weights.movingVariance, weights.gamma ?? []]
+        guard folded.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+            throw .unsupportedUse(node: layer.nodeName, op: "Conv/Gemm", reason: "a weight, bias or batch-norm value does not fit "
+                                  + "a 32-bit float (it becomes infinite)")
         }
         steps.append(.layer(layer.layer))
         floatLayers.append(weights)

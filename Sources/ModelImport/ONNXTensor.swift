@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import ONNXSchema
 
@@ -21,10 +22,13 @@ struct ONNXTensor {
     init(_ proto: Onnx_TensorProto) throws(ImportError) {
         name = proto.name
         guard proto.dims.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
-            throw .badTensor(name: proto.name, reason: "dimensions \(proto.dims) are not valid")
+            throw .badTensor(name: ErrorText.quoted(proto.name), reason: "dimensions \(ErrorText.quoted(proto.dims.description)) are not valid")
         }
         dims = proto.dims.map { Int($0) }
-        let expected = dims.reduce(1, *)
+        guard let expected = ONNXImporter.elementCount(dims) else {
+            throw .badTensor(name: ErrorText.quoted(proto.name), reason: "dimensions \(ErrorText.quoted(proto.dims.description)) hold more "
+                             + "than \(ONNXImporter.maximumElements) elements")
+        }
         guard proto.dataLocation != .external else {
             throw .badTensor(name: proto.name, reason: "its data is stored outside the file (external data); "
                              + "save the model with all tensors inside (onnx.save(..., save_as_external_data=False))")
@@ -46,7 +50,8 @@ struct ONNXTensor {
             }
         }
         guard values.count == expected else {
-            throw .badTensor(name: proto.name, reason: "holds \(values.count) values, its dimensions \(dims) need \(expected)")
+            throw .badTensor(name: ErrorText.quoted(proto.name), reason: "holds \(values.count) values, its dimensions "
+                             + "\(ErrorText.quoted(dims.description)) need \(expected)")
         }
         guard values.allSatisfy(\.isFinite) else {
             throw .badTensor(name: proto.name, reason: "holds a NaN or infinite value")

@@ -30,6 +30,20 @@ public struct LayerPlan: Sendable, Hashable {
     public var flashBytes: Int { weightBytes + parameterBytes }
 }
 
+/// The RAM one network step needs: the packed bytes of the tensors alive while it runs.
+public struct StepMemory: Sendable, Hashable {
+    /// The step's name.
+    public var name: String
+    /// Bytes of every tensor alive during the step (its inputs, its output, and tensors kept for
+    /// later steps, such as a residual branch).
+    public var liveBytes: Int
+
+    public init(name: String, liveBytes: Int) {
+        self.name = name
+        self.liveBytes = liveBytes
+    }
+}
+
 /// The direction of one activation sweep (docs/design.md#planner, step 1).
 public enum SweepDirection: String, Sendable, Hashable, Codable {
     /// First layer to last; cuts layer outputs.
@@ -76,6 +90,9 @@ public struct BitWidthCut: Sendable, Hashable {
         case activations(sweep: Int, direction: SweepDirection)
         /// Step 2.
         case weights
+        /// Chosen by an accuracy-aware search (not the paper's rule), in the given round; the
+        /// reason states the measured cost (`Evaluation.SensitivitySearch`).
+        case search(round: Int)
     }
 
     /// Which planner step made the cut (and, for activations, in which sweep).
@@ -96,6 +113,19 @@ public struct BitWidthCut: Sendable, Hashable {
     public var bytesAfter: Int
     /// Why this tensor was cut, with the numbers that decided it.
     public var reason: String
+
+    public init(step: Step, layerIndex: Int, layerName: String, tensor: Tensor, bitsBefore: BitWidth, bitsAfter: BitWidth,
+                bytesBefore: Int, bytesAfter: Int, reason: String) {
+        self.step = step
+        self.layerIndex = layerIndex
+        self.layerName = layerName
+        self.tensor = tensor
+        self.bitsBefore = bitsBefore
+        self.bitsAfter = bitsAfter
+        self.bytesBefore = bytesBefore
+        self.bytesAfter = bytesAfter
+        self.reason = reason
+    }
 
     /// `"Conv2d_0 output 8 -> 4 bits (401408 -> 200704 B)"`.
     public var summary: String {
@@ -122,6 +152,11 @@ public struct BitWidthPlan: Sendable, Hashable {
     public var cuts: [BitWidthCut]
     /// The activation sweeps the planner ran (empty under `int8` or when no layer needed a cut).
     public var sweeps: [ActivationSweep]
+    /// Every step of the network with the bytes of the tensors alive while it runs
+    /// (docs/design.md#network-graph); empty for a plan made without its network.
+    public var steps: [StepMemory] = []
+    /// The bits of every tensor of the network (the input, then each step's output).
+    public var tensorBits: [BitWidth] = []
 
     /// Packed weight bytes of all layers.
     public var weightBytes: Int { layers.reduce(0) { $0 + $1.weightBytes } }
@@ -129,16 +164,18 @@ public struct BitWidthPlan: Sendable, Hashable {
     public var parameterBytes: Int { layers.reduce(0) { $0 + $1.parameterBytes } }
     /// Weights plus parameters: the planner's FLASH accounting, compared with M_RO.
     public var flashBytes: Int { weightBytes + parameterBytes }
-    /// The largest input-plus-output activation bytes of any layer, compared with M_RW.
-    ///
-    /// Planner entries only (docs/design.md#planner). Global average pooling reads the last pointwise
-    /// output and writes a 1x1xC vector at the same bits, which is never more than that pointwise
-    /// layer's own input plus output in MobilenetV1: that layer's input has HxWxC elements with
-    /// H, W >= 4 at 2 bits or more, at least the bytes of C elements at 8 bits.
-    public var peakActivationBytes: Int { layers.map(\.activationBytes).max() ?? 0 }
-    /// The first layer whose activations reach `peakActivationBytes`.
+    /// The largest bytes of the tensors alive at any step, compared with M_RW
+    /// (docs/design.md#network-graph). On a chain these are a layer's input plus output, the
+    /// paper's figure: global average pooling reads the last pointwise output and writes a 1x1xC
+    /// vector at the same bits, never more than that pointwise layer's own input plus output in
+    /// MobilenetV1.
+    public var peakActivationBytes: Int {
+        max(steps.map(\.liveBytes).max() ?? 0, layers.map(\.activationBytes).max() ?? 0)
+    }
+    /// The first step (a layer on chains) whose live tensors reach `peakActivationBytes`.
     public var peakActivationLayer: String? {
         layers.first { $0.activationBytes == peakActivationBytes }?.name
+            ?? steps.first { $0.liveBytes == peakActivationBytes }?.name
     }
     /// Whether weights plus parameters fit M_RO.
     public var fitsFlash: Bool { flashBytes <= budget.flash }

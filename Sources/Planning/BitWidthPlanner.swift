@@ -25,7 +25,11 @@ public enum BitWidthPlanner {
     ) throws(PlanningError) -> BitWidthPlan {
         var state = PlannerState(network: network, scheme: scheme, budget: budget)
         if scheme.allowsCuts {
-            try state.fitActivations()
+            if state.followsPaperSweeps {
+                try state.fitActivations()
+            }
+            // On a graph, or a chain with steps between layers that the sweeps do not see.
+            try state.fitLiveTensors()
             try state.fitWeights()
         }
         return state.plan
@@ -36,22 +40,40 @@ public enum BitWidthPlanner {
     /// plan's `fits`, `fitsFlash` and `fitsRAM` say whether the network meets `budget`.
     ///
     /// - Parameters:
-    ///   - activationBits: `layers.count + 1` widths: the network input, then each layer's output.
+    ///   - activationBits: one width per activation group (`activationGroupCount`): on a chain,
+    ///     `layers.count + 1` widths, the network input, then each layer's output.
     ///   - weightBits: one width per layer.
     ///   - flavour: one flavour for every layer instead of the scheme's choice, when given.
+    ///   - flavours: one flavour per layer (a file's own), when given and `flavour` is not.
     /// - Throws: `PlanningError.bitCountMismatch` when the arrays do not match the layers.
     public static func fixed(
         _ network: Network, activationBits: [BitWidth], weightBits: [BitWidth], budget: MemoryBudget,
-        scheme: QuantizationScheme, flavour: RequantizationFlavour? = nil
+        scheme: QuantizationScheme, flavour: RequantizationFlavour? = nil, flavours: [RequantizationFlavour]? = nil
     ) throws(PlanningError) -> BitWidthPlan {
         var state = PlannerState(network: network, scheme: scheme, budget: budget)
-        guard activationBits.count == state.layers.count + 1, weightBits.count == state.layers.count else {
-            throw .bitCountMismatch(layers: state.layers.count, activations: activationBits.count, weights: weightBits.count)
+        state.layerFlavours = flavours
+        guard activationBits.count == state.activationBits.count, weightBits.count == state.layers.count,
+              (flavours?.count ?? state.layers.count) == state.layers.count else {
+            throw .bitCountMismatch(layers: state.layers.count, activations: activationBits.count, weights: weightBits.count,
+                                    expectedActivations: state.activationBits.count)
         }
         state.activationBits = activationBits
         state.weightBits = weightBits
         state.flavourOverride = flavour
         return state.plan
+    }
+
+    /// How many activation bit-widths `fixed` takes for `network`: one per group of tensors
+    /// that share a quantization (docs/design.md#network-graph). On a chain of layers and
+    /// pooling steps this is `layers.count + 1`: the input, then each layer's output.
+    public static func activationGroupCount(_ network: Network) -> Int {
+        PlannerState.tensorGroups(network).count
+    }
+
+    /// The activation group of every tensor of `network` (indices into `fixed`'s
+    /// `activationBits`).
+    public static func activationGroups(_ network: Network) -> [Int] {
+        PlannerState.tensorGroups(network).groupOf
     }
 
     /// Plans as `plan(_:budget:scheme:)` does, then gives every layer `flavour` (the parameter
@@ -72,10 +94,13 @@ public enum BitWidthPlanner {
 /// The planner's working state: the bits of every tensor and the cuts so far.
 struct PlannerState {
     let networkName: String
+    let network: Network
     let layers: [Layer]
     let scheme: QuantizationScheme
     let budget: MemoryBudget
-    /// `activationBits[k]` is layer k's input and `activationBits[k + 1]` its output: the
+    /// Bits per activation group: tensors that share a quantization (a pooling or reshape
+    /// step's output and its input) form one group (docs/design.md#network-graph). On a chain of
+    /// layers and pooling steps, group `k` is layer k's input and group `k + 1` its output: the
     /// output of one layer and the input of the next are one tensor (through pooling, which
     /// keeps the bits).
     var activationBits: [BitWidth]
@@ -84,39 +109,92 @@ struct PlannerState {
     var sweeps: [ActivationSweep] = []
     /// One flavour for every layer instead of the scheme's (see `BitWidthPlanner.fixed`).
     var flavourOverride: RequantizationFlavour?
+    /// One flavour per layer (a file's own), below `flavourOverride`.
+    var layerFlavours: [RequantizationFlavour]?
+    /// The group of every tensor.
+    let groupOf: [Int]
+    /// Layer k's input and output tensors.
+    let layerInput: [Int]
+    let layerOutput: [Int]
+    /// Whether the network is a chain in which the paper's sweeps see every tensor: each layer
+    /// reads the previous layer's output group and the groups are the input plus one per layer.
+    let followsPaperSweeps: Bool
 
     init(network: Network, scheme: QuantizationScheme, budget: MemoryBudget) {
         networkName = network.name
+        self.network = network
         layers = network.layers
         self.scheme = scheme
         self.budget = budget
-        activationBits = Array(repeating: .eight, count: layers.count + 1)
+        let groups = Self.tensorGroups(network)
+        groupOf = groups.groupOf
+        var inputs: [Int] = [], outputs: [Int] = []
+        for (index, step) in network.steps.enumerated() where step.layer != nil {
+            inputs.append(network.stepInputs[index][0])
+            outputs.append(Network.outputTensor(ofStep: index))
+        }
+        layerInput = inputs
+        layerOutput = outputs
+        followsPaperSweeps = network.isChain && groups.count == layers.count + 1
+            && network.steps.allSatisfy { step in
+                if case .layer = step { return true }
+                if case .globalAveragePool = step { return true }
+                return false
+            }
+        activationBits = Array(repeating: .eight, count: groups.count)
         weightBits = Array(repeating: .eight, count: layers.count)
+    }
+
+    /// Tensors grouped by shared quantization: a step that keeps its input's quantization puts
+    /// its output in its input's group; every other step's output starts a new group.
+    static func tensorGroups(_ network: Network) -> (groupOf: [Int], count: Int) {
+        var groupOf = [0]
+        var count = 1
+        for (index, step) in network.steps.enumerated() {
+            if step.keepsInputQuantization {
+                groupOf.append(groupOf[network.stepInputs[index][0]])
+            } else {
+                groupOf.append(count)
+                count += 1
+            }
+        }
+        return (groupOf, count)
     }
 
     var lastIndex: Int { layers.count - 1 }
 
-    func inputBytes(_ k: Int) -> Int { layers[k].input.bytes(at: activationBits[k]) }
-    func outputBytes(_ k: Int) -> Int { layers[k].output.bytes(at: activationBits[k + 1]) }
+    func bits(ofTensor t: Int) -> BitWidth { activationBits[groupOf[t]] }
+    func tensorBytes(_ t: Int) -> Int { network.tensorShapes[t].bytes(at: bits(ofTensor: t)) }
+    func inputBytes(_ k: Int) -> Int { layers[k].input.bytes(at: bits(ofTensor: layerInput[k])) }
+    func outputBytes(_ k: Int) -> Int { layers[k].output.bytes(at: bits(ofTensor: layerOutput[k])) }
     func activationBytes(_ k: Int) -> Int { inputBytes(k) + outputBytes(k) }
     func weightBytes(_ k: Int) -> Int { layers[k].weightBytes(at: weightBits[k]) }
     func flavour(_ k: Int) -> RequantizationFlavour {
-        flavourOverride ?? scheme.flavour(weightBits: weightBits[k], outputBits: activationBits[k + 1])
+        flavourOverride ?? layerFlavours?[k] ?? scheme.flavour(weightBits: weightBits[k], outputBits: bits(ofTensor: layerOutput[k]))
     }
     func parameterBytes(_ k: Int) -> Int { flavour(k).parameterBytes(outputChannels: layers[k].outputChannels) }
     var totalWeightBytes: Int { layers.indices.reduce(0) { $0 + weightBytes($1) } }
     var flashBytes: Int { layers.indices.reduce(0) { $0 + weightBytes($1) + parameterBytes($1) } }
 
+    /// Packed bytes of the tensors alive while each step runs (docs/design.md#network-graph).
+    var stepLiveBytes: [Int] {
+        network.steps.indices.map { index in network.liveTensors(atStep: index).reduce(0) { $0 + tensorBytes($1) } }
+    }
+
     var plan: BitWidthPlan {
         BitWidthPlan(
             networkName: networkName, scheme: scheme, budget: budget,
             layers: layers.indices.map { k in
-                LayerPlan(layer: layers[k], inputBits: activationBits[k], weightBits: weightBits[k],
-                          outputBits: activationBits[k + 1], flavour: flavour(k),
+                LayerPlan(layer: layers[k], inputBits: bits(ofTensor: layerInput[k]), weightBits: weightBits[k],
+                          outputBits: bits(ofTensor: layerOutput[k]), flavour: flavour(k),
                           weightBytes: weightBytes(k), parameterBytes: parameterBytes(k),
                           inputBytes: inputBytes(k), outputBytes: outputBytes(k))
             },
-            cuts: cuts, sweeps: sweeps)
+            cuts: cuts, sweeps: sweeps,
+            steps: network.steps.indices.map { index in
+                StepMemory(name: network.steps[index].name, liveBytes: stepLiveBytes[index])
+            },
+            tensorBits: network.tensorShapes.indices.map { bits(ofTensor: $0) })
     }
 
     // MARK: Step 1: activations
@@ -226,6 +304,57 @@ struct PlannerState {
         }.max() ?? 0
     }
 
+    // MARK: Step 1 on a graph
+
+    /// Step 1 on a graph (docs/design.md#network-graph): visit the steps in order; while the
+    /// tensors alive at a step exceed M_RW, cut the live group with the most bits, then the most
+    /// bytes alive here, then the one holding the step's output. The network input's and output's
+    /// groups are never cut. Cuts only shrink tensors, so steps already visited stay within the
+    /// budget and one pass suffices. On a chain of layers the paper's sweeps ran first and this
+    /// pass cuts nothing.
+    mutating func fitLiveTensors() throws(PlanningError) {
+        let fixedGroups: Set<Int> = [groupOf[0], groupOf[network.steps.count]]
+        for index in network.steps.indices {
+            let output = Network.outputTensor(ofStep: index)
+            while true {
+                let live = network.liveTensors(atStep: index)
+                let needed = live.reduce(0) { $0 + tensorBytes($1) }
+                guard needed > budget.ram else { break }
+                var bytesByGroup: [Int: Int] = [:]
+                for t in live where !fixedGroups.contains(groupOf[t]) && bits(ofTensor: t).halved != nil {
+                    bytesByGroup[groupOf[t], default: 0] += tensorBytes(t)
+                }
+                let outputGroup = groupOf[network.storage(of: output)]
+                guard let group = bytesByGroup.keys.max(by: { a, b in
+                    (activationBits[a], bytesByGroup[a] ?? 0, a == outputGroup ? 1 : 0, -a)
+                        < (activationBits[b], bytesByGroup[b] ?? 0, b == outputGroup ? 1 : 0, -b)
+                }) else {
+                    throw .liveTensorsDoNotFit(step: network.steps[index].name, bytes: needed, ramBudget: budget.ram)
+                }
+                let before = activationBits[group]
+                guard let after = before.halved else { break }
+                activationBits[group] = after
+                let tensor = live.first { groupOf[$0] == group } ?? output
+                let shape = network.tensorShapes[tensor]
+                let (layerIndex, which) = cutSite(ofTensor: tensor)
+                cuts.append(BitWidthCut(
+                    step: .activations(sweep: sweeps.count + 1, direction: .forward), layerIndex: layerIndex,
+                    layerName: layers[layerIndex].name, tensor: which, bitsBefore: before, bitsAfter: after,
+                    bytesBefore: shape.bytes(at: before), bytesAfter: shape.bytes(at: after),
+                    reason: "tensors alive at \(network.steps[index].name) need \(needed) B > RAM budget \(budget.ram) B; "
+                        + "the cut tensor has the most bits (\(before.bits)), then the most bytes alive there"))
+            }
+        }
+    }
+
+    /// The layer a tensor belongs to for reporting a cut: the layer that writes its group, or
+    /// else the first layer that reads it.
+    func cutSite(ofTensor t: Int) -> (layer: Int, tensor: BitWidthCut.Tensor) {
+        if let k = layerOutput.firstIndex(where: { groupOf[$0] == groupOf[t] }) { return (k, .output) }
+        if let k = layerInput.firstIndex(where: { groupOf[$0] == groupOf[t] }) { return (k, .input) }
+        return (0, .input)
+    }
+
     // MARK: Step 2: weights
 
     /// Step 2 of docs/design.md#planner: cut weights by share until weights plus parameters fit M_RO.
@@ -279,7 +408,11 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `PlannerState.fitActivations`; reported rather than looping forever).
     case sweepsDidNotConverge(sweeps: Int)
     /// Fixed bits given for a different number of tensors than the network has.
-    case bitCountMismatch(layers: Int, activations: Int, weights: Int)
+    case bitCountMismatch(layers: Int, activations: Int, weights: Int, expectedActivations: Int)
+    /// The tensors alive at a step of a graph exceed M_RW with every cuttable one at 2 bits.
+    case liveTensorsDoNotFit(step: String, bytes: Int, ramBudget: Int)
+    /// A network whose file fixes its quantization (TFLite) asked for another scheme or flavour.
+    case fileQuantizationOnly(network: String, scheme: String)
 
     /// The budget, in bytes, that would make planning succeed: for activations the smallest RAM
     /// budget any assignment meets; for weights the FLASH with every layer's weights at 2 bits
@@ -290,7 +423,9 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
             return ramNeeded
         case .weightsDoNotFit(let weightBytes, let parameterBytes, _):
             return weightBytes + parameterBytes
-        case .sweepsDidNotConverge, .bitCountMismatch:
+        case .liveTensorsDoNotFit(_, let bytes, _):
+            return bytes
+        case .sweepsDidNotConverge, .bitCountMismatch, .fileQuantizationOnly:
             return 0
         }
     }
@@ -316,9 +451,17 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "\(weights + parameters) B is enough, or choose a smaller model"
         case .sweepsDidNotConverge(let sweeps):
             return "the activation sweeps did not settle after \(sweeps) sweeps (a planner bug; please report it)"
-        case .bitCountMismatch(let layers, let activations, let weights):
+        case .bitCountMismatch(let layers, let activations, let weights, let expected):
             return "fixed bit-widths for \(activations) activations and \(weights) weight tensors given, but the network has "
-                + "\(layers) layers (\(layers + 1) activations, \(layers) weight tensors)"
+                + "\(layers) layers (\(expected) activation groups, \(layers) weight tensors)"
+        case .fileQuantizationOnly(let network, let scheme):
+            return "\(network) is a TFLite file, which runs with its own quantization and TFLite's arithmetic: use --scheme "
+                + "int8 (the default for it) and no --flavour; MixQ's mixed precision (\(scheme)) of an imported TFLite graph "
+                + "is not available yet"
+        case .liveTensorsDoNotFit(let step, let bytes, let ram):
+            return "no bit-width assignment fits the RAM budget: the tensors alive at step \(step) need \(bytes) B "
+                + "with every cuttable tensor at 2 bits, more than the RAM budget of \(ram) B; the network needs a RAM "
+                + "budget of at least \(bytes) B, or choose a smaller model"
         }
     }
 }

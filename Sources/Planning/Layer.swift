@@ -4,7 +4,8 @@ import Quantization
 public enum LayerKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// A full convolution (every output channel sees every input channel).
     case conv
-    /// A depthwise convolution (one filter per channel; output channels = input channels).
+    /// A depthwise convolution: `depthMultiplier` filters per input channel, output channel
+    /// `c * depthMultiplier + m` (TFLite's order), so output channels = input channels x multiplier.
     case depthwise
     /// A 1x1, stride-1 convolution.
     case pointwise
@@ -65,10 +66,13 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Output channels (`n` in the parameter-byte formulas of docs/design.md#requantization-flavours).
     public var outputChannels: Int { output.channels }
 
+    /// Filters per input channel of a depthwise layer (1 for every other kind).
+    public var depthMultiplier: Int { kind == .depthwise ? output.channels / input.channels : 1 }
+
     /// Number of weight elements.
     public var weightCount: Int {
         switch kind {
-        case .depthwise: return kernel.height * kernel.width * input.channels
+        case .depthwise: return kernel.height * kernel.width * output.channels
         case .conv, .pointwise, .fc: return kernel.height * kernel.width * input.channels * output.channels
         }
     }
@@ -125,13 +129,16 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
                  usesBatchNorm: usesBatchNorm, hasBias: hasBias)
     }
 
-    /// A depthwise convolution (channel multiplier 1): one `kernel` filter per input channel.
+    /// A depthwise convolution: `depthMultiplier` `kernel` filters per input channel.
     public static func depthwise(
         name: String, input: TensorShape, kernel: KernelSize, stride: Int,
         padding: PaddingMode = .same, activation: Activation = .relu6,
-        usesBatchNorm: Bool = true, hasBias: Bool = false
+        usesBatchNorm: Bool = true, hasBias: Bool = false, depthMultiplier: Int = 1
     ) throws(NetworkError) -> Layer {
-        try make(name: name, kind: .depthwise, input: input, outputChannels: input.channels, kernel: kernel,
+        guard depthMultiplier > 0 else { throw .invalidChannelCount(layer: name, channels: depthMultiplier) }
+        let (channels, overflow) = input.channels.multipliedReportingOverflow(by: depthMultiplier)
+        guard !overflow else { throw .invalidChannelCount(layer: name, channels: depthMultiplier) }
+        return try make(name: name, kind: .depthwise, input: input, outputChannels: channels, kernel: kernel,
                  stride: stride, padding: padding, activation: activation,
                  usesBatchNorm: usesBatchNorm, hasBias: hasBias)
     }
@@ -162,12 +169,17 @@ public struct Layer: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// A layer of any kind with explicit padding, as a model file states it (ONNX `pads`):
     /// the output size is `(input + before + after - kernel) / stride + 1` on each axis.
-    /// Depthwise layers keep the input's channel count.
+    /// A depthwise layer's output channels must be a multiple of its input channels (the depth
+    /// multiplier); `outputChannels` 0 means the input's count.
     public static func padded(
         name: String, kind: LayerKind, input: TensorShape, outputChannels: Int, kernel: KernelSize, stride: Int,
         padding: Padding, activation: Activation, usesBatchNorm: Bool, hasBias: Bool
     ) throws(NetworkError) -> Layer {
-        try make(name: name, kind: kind, input: input, outputChannels: kind == .depthwise ? input.channels : outputChannels,
+        if kind == .depthwise, outputChannels > 0, outputChannels % max(input.channels, 1) != 0 {
+            throw .invalidChannelCount(layer: name, channels: outputChannels)
+        }
+        return try make(name: name, kind: kind, input: input,
+                 outputChannels: kind == .depthwise && outputChannels <= 0 ? input.channels : outputChannels,
                  kernel: kernel, stride: stride, padding: .valid, explicitPadding: padding, activation: activation,
                  usesBatchNorm: usesBatchNorm, hasBias: hasBias)
     }

@@ -28,12 +28,18 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
         public func channels(_ base: Int) -> Int { max(base * quarters / 4, 8) }
     }
 
-    /// Input resolution (square images).
+    /// Input resolution (square images). 128 to 224 are the TF-slim model zoo's; 96 is the
+    /// resolution of MLPerf Tiny's visual-wake-words network and TFLM's person-detection example
+    /// (MobilenetV1 0.25 at 96x96x3), which the zoo does not publish.
     public enum Resolution: Int, Sendable, Hashable, Codable, CaseIterable {
+        case r96 = 96
         case r128 = 128
         case r160 = 160
         case r192 = 192
         case r224 = 224
+
+        /// Whether the TF-slim model zoo publishes this resolution (every one but 96).
+        public var isInModelZoo: Bool { self != .r96 }
     }
 
     public var alpha: WidthMultiplier
@@ -48,20 +54,27 @@ public struct MobilenetV1: Sendable, Hashable, Codable, CustomStringConvertible 
         self.resolution = resolution
     }
 
-    /// Parses a model name such as `mobilenet_v1_0.25_128`.
+    /// Parses a model name such as `mobilenet_v1_0.25_128` or `mobilenet_v1_0.25_96`.
     /// - Throws: `ModelNameError` listing every valid name when `name` is not one of them.
     public init(name: String) throws(ModelNameError) {
-        guard let variant = MobilenetV1.allVariants.first(where: { $0.name == name }) else {
-            throw ModelNameError(name: name, validNames: MobilenetV1.allVariants.map(\.name))
+        guard let variant = MobilenetV1.namedVariants.first(where: { $0.name == name }) else {
+            throw ModelNameError(name: name, validNames: MobilenetV1.namedVariants.map(\.name))
         }
         self = variant
     }
 
-    /// All 16 variants, widest first then largest resolution first (the model zoo's order).
+    /// The 16 variants of the TF-slim model zoo, widest first then largest resolution first (the
+    /// model zoo's order): the published figures, plans and `sweep all` cover exactly these.
     public static var allVariants: [MobilenetV1] {
         WidthMultiplier.allCases.reversed().flatMap { alpha in
-            Resolution.allCases.reversed().map { MobilenetV1(alpha: alpha, resolution: $0) }
+            Resolution.allCases.reversed().filter(\.isInModelZoo).map { MobilenetV1(alpha: alpha, resolution: $0) }
         }
+    }
+
+    /// Every variant MixQ builds by name: the 16 of the model zoo, then the four at 96x96
+    /// (`mobilenet_v1_<alpha>_96`, widest first).
+    public static var namedVariants: [MobilenetV1] {
+        allVariants + WidthMultiplier.allCases.reversed().map { MobilenetV1(alpha: $0, resolution: .r96) }
     }
 
     /// `mobilenet_v1_<alpha>_<resolution>`.
@@ -144,15 +157,16 @@ public struct DigitsMobilenetV1: Sendable, Hashable, Codable, CustomStringConver
     }
 }
 
-/// The networks MixQ knows by name: the 16 ImageNet MobilenetV1 variants and the digit family.
+/// The networks MixQ knows by name: the ImageNet MobilenetV1 variants (the model zoo's 16 and
+/// the four at 96x96) and the digit family.
 public enum BuiltInModels {
     /// Every built-in name, ImageNet family first.
-    public static var names: [String] { MobilenetV1.allVariants.map(\.name) + DigitsMobilenetV1.allVariants.map(\.name) }
+    public static var names: [String] { MobilenetV1.namedVariants.map(\.name) + DigitsMobilenetV1.allVariants.map(\.name) }
 
     /// The network called `name`.
     /// - Throws: `ModelNameError` listing every valid name.
     public static func network(named name: String) throws -> Network {
-        if let variant = MobilenetV1.allVariants.first(where: { $0.name == name }) { return try variant.network() }
+        if let variant = MobilenetV1.namedVariants.first(where: { $0.name == name }) { return try variant.network() }
         if let variant = DigitsMobilenetV1.allVariants.first(where: { $0.name == name }) { return try variant.network() }
         throw ModelNameError(name: name, validNames: names)
     }

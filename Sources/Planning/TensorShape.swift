@@ -19,6 +19,14 @@ public struct TensorShape: Sendable, Hashable, Codable, CustomStringConvertible 
     /// Number of elements (`height * width * channels`).
     public var elementCount: Int { height * width * channels }
 
+    /// `elementCount`, or nil when it does not fit an `Int` (a shape read from a file is checked
+    /// with this before anything else computes with it).
+    public var checkedElementCount: Int? {
+        let (area, o1) = height.multipliedReportingOverflow(by: width)
+        let (count, o2) = area.multipliedReportingOverflow(by: channels)
+        return o1 || o2 ? nil : count
+    }
+
     /// Bytes the tensor occupies at `bits` bits per element, packed (rounded up to a whole byte).
     public func bytes(at bits: BitWidth) -> Int {
         bits.bytes(forElements: elementCount)

@@ -85,10 +85,10 @@ extension ProfileReport {
     }
 
     /// `profile.folded`: one line per calling context, `outer;inner;innermost cycles`, the
-    /// format flamegraph.pl and speedscope read. The first line is a comment with the
-    /// conditions (both tools skip lines that do not end in a number).
-    public func folded(conditions: String) -> String {
-        var out = "# MixQ profile, self cycles per calling context; \(conditions)\n"
+    /// format flamegraph.pl and speedscope read, and nothing else (flamegraph.pl warns about
+    /// any other line); the conditions are in profile.txt and profile.json.
+    public func folded() -> String {
+        var out = ""
         for stack in stacks.sorted(by: { $0.functions.lexicographicallyPrecedes($1.functions) }) {
             out += stack.functions.map { $0.replacingOccurrences(of: ";", with: ":").replacingOccurrences(of: " ", with: "_") }
                 .joined(separator: ";")
@@ -119,7 +119,7 @@ extension ProfileReport {
         let files: [(String, String)] = [
             (FileName.table, table(firmware: firmware, conditions: conditions, limit: limit, showsCacheMisses: showsCacheMisses,
                                    sourceRoot: sourceRoot)),
-            (FileName.folded, folded(conditions: conditions)),
+            (FileName.folded, folded()),
             (FileName.trace, chromeTrace(conditions: conditions)),
             (FileName.json, try json(firmware: firmware, conditions: conditions)),
         ]

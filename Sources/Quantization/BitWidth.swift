@@ -17,9 +17,10 @@ public enum BitWidth: Int, CaseIterable, Comparable, Sendable, Codable, CustomSt
     /// Largest unsigned value an element can hold (`2^bits - 1`).
     public var maxUnsigned: Int { (1 << rawValue) - 1 }
 
-    /// Bytes needed to store `count` elements, packed, rounding up to whole bytes.
+    /// Bytes needed to store `count` elements, packed, rounding up to whole bytes; computed
+    /// without an intermediate `count * bits`, so it cannot overflow for any `count >= 0`.
     public func bytes(forElements count: Int) -> Int {
-        (count * rawValue + 7) / 8
+        count / 8 * rawValue + (count % 8 * rawValue + 7) / 8
     }
 
     /// The width after one cut of the planner (8 -> 4 -> 2), or `nil` at the 2-bit floor.

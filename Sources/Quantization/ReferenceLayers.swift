@@ -10,7 +10,7 @@
 ///     acc = bias[c] + sum_k (w_k - zw[c]) * (x_k - zx)
 ///     y   = clamp(M[c].scaled(acc) + zy, 0, 2^outputBits - 1)
 ///
-/// where padded input positions read as `zx` (they contribute 0).
+/// (with the parameters' rounding rule and output range, `RequantizationParameters`), where padded input positions read as `zx` (they contribute 0).
 public enum ReferenceLayers {
     /// Standard convolution. `weights` are `[outputChannels][kernelHeight][kernelWidth][inputChannels]`.
     /// - Throws: `QuantizationError` when sizes disagree with the geometry or a value does not fit its bits.
@@ -49,25 +49,28 @@ public enum ReferenceLayers {
         return output
     }
 
-    /// Depthwise convolution (depth multiplier 1). `weights` are `[kernelHeight][kernelWidth][channels]`.
-    /// - Throws: `QuantizationError` when `outputChannels != inputChannels` or sizes disagree.
+    /// Depthwise convolution with a depth multiplier `M = outputChannels / inputChannels` (1 or
+    /// more): `weights` are `[kernelHeight][kernelWidth][inputChannels * M]` and output channel
+    /// `o = c * M + m` filters input channel `c = o / M`, as TFLite orders them.
+    /// - Throws: `QuantizationError` when `outputChannels` is not a multiple of `inputChannels` or sizes disagree.
     public static func depthwiseConvolution(input: [Int], weights: [Int], geometry g: ConvolutionGeometry,
                                             parameters p: RequantizationParameters) throws -> [Int] {
-        guard g.outputChannels == g.inputChannels else {
+        guard g.outputChannels % g.inputChannels == 0 else {
             throw QuantizationError.invalidGeometry(
-                "a depthwise convolution has as many output as input channels (\(g.outputChannels) vs \(g.inputChannels))")
+                "a depthwise convolution has a whole multiple of its input channels as outputs (\(g.outputChannels) vs \(g.inputChannels))")
         }
-        let channels = g.inputChannels
+        let channels = g.inputChannels, outputs = g.outputChannels, depthMultiplier = outputs / channels
         try check(input, count: g.inputElements, bits: p.inputBits, what: "depthwise input")
-        try check(weights, count: g.kernelHeight * g.kernelWidth * channels, bits: p.weightBits, what: "depthwise weights")
-        try checkChannels(p, channels)
+        try check(weights, count: g.kernelHeight * g.kernelWidth * outputs, bits: p.weightBits, what: "depthwise weights")
+        try checkChannels(p, outputs)
         let zx = Int32(p.inputZeroPoint)
         var output = [Int](repeating: 0, count: g.outputElements)
         var o = 0
         for oy in 0..<g.outputHeight {
             for ox in 0..<g.outputWidth {
-                for c in 0..<channels {
+                for c in 0..<outputs {
                     let zw = Int32(p.weightZeroPoint(channel: c))
+                    let ci = c / depthMultiplier
                     var acc = p.bias[c]
                     for ky in 0..<g.kernelHeight {
                         let iy = oy * g.strideHeight + ky - g.padTop
@@ -75,8 +78,8 @@ public enum ReferenceLayers {
                         for kx in 0..<g.kernelWidth {
                             let ix = ox * g.strideWidth + kx - g.padLeft
                             guard ix >= 0, ix < g.inputWidth else { continue }
-                            let x = Int32(input[(iy * g.inputWidth + ix) * channels + c])
-                            let w = Int32(weights[(ky * g.kernelWidth + kx) * channels + c])
+                            let x = Int32(input[(iy * g.inputWidth + ix) * channels + ci])
+                            let w = Int32(weights[(ky * g.kernelWidth + kx) * outputs + c])
                             acc = acc &+ (w - zw) &* (x - zx)
                         }
                     }

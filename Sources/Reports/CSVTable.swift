@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// A small RFC 4180 CSV reader and writer: comma-separated, fields with commas, quotes or line
@@ -104,7 +105,7 @@ struct CSVTable: Sendable, Equatable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw .unreadable(path: url.path, reason: error.localizedDescription)
+            throw .unreadable(path: url.path, reason: SystemErrorText.reason(error))
         }
         try self.init(parsing: text, path: url.path)
     }

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// Top-1 figures MixQ measured itself: the `<model>__<scheme>.eval.json` files `mixq eval --out`
@@ -47,7 +48,7 @@ public enum MeasuredAccuracy {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             } catch {
-                throw .unreadable(path: folder.path, reason: error.localizedDescription)
+                throw .unreadable(path: folder.path, reason: SystemErrorText.reason(error))
             }
             for name in names.filter(isEvaluationFileName).sorted() {
                 let url = folder.appendingPathComponent(name)

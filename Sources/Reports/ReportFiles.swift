@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// The files `Report.write(to:protecting:)` produces in the output folder. None of them is
@@ -80,13 +81,13 @@ extension Report {
         do {
             try FileManager.default.createDirectory(at: profiles, withIntermediateDirectories: true)
         } catch {
-            throw .unwritable(path: profiles.path, reason: error.localizedDescription)
+            throw .unwritable(path: profiles.path, reason: SystemErrorText.reason(error))
         }
         for (url, contents) in outputs {
             do {
                 try contents().write(to: url, options: .atomic)
             } catch {
-                throw .unwritable(path: url.path, reason: error.localizedDescription)
+                throw .unwritable(path: url.path, reason: SystemErrorText.reason(error))
             }
         }
         return outputs.map(\.0)

@@ -18,8 +18,11 @@ extension Report {
         let latencies = timed.compactMap { rows[$0].latencyMs }
         let top1s = placed.compactMap { rows[$0].top1 }
         let stripWidth = untimed.isEmpty ? 0.0 : 34.0
-        let xAxis = PlotAxis(minimum: 0, maximum: (latencies.max() ?? 1) * 1.05, pixels: (SVG.left, SVG.right - stripWidth))
-        let yAxis = PlotAxis(minimum: (top1s.min() ?? 0) - 2, maximum: (top1s.max() ?? 100) + 2, pixels: (SVG.bottom, SVG.top))
+        let (xLow, xHigh) = AxisFit.range(of: latencies) ?? (0, 1)
+        let xAxis = PlotAxis(minimum: xLow, maximum: xHigh, pixels: (SVG.left, SVG.right - stripWidth))
+        let (yLow, yHigh) = AxisFit.range(of: top1s, floor: nil) ?? (0, 100)
+        let yAxis = PlotAxis(minimum: Swift.max(0, Swift.min(yLow, (top1s.min() ?? 0) - 1)),
+                             maximum: Swift.min(100, Swift.max(yHigh, (top1s.max() ?? 100) + 1)), pixels: (SVG.bottom, SVG.top))
         var lines = SVG.frame(title: "\(dataset) Top-1 against latency on \(device.name)", xAxis: xAxis, yAxis: yAxis,
                               xLabel: "latency (ms)" + clockSuffix + (conditionsAgree(on: device.name) ? "" : "; conditions differ, see report.md"),
                               yLabel: "Top-1 (%)")
@@ -29,7 +32,15 @@ extension Report {
             lines.append(SVG.text("no latency", x: x + stripWidth / 2, y: SVG.top - 6, anchor: "middle", size: 10,
                                   extra: "fill=\"#666666\""))
         }
-        let schemes = self.schemes
+        // The legend lists the schemes that have a point on this plot.
+        let schemes = self.schemes.filter { scheme in placed.contains { rows[$0].scheme == scheme } }
+        var labels = LabelPlacer()
+        var markers: [(Double, Double)] = []
+        for index in placed {
+            guard let top1 = rows[index].top1 else { continue }
+            markers.append((rows[index].latencyMs.map { xAxis.pixel($0) } ?? (SVG.right - stripWidth / 2), yAxis.pixel(top1)))
+        }
+        for (x, y) in markers { labels.addMarker(x: x, y: y) }
         if paretoFront.count > 1 {
             let points = paretoFront.compactMap { index -> String? in
                 guard let latency = rows[index].latencyMs, let top1 = rows[index].top1 else { return nil }
@@ -37,6 +48,7 @@ extension Report {
             }
             lines.append("<polyline class=\"pareto-front\" points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"#444444\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>")
         }
+        var pointLabels: [(text: String, x: Double, y: Double)] = []
         for index in placed {
             let row = rows[index]
             guard let top1 = row.top1 else { continue }
@@ -46,17 +58,18 @@ extension Report {
             let title = "\(row.model) \(row.scheme): " + (row.latencyMs.map { Format.fixed($0, 3) + " ms" } ?? "no latency")
                 + ", Top-1 \(Format.fixed(top1, 1))% (\(row.top1Source))" + (row.fits ? "" : ", does not fit")
             lines.append(style.element(x: x, y: y, hollow: !row.fits, cssClass: "marker", title: title))
-            if row.onParetoFront {
-                lines.append(SVG.text("\(Self.shortName(row.model)) \(row.scheme)", x: x + 8, y: y - 7, size: 10))
-            }
+            if row.onParetoFront { pointLabels.append(("\(Self.shortName(row.model)) \(row.scheme)", x, y)) }
         }
+        lines += labels.labels(pointLabels)
         var notes: [SVG.LegendNote] = [
             SVG.LegendNote(text: "does not fit", marker: Self.hollowLegendMarker),
             SVG.LegendNote(text: "Pareto front (fits)") { y in
                 "<line x1=\"\(SVG.n(SVG.right + 17))\" y1=\"\(SVG.n(y))\" x2=\"\(SVG.n(SVG.right + 33))\" y2=\"\(SVG.n(y))\" stroke=\"#444444\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>"
             },
         ]
-        let shown = rows.filter { $0.device == device.name }
+        // Rows of another dataset's plot are not counted here: "N of M" is out of this plot's rows
+        // and the rows no plot can show.
+        let shown = rows.filter { $0.device == device.name && ($0.top1 == nil || $0.top1Dataset == dataset) }
         let unplaced = shown.filter { $0.top1 == nil }.count
         if unplaced > 0 && dataset == (datasets.first ?? dataset) {
             notes.append(SVG.LegendNote(text: "\(unplaced) of \(shown.count) results"))
@@ -77,23 +90,29 @@ extension Report {
         let xs = rows.map { Double($0.flashBytes) / mebibyte }
         let ys = rows.map { Double($0.peakActivationBytes) / kibibyte }
         let flashCapacity = Double(device.flash) / mebibyte, ramCapacity = Double(device.ram) / kibibyte
-        let xAxis = PlotAxis(minimum: 0, maximum: max(xs.max() ?? 0, flashCapacity) * 1.05, pixels: (SVG.left, SVG.right))
-        let yAxis = PlotAxis(minimum: 0, maximum: max(ys.max() ?? 0, ramCapacity) * 1.05, pixels: (SVG.bottom, SVG.top))
+        // From 0: the device's box starts there, and it is what the points are read against.
+        let xAxis = PlotAxis(minimum: 0, maximum: max(xs.max() ?? 0, flashCapacity) * 1.08, pixels: (SVG.left, SVG.right))
+        let yAxis = PlotAxis(minimum: 0, maximum: max(ys.max() ?? 0, ramCapacity) * 1.08, pixels: (SVG.bottom, SVG.top))
         var lines = SVG.frame(title: "Weights against peak activations on \(device.name)", xAxis: xAxis, yAxis: yAxis,
                               xLabel: "FLASH (MiB): weights + parameters (+ code when built)",
                               yLabel: "peak activations, input + output of one layer (KiB)")
         let boxRight = xAxis.pixel(flashCapacity), boxTop = yAxis.pixel(ramCapacity)
         lines.append("<rect class=\"device-box\" x=\"\(SVG.n(SVG.left))\" y=\"\(SVG.n(boxTop))\" width=\"\(SVG.n(boxRight - SVG.left))\" height=\"\(SVG.n(SVG.bottom - boxTop))\" fill=\"#2ca02c\" fill-opacity=\"0.07\" stroke=\"#2ca02c\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>")
-        lines.append(SVG.text("\(device.name): \(device.flash) B FLASH x \(device.ram) B \(device.ramRegion)",
-                              x: SVG.left + 4, y: boxTop - 6, size: 11, extra: "fill=\"#2ca02c\""))
-        let schemes = self.schemes
+        let boxLabel = "\(device.name): \(device.flash) B FLASH x \(device.ram) B \(device.ramRegion)"
+        lines.append(SVG.text(boxLabel, x: SVG.left + 4, y: boxTop - 6, size: 11, extra: "fill=\"#2ca02c\""))
+        let schemes = self.schemes.filter { scheme in rows.contains { $0.scheme == scheme } }
+        var labels = LabelPlacer()
+        labels.addText(boxLabel, x: SVG.left + 4, y: boxTop - 6, size: 11)
+        for index in rows.indices { labels.addMarker(x: xAxis.pixel(xs[index]), y: yAxis.pixel(ys[index])) }
         for (index, row) in rows.enumerated() {
             let style = MarkerStyle.forScheme(row.scheme, among: schemes)
             let title = "\(row.model) \(row.scheme): FLASH \(row.flashBytes) B (\(row.flashBasis.rawValue)), "
                 + "peak activations \(row.peakActivationBytes) B" + (row.fits ? "" : ", does not fit")
-            lines.append(style.element(x: xAxis.pixel(xs[index]), y: yAxis.pixel(ys[index]), hollow: !row.fits,
-                                       cssClass: "marker", title: title))
+            let (x, y) = (xAxis.pixel(xs[index]), yAxis.pixel(ys[index]))
+            lines.append(style.element(x: x, y: y, hollow: !row.fits, cssClass: "marker", title: title))
         }
+        lines += labels.labels(rows.indices.map { ("\(Self.shortName(rows[$0].model)) \(rows[$0].scheme)", xAxis.pixel(xs[$0]),
+                                                    yAxis.pixel(ys[$0])) })
         let notes: [SVG.LegendNote] = [
             SVG.LegendNote(text: "does not fit", marker: Self.hollowLegendMarker),
             SVG.LegendNote(text: "device FLASH x RAM") { y in

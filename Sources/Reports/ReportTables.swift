@@ -161,9 +161,7 @@ extension Report {
         }
         lines.append("## Accuracy")
         lines.append("")
-        lines.append("MixQ runs synthetic weights and does not measure accuracy: Top-1 is a published or user-measured "
-                     + "ImageNet figure of the same model under the same scheme, joined on (model, scheme); "
-                     + "\"\(ReportRow.noFigure)\" means neither table has one.")
+        lines.append(accuracyIntroduction)
         lines.append("")
         if !sources.isEmpty {
             for (index, source) in sources.enumerated() {
@@ -206,6 +204,30 @@ extension Report {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// What the Top-1 column holds, said from the rows themselves: how many figures MixQ
+    /// measured (on which datasets), how many come from the published or the user's table,
+    /// and how many rows have none.
+    var accuracyIntroduction: String {
+        let origins = rows.map(\.top1Origin)
+        let measured = origins.filter { $0 == .measured }.count
+        let tabled = origins.filter { $0 == .published || $0 == .user }.count
+        let none = rows.filter { $0.top1 == nil }.count
+        var parts: [String] = []
+        if measured > 0 {
+            let datasets = Set(rows.filter { $0.top1Origin == .measured }.compactMap(\.top1Dataset)).sorted()
+            parts.append("\(measured) of \(rows.count) Top-1 figures were measured by MixQ (`mixq eval`: the integer-only "
+                         + "network on the host, bit-exact with the target)" + (datasets.isEmpty ? "" : " on " + datasets.joined(separator: ", ")))
+        }
+        if tabled > 0 {
+            parts.append("\(tabled) are published or user-supplied figures of the same model under the same scheme, joined on "
+                         + "(model, scheme); MixQ did not measure them (those rows run synthetic weights)")
+        }
+        if none > 0 {
+            parts.append("\(none) rows have no figure (\"\(ReportRow.noFigure)\"): no evaluation result and no table entry")
+        }
+        return parts.isEmpty ? "No row has a Top-1 figure." : parts.joined(separator: "; ") + "."
+    }
+
     /// The Markdown table of every row (or of one scheme's rows), as in `report.md`.
     public func markdownTable(scheme: String? = nil) -> String {
         table(rows.indices.filter { scheme == nil || rows[$0].scheme == scheme }, sources: top1Sources)
@@ -226,6 +248,12 @@ extension Report {
             header.insert("device", at: 2)
             alignRight = Set(alignRight.map { $0 + 1 })
         }
+        // A strategy column when the accuracy-aware search's results sit beside the paper's rule's.
+        let showsStrategy = rows.contains { $0.strategy != "paper" }
+        if showsStrategy {
+            header.insert("strategy", at: 2)
+            alignRight = Set(alignRight.map { $0 + 1 })
+        }
         var lines = ["| " + header.joined(separator: " | ") + " |",
                      "|" + header.indices.map { alignRight.contains($0) ? "---:" : "---" }.joined(separator: "|") + "|"]
         for index in indices {
@@ -240,6 +268,7 @@ extension Report {
                 Format.optional(row.macsPerCycle, 3, none: "-"), Format.optional(row.top1, 1, none: "-"), source,
             ]
             if comparesDevices { cells.insert(row.device, at: 2) }
+            if showsStrategy { cells.insert(row.strategy, at: 2) }
             lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
         }
         return lines

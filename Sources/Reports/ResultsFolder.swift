@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// A results folder: one JSON file per (model, scheme, device), named
@@ -68,7 +69,7 @@ public enum ResultsFolder {
         } catch let error as DecodingError {
             throw .malformedResult(path: path, problem: describe(error))
         } catch {
-            throw .malformedResult(path: path, problem: "not valid JSON (\(error.localizedDescription))")
+            throw .malformedResult(path: path, problem: "not valid JSON (\(SystemErrorText.reason(error)))")
         }
         if let problem = result.problem() {
             throw .malformedResult(path: path, problem: problem)
@@ -87,7 +88,7 @@ public enum ResultsFolder {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw .unreadable(path: url.path, reason: error.localizedDescription)
+            throw .unreadable(path: url.path, reason: SystemErrorText.reason(error))
         }
         var result = try decode(data, path: url.path)
         if result.conditions?["part"] == nil, let named = device(inFileName: url.lastPathComponent) {
@@ -113,7 +114,7 @@ public enum ResultsFolder {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try OutputFile.json(result).write(to: url, options: .atomic)
         } catch {
-            throw .unwritable(path: url.path, reason: error.localizedDescription)
+            throw .unwritable(path: url.path, reason: SystemErrorText.reason(error))
         }
         return url
     }
@@ -128,7 +129,7 @@ public enum ResultsFolder {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         } catch {
-            throw .unreadable(path: folder.path, reason: error.localizedDescription)
+            throw .unreadable(path: folder.path, reason: SystemErrorText.reason(error))
         }
         return names.filter(isResultFileName).sorted().map { folder.appendingPathComponent($0) }
     }

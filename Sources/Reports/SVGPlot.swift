@@ -49,11 +49,15 @@ struct PlotAxis {
 
 /// How a scheme's points look, the same in every plot.
 struct MarkerStyle {
-    enum Shape: String { case circle, square, triangle, diamond, cross }
+    enum Shape: String { case circle, square, triangle, diamond, cross, star }
     var shape: Shape
     var color: String
 
     static func forScheme(_ scheme: String, among schemes: [String]) -> MarkerStyle {
+        if ResultStrategy.of(scheme: scheme) == "sensitivity" {
+            // The search's results: the colour of their scheme, a star.
+            return MarkerStyle(shape: .star, color: forScheme(ResultStrategy.baseScheme(scheme), among: schemes).color)
+        }
         switch scheme {
         case "int8": return MarkerStyle(shape: .circle, color: "#1f77b4")
         case "mixpl": return MarkerStyle(shape: .square, color: "#2ca02c")
@@ -81,6 +85,12 @@ struct MarkerStyle {
             return "<polygon \(style) points=\"\(SVG.n(x)),\(SVG.n(y - r * 1.2)) \(SVG.n(x + r * 1.1)),\(SVG.n(y + r * 0.8)) \(SVG.n(x - r * 1.1)),\(SVG.n(y + r * 0.8))\">\(body)</polygon>"
         case .diamond:
             return "<polygon \(style) points=\"\(SVG.n(x)),\(SVG.n(y - r * 1.3)) \(SVG.n(x + r)),\(SVG.n(y)) \(SVG.n(x)),\(SVG.n(y + r * 1.3)) \(SVG.n(x - r)),\(SVG.n(y))\">\(body)</polygon>"
+        case .star:
+            let points = (0..<10).map { k -> String in
+                let angle = Double.pi * Double(k) / 5 - Double.pi / 2, radius = k % 2 == 0 ? r * 1.4 : r * 0.6
+                return "\(SVG.n(x + radius * cos(angle))),\(SVG.n(y + radius * sin(angle)))"
+            }
+            return "<polygon \(style) points=\"\(points.joined(separator: " "))\">\(body)</polygon>"
         case .cross:
             return "<path \(style) d=\"M\(SVG.n(x - r)),\(SVG.n(y - r))L\(SVG.n(x + r)),\(SVG.n(y + r))M\(SVG.n(x - r)),\(SVG.n(y + r))L\(SVG.n(x + r)),\(SVG.n(y - r))\">\(body)</path>"
         }
@@ -156,14 +166,112 @@ enum SVG {
         for scheme in schemes {
             let style = MarkerStyle.forScheme(scheme, among: schemes)
             lines.append(style.element(x: x, y: y, hollow: false, cssClass: "legend-marker"))
-            lines.append(text(scheme, x: x + 14, y: y + 4))
+            lines.append(text(scheme, x: x + 14, y: y + 4, extra: "class=\"legend-text\""))
             y += 22
         }
         for note in notes {
             if let marker = note.marker { lines.append(marker(y)) }
-            lines.append(text(note.text, x: x + 14, y: y + 4, size: 11))
+            lines.append(text(note.text, x: x + 14, y: y + 4, size: 11, extra: "class=\"legend-text\""))
             y += 22
         }
         return lines
+    }
+}
+
+/// An axis range fitted to data: the values' span with a margin on each side (8% of the span,
+/// or 5% of the value when all values are equal), never below `floor` (latencies and bytes
+/// are not negative). An axis from 0 would squeeze points between 4.4 and 4.7 ms into a sliver.
+enum AxisFit {
+    static func range(of values: [Double], floor: Double? = 0) -> (Double, Double)? {
+        guard let low = values.min(), let high = values.max() else { return nil }
+        let span = high - low
+        let pad = span > 0 ? span * 0.08 : Swift.max(abs(high) * 0.05, 1e-3)
+        var lower = low - pad
+        if let floor { lower = Swift.max(lower, floor) }
+        return (lower, high + pad)
+    }
+}
+
+/// Places point labels beside their markers so that no label covers a marker, another label
+/// or anything outside the plot area (the legend, the axes). Text extents are estimated from
+/// the font size (Helvetica's widest digits and lower-case letters are about 0.6 em), on the
+/// generous side; a label with no free position is left out (the marker keeps its tooltip).
+struct LabelPlacer {
+    struct Box {
+        var x0, y0, x1, y1: Double
+        func intersects(_ other: Box) -> Bool { x0 < other.x1 && other.x0 < x1 && y0 < other.y1 && other.y0 < y1 }
+        func inside(_ other: Box) -> Bool { x0 >= other.x0 && x1 <= other.x1 && y0 >= other.y0 && y1 <= other.y1 }
+    }
+
+    let bounds: Box
+    private(set) var occupied: [Box] = []
+    private var count = 0
+
+    /// Labels stay inside `bounds` (by default the plot area).
+    init(bounds: Box = Box(x0: SVG.left + 2, y0: SVG.top + 2, x1: SVG.right - 2, y1: SVG.bottom - 2)) {
+        self.bounds = bounds
+    }
+
+    /// The half size of a marker's box: the largest marker (a diamond, 1.3 r) plus its stroke.
+    static let markerHalfSize = 7.5
+
+    mutating func addMarker(x: Double, y: Double) {
+        let h = Self.markerHalfSize
+        occupied.append(Box(x0: x - h, y0: y - h, x1: x + h, y1: y + h))
+    }
+
+    mutating func addText(_ text: String, x: Double, y: Double, size: Double, anchor: String = "start") {
+        occupied.append(Self.box(text, x: x, y: y, size: size, anchor: anchor))
+    }
+
+    static func width(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.6 }
+
+    /// The box of `text` drawn at baseline (x, y).
+    static func box(_ text: String, x: Double, y: Double, size: Double, anchor: String) -> Box {
+        let width = width(text, size: size)
+        let x0 = anchor == "end" ? x - width : anchor == "middle" ? x - width / 2 : x
+        return Box(x0: x0, y0: y - size * 0.85, x1: x0 + width, y1: y + size * 0.3)
+    }
+
+    /// The SVG elements of the labels `(text, x, y)` of points: every label is first tried
+    /// next to its point (right, above-right, below-right, left, above-left, below-left, above,
+    /// below), and only then farther out, with a thin leader line to its point, so that a
+    /// crowded label does not take the place beside another point. Labels with no free
+    /// position are left out.
+    mutating func labels(_ points: [(text: String, x: Double, y: Double)], size: Double = 10) -> [String] {
+        let gap = Self.markerHalfSize + 2
+        var placed = [String?](repeating: nil, count: points.count)
+        for (level, distance) in [gap, gap + 8, gap + 18, gap + 30, gap + 45, gap + 65, gap + 90].enumerated() {
+            for (index, point) in points.enumerated() where placed[index] == nil {
+                placed[index] = label(point.text, x: point.x, y: point.y, distance: distance, size: size, leader: level >= 2)
+            }
+        }
+        return placed.compactMap { $0 }
+    }
+
+    private mutating func label(_ text: String, x: Double, y: Double, distance: Double, size: Double, leader: Bool) -> String? {
+        let candidates: [(Double, Double, String)] = [
+            (x + distance, y + size * 0.3, "start"), (x + distance * 0.8, y - distance * 0.8, "start"),
+            (x + distance * 0.8, y + distance * 0.8 + size * 0.6, "start"), (x - distance, y + size * 0.3, "end"),
+            (x - distance * 0.8, y - distance * 0.8, "end"), (x - distance * 0.8, y + distance * 0.8 + size * 0.6, "end"),
+            (x, y - distance, "middle"), (x, y + distance + size * 0.7, "middle"),
+        ]
+        for (lx, ly, anchor) in candidates {
+            let box = Self.box(text, x: lx, y: ly, size: size, anchor: anchor)
+            guard box.inside(bounds), !occupied.contains(where: { $0.intersects(box) }) else { continue }
+            occupied.append(box)
+            count += 1
+            let element = SVG.text(text, x: lx, y: ly, anchor: anchor, size: Int(size),
+                                   extra: "class=\"point-label\" id=\"point-label-\(count)\"")
+            guard leader else { return element }
+            // From the marker's edge to the nearest point of the label's box.
+            let tx = Swift.min(Swift.max(x, box.x0), box.x1), ty = Swift.min(Swift.max(y, box.y0), box.y1)
+            let length = ((tx - x) * (tx - x) + (ty - y) * (ty - y)).squareRoot()
+            guard length > Self.markerHalfSize + 1 else { return element }
+            let sx = x + (tx - x) / length * (Self.markerHalfSize + 1), sy = y + (ty - y) / length * (Self.markerHalfSize + 1)
+            return "<line class=\"leader\" x1=\"\(SVG.n(sx))\" y1=\"\(SVG.n(sy))\" x2=\"\(SVG.n(tx))\" y2=\"\(SVG.n(ty))\" "
+                + "stroke=\"#888888\" stroke-width=\"0.8\"/>\n" + element
+        }
+        return nil
     }
 }

@@ -28,8 +28,11 @@ struct BenchEval: ParsableCommand {
     @Option(help: "Seeded synthetic images scored on the host per run.")
     var images: Int = 200
 
-    @Option(help: "Threads (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: "Threads (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores (an optional, so the help prints the default once, in words).
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: "Runs to make; the JSON reports each and the best.")
     var repeats: Int = 3

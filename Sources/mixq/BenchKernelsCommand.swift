@@ -150,6 +150,17 @@ struct KernelTargets: Encodable {
     var depthwiseMet: Bool
     /// Sub-byte combinations slower than 85% of their layer's 8/8/8 figure.
     var subByteBelow85Percent: [String]
+    /// The narrow-network goals (docs/kernels.md, "Goals at the narrow end"), 8-bit, PC+ICN.
+    var narrow: [NarrowGoal]
+    /// Sub-byte combinations slower than their layer's 8/8/8 figure (same flavour).
+    var subByteSlowerThan8Bit: [String]
+
+    struct NarrowGoal: Encodable {
+        var goal: String
+        var measured: Double
+        var target: Double
+        var met: Bool
+    }
 
     init(_ results: [KernelBenchmark.Measurement]) {
         func eightBit(_ layer: String, _ flavour: String?) -> Double {
@@ -165,6 +176,21 @@ struct KernelTargets: Encodable {
                 && m.macPerCycle < 0.85 * eightBit(m.layer, m.flavour)
         }.map { "\($0.layer) \($0.inputBits)/\($0.weightBits ?? 0)/\($0.outputBits) \($0.flavour ?? "-") "
             + String(format: "%.3f", $0.macPerCycle) }
+        let goals: [(String, String, Double)] = [
+            ("conv", "first-layer 3-channel convolution", 0.7), ("pointwise", "pointwise 128 -> 128", 1.2),
+            ("pointwise_16_32", "pointwise 16 -> 32", 1.0), ("depthwise", "depthwise 28x28x128", 0.6),
+            ("depthwise_6x6x128", "depthwise 6x6x128", 0.6),
+        ]
+        narrow = goals.compactMap { layer, label, target in
+            guard results.contains(where: { $0.layer == layer }) else { return nil }
+            let measured = eightBit(layer, "pc_icn")
+            return NarrowGoal(goal: "\(label) 8-bit >= \(target) MAC/cycle", measured: measured, target: target, met: measured >= target)
+        }
+        subByteSlowerThan8Bit = results.filter { m in
+            m.layer != "pool" && (m.inputBits < 8 || (m.weightBits ?? 8) < 8 || m.outputBits < 8)
+                && m.macPerCycle < eightBit(m.layer, m.flavour)
+        }.map { "\($0.layer) \($0.inputBits)/\($0.weightBits ?? 0)/\($0.outputBits) \($0.flavour ?? "-") "
+            + String(format: "%.3f", $0.macPerCycle) }
     }
 
     var summary: String {
@@ -172,11 +198,15 @@ struct KernelTargets: Encodable {
                + "%d sub-byte combinations below 85%% of their 8-bit figure",
                pointwise8bit, pointwiseMet ? "met" : "not met", depthwise8bit, depthwiseMet ? "met" : "not met",
                subByteBelow85Percent.count)
+            + "; narrow end: " + narrow.map { String(format: "%@ %.3f (%@)", $0.goal, $0.measured, $0.met ? "met" : "not met") }
+                .joined(separator: ", ")
+            + "; \(subByteSlowerThan8Bit.count) sub-byte combinations slower than 8-bit"
     }
 
     enum CodingKeys: String, CodingKey {
         case pointwise8bit = "pointwise_8bit_mac_per_cycle", depthwise8bit = "depthwise_8bit_mac_per_cycle"
         case pointwiseMet = "pointwise_target_met", depthwiseMet = "depthwise_target_met"
         case subByteBelow85Percent = "sub_byte_below_85_percent"
+        case narrow = "narrow_goals", subByteSlowerThan8Bit = "sub_byte_slower_than_8bit"
     }
 }

@@ -8,21 +8,25 @@ import ModelImport
 import Planning
 import Timing
 
-/// `mixq deploy`: plan, generate C, build, run on the emulated STM32H743, check bit-exactness.
+/// `mixq deploy`: plan, generate C, build, run on the emulated part, check bit-exactness.
 struct Deploy: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Deploy a quantized MobilenetV1 on the emulated STM32H743 and profile it per layer.",
+        abstract: "Deploy a quantized network (built-in or --model FILE) on an emulated part and profile it per layer.",
         discussion: """
-            Plans the bit-widths (as `mixq plan`), quantizes the network (synthetic seeded weights \
-            with realistic statistics until a checkpoint is supplied), generates one C source with \
-            the weights in FLASH and the activation arena in AXI SRAM, builds it with \
-            arm-none-eabi-gcc, measures FLASH and RAM from the ELF, runs it on the emulated \
-            STM32H743 and prints the cycles of every layer. The on-target output is compared byte \
-            for byte with the Swift host reference.
+            Plans the bit-widths (as `mixq plan`), quantizes the network (a model file's trained \
+            weights with --model FILE; seeded synthetic weights with realistic statistics for the \
+            built-in names), generates one C source with the weights in FLASH and the activation \
+            arena in SRAM, builds it with arm-none-eabi-gcc, measures FLASH and RAM from the ELF, \
+            runs it on the emulated part (--part, default STM32H743) and prints the cycles of every \
+            layer. The on-target output is compared byte for byte with the Swift host reference. \
+            The layer total leaves out the firmware's start-up (copying .data, zeroing .bss, the \
+            clock and cache set-up) that `mixq run` counts in its total for the same ELF.
             """
     )
 
     @OptionGroup var target: NetworkOptions
+
+    @OptionGroup var choice: StrategyOptions
 
     @Option(help: "Folder for the generated C source and the ELF (default: build/<model>-<scheme>).")
     var out: String?
@@ -33,7 +37,7 @@ struct Deploy: ParsableCommand {
     @Option(help: "Seed of the synthetic weights and images.")
     var seed: UInt64 = 1
 
-    @Option(help: "Images (1...100, default 1) that run on the emulated STM32H743 and must match the host reference byte for byte: seeded synthetic ones, or with --dataset the dataset's.")
+    @Option(help: "Images (1...100, default 1) that run on the emulated part and must match the host reference byte for byte: seeded synthetic ones, or with --dataset the dataset's.")
     var targetImages: Int?
 
     /// `--images`, the spelling README.md showed before `--target-images` (the name `eval` and
@@ -73,6 +77,13 @@ struct Deploy: ParsableCommand {
         let reference = try target.reference()
         var request = try target.request(for: reference)
         let directory = URL(fileURLWithPath: out ?? "build/\(reference.network.name)-\(request.scheme.rawValue)", isDirectory: true)
+        // Every file deploy writes into the folder, against every file it reads.
+        let name = reference.network.name, scheme = request.schemeLabel
+        var inputs = FileManager.default.fileExists(atPath: target.model) ? [target.model] : []
+        if let dataset { inputs += ["images.npy", "labels.npy"].map { (dataset as NSString).appendingPathComponent($0) } }
+        try OutputFiles.checkFolder(directory.path, names: ["\(name).c", "\(name).elf", "deploy.json", "\(name)__\(scheme).json",
+                                                            EvaluationResult.fileName(model: name, scheme: scheme)],
+                                    option: "--out", inputs: inputs)
         if let clockMHz { request.clockMHz = clockMHz }
         request.outputDirectory = directory
         request.seed = seed
@@ -87,18 +98,19 @@ struct Deploy: ParsableCommand {
             let measured = try EvaluationRun.run(request, dataset: EvaluationRun.dataset(dataset), limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
                                                  calibrationImages: DeploymentRequest.defaultCalibrationImages,
-                                                 floatReference: true, quiet: json)
+                                                 floatReference: true, quiet: json, strategy: choice)
             guard let deployment = measured.deployment else { throw CommandFailure(message: "the evaluation ran nothing on the target") }
             result = deployment
             evaluation = measured
             try EvalOutput.write(measured, to: directory)
         } else {
+            _ = try choice.apply(to: &request, dataset: nil)
             result = try Deployer.deploy(request, toolchain: Toolchain.locate()) { message in
                 if !json { FileHandle.standardError.write(Data("mixq: \(message)\n".utf8)) }
             }
         }
         let data = try result.json()
-        try? data.write(to: directory.appendingPathComponent("deploy.json"), options: .atomic)
+        try OutputFiles.write(data, to: directory.appendingPathComponent("deploy.json").path, option: "--out")
         if json {
             FileHandle.standardOutput.write((try evaluation?.json() ?? data) + Data("\n".utf8))
         } else {

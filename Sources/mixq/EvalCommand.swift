@@ -1,5 +1,7 @@
+import Diagnostics
 import ArgumentParser
 import Deployment
+import Emulator
 import Evaluation
 import FirmwareBuild
 import Foundation
@@ -15,7 +17,7 @@ struct Eval: ParsableCommand {
             and scales), runs every image of --dataset through the integer-only network on the \
             Swift host reference (bit-exact with the C kernels) and through the float network \
             (unquantized, or fake-quantized for a QONNX file), and prints Top-1 and Top-5 of both. \
-            --target-images of the images also run on the emulated STM32H743 and must match the \
+            --target-images of the images also run on the emulated part (--part) and must match the \
             host reference byte for byte; a mismatch is an error. A dataset is a folder with \
             images.npy (uint8, N x H x W x C) and labels.npy (integers, N). --shard i/n scores a \
             1/n share of the images; `mixq report` adds up the shards' counts.
@@ -24,20 +26,25 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var target: NetworkOptions
 
+    @OptionGroup var choice: StrategyOptions
+
     @Option(help: "Dataset folder holding images.npy and labels.npy.")
     var dataset: String
 
     @Option(help: "Evaluate only the first N images.")
     var limit: Int?
 
-    @Option(help: "Images (of this shard) that also run on the emulated STM32H743 and must be bit-exact (0 skips the target).")
+    @Option(help: "Images (of this shard) that also run on the emulated part (--part) and must be bit-exact (0 skips the target).")
     var targetImages: Int = 20
 
     @Option(help: "Score only shard i of n (i/n, 1-based): images i-1, i-1+n, i-1+2n, ...")
     var shard: String = "1/1"
 
-    @Option(help: "Threads for the host evaluation (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: "Threads for the host evaluation (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores (an optional, so the help prints the default once, in words).
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: "For a float model: images of the dataset its activation ranges are calibrated on (the first N).")
     var calibrationImages: Int = DeploymentRequest.defaultCalibrationImages
@@ -53,6 +60,9 @@ struct Eval: ParsableCommand {
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
+
+    @Option(help: "Write every scored input's output to this .npy file, N first: a TFLite file's output type (int8/uint8), float32 logits dequantized from the integer output for ONNX/QONNX and built-in models.")
+    var outputs: String?
 
     @Option(help: "Results folder to write <model>__<scheme>.eval.json (and the target run's <model>__<scheme>.json) into, for `mixq report`.")
     var out: String?
@@ -70,13 +80,33 @@ struct Eval: ParsableCommand {
     func run() throws {
         let reference = try target.reference()
         let set = try EvaluationRun.dataset(dataset)
+        let collector = outputs == nil ? nil : OutputCollector()
         var request = try target.request(for: reference)
         if let clockMHz { request.clockMHz = clockMHz }
         if let timing { request.timing = timing }
+        if let outputs {
+            try OutputFiles.checkWritable(outputs, option: "--outputs",
+                                      inputs: (FileManager.default.fileExists(atPath: target.model) ? [target.model] : [])
+                                          + ["images.npy", "labels.npy", "inputs.npy"].map { (dataset as NSString).appendingPathComponent($0) })
+        }
+        if let out {
+            let name = reference.network.name, scheme = request.schemeLabel
+            try OutputFiles.checkFolder(out, names: [EvaluationResult.fileName(model: name, scheme: scheme, shard: try DatasetShard(parsing: shard)),
+                                                     "\(name)__\(scheme).json"], option: "--out",
+                                        inputs: (FileManager.default.fileExists(atPath: target.model) ? [target.model] : [])
+                                            + ["images.npy", "labels.npy"].map { (dataset as NSString).appendingPathComponent($0) })
+        }
         let result = try EvaluationRun.run(request, dataset: set, limit: limit, shard: try DatasetShard(parsing: shard),
                                            targetImages: targetImages, jobs: jobs, calibrationImages: calibrationImages,
-                                           floatReference: !noFloat, quiet: json)
+                                           floatReference: !noFloat, quiet: json, strategy: choice, outputs: collector)
         if let out { try EvalOutput.write(result, to: URL(fileURLWithPath: out, isDirectory: true)) }
+        if let outputs, let collector {
+            do {
+                try collector.npyFile().write(to: URL(fileURLWithPath: outputs))
+            } catch {
+                throw CommandFailure(message: "cannot write --outputs \(outputs): \(error.localizedDescription)")
+            }
+        }
         if json {
             FileHandle.standardOutput.write(try result.json() + Data("\n".utf8))
         } else {
@@ -101,22 +131,34 @@ enum EvaluationRun {
     /// The evaluation `eval`, `deploy --dataset` and `sweep --dataset` share.
     static func run(_ request: DeploymentRequest, dataset: LabelledDataset, limit: Int?, shard: DatasetShard,
                     targetImages: Int, jobs: Int, calibrationImages: Int, floatReference: Bool,
-                    quiet: Bool) throws -> EvaluationResult {
+                    quiet: Bool, strategy: StrategyOptions? = nil, outputs: OutputCollector? = nil) throws -> EvaluationResult {
         var request = request
-        request.calibrate(on: dataset, images: calibrationImages)
+        var held: [Int] = []
+        if let strategy {
+            let searchLine = ProgressLine(enabled: !quiet)
+            _ = try strategy.apply(to: &request, dataset: dataset, jobs: jobs) { searchLine.update(String($0.prefix(100))) }
+            searchLine.finish()
+            held = strategy.searchIndices(of: dataset)
+        }
+        if request.chosenPlan == nil { request.calibrate(on: dataset, images: calibrationImages) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))
         }
         let line = ProgressLine(enabled: !quiet)
-        let evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
+        var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, limit: limit, shard: shard,
                                            targetImages: targetImages, jobs: jobs, floatReference: floatReference)
+        evaluation.outputs = outputs
+        // The search's images are not scored.
+        evaluation.excluded = Set(held)
         let toolchain = targetImages > 0 ? try Toolchain.locate() : nil
         let result = try Evaluator.evaluate(evaluation, toolchain: toolchain,
                                             progress: { done, total in line.update("eval: \(done)/\(total) images on the host") },
                                             deploymentProgress: { line.update("eval: \($0)") })
         line.finish()
-        return result
+        var scored = result
+        scored.searchImages = held.isEmpty ? nil : held.count
+        return scored
     }
 }
 
@@ -148,19 +190,32 @@ enum EvalOutput {
     }
 
     static func render(_ result: EvaluationResult) -> String {
-        var lines = ["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): "
+        guard result.labelled else {
+            return (["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): \(result.images) "
+                     + "input(s) run, no labels (Top-1 not measured; --outputs writes the outputs)"]
+                    + render(result, skippingAccuracy: true)).joined(separator: "\n")
+        }
+        let lines = ["\(result.model) under \(result.scheme) (\(result.flavours.joined(separator: ", "))): "
                      + "integer-only Top-1 \(percent(result.integer.top1, result.images)), Top-5 \(percent(result.integer.top5, result.images))"]
-        if let float = result.float {
+        return (lines + render(result, skippingAccuracy: false)).joined(separator: "\n")
+    }
+
+    /// The lines after the accuracy: the float references (when measured), dataset, target, host speed.
+    static func render(_ result: EvaluationResult, skippingAccuracy: Bool) -> [String] {
+        var lines: [String] = []
+        if !skippingAccuracy, let float = result.float {
             lines.append("\(result.floatReference): Top-1 \(percent(float.top1, result.images)), Top-5 \(percent(float.top5, result.images))")
         }
-        if let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
+        if !skippingAccuracy, let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
             lines.append("fake-quantized (MixQ's quantization in float): Top-1 \(percent(fake.top1, result.images))")
         }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
+                     + (result.searchImages.map { "; \($0) others, spread over the dataset, calibrated and searched the plan and are not scored" } ?? "")
                      + "; input \(result.inputPreprocessing); weights: \(result.modelSource)")
         if let deployment = result.deployment, let conditions = deployment.conditions {
-            lines.append("target: \(result.targetImages) image(s) on the emulated STM32H743, "
+            let part = conditions.part.flatMap(Part.named) ?? .stm32h743
+            lines.append("target: \(result.targetImages) image(s) on the emulated \(part.name), "
                          + (result.targetBitExact == true ? "bit-exact with the host reference" : "DIFFERENT from the host reference")
                          + String(format: "; %llu cycles = %.3f ms per image", deployment.totalCycles ?? 0, deployment.latencyMs ?? 0)
                          + "; conditions: \(conditions.clockMhz) MHz, FLASH \(conditions.flashWaitStates) wait states, caches "
@@ -170,7 +225,7 @@ enum EvalOutput {
         }
         lines.append(String(format: "host: %.1f images/s, %.2f G MAC/s (integer path with the float reference%@)",
                             result.hostImagesPerSecond, result.hostMacsPerSecond / 1e9, result.float == nil ? " skipped" : ""))
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// Writes the evaluation (and, for the first shard, its target run) into a results folder.
@@ -183,7 +238,7 @@ enum EvalOutput {
                                             options: .atomic)
             }
         } catch {
-            throw CommandFailure(message: "cannot write the results into \(folder.path): \(error.localizedDescription)")
+            throw CommandFailure(message: "cannot write the results into \(folder.path): \(SystemErrorText.reason(error))")
         }
     }
 }

@@ -61,7 +61,7 @@ extension MixQ {
         } catch {
             // Every library error (toolchain, ELF, emulator, planner) is one actionable line,
             // at the start of a line even when the firmware's last output had no newline.
-            ConsoleEcho.printLine("error: \(String(describing: error))")
+            ConsoleEcho.printLine("error: \(CommandFailure.words(error))")
             Foundation.exit(1)
         }
     }

@@ -58,6 +58,37 @@ enum OutputFiles {
         unlink(probe)
     }
 
+    /// Checks the files `names` a command will write into `folder` (which it may create):
+    /// `folder` is not a file, and no name in it is a directory or one of `inputs` (by device
+    /// and inode). Throws a `CommandFailure` naming `option`.
+    static func checkFolder(_ folder: String, names: [String], option: String, inputs: [String]) throws {
+        var info = stat()
+        if stat(folder, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
+                throw CommandFailure(message: "cannot write \(option) '\(folder)': it is not a folder; give a folder path")
+            }
+        } else if errno != ENOENT {
+            throw CommandFailure(message: "cannot write \(option) '\(folder)': \(String(cString: strerror(errno)))")
+        } else {
+            return
+        }
+        for name in names {
+            let path = (folder as NSString).appendingPathComponent(name)
+            var fileInfo = stat()
+            guard stat(path, &fileInfo) == 0 else { continue }
+            if fileInfo.st_mode & S_IFMT == S_IFDIR {
+                throw CommandFailure(message: "cannot write \(option) '\(folder)': '\(path)' is a directory where the output file goes")
+            }
+            for input in inputs {
+                var inputInfo = stat()
+                if stat(input, &inputInfo) == 0 && inputInfo.st_dev == fileInfo.st_dev && inputInfo.st_ino == fileInfo.st_ino {
+                    throw CommandFailure(message: "cannot write \(option) '\(folder)': its '\(name)' is the input file '\(input)' "
+                                         + "of this command, which the output would replace; give another folder")
+                }
+            }
+        }
+    }
+
     private static func temporaryPath(for path: String, in directory: String) -> String {
         directory + "/.\((path as NSString).lastPathComponent).mixq-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }

@@ -1,11 +1,13 @@
 import ArgumentParser
+import Deployment
+import Evaluation
 import Foundation
 import Planning
 
-/// `mixq plan`: choose 8/4/2-bit widths for every tensor of a MobilenetV1 under FLASH and RAM budgets.
+/// `mixq plan`: choose 8/4/2-bit widths for every tensor of a network under FLASH and RAM budgets.
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Plan mixed 8/4/2-bit quantization of a MobilenetV1 under FLASH and RAM budgets.",
+        abstract: "Plan mixed 8/4/2-bit quantization of a network (built-in or --model FILE) under FLASH and RAM budgets.",
         discussion: """
             Runs the memory-driven bit-width selection of Rusci, Capotondi and Benini (MLSys 2020): \
             activations are cut until every layer's input plus output fits the RAM budget, then \
@@ -19,16 +21,42 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var target: NetworkOptions
 
+    @OptionGroup var choice: StrategyOptions
+
+    @Option(help: "Dataset folder (images.npy, labels.npy) for --strategy sensitivity.")
+    var dataset: String?
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() throws {
         let reference = try target.reference()
-        let plan = try target.plan(for: reference)
         let isTrained = reference.model?.quantization != nil
-        if json {
-            try JSONOutput.print(PlanJSON(plan: plan))
+        var plan: BitWidthPlan
+        var searched: (SensitivitySearch.Result, LabelledDataset)?
+        if choice.planningStrategy == .sensitivity {
+            let set = try dataset.map(EvaluationRun.dataset)
+            var request = try target.request(for: reference)
+            // The search's progress on stderr, one line per cut (a large network takes minutes).
+            let search = try choice.apply(to: &request, dataset: set) { line in
+                if !json { FileHandle.standardError.write(Data("mixq: \(line.prefix(160))\n".utf8)) }
+            }
+            guard let search, let set else { throw CommandFailure(message: "the sensitivity search did not run") }
+            plan = search.plan
+            searched = (search, set)
         } else {
+            plan = try target.plan(for: reference)
+        }
+        if json {
+            var output = PlanJSON(plan: plan)
+            output.strategy = choice.planningStrategy.rawValue
+            try JSONOutput.print(output)
+        } else {
+            if let imported = reference.imported {
+                print("imported: \(imported.summary)")
+                if !imported.folded.isEmpty { print("folded: " + imported.folded.joined(separator: "; ")) }
+            }
+            if let (search, set) = searched { print(StrategyOptions.render(search, dataset: set) + "\n") }
             print(PlanTable.render(plan))
         }
         if !plan.fits {
@@ -66,6 +94,7 @@ enum PlanTable {
                 switch cut.step {
                 case .activations(let sweep, let direction): step = "sweep \(sweep) \(direction.rawValue)"
                 case .weights: step = "weights"
+                case .search(let round): step = "search round \(round)"
                 }
                 lines.append(lpad("\(index + 1)", 3) + ". [\(step)] \(cut.summary): \(cut.reason)")
             }
@@ -141,9 +170,11 @@ struct PlanJSON: Encodable {
     var fits: Bool
     var cuts: [Cut]
     var layers: [Layer]
+    /// How the bits were chosen: `paper` or `sensitivity`.
+    var strategy = "paper"
 
     enum CodingKeys: String, CodingKey {
-        case model, scheme, fits, cuts, layers
+        case model, scheme, fits, cuts, layers, strategy
         case flashBudget = "flash_budget"
         case ramBudget = "ram_budget"
         case weightBytes = "weight_bytes"
@@ -168,6 +199,9 @@ struct PlanJSON: Encodable {
                 step = "activations"
                 sweep = number
                 direction = sweepDirection.rawValue
+            } else if case .search(let round) = cut.step {
+                step = "search"
+                sweep = round
             }
             return Cut(layer: cut.layerName, tensor: cut.tensor.rawValue, step: step, sweep: sweep,
                        direction: direction, fromBits: cut.bitsBefore.bits, toBits: cut.bitsAfter.bits,

@@ -1,3 +1,4 @@
+import Diagnostics
 import ArgumentParser
 import Emulator
 import Foundation
@@ -155,6 +156,9 @@ struct RunStatistics: Encodable {
     var milliseconds: Double
     /// The cycle model's counters (absent with `--timing off`).
     var cycleModel: CycleModelStatistics?
+    /// Whether the firmware enabled the instruction and data caches at any time of the run
+    /// (with both false, zero cache misses mean no cache was used, not a perfect one).
+    var cachesEnabledDuringRun: [String: Bool]?
 
     init(result: RunResult, waitStates: Int) {
         instructions = result.instructions
@@ -167,6 +171,9 @@ struct RunStatistics: Encodable {
         emulatedMIPS = result.emulatedMIPS
         milliseconds = result.milliseconds
         cycleModel = result.cycleStatistics.map(CycleModelStatistics.init)
+        if case .level1 = result.part.caches, let use = result.cacheUse {
+            cachesEnabledDuringRun = ["instruction": use.instructionCacheEnabled, "data": use.dataCacheEnabled]
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -179,6 +186,7 @@ struct RunStatistics: Encodable {
         case emulatedMIPS = "emulated_mips"
         case milliseconds
         case cycleModel = "cycle_model"
+        case cachesEnabledDuringRun = "caches_enabled_during_run"
     }
 }
 
@@ -224,7 +232,7 @@ enum ProfileFolder {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \((error as NSError).localizedDescription)")
+            throw CommandFailure(message: "cannot create --profile folder '\(folder)': \(SystemErrorText.reason(error))")
         }
         for name in ProfileReport.FileName.all {
             try OutputFiles.checkWritable((folder as NSString).appendingPathComponent(name), option: "--profile", inputs: inputs)
@@ -238,7 +246,7 @@ enum ProfileFolder {
                              conditions: conditions, clockMHz: clockMHz, limit: limit, showsCacheMisses: showsCacheMisses,
                              sourceRoot: FileManager.default.currentDirectoryPath)
         } catch {
-            throw CommandFailure(message: "cannot write the profile into '\(folder)': \((error as NSError).localizedDescription)")
+            throw CommandFailure(message: "cannot write the profile into '\(folder)': \(SystemErrorText.reason(error))")
         }
     }
 }

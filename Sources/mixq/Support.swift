@@ -1,6 +1,7 @@
 import ArgumentParser
 import Deployment
 import Emulator
+import Diagnostics
 import Foundation
 import ModelImport
 import Planning
@@ -11,8 +12,26 @@ struct CommandFailure: Error, CustomStringConvertible {
     let message: String
 
     init(_ error: Error) {
-        message = String(describing: error)
+        message = Self.words(error)
     }
+
+    /// The one-line text of `error`: Foundation's file errors in words with their path (never
+    /// "NSCocoaErrorDomain error 512"), anything else as it describes itself, cut at
+    /// `maximumLength` characters so an error quoting a huge value stays readable.
+    static func words(_ error: Error) -> String {
+        let bridged = error as NSError
+        let text: String
+        if bridged.domain == NSCocoaErrorDomain || bridged.domain == NSPOSIXErrorDomain {
+            let reason = SystemErrorText.reason(error)
+            text = SystemErrorText.path(of: error).map { "cannot use \($0): \(reason)" } ?? reason
+        } else {
+            text = String(describing: error)
+        }
+        guard text.count > maximumLength else { return text }
+        return String(text.prefix(maximumLength)) + "... (\(text.count - maximumLength) more characters)"
+    }
+
+    static let maximumLength = 2_000
 
     init(message: String) {
         self.message = message

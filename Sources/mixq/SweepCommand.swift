@@ -36,11 +36,20 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Schemes, comma-separated: int8, mixpl, mixpc.")
     var schemes: String = "int8,mixpl,mixpc"
 
+    @Option(help: "Strategies, comma-separated: paper (the paper's rule), sensitivity (the accuracy-aware search, for float models under mixpl and mixpc; needs --dataset). Results of the search are named <scheme>+sensitivity.")
+    var strategy: String = PlanningStrategy.paper.rawValue
+
+    @Option(help: "With the sensitivity strategy: N images spread evenly over --dataset calibrate and search each plan and are not scored.")
+    var searchImages: Int = StrategyOptions.defaultSearchImages
+
     @Option(help: "Folder for the result files (created if missing).")
     var out: String = "results"
 
-    @Option(help: "Pairs deployed at once (default: the number of cores).")
-    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("jobs"), help: "Pairs deployed at once (default: the number of cores).")
+    var jobsOption: Int?
+
+    /// `--jobs`, or the number of cores (an optional, so the help prints the default once, in words).
+    var jobs: Int { jobsOption ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(help: ArgumentHelp("Parts, comma-separated; each pair is planned with the part's FLASH/RAM budgets and run on it. "
                                + SharedOption.partHelp))
@@ -63,6 +72,11 @@ struct SweepCommand: ParsableCommand {
             if let clockMHz { try SharedOption.validateClock(clockMHz, on: part) }
         }
         guard targetImages >= 1 else { throw ValidationError("--target-images must be at least 1") }
+        let strategies = try strategyList()
+        if strategies.contains(.sensitivity) && dataset == nil {
+            throw ValidationError("--strategy sensitivity needs --dataset: the images it measures every candidate cut on")
+        }
+        guard searchImages >= 1 else { throw ValidationError("--search-images must be at least 1") }
         guard !models.split(separator: ",").isEmpty else { throw ValidationError("--models names no model") }
         do {
             _ = try SweepShard(shard)
@@ -83,6 +97,32 @@ struct SweepCommand: ParsableCommand {
         }
         guard !list.isEmpty else { throw ValidationError("--parts names no part") }
         return list
+    }
+
+    /// The strategies `--strategy` names, in order, each once.
+    func strategyList() throws -> [PlanningStrategy] {
+        var list: [PlanningStrategy] = []
+        for name in strategy.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let value = PlanningStrategy(rawValue: name) else {
+                throw ValidationError("--strategy: \(name) is not a strategy; use paper, sensitivity or both (paper,sensitivity)")
+            }
+            if !list.contains(value) { list.append(value) }
+        }
+        guard !list.isEmpty else { throw ValidationError("--strategy names no strategy") }
+        return list
+    }
+
+    /// `jobs` under every strategy of `--strategy`: the search only for float models under a scheme that cuts.
+    func withStrategies(_ jobs: [SweepJob]) throws -> [SweepJob] {
+        let strategies = try strategyList()
+        return jobs.flatMap { job in
+            strategies.compactMap { strategy -> SweepJob? in
+                if strategy == .sensitivity && (job.model?.quantization != nil || !job.scheme.allowsCuts) { return nil }
+                var copy = job
+                copy.strategy = strategy
+                return copy
+            }
+        }
     }
 
     var tokens: [String] { models.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -116,7 +156,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let all = Sweep.jobs(try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs(),
+        let all = Sweep.jobs(try withStrategies(try Sweep.jobs(models: builtInNames.joined(separator: ","), schemes: schemes) + otherJobs()),
                              on: try partList())
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
@@ -141,14 +181,17 @@ struct SweepCommand: ParsableCommand {
         var perform: (@Sendable (SweepJob, DeploymentRequest) throws -> DeploymentResult)?
         if let labelled {
             let evaluation = SweepEvaluation(dataset: labelled, folder: folder, targetImages: targetImages, toolchain: toolchain,
-                                             part: evaluatedPart)
+                                             part: evaluatedPart, searchImages: searchImages)
             perform = { job, request in try evaluation.perform(job, request) }
         }
         try Sweep.run(todo, into: folder, parallelism: jobs, clockMHz: clockMHz, timing: timing, toolchain: toolchain,
                       perform: perform,
                       onStart: { progress.started($0) }, onFinish: { progress.finished($0) })
         progress.announce("sweep: done; \(progress.failures) failed. Next: mixq report \(folder.path)")
-        if progress.failures > 0 { throw ExitCode(1) }
+        if progress.failures > 0 {
+            throw CommandFailure(message: "\(progress.failures) of \(todo.count) pairs failed (the reasons are in the lines above and in "
+                                 + "the result files' 'note'); running the same sweep again retries them")
+        }
     }
 }
 
@@ -161,16 +204,27 @@ struct SweepEvaluation: Sendable {
     let toolchain: Toolchain
     /// The part whose jobs are evaluated; jobs on other parts are deployed only.
     let part: Part
+    /// Images at the end of the dataset the sensitivity search calibrates and searches on (not scored).
+    var searchImages = StrategyOptions.defaultSearchImages
 
     func perform(_ job: SweepJob, _ request: DeploymentRequest) throws -> DeploymentResult {
-        guard job.part == part, job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
         var request = request
-        request.calibrate(on: dataset)
+        var held: [Int] = []
+        if job.strategy == .sensitivity {
+            // The search runs on one thread: the sweep's workers already run in parallel.
+            _ = try StrategyOptions.apply(.sensitivity, method: request.calibrationMethod, searchImages: searchImages, to: &request,
+                                          dataset: dataset, jobs: 1)
+            held = StrategyOptions.searchIndices(of: dataset, searchImages: searchImages)
+        }
+        guard job.part == part, job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
+        if request.chosenPlan == nil { request.calibrate(on: dataset) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else { return try Deployer.run(prepared, toolchain: toolchain) }
         // One worker per sweep job already runs in parallel: evaluate on one thread.
-        let result = try Evaluator.evaluate(EvaluationRequest(prepared: prepared, dataset: dataset, targetImages: targetImages, jobs: 1),
-                                            toolchain: toolchain)
+        var evaluation = EvaluationRequest(prepared: prepared, dataset: dataset, targetImages: targetImages, jobs: 1)
+        evaluation.excluded = Set(held)
+        var result = try Evaluator.evaluate(evaluation, toolchain: toolchain)
+        result.searchImages = held.isEmpty ? nil : held.count
         try EvalOutput.write(result, to: folder)
         guard let deployment = result.deployment else { return try Deployer.run(prepared, toolchain: toolchain) }
         return deployment

@@ -74,6 +74,30 @@ import Timing
         #expect(session.resume() == .exited(status: 7))
     }
 
+    /// Many breakpoints: the session keeps their addresses sorted by binary insertion (it
+    /// resorted them on every insert: 20,000 took 29 s) and refuses more than
+    /// `maximumBreakpoints`, since Unicorn's hook removal is quadratic. The run stops at the
+    /// real one and not at the others, which lie in unused FLASH.
+    @Test func breakpointsUpToTheLimitInsertAndRemoveInAnyOrder() throws {
+        let (session, image) = try Self.session("gdb_target")
+        let bump = try Self.address("bump", in: image)
+        let base: UInt32 = 0x0810_0000
+        let count = DebugSession.maximumBreakpoints - 1
+        let offsets = (0..<count).map { UInt32(($0 * 2_557) % count) * 2 }
+        for offset in offsets { try session.insertBreakpoint(at: base + offset) }
+        try session.insertBreakpoint(at: bump)
+        #expect(throws: DebugSessionError.tooManyBreakpoints(limit: DebugSession.maximumBreakpoints)) {
+            try session.insertBreakpoint(at: base + 0x10_0000)
+        }
+        try session.insertBreakpoint(at: bump)  // already there: not refused
+        #expect(session.breakpointAddresses.count == DebugSession.maximumBreakpoints)
+        #expect(session.resume() == .breakpoint(address: bump))
+        for offset in offsets.reversed() { #expect(session.removeBreakpoint(at: base + offset)) }
+        #expect(session.breakpointAddresses == [bump])
+        #expect(session.removeBreakpoint(at: bump))
+        #expect(session.resume() == .exited(status: 7))
+    }
+
     @Test func writeWatchpointsStopAfterEachStore() throws {
         let (session, image) = try Self.session("gdb_target")
         let counter = try #require(image.symbol(named: "counter")).address

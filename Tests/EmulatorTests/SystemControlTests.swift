@@ -57,3 +57,20 @@ enum DemoReference {
         return checksum
     }
 }
+
+/// A run under `--timing full` whose firmware never enables the L1 caches says so in its
+/// conditions (its zero cache misses mean no cache, not a perfect one); one that enables them
+/// keeps "as the firmware sets them".
+@Suite struct CacheUseTests {
+    @Test func conditionsSayWhenTheCachesStayedOff() throws {
+        let off = try FirmwareFixtures.run("hello", options: RunOptions(timing: .full))
+        #expect(off.cacheUse == CacheUse(instructionCacheEnabled: false, dataCacheEnabled: false))
+        #expect(off.conditions.contains("caches off for the whole run"), "\(off.conditions)")
+        let on = try FirmwareFixtures.run("system_control", options: RunOptions(timing: .full))
+        #expect(on.cacheUse == CacheUse(instructionCacheEnabled: true, dataCacheEnabled: true))
+        #expect(on.conditions.contains("caches as the firmware sets them"), "\(on.conditions)")
+        // Other cycle models do not model the caches: their wording is unchanged.
+        let pipeline = try FirmwareFixtures.run("hello", options: RunOptions(timing: .pipeline))
+        #expect(pipeline.conditions.contains("caches as the firmware sets them"))
+    }
+}

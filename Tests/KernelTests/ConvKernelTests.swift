@@ -67,6 +67,27 @@ import Testing
         }
     }
 
+    /// The first-layer paths (mixq_gemm16.h, mixq_column_fill_rgb3x3): 3x3 windows over 8-bit
+    /// RGB inside the image and at every border, odd output widths (a last single pixel), even
+    /// and odd output channel counts (odd ones take the existing core), 2-bit outputs in whole
+    /// bytes, and scales in [0.25, 0.5) (N0 = 1 on every channel: the SMMLAR form) beside the
+    /// usual ones (SMMLA), with sub-byte weights expanding to the same int16 rows.
+    @Test func firstLayerPathsMatchTheReference() throws {
+        var rng = SeededRandom(seed: 0xF1_2E7)
+        var cases: [LayerCase] = []
+        for (side, outC, stride) in [(11, 8, 2), (9, 4, 1), (10, 7, 2), (13, 12, 2)] {
+            let g = try ConvolutionGeometry.same(inputHeight: side, inputWidth: side + 2, inputChannels: 3, outputChannels: outC,
+                                                 kernel: 3, stride: stride)
+            for bits in [(BitWidth.eight, BitWidth.eight, BitWidth.eight), (.eight, .four, .two), (.eight, .two, .four)] {
+                cases.append(try LayerCase(kind: .conv, geometry: g, bits: bits, flavour: .perChannelICN, rng: &rng))
+                cases.append(try LayerCase(kind: .conv, geometry: g, bits: bits, flavour: .perLayerFolded,
+                                           style: CaseStyle(biasFactor: 0.01, scaleRange: 0.25...0.49), rng: &rng))
+            }
+        }
+        #expect(cases.contains { $0.parameters.multipliers.allSatisfy { $0.shift == 1 } })
+        try KernelCheck.run(cases)
+    }
+
     /// MobilenetV1's first layer at its smallest (128, alpha 0.25: 8 channels) and largest
     /// (224, alpha 1: 32 channels) configuration; the largest runs the optimized path only.
     @Test func mobilenetFirstLayerShapesMatchTheReference() throws {

@@ -16,6 +16,9 @@ struct CaseStyle {
     var biasFactor: Double = 1
     /// Negative multipliers on some channels (ICN flavours: batch-norm gamma < 0).
     var negativeMultipliers = true
+    /// Every channel's scale drawn from this range instead (before the sign), e.g. [0.25, 0.5)
+    /// for N0 = 1 on every channel: the kernels' SMMLAR rounding form (mixq_gemm16.h).
+    var scaleRange: ClosedRange<Double>? = nil
 }
 
 /// One randomly generated layer with its expected output from the Swift reference.
@@ -82,7 +85,8 @@ struct LayerCase: CustomStringConvertible {
         let perChannel = flavour != .perLayerFolded
         let multiplierCount = perChannel ? channels : 1
         let multipliers = try (0..<multiplierCount).map { _ in
-            var scale = Double(outputBits.maxUnsigned) / spread * style.scaleFactor * Double.random(in: 0.5...2, using: &rng)
+            var scale = style.scaleRange.map { Double.random(in: $0, using: &rng) }
+                ?? Double(outputBits.maxUnsigned) / spread * style.scaleFactor * Double.random(in: 0.5...2, using: &rng)
             if perChannel, style.negativeMultipliers, Bool.random(using: &rng), Bool.random(using: &rng) { scale = -scale }
             return try FixedPointMultiplier(scale: scale)
         }

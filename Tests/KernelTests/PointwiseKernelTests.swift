@@ -47,6 +47,24 @@ import Testing
         try KernelCheck.run(cases)
     }
 
+    /// The expanded-weight path (mixq_gemm16.h) at the narrow network's shapes: 8 -> 16, 16 -> 32,
+    /// 32 -> 64 and 128 -> 128 (the largest matrix it takes), odd pixel counts, every weight width
+    /// (all expand to the same int16 rows), per-channel zero-points, the SMMLAR rounding form
+    /// (N0 = 1 on every channel), and 128 -> 130 (too large: the existing core) beside them.
+    @Test func expandedWeightPathMatchesTheReference() throws {
+        var rng = SeededRandom(seed: 0x9016)
+        var cases: [LayerCase] = []
+        for (pixels, inC, outC) in [((3, 5), 8, 16), ((5, 5), 16, 32), ((1, 7), 32, 64), ((3, 3), 128, 128), ((1, 3), 128, 130)] {
+            let g = try Self.geometry(pixels: pixels, inputChannels: inC, outputChannels: outC)
+            for bits in [(BitWidth.eight, BitWidth.eight, BitWidth.eight), (.four, .two, .eight), (.two, .four, .two)] {
+                cases.append(try LayerCase(kind: .pointwise, geometry: g, bits: bits, flavour: .perChannelICN, rng: &rng))
+                cases.append(try LayerCase(kind: .pointwise, geometry: g, bits: bits, flavour: .perLayerICN,
+                                           style: CaseStyle(biasFactor: 0.01, scaleRange: 0.25...0.49), rng: &rng))
+            }
+        }
+        try KernelCheck.run(cases, paths: [.optimized])
+    }
+
     /// MobilenetV1 pointwise extremes: the first pointwise layer at 128/alpha 0.25 (64x64, 8 -> 16)
     /// and the widest at alpha 1 (1024 -> 1024, on 3x3 pixels to keep the test quick), plus 112-wide
     /// rows of the first alpha-1 layer (32 -> 64). The 1024 x 1024 matrix has 2-bit weights so it

@@ -246,6 +246,31 @@ import Darwin
         #expect(stub.stderr.text.contains("mixq: exit status 0,"))
     }
 
+    /// While the firmware runs, bytes other than Ctrl-C are kept up to one packet and the rest
+    /// dropped (before, a client could grow the stub's memory without bound); a stream of
+    /// malformed packets logs 20 lines and one saying the rest are not logged.
+    @Test func bytesWhileRunningAreBoundedAndProblemsAreLoggedWithALimit() throws {
+        let (stub, port) = try Self.startStub(try CLITests.elf("never_ends"), extra: ["--timing", "off"])
+        let client = try TestSocket.connect(port: port)
+        client.send(TestSocket.frame("c"))
+        client.send([UInt8](repeating: UInt8(ascii: "A"), count: 1 << 18))
+        usleep(300_000)
+        client.send([0x03])
+        let reply = String(decoding: client.receive(until: { String(decoding: $0, as: UTF8.self).contains("T02") }), as: UTF8.self)
+        #expect(reply.contains("$T02"), "\(reply)")
+        for _ in 0..<100 { client.send(Array("$g#00".utf8)) }
+        let nacks = client.receive(until: { $0.filter { $0 == UInt8(ascii: "-") }.count >= 100 })
+        #expect(nacks.filter { $0 == UInt8(ascii: "-") }.count == 100)
+        client.send(TestSocket.frame("k"))
+        #expect(stub.wait(seconds: 20) == 0, "\(stub.stderr.text)")
+        let log = stub.stderr.text
+        #expect(log.contains("while the target ran (more than a packet); they were dropped"), "\(log)")
+        let dropped = Self.number(after: "GDB sent ", in: log) ?? 0
+        #expect(dropped >= UInt64(1 << 18) - 16_388 - 4096 && dropped < UInt64(1 << 18), "\(dropped)")
+        #expect(log.components(separatedBy: "malformed packet").count - 1 <= 20)
+        #expect(log.contains("further ones are not logged"))
+    }
+
     @Test func interruptAndDisconnectWhileRunning() throws {
         let (stub, port) = try Self.startStub(try CLITests.elf("never_ends"))
         let client = try TestSocket.connect(port: port)

@@ -122,7 +122,8 @@ import Testing
                 #expect(used[variant] == nil, "mixq \(used[variant]?.map(\.1) ?? []) --\(variant): spell it --\(canonical)")
             }
         }
-        #expect(used["clock-mhz"].map { Set($0.map(\.1)) } == ["run", "deploy", "eval", "sweep", "demo", "bench timing", "bench kernels"],
+        #expect(used["clock-mhz"].map { Set($0.map(\.1)) } == ["run", "deploy", "eval", "sweep", "demo", "bench timing", "bench kernels",
+                                                                 "bench network"],
                 "every command that runs firmware takes --clock-mhz")
     }
 

@@ -183,12 +183,27 @@ import Testing
         #expect(MobilenetV1.allVariants.first?.name == "mobilenet_v1_1.0_224")
     }
 
+    /// The 96x96 variants: MLPerf Tiny's visual-wake-words reference model is MobilenetV1 0.25 at
+    /// 96x96x3 with 7,489,664 MACs and a 2-class classifier (mlcommons/tiny, benchmark/training/
+    /// visual_wake_words); without its 256 x 2 classifier that is exactly our 0.25_96 without its
+    /// 256 x 1000 one. The zoo's 16 variants stay `allVariants`; the 96 ones parse by name.
+    @Test func resolution96MatchesMLPerfTinyVisualWakeWords() throws {
+        let network = try MobilenetV1(name: "mobilenet_v1_0.25_96").network()
+        #expect(network.multiplyAccumulates - 256 * 1000 == 7_489_664 - 256 * 2)
+        #expect(network.input == TensorShape(height: 96, width: 96, channels: 3))
+        #expect(network.layers[0].output == TensorShape(height: 48, width: 48, channels: 8))
+        #expect(MobilenetV1.allVariants.allSatisfy { $0.resolution != .r96 })
+        #expect(MobilenetV1.namedVariants.filter { $0.resolution == .r96 }.map(\.name)
+                == ["mobilenet_v1_1.0_96", "mobilenet_v1_0.75_96", "mobilenet_v1_0.5_96", "mobilenet_v1_0.25_96"])
+        #expect(try BuiltInModels.network(named: "mobilenet_v1_1.0_96").layers.count == 28)
+    }
+
     @Test func unknownModelNameListsTheValidOnes() {
         #expect(throws: ModelNameError.self) { try MobilenetV1(name: "mobilenet_v1_1.0_256") }
         do {
             _ = try MobilenetV1(name: "resnet50")
         } catch {
-            #expect(error.validNames.count == 16)
+            #expect(error.validNames.count == 20)   // the 16 of the model zoo and the four at 96x96
             #expect(error.description.contains("unknown model 'resnet50'"))
             #expect(error.description.contains("mobilenet_v1_0.25_128"))
         }

@@ -244,6 +244,23 @@ import FoundationXML
         #expect(ReportFiles.latencyAccuracyPlot(for: "data/mnist/test") == "latency_accuracy_data_mnist_test.svg")
     }
 
+    /// The accuracy section says what its rows hold: measured figures are called measured,
+    /// table figures are called not measured, with counts from the rows.
+    @Test func accuracyProseFollowsTheRows() throws {
+        let measured = try AccuracyTable(parsing: """
+            model,scheme,top1,source,dataset
+            mobilenet_v1_0.5_160,int8,99.0,mixq eval,digits
+            mobilenet_v1_0.5_160,mixpl,97.0,mixq eval,digits
+            """, path: "measured.csv", origin: .measured)
+        let mixed = Report(collection: try Fixtures.both(), accuracy: try Fixtures.published().overridden(by: measured)).markdown()
+        #expect(!mixed.contains("does not measure accuracy"))
+        #expect(mixed.contains("2 of 5 Top-1 figures were measured by MixQ"), "\(mixed)")
+        #expect(mixed.contains(" on digits; "))
+        #expect(mixed.contains("are published or user-supplied figures"))
+        let tablesOnly = try fixtureReport().markdown()
+        #expect(!tablesOnly.contains("measured by MixQ") && tablesOnly.contains("MixQ did not measure them"))
+    }
+
     @Test func latencyThatDisagreesWithCyclesIsAWarning() throws {
         let folder = try Fixtures.scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -266,7 +283,11 @@ final class SVGSummary: NSObject, XMLParserDelegate {
     private(set) var markers: [Marker] = []
     private(set) var classes: Set<String> = []
     private(set) var texts: [String] = []
+    /// Centres of the markers (the mean of their shape's points) and their tooltips.
+    private(set) var markerCentres: [(x: Double, y: Double)] = []
+    private(set) var markerTitles: [String] = []
     private var currentText: String?
+    private var inMarker = false
 
     init(_ svg: String) throws {
         super.init()
@@ -283,9 +304,11 @@ final class SVGSummary: NSObject, XMLParserDelegate {
             classes.insert(cssClass)
             if cssClass == "marker" {
                 markers.append(Marker(element: elementName, hollow: attributeDict["fill"] == "#ffffff"))
+                markerCentres.append(Self.centre(elementName, attributeDict))
+                inMarker = true
             }
         }
-        if elementName == "text" { currentText = "" }
+        if elementName == "text" || (elementName == "title" && inMarker) { currentText = "" }
     }
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
@@ -296,6 +319,25 @@ final class SVGSummary: NSObject, XMLParserDelegate {
         if elementName == "text", let text = currentText {
             texts.append(text)
             currentText = nil
+        }
+        if elementName == "title", inMarker, let text = currentText {
+            markerTitles.append(text)
+            currentText = nil
+        }
+        if ["circle", "rect", "polygon", "path"].contains(elementName) { inMarker = false }
+    }
+
+    static func centre(_ element: String, _ attributes: [String: String]) -> (x: Double, y: Double) {
+        func number(_ key: String) -> Double { Double(attributes[key] ?? "") ?? 0 }
+        switch element {
+        case "circle": return (number("cx"), number("cy"))
+        case "rect": return (number("x") + number("width") / 2, number("y") + number("height") / 2)
+        default:
+            let text = attributes["points"] ?? attributes["d"] ?? ""
+            let values = text.split(whereSeparator: { !"0123456789.-".contains($0) }).compactMap { Double($0) }
+            let xs = stride(from: 0, to: values.count - 1, by: 2).map { values[$0] }
+            let ys = stride(from: 1, to: values.count, by: 2).map { values[$0] }
+            return (xs.reduce(0, +) / Double(max(xs.count, 1)), ys.reduce(0, +) / Double(max(ys.count, 1)))
         }
     }
 }

@@ -6,7 +6,10 @@
 uint32_t mixq_conv_scratch_bytes(const mixq_conv_shape *shape, uint32_t weight_bits)
 {
     if (!mixq_valid_bits(weight_bits)) return 0;
-    return mixq_gemm_scratch_bytes((uint32_t)shape->kernel_h * shape->kernel_w * shape->in_c, shape->out_c, weight_bits);
+    const uint32_t k = (uint32_t)shape->kernel_h * shape->kernel_w * shape->in_c;
+    const uint32_t core = mixq_gemm_scratch_bytes(k, shape->out_c, weight_bits);
+    const uint32_t expanded = mixq_gemm16_scratch_bytes(k, shape->out_c);   /* mixq_gemm16.h */
+    return core > expanded ? core : expanded;
 }
 
 int mixq_conv(const mixq_conv_shape *shape, const uint8_t *input, const uint8_t *weights,

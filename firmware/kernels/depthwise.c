@@ -38,6 +38,37 @@ static void mixq_dw_expand_row(int16_t *dst, const mixq_conv_shape *s, const uin
     }
     /* the padding columns and the zero channels of a partial group are never written here: they
      * keep the zeros mixq_dw_group_run clears the ring with once per call */
+    if ((c & 3u) == 0) {
+        /* whole groups: the 4 channels of a group (a word, a halfword or a byte of the packed
+         * row) become the two halfword pairs of its group (c, c+2 | c+1, c+3), pixel by pixel and
+         * group by group, without per-pixel set-up (the expansions of mixq_column_gather) */
+        const uint32_t zx2 = (uint32_t)zx | ((uint32_t)zx << 16), groups = c / 4u, step = width * 2u;   /* words */
+        const uint8_t *src = input + (uint32_t)iy * s->in_w * c * bits / 8u;
+        uint32_t *column = (uint32_t *)dst + s->pad_left * 2u;
+        for (uint32_t ix = 0; ix < s->in_w; ++ix, column += 2) {
+            uint32_t *d = column;
+            if (bits == 8) {
+                for (uint32_t g = 0; g < groups; ++g, src += 4, d += step) {
+                    uint32_t v = mixq_load_word(src);
+                    d[0] = __ssub16(__uxtb16(v), zx2);
+                    d[1] = __ssub16(mixq_uxtb16_ror8(v), zx2);
+                }
+            } else if (bits == 4) {
+                for (uint32_t g = 0; g < groups; ++g, src += 2, d += step) {
+                    uint32_t v = (uint32_t)src[0] | ((uint32_t)src[1] << 16);   /* byte0 = x1:x0, byte2 = x3:x2 */
+                    d[0] = __ssub16(v & 0x000F000Fu, zx2);
+                    d[1] = __ssub16((v >> 4) & 0x000F000Fu, zx2);
+                }
+            } else {
+                for (uint32_t g = 0; g < groups; ++g, src += 1, d += step) {
+                    uint32_t b = *src;
+                    d[0] = __ssub16((b | (b << 12)) & 0x30003u, zx2);          /* x0 | x2 << 16 */
+                    d[1] = __ssub16(((b >> 2) | (b << 10)) & 0x30003u, zx2);   /* x1 | x3 << 16 */
+                }
+            }
+        }
+        return;
+    }
     for (uint32_t ix = 0; ix < s->in_w; ++ix) {
         mixq_column_gather(dst + (s->pad_left + ix) * 4, 0, input, ((uint32_t)iy * s->in_w + ix) * c, c, bits, zx,
                            group_stride);
@@ -357,10 +388,27 @@ static int mixq_dw_group_run(const mixq_conv_shape *s, const uint8_t *input, con
 
     /* weights once per call: (w - zw[c]), group-major, padding channels 0 */
     memset(wexp, 0, taps * ce * 2);
-    for (uint32_t t = 0; t < taps; ++t) {
-        for (uint32_t c = 0; c < c_total; ++c) {
-            int32_t w = (int32_t)mixq_load_element(weights, t * c_total + c, p->weight_bits);
-            mixq_column_put(wexp + t * 4, c, w - mixq_weight_zero(p, c), taps * 4);
+    if ((c_total & 3u) == 0) {
+        /* whole groups: each tap's row of weights expands 4 at a time (mixq_column_gather with a
+         * zero-point of 0), then every group subtracts its channels' zero-points as two pairs */
+        for (uint32_t t = 0; t < taps; ++t) {
+            mixq_column_gather(wexp + t * 4, 0, weights, t * c_total, c_total, p->weight_bits, 0, taps * 4);
+        }
+        uint32_t *w = (uint32_t *)wexp;
+        for (uint32_t g = 0; g < ce; g += 4) {
+            uint32_t z0 = (uint32_t)mixq_weight_zero(p, g) | ((uint32_t)mixq_weight_zero(p, g + 2) << 16);
+            uint32_t z1 = (uint32_t)mixq_weight_zero(p, g + 1) | ((uint32_t)mixq_weight_zero(p, g + 3) << 16);
+            for (uint32_t t = 0; t < taps; ++t, w += 2) {
+                w[0] = __ssub16(w[0], z0);
+                w[1] = __ssub16(w[1], z1);
+            }
+        }
+    } else {
+        for (uint32_t t = 0; t < taps; ++t) {
+            for (uint32_t c = 0; c < c_total; ++c) {
+                int32_t w = (int32_t)mixq_load_element(weights, t * c_total + c, p->weight_bits);
+                mixq_column_put(wexp + t * 4, c, w - mixq_weight_zero(p, c), taps * 4);
+            }
         }
     }
     for (uint32_t i = 0; i < kh; ++i) tags[i] = -1;

@@ -86,6 +86,44 @@ MIXQ_INLINE void mixq_column_gather(int16_t *col, uint32_t k0, const uint8_t *sr
 /* Interleaved columns: group g of pixel a at words 4g, 4g+1, of pixel b at words 4g+2, 4g+3. */
 #define MIXQ_GEMM_GROUP_STRIDE 8u
 
+/* Expands 4 window codes (one word, byte i = code i) into a column group: x0|x2, x1|x3. */
+MIXQ_INLINE void mixq_column_put_word(uint32_t *dst, uint32_t codes, uint32_t zx2)
+{
+    dst[0] = __ssub16(__uxtb16(codes), zx2);
+    dst[1] = __ssub16(mixq_uxtb16_ror8(codes), zx2);
+}
+
+/* The column of a 3x3 window over an 8-bit 3-channel input (the first MobilenetV1 layer) whose
+ * window lies inside the image: each window row is 9 contiguous bytes (HWC), read as two
+ * (unaligned) words and a byte; the 27 codes are funnelled into 7 words in (ky, kx, ci) order
+ * and expanded directly, with no byte staging. Returns 0 (nothing written) for a window that
+ * touches the padding, which the general fill handles. */
+MIXQ_INLINE int mixq_column_fill_rgb3x3(int16_t *col, const mixq_conv_shape *s, const uint8_t *input, uint32_t oy,
+                                        uint32_t ox, int32_t zx)
+{
+    const int32_t iy = (int32_t)(oy * s->stride_h) - s->pad_top, ix = (int32_t)(ox * s->stride_w) - s->pad_left;
+    if (iy < 0 || ix < 0 || iy + 3 > s->in_h || ix + 3 > s->in_w) return 0;
+    const uint32_t row_stride = (uint32_t)s->in_w * 3u;
+    const uint8_t *r0 = input + ((uint32_t)iy * s->in_w + (uint32_t)ix) * 3u, *r1 = r0 + row_stride, *r2 = r1 + row_stride;
+    const uint32_t a0 = mixq_load_word(r0), a1 = mixq_load_word(r0 + 4), a2 = r0[8];
+    const uint32_t b0 = mixq_load_word(r1), b1 = mixq_load_word(r1 + 4), b2 = r1[8];
+    const uint32_t c0 = mixq_load_word(r2), c1 = mixq_load_word(r2 + 4), c2 = r2[8];
+    const uint32_t zx2 = (uint32_t)zx | ((uint32_t)zx << 16);
+    uint32_t *dst = (uint32_t *)col;
+    const uint32_t step = MIXQ_GEMM_GROUP_STRIDE / 2u;   /* words between groups */
+    mixq_column_put_word(dst, a0, zx2);                                          /* codes 0..3   */
+    mixq_column_put_word(dst + step, a1, zx2);                                   /* codes 4..7   */
+    mixq_column_put_word(dst + 2 * step, a2 | (b0 << 8), zx2);                   /* codes 8..11  */
+    mixq_column_put_word(dst + 3 * step, (b0 >> 24) | (b1 << 8), zx2);           /* codes 12..15 */
+    mixq_column_put_word(dst + 4 * step, (b1 >> 24) | (b2 << 8) | (c0 << 16), zx2); /* 16..19   */
+    mixq_column_put_word(dst + 5 * step, (c0 >> 16) | (c1 << 16), zx2);          /* codes 20..23 */
+    /* codes 24..26; the 28th position is padding and must stay 0 (as mixq_gemm_run set it) */
+    const uint32_t last = (c1 >> 16) | (c2 << 16);                                /* 24, 25, 26, 0 */
+    dst[6 * step] = __ssub16(__uxtb16(last), zx2);                                /* 24 | 26 */
+    dst[6 * step + 1] = __ssub16(mixq_uxtb16_ror8(last) & 0xFFFFu, zx2 & 0xFFFFu) & 0xFFFFu; /* 25 | 0 */
+    return 1;
+}
+
 /* Fills one column (col = base for pixel a, base + 4 for pixel b) of output pixel `pixel`:
  * im2col over the kernel window, padding reads 0. The padding after K is zeroed beforehand.
  * `bits` is a constant in the copies mixq_column_fill makes, so the element loads of channel
@@ -101,6 +139,10 @@ MIXQ_INLINE void mixq_column_fill_bits(int16_t *col, const mixq_conv_shape *s, c
     }
     uint32_t oy = pixel / s->out_w, ox = pixel % s->out_w;
     uint32_t k = 0;
+    if (bits == 8 && in_c == 3 && s->kernel_w == 3 && s->kernel_h == 3
+        && mixq_column_fill_rgb3x3(col, s, input, oy, ox, zx)) {
+        return;
+    }
     if (in_c & 3u) {
         /* channel counts that are not a multiple of 4 (the 3-channel first layer): the window's
          * K codes are first copied to a byte row (padding as zx), which then expands 4 at a time
@@ -503,6 +545,8 @@ MIXQ_INLINE void mixq_gemm_store_pair(uint8_t *row, uint32_t *pending, uint32_t 
     }
 }
 
+#include "mixq_gemm16.h"   /* the expanded-weight path: needs mixq_column_fill and mixq_gemm_store_pair */
+
 /* All output channels of one pixel pair (or one pixel when !two). Every argument marked const is
  * a compile-time constant in the specialized copies. The fast copies (every channel with N0 >= 1,
  * byte-aligned output rows, so out_c is even) end in USAT and direct byte stores; the general
@@ -631,6 +675,14 @@ MIXQ_INLINE int mixq_gemm_run(const mixq_conv_shape *s, const uint8_t *input, co
     const uint32_t kp = mixq_gemm_padded_k(k_total, wbits);
     const uint32_t pixels = (uint32_t)s->out_h * s->out_w, out_c = s->out_c;
     const int32_t zx = p->input_zero, zy = p->output_zero;
+
+    /* conv and pointwise layers with a small weight matrix: the expanded-weight path
+     * (mixq_gemm16.h), when every channel's scale fits one of its rounding cases */
+    if (!one_pixel_fast && mixq_gemm16_applies(k_total, out_c, obits)
+        && mixq_gemm16_run(s, input, weights, p, output, scratch)) {
+        mixq_clear_tail(output, pixels * out_c, obits);
+        return MIXQ_OK;
+    }
 
     /* requantization constants once per call; `fast` when every channel has N0 >= 1 (or, for
      * 8-bit outputs, is widened) and every pixel's outputs start on a byte */

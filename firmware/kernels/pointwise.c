@@ -5,7 +5,9 @@
 uint32_t mixq_pointwise_scratch_bytes(uint32_t in_c, uint32_t out_c, uint32_t weight_bits)
 {
     if (!mixq_valid_bits(weight_bits)) return 0;
-    return mixq_gemm_scratch_bytes(in_c, out_c, weight_bits);
+    const uint32_t core = mixq_gemm_scratch_bytes(in_c, out_c, weight_bits);
+    const uint32_t expanded = mixq_gemm16_scratch_bytes(in_c, out_c);   /* mixq_gemm16.h */
+    return core > expanded ? core : expanded;
 }
 
 int mixq_pointwise(uint32_t pixels, uint32_t in_c, uint32_t out_c, const uint8_t *input, const uint8_t *weights,
