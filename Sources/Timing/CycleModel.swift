@@ -42,6 +42,10 @@ public struct CycleStatistics: Sendable, Codable {
     public var dependencyStallCycles: UInt64 = 0
     /// I-cache misses (`full`, I-cache enabled).
     public var instructionCacheMisses: UInt64 = 0
+    /// Code lines fetched from FLASH with the I-cache off (`full`): every execution of a block
+    /// in FLASH fetches its lines again, so with the cache off this counts what
+    /// `instructionCacheMisses` would otherwise show.
+    public var uncachedFlashFetches: UInt64 = 0
     /// D-cache misses (`full`, D-cache enabled).
     public var dataCacheMisses: UInt64 = 0
     /// Data accesses outside TCM and the peripheral space (`full`).
@@ -403,6 +407,7 @@ public final class CycleModel {
                 } else {
                     fetch = uncached
                     state.pointee.statistics.memoryStallCycles &+= UInt64(uncached)
+                    state.pointee.statistics.uncachedFlashFetches &+= UInt64(block.pointee.flashLines)
                 }
                 now &+= fetch
             }
@@ -613,9 +618,10 @@ public final class CycleModel {
     }
 
     /// The fetch cost of a block with the I-cache on: its missing lines. A FLASH line that
-    /// misses has the next line read ahead behind it on the bus (`flashStreamPrefetchLines`):
-    /// sequential code then waits only for the doublewords that have not arrived when it
-    /// gets there. Kept out of line: the block hook stays small for `pipeline`.
+    /// misses keeps the `flashStreamPrefetchLines` lines after it read ahead, each in the
+    /// instruction linefill buffer free first, behind the fills already on the bus: sequential
+    /// code then waits only for the doublewords that have not arrived when it gets there. Kept
+    /// out of line: the block hook stays small for `pipeline`.
     @inline(never)
     private func fetchCost(address: UInt32, size: UInt32, kind: Int, at now: Int64, blockCycles: Int64) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
@@ -630,32 +636,75 @@ public final class CycleModel {
                 // it (the block's cycles spread over its bytes).
                 let before = line == lines.first ? 0 : Int64((line << 5) &- address)
                 let request = now &+ cost &+ (size > 0 ? blockCycles &* before / Int64(size) : 0)
-                if readsAhead && line &+ 1 == state.pointee.instructionReadAheadLine {
+                if readsAhead, let first = takeInstructionReadAhead(line) {
                     // Read ahead (critical doubleword 0): wait for the last doubleword needed.
                     let last = line == lines.last ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
-                    cost &+= max(0, state.pointee.instructionReadAheadFirst &+ last &* beatCycles &- request)
+                    cost &+= max(0, first &+ last &* beatCycles &- request)
                 } else {
-                    cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
-                    state.pointee.instructionChannelFree = max(state.pointee.instructionChannelFree,
-                                                               request &+ uncachedRead[kind] &+ (beatsPerLine &- 1) &* beatCycles)
+                    let fetch = lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
+                    cost &+= fetch
+                    let done = request &+ uncachedRead[kind] &+ (beatsPerLine &- 1) &* beatCycles
+                    occupyInstructionBuffer(instructionBuffer(at: request).index, until: done)
+                    state.pointee.instructionChannelFree = max(state.pointee.instructionChannelFree, done)
                 }
-                if readsAhead && !state.pointee.instructionCache.contains((line &+ 1) << 5) {
-                    // Requested right after this line, once a linefill buffer is free (two lines
-                    // in flight: this one and the one before it); its beats follow this line's.
-                    let start = max(request, state.pointee.instructionOlderFillDone)
-                    let first = max(start &+ uncachedRead[kind], state.pointee.instructionChannelFree &+ beatCycles)
-                    state.pointee.instructionOlderFillDone = state.pointee.instructionChannelFree
-                    state.pointee.instructionReadAheadFirst = first
-                    state.pointee.instructionChannelFree = first &+ (beatsPerLine &- 1) &* beatCycles
-                    state.pointee.instructionReadAheadLine = line &+ 2
-                    state.pointee.statistics.instructionReadAheads &+= 1
-                }
+                if readsAhead { readInstructionsAhead(after: line, at: request, kind: kind) }
             }
             if line == lines.last { break }
             line &+= 1
         }
         state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
         return cost
+    }
+
+    /// Of the two instruction line buffers, the one free first, and when a fill requested at
+    /// `request` can start in it.
+    @inline(__always)
+    private func instructionBuffer(at request: Int64) -> (index: Int, start: Int64) {
+        let free = state.pointee.instructionBufferFree
+        return free.a <= free.b ? (0, max(request, free.a)) : (1, max(request, free.b))
+    }
+
+    /// Buffer `index` holds a line until its last doubleword arrives at `end`.
+    @inline(__always)
+    private func occupyInstructionBuffer(_ index: Int, until end: Int64) {
+        if index == 0 { state.pointee.instructionBufferFree.a = end } else { state.pointee.instructionBufferFree.b = end }
+    }
+
+    /// Reads the `flashStreamPrefetchLines` lines after `line` ahead (those not cached nor
+    /// already on their way) from cycle `request`.
+    @inline(never)
+    private func readInstructionsAhead(after line: UInt32, at request: Int64, kind: Int) {
+        var next = line &+ 1
+        for _ in 0..<flashPrefetchLines {
+            let tag = next &+ 1
+            let ahead = state.pointee.instructionAheadLine
+            if tag != ahead.a && tag != ahead.b && tag != ahead.c && tag != ahead.d
+                && regionKinds[Int((next << 5) >> 16)] == UInt8(kind)
+                && !state.pointee.instructionCache.contains(next << 5) {
+                let buffer = instructionBuffer(at: request)
+                let first = max(buffer.start &+ uncachedRead[kind], state.pointee.instructionChannelFree &+ beatCycles)
+                let done = first &+ (beatsPerLine &- 1) &* beatCycles
+                occupyInstructionBuffer(buffer.index, until: done)
+                state.pointee.instructionChannelFree = done
+                let slot = Int(state.pointee.instructionAheadNext)
+                state.pointee.instructionAheadNext = (state.pointee.instructionAheadNext &+ 1) & 3
+                state.pointee.instructionAheadLine.set(slot, tag)
+                state.pointee.instructionAheadFirst.set(slot, first)
+                state.pointee.statistics.instructionReadAheads &+= 1
+            }
+            next &+= 1
+        }
+    }
+
+    /// If `line` was read ahead, forgets it and returns the cycle its first doubleword arrives.
+    @inline(__always)
+    private func takeInstructionReadAhead(_ line: UInt32) -> Int64? {
+        let tag = line &+ 1
+        for k in 0..<4 where state.pointee.instructionAheadLine.k(k) == tag {
+            state.pointee.instructionAheadLine.set(k, 0)
+            return state.pointee.instructionAheadFirst.k(k)
+        }
+        return nil
     }
 
     // MARK: Data accesses (`full`)
@@ -761,30 +810,42 @@ public final class CycleModel {
     @inline(__always)
     private func fill(address: UInt32, kind: Int, write: Bool, at now: Int64) -> Int64 {
         guard criticalWordFirst else { return lineFill[kind] }
-        // The linefill buffer that is free first; with none free, the access waits for it.
+        let (start, first) = startFill(line: address >> 5, critical: Int64((address >> 3) & 3), kind: kind, at: now)
+        // A write-allocate store only needed the buffer; a load waits for its doubleword.
+        return write ? start &- now : first &- now
+    }
+
+    /// Starts filling `line` (critical doubleword `critical` first) in the linefill buffer that
+    /// is free first, no earlier than `now`; its first beat follows the request latency and the
+    /// beats of earlier fills on the shared read channel. Records the fill for `streamingWait`
+    /// and returns when the buffer was taken and when the first doubleword arrives.
+    @inline(__always)
+    private func startFill(line: UInt32, critical: Int64, kind: Int, at now: Int64) -> (start: Int64, first: Int64) {
         var buffer = 0
         for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
             buffer = k
         }
         let start = max(now, state.pointee.fillDone.k(buffer))
-        // The first beat follows the request latency, and the beats of earlier fills on the
-        // shared read channel.
         let first = max(start &+ uncachedRead[kind], state.pointee.readChannelFree &+ beatCycles)
         let done = first &+ (beatsPerLine &- 1) &* beatCycles
-        state.pointee.fillLine.set(buffer, (address >> 5) &+ 1)
-        state.pointee.fillFirst.set(buffer, first)
         state.pointee.fillDone.set(buffer, done)
-        state.pointee.fillCritical.set(buffer, Int64((address >> 3) & 3))
+        // The fill's record goes to the oldest of four slots: a buffer can hold a line still
+        // arriving while the next line is already queued for it (a read-ahead).
+        let slot = Int(state.pointee.fillRecordNext)
+        state.pointee.fillRecordNext = (state.pointee.fillRecordNext &+ 1) & 3
+        state.pointee.fillLine.set(slot, line &+ 1)
+        state.pointee.fillFirst.set(slot, first)
+        state.pointee.fillCritical.set(slot, critical)
+        state.pointee.fillRecordDone.set(slot, done)
         state.pointee.readChannelFree = done
         state.pointee.fillsPending = true
-        // A write-allocate store only needed the buffer; a load waits for its doubleword.
-        return write ? start &- now : first &- now
+        return (start, first)
     }
 
-    /// A sequential FLASH stream: reads the `flashStreamPrefetchLines` lines after `address`'s
-    /// ahead, each in the linefill buffer that is free first, behind the fills already on the
-    /// read channel, so the core finds them filled (or filling) when it gets there. The last
-    /// line read ahead is tagged: its first use reads the next ones ahead in turn.
+    /// A sequential FLASH stream: keeps the `flashStreamPrefetchLines` lines after `address`'s
+    /// read ahead, each requested in the linefill buffer that is free first (so a stream keeps
+    /// both buffers busy), behind the fills already on the read channel. The stream's tag is the
+    /// first line read ahead: its first use moves the window one line on.
     @inline(never)
     private func readAhead(after address: UInt32, at now: Int64) {
         // Up to four interleaved streams keep their tags (the oldest is replaced).
@@ -793,33 +854,20 @@ public final class CycleModel {
             slot = k
             state.pointee.readAheadTags.set(k, 0)
         }
-        var next = address | 31
-        var tagged: UInt32 = 0
+        let nextLine = (address >> 5) &+ 1
+        guard regionKinds[Int((nextLine << 5) >> 16)] == MemoryKind.flash.rawValue else { return }
+        var line = nextLine
         for _ in 0..<flashPrefetchLines {
-            next &+= 1
-            guard regionKinds[Int(next >> 16)] == MemoryKind.flash.rawValue else { break }
-            tagged = (next >> 5) &+ 1
-            if state.pointee.dataCache.contains(next) { next |= 31; continue }
-            // The evicted line's write-back (if dirty) drains behind the fill; not charged.
-            _ = state.pointee.dataCache.access(next, write: false)
-            state.pointee.statistics.dataReadAheads &+= 1
-            var buffer = 0
-            for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
-                buffer = k
+            guard regionKinds[Int((line << 5) >> 16)] == MemoryKind.flash.rawValue else { break }
+            if !state.pointee.dataCache.contains(line << 5) {
+                // The evicted line's write-back (if dirty) drains behind the fill; not charged.
+                _ = state.pointee.dataCache.access(line << 5, write: false)
+                state.pointee.statistics.dataReadAheads &+= 1
+                _ = startFill(line: line, critical: 0, kind: Int(MemoryKind.flash.rawValue), at: now)
             }
-            let start = max(now, state.pointee.fillDone.k(buffer))
-            let first = max(start &+ uncachedRead[Int(MemoryKind.flash.rawValue)], state.pointee.readChannelFree &+ beatCycles)
-            let done = first &+ (beatsPerLine &- 1) &* beatCycles
-            state.pointee.fillLine.set(buffer, (next >> 5) &+ 1)
-            state.pointee.fillFirst.set(buffer, first)
-            state.pointee.fillDone.set(buffer, done)
-            state.pointee.fillCritical.set(buffer, 0)
-            state.pointee.readChannelFree = done
-            state.pointee.fillsPending = true
-            next |= 31
+            line &+= 1
         }
-        guard tagged != 0 else { return }
-        state.pointee.readAheadTags.set(slot, tagged)
+        state.pointee.readAheadTags.set(slot, nextLine &+ 1)
         if slot == Int(state.pointee.readAheadNext) { state.pointee.readAheadNext = (state.pointee.readAheadNext &+ 1) & 3 }
     }
 
@@ -829,7 +877,7 @@ public final class CycleModel {
         let line = (address >> 5) &+ 1
         var pending = false
         var wait: Int64 = 0
-        for k in 0..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) > now {
+        for k in 0..<4 where state.pointee.fillRecordDone.k(k) > now {
             pending = true
             if state.pointee.fillLine.k(k) == line {
                 let critical = state.pointee.fillCritical.k(k)
@@ -1084,7 +1132,12 @@ public final class CycleModel {
                                  inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
                                  probeStart: Int32(state.pointee.probes.count))
         if mode == .full {
-            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)])))
+            let kind = Int(regionKinds[Int(address >> 16)])
+            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: kind))
+            if kind == Int(MemoryKind.flash.rawValue) {
+                let lines = state.pointee.instructionCache.lines(from: address, size: size)
+                record.flashLines = Int16(clamping: lines.last &- lines.first &+ 1)
+            }
         }
         for input in schedule.inputs {
             state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,
@@ -1210,6 +1263,8 @@ struct BlockRecord {
     var fallThrough: UInt32
     /// `full`: the fetch cost of the block with the I-cache off (0 for TCM code), computed once.
     var uncachedFetch: Int32 = 0
+    /// `full`: the FLASH lines the block's code spans (0 outside FLASH).
+    var flashLines: Int16 = 0
     var inputGroups: Int16 = 0
     var outputGroups: Int16 = 0
     var probeCount: Int16 = 0
@@ -1327,29 +1382,35 @@ struct RunningState {
     var dataCache: CacheModel
     var instructionCacheOn = false
     var dataCacheOn = false
-    // D-cache linefill buffers (`full`, critical word first): per buffer the line being filled
-    // (line number + 1, 0 = none), the cycle its first doubleword arrives, its first
-    // doubleword's index in the line, the cycle the whole line has arrived.
+    // D-cache linefill buffers (`full`, critical word first): per buffer the cycle it is free
+    // again (its last fill's last beat).
     static let maximumFillBuffers = 4
     var fillBuffers = 2
+    var fillDone = Quad<Int64>(Int64.min / 2)
+    // The last four fills started, for streaming: the line (number + 1, 0 = none), the cycle
+    // its first doubleword arrives, that doubleword's index in the line, the cycle the whole
+    // line has arrived; the slot the next fill takes.
     var fillLine = Quad<UInt32>(0)
     var fillFirst = Quad<Int64>(0)
     var fillCritical = Quad<Int64>(0)
-    var fillDone = Quad<Int64>(Int64.min / 2)
+    var fillRecordDone = Quad<Int64>(Int64.min / 2)
+    var fillRecordNext: UInt8 = 0
     /// The cycle the AXI read channel has delivered the last beat of the fills started so far.
     var readChannelFree = Int64.min / 2
     /// Some fill may still be in flight (skips the streaming check when none is).
     var fillsPending = false
-    /// The lines (number + 1) last read ahead for up to four FLASH streams, 0 = none: the first
-    /// use of one reads the next line ahead; the slot the next new stream takes.
+    /// Up to four FLASH streams: the first line (number + 1, 0 = none) each has read ahead and
+    /// not yet used (its first use reads one more line ahead); the slot the next new stream takes.
     var readAheadTags = Quad<UInt32>(0)
-    /// I-cache read-ahead: the line read ahead (number + 1, 0 = none), the cycle its first
-    /// doubleword arrives, the cycle the instruction fills on the bus end.
-    var instructionReadAheadLine: UInt32 = 0
-    var instructionReadAheadFirst: Int64 = 0
+    /// I-cache read-ahead: the last four lines read ahead and not yet reached (number + 1,
+    /// 0 = none) with the cycle each one's first doubleword arrives, and the slot the next one
+    /// takes; when the two instruction line buffers are free again; the cycle the instruction
+    /// fills on the bus end.
+    var instructionAheadLine = Quad<UInt32>(0)
+    var instructionAheadFirst = Quad<Int64>(0)
+    var instructionAheadNext: UInt8 = 0
+    var instructionBufferFree = (a: Int64.min / 2, b: Int64.min / 2)
     var instructionChannelFree = Int64.min / 2
-    /// When the older of the two instruction lines in flight has arrived (its buffer frees).
-    var instructionOlderFillDone = Int64.min / 2
     var readAheadNext: UInt8 = 0
     /// Unaligned stores: the cycle the queued ones have drained; the count in the current block.
     var unalignedDrainEnd = Int64.min / 2
