@@ -92,6 +92,29 @@ public enum CodeGenerator {
                        + "\(p.type == .int8 ? 1 : 0)};")
                 calls.append("tfl_softmax(\(softmax.shape.height * softmax.shape.width), \(softmax.shape.channels), \(input), "
                              + "&softmax\(index), \(output))")
+            case .windowPool(let pool, let p, _):
+                names.append(pool.name)
+                let shape = shapeInitializer(input: pool.input, output: pool.output, kernel: pool.window,
+                                             strideHeight: pool.strideHeight, strideWidth: pool.strideWidth, padding: pool.padding)
+                c.line("/* \(pool.name): \(pool.kind.rawValue) pool \(pool.input) -> \(pool.output), bits in/out "
+                       + "\(p.inputBits.bits)/\(p.outputBits.bits) */")
+                c.line("static const mixq_conv_shape shape\(index) = \(shape);")
+                c.array("static const int32_t pool_multiplier\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.multiplier) })
+                c.array("static const int8_t pool_shift\(index)[\(p.multipliers.count)]", p.multipliers.map { String($0.shift) })
+                c.line("static const mixq_window_pool_params pool\(index) = {pool_multiplier\(index), pool_shift\(index), "
+                       + "\(p.kind == .maximum ? 1 : 0), \(p.inputZeroPoint), \(p.outputZeroPoint), \(p.inputBits.bits), "
+                       + "\(p.outputBits.bits), \(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
+                scratchTerms.append("mixq_window_pool_scratch_bytes(&shape\(index))")
+                calls.append(plainKernels ? "mixq_window_pool_plain(&shape\(index), \(input), &pool\(index), \(output))"
+                                          : "mixq_window_pool(&shape\(index), \(input), &pool\(index), \(output), scratch)")
+            case .add(let add, let p, _):
+                names.append(add.name)
+                c.line("/* \(add.name): add \(add.shape), bits \(p.input1Bits.bits) + \(p.input2Bits.bits) -> \(p.outputBits.bits) */")
+                c.line("static const mixq_add_params add\(index) = {\(p.input1Multiplier), \(p.input2Multiplier), \(p.shift), "
+                       + "\(p.input1ZeroPoint), \(p.input2ZeroPoint), \(p.outputZeroPoint), \(p.input1Bits.bits), \(p.input2Bits.bits), "
+                       + "\(p.outputBits.bits), \(p.outputRange.lowerBound), \(p.outputRange.upperBound)};")
+                let arguments = "\(add.shape.elementCount), \(input), mixq_arena + \(inputOffsets[1]), &add\(index), \(output)"
+                calls.append(plainKernels ? "mixq_add_plain(\(arguments))" : "mixq_add(\(arguments))")
             case .layer(let quantized) where quantized.parameters.rounding != .halfUp:
                 let layer = quantized.layer
                 names.append(layer.name)
@@ -214,7 +237,7 @@ public enum CodeGenerator {
     }
 
     /// The kernel families (firmware/kernels/NAME.c and NAME.h) generated code calls.
-    public static let kernelFamilies = ["conv", "depthwise", "pointwise", "fc", "pool",
+    public static let kernelFamilies = ["conv", "depthwise", "pointwise", "fc", "pool", "window_pool", "add",
                                         "tfl_conv", "tfl_depthwise", "tfl_pool", "tfl_add", "tfl_softmax", "tfl_mean"]
 
     /// `{in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w, pad_top, pad_left}`.

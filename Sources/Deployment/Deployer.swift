@@ -83,6 +83,10 @@ public struct PreparedDeployment: Sendable {
     public var model: FloatModel?
     /// The integer-only network; nil when the plan does not fit.
     public var quantized: QuantizedNetwork?
+    /// When MixQ re-quantized a TFLite file under its own arithmetic (`mixpl`, `mixpc`, or a
+    /// flavour): the file's own integer network exactly as written, the baseline `eval` measures
+    /// the loss against. Nil otherwise.
+    public var fileNetwork: QuantizedNetwork?
 }
 
 /// spec -> plan -> C -> ELF -> run -> result: the whole pipeline for one network.
@@ -111,23 +115,42 @@ public enum Deployer {
         let plan = try request.chosenPlan ?? plan(network, model: request.model, budget: request.budget, scheme: request.scheme,
                                                   flavour: request.flavour)
         guard plan.fits else { return PreparedDeployment(request: request, plan: plan, model: nil, quantized: nil) }
-        let model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
+        var model = try request.model ?? FloatModel.synthetic(network: network, seed: request.seed)
+        var fileNetwork: QuantizedNetwork?
+        if let trained = model.quantization, usesMixQArithmetic(trained, scheme: request.scheme, flavour: request.flavour) {
+            // The file's network as written, then its dequantized weights re-quantized by MixQ
+            // with activations calibrated on `request.calibration`.
+            fileNetwork = try QuantizedNetwork.fileIntegers(
+                model, trained: trained,
+                plan: try trained.plan(for: network, input: model.input.quantization, budget: request.budget, scheme: .int8, flavour: nil))
+            model.quantization = nil
+        }
         let quantized = try QuantizedNetwork.quantize(model, plan: plan, calibration: request.calibration, seed: request.seed,
                                                       method: request.calibrationMethod, statistics: request.calibrationStatistics)
-        return PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
+        var prepared = PreparedDeployment(request: request, plan: plan, model: model, quantized: quantized)
+        prepared.fileNetwork = fileNetwork
+        return prepared
+    }
+
+    /// Whether a file's stated quantization gives way to MixQ's own arithmetic: a TFLite file under
+    /// `mixpl` or `mixpc`, or under `int8` with a flavour (MixQ's PL+FB, PL+ICN or PC+ICN asked
+    /// for). Plain `int8` runs a TFLite file exactly as written; a QONNX file's trained bits are
+    /// always kept.
+    public static func usesMixQArithmetic(_ trained: TrainedQuantization, scheme: QuantizationScheme,
+                                          flavour: RequantizationFlavour?) -> Bool {
+        trained.arithmetic == .tflite && (scheme != .int8 || flavour != nil)
     }
 
     /// The plan of `network`: the planner's for built-in and float models; for a model that
     /// states its own bits (trained quantization), those bits, checked against `budget`.
     public static func plan(_ network: Network, model: FloatModel?, budget: MemoryBudget, scheme: QuantizationScheme,
                             flavour: RequantizationFlavour?) throws(PlanningError) -> BitWidthPlan {
-        if let model, let trained = model.quantization {
-            if trained.arithmetic == .tflite, scheme != .int8 || flavour != nil {
-                throw .fileQuantizationOnly(network: network.name, scheme: flavour?.rawValue ?? scheme.rawValue)
-            }
+        if let model, let trained = model.quantization, !usesMixQArithmetic(trained, scheme: scheme, flavour: flavour) {
             return try trained.plan(for: network, input: model.input.quantization, budget: budget, scheme: scheme, flavour: flavour)
         }
-        return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, flavour: flavour)
+        // MixQ's arithmetic: a final softmax is left out of the integer network
+        // (`QuantizedNetwork.omittedSteps`), so the planner sees the logits as the output.
+        return try BitWidthPlanner.plan(network.withoutFinalSoftmax, budget: budget, scheme: scheme, flavour: flavour)
     }
 
     /// Generates, builds and runs a prepared deployment on the emulated STM32H743 and checks the
@@ -154,6 +177,10 @@ public enum Deployer {
             return result
         }
 
+        if !quantized.omittedSteps.isEmpty {
+            result.note = "left out of the integer network: " + quantized.omittedSteps.joined(separator: ", ")
+                + " (a final softmax keeps the order of the logits, so Top-1 and Top-5 do not need it)"
+        }
         progress("generating C")
         let generated = try CodeGenerator.generate(quantized, plainKernels: request.plainKernels)
         let part = request.part

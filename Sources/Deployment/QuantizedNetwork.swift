@@ -34,6 +34,30 @@ public struct TensorQuantization: Sendable, Hashable {
     }
 
     public func real(_ code: Int) -> Double { scale * Double(code - zeroPoint) }
+
+    /// The output clamp in codes of a fused activation on this quantization: ReLU clamps below
+    /// at the zero point, ReLU6 also above at the code of 6; the whole range otherwise.
+    public func clamp(of activation: Activation) -> ClosedRange<Int> {
+        let top = bits.maxUnsigned
+        switch activation {
+        case .none: return 0...top
+        case .relu: return min(zeroPoint, top)...top
+        case .relu6:
+            let six = (6 / scale).rounded().clampedToInt(0...top) + zeroPoint
+            return min(zeroPoint, top)...max(min(six, top), min(zeroPoint, top))
+        }
+    }
+}
+
+extension Network {
+    /// The network without a final softmax step (itself when it has none): what MixQ's own
+    /// arithmetic plans and runs (`QuantizedNetwork.omittedSteps`).
+    public var withoutFinalSoftmax: Network {
+        guard steps.count > 1, case .softmax = steps.last else { return self }
+        // Dropping the last step of a valid graph leaves a valid graph.
+        return (try? Network(name: name, input: input,
+                             graph: zip(steps, stepInputs).dropLast().map { (step: $0, inputs: $1) })) ?? self
+    }
 }
 
 /// One planner layer, quantized: integer weights and requantization parameters for the
@@ -75,6 +99,12 @@ public enum QuantizedStep: Sendable {
     case tfliteSoftmax(Softmax, TFLiteSoftmaxParameters, TensorQuantization)
     /// TFLite's MEAN over height and width; the quantization is the output's.
     case tfliteMean(GlobalAveragePool, TFLiteMeanParameters, TensorQuantization)
+    /// Average or maximum pooling in MixQ's arithmetic (`WindowPoolParameters`, 8/4/2 bits);
+    /// the quantization is the output's.
+    case windowPool(Pool2D, WindowPoolParameters, TensorQuantization)
+    /// A residual add in MixQ's arithmetic (`AddParameters`: each input with its own bits, one
+    /// rounding); the quantization is the output's.
+    case add(ElementwiseAdd, AddParameters, TensorQuantization)
 
     /// The quantization of the step's output.
     public var outputQuantization: TensorQuantization {
@@ -82,7 +112,8 @@ public enum QuantizedStep: Sendable {
         case .layer(let layer): return layer.output
         case .pool(let pool): return pool.quantization
         case .reshape(_, let quantization), .tflitePool(_, _, let quantization), .tfliteAdd(_, _, let quantization),
-             .tfliteSoftmax(_, _, let quantization), .tfliteMean(_, _, let quantization):
+             .tfliteSoftmax(_, _, let quantization), .tfliteMean(_, _, let quantization),
+             .windowPool(_, _, let quantization), .add(_, _, let quantization):
             return quantization
         }
     }
@@ -97,6 +128,8 @@ public enum QuantizedStep: Sendable {
         case .tfliteAdd(let add, _, _): return add.name
         case .tfliteSoftmax(let softmax, _, _): return softmax.name
         case .tfliteMean(let pool, _, _): return pool.name
+        case .windowPool(let pool, _, _): return pool.name
+        case .add(let add, _, _): return add.name
         }
     }
 }
@@ -110,6 +143,10 @@ public struct QuantizedNetwork: Sendable {
     public var input: TensorQuantization
     /// The classifier's 8-bit output.
     public var logits: TensorQuantization
+    /// Steps of the model left out of the integer network: a final softmax under MixQ's own
+    /// arithmetic (Top-1 and Top-5 need only the logits, whose order it keeps). `network` is then
+    /// the model's network without them; empty when nothing was left out.
+    public var omittedSteps: [String] = []
 
     public var layers: [QuantizedLayer] {
         steps.compactMap { if case .layer(let layer) = $0 { return layer } else { return nil } }
@@ -143,7 +180,12 @@ public struct QuantizedNetwork: Sendable {
             throw .modelMismatch("the plan has \(plan.layers.count) layers, the model \(model.layers.count)")
         }
         if let trained = model.quantization, trained.arithmetic == .tflite {
-            return try fileIntegers(model, trained: trained, plan: plan)
+            guard plan.scheme != .int8 else { return try fileIntegers(model, trained: trained, plan: plan) }
+            // MixQ's own schemes on a TFLite file: its dequantized weights, re-quantized.
+            var float = model
+            float.quantization = nil
+            return try quantize(float, plan: plan, calibration: calibration, calibrationImages: calibrationImages, seed: seed,
+                                method: method, statistics: statistics)
         }
         let images: [[Float]]
         if statistics != nil {
@@ -164,6 +206,7 @@ public struct QuantizedNetwork: Sendable {
         var layerIndex = 0
         var tensors = [model.input.quantization]
         var logits = model.input.quantization
+        var omitted: [String] = []
         for (stepIndex, step) in model.network.steps.enumerated() {
             let current = tensors[model.network.stepInputs[stepIndex][0]]
             switch step {
@@ -209,12 +252,67 @@ public struct QuantizedNetwork: Sendable {
             case .reshape(let reshape):
                 steps.append(.reshape(reshape, current))
                 tensors.append(current)
-            case .pool, .add, .softmax:
-                throw .unsupportedStep(step: step.name, reason: "MixQ quantizes this step only with a file's own "
-                                       + "quantization (an int8 TFLite file run as written); use --scheme int8 with such a file")
+            case .pool(let pool):
+                // The pooling step's input and output are one activation group: one quantization.
+                do {
+                    let parameters = try WindowPoolParameters.scaled(
+                        kind: pool.kind == .average ? .average : .maximum, windowPositions: pool.window.height * pool.window.width,
+                        inputScale: current.scale, inputZeroPoint: current.zeroPoint, inputBits: current.bits,
+                        outputScale: current.scale, outputZeroPoint: current.zeroPoint, outputBits: current.bits,
+                        outputRange: current.clamp(of: pool.activation))
+                    steps.append(.windowPool(pool, parameters, current))
+                    tensors.append(current)
+                } catch {
+                    throw .quantization(layer: pool.name, reason: "\(error)")
+                }
+            case .add(let add):
+                let bits = try plannedBits(ofTensor: stepIndex + 1, plan: plan, step: add.name)
+                let output: TensorQuantization
+                if let measured, method == .mse, bits < .eight, add.activation != .none {
+                    output = measured.clippedActivation(step: stepIndex, bits: bits)
+                } else if add.activation == .relu6 {
+                    output = .relu6(bits: bits)
+                } else {
+                    // Calibrated as a layer's output: the range seen on the calibration images,
+                    // widened by 10% when no ReLU bounds it.
+                    let (low, high) = ranges[stepIndex]
+                    let margin = add.activation == .none ? 0.1 * (high - low) : 0
+                    output = .covering(min: low - margin, max: high + margin, bits: bits)
+                }
+                let second = tensors[model.network.stepInputs[stepIndex][1]]
+                do {
+                    let parameters = try AddParameters.scaled(
+                        input1Scale: current.scale, input1ZeroPoint: current.zeroPoint, input1Bits: current.bits,
+                        input2Scale: second.scale, input2ZeroPoint: second.zeroPoint, input2Bits: second.bits,
+                        outputScale: output.scale, outputZeroPoint: output.zeroPoint, outputBits: output.bits,
+                        outputRange: output.clamp(of: add.activation))
+                    steps.append(.add(add, parameters, output))
+                    tensors.append(output)
+                    logits = output
+                } catch {
+                    throw .quantization(layer: add.name, reason: "\(error)")
+                }
+            case .softmax(let softmax):
+                // Only as the last step (Network checks it): Top-1 and Top-5 need only the logits,
+                // whose order the softmax keeps, so MixQ's integer network ends before it.
+                guard stepIndex == model.network.steps.count - 1 else {
+                    throw .unsupportedStep(step: softmax.name, reason: "a softmax is supported only as the network's last step")
+                }
+                omitted.append(softmax.name)
             }
         }
-        return QuantizedNetwork(plan: plan, network: model.network, steps: steps, input: model.input.quantization, logits: logits)
+        var quantized = QuantizedNetwork(plan: plan, network: model.network.withoutFinalSoftmax, steps: steps, input: model.input.quantization, logits: logits)
+        quantized.omittedSteps = omitted
+        return quantized
+    }
+
+    /// The planned bits of tensor `t` (the plan's `tensorBits`; 8 when the plan has none).
+    private static func plannedBits(ofTensor t: Int, plan: BitWidthPlan, step: String) throws(DeploymentError) -> BitWidth {
+        guard !plan.tensorBits.isEmpty else { return .eight }
+        guard plan.tensorBits.indices.contains(t) else {
+            throw .modelMismatch("step \(step): the plan has \(plan.tensorBits.count) tensors, not \(t + 1)")
+        }
+        return plan.tensorBits[t]
     }
 
     /// A TFLite file's network exactly as the file fixed it (docs/design.md#tflite-arithmetic):

@@ -96,7 +96,12 @@ public enum FloatReference {
         case .tflitePool(let pool, _, let quantization):
             let real = FloatLayers.pool(pool, input: codes.map { Float(quantization.real($0)) })
             return (real.map { quantization.code(Double($0)) }, real)
-        case .tfliteAdd(let add, _, let quantization):
+        case .windowPool(let pool, _, let quantization):
+            let input = inputQuantizations.first ?? quantization
+            let real = FloatLayers.pool(pool, input: codes.map { Float(input.real($0)) })
+            return (real.map { quantization.code(Double($0)) }, real)
+        case .add(let add, _, let quantization),
+             .tfliteAdd(let add, _, let quantization):
             // Each input dequantized with its own quantization, carried by the steps that wrote it.
             let real = FloatLayers.add(inputs[0].map { Float(inputQuantizations[0].real($0)) },
                                        inputs[1].map { Float(inputQuantizations[1].real($0)) }, activation: add.activation)
@@ -158,6 +163,10 @@ public enum HostReference {
             return try TFLiteLayers.pool(input: x, geometry: try pool.geometry, parameters: parameters)
         case .tfliteAdd(_, let parameters, _):
             return try TFLiteLayers.add(x, inputs[1], parameters: parameters)
+        case .windowPool(let pool, let parameters, _):
+            return try ReferenceLayers.windowPool(input: x, geometry: try pool.geometry, parameters: parameters)
+        case .add(_, let parameters, _):
+            return try ReferenceLayers.add(x, inputs[1], parameters: parameters)
         case .tfliteMean(let pool, let parameters, _):
             return try TFLiteLayers.mean(input: x, pixels: pool.input.height * pool.input.width, channels: pool.input.channels,
                                          parameters: parameters)

@@ -60,7 +60,7 @@ public struct CompiledNetwork: Sendable {
             case .layer(let quantized) where quantized.layer.depthMultiplier != 1
                                           || quantized.parameters.rounding == .tfliteFloatingPoint:
                 return .reference(step)
-            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax, .tfliteMean:
+            case .reshape, .tflitePool, .tfliteAdd, .tfliteSoftmax, .tfliteMean, .windowPool, .add:
                 return .reference(step)
             case .pool(let pool):
                 return .pool(pixels: pool.pool.input.height * pool.pool.input.width, channels: pool.pool.input.channels,

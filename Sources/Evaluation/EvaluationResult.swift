@@ -47,6 +47,12 @@ public struct EvaluationResult: Sendable, Codable {
     /// Images at the end of the dataset that calibrated and searched the plan and were not scored
     /// (the sensitivity strategy); nil when none were held out.
     public var searchImages: Int?
+    /// Top-1/Top-5 of a TFLite file's own integer network on the same images, when MixQ
+    /// re-quantized the file (`PreparedDeployment.fileNetwork`); nil otherwise.
+    public var fileInteger: TopKCounts?
+    /// Images on which the integer network's Top-1 class equals the file's own network's (with
+    /// `fileInteger`; measured with or without labels).
+    public var fileAgreement: Int?
 
     /// Top-1 of the integer network, a fraction in 0...1.
     public var top1: Double { fraction(integer.top1) }
@@ -54,6 +60,8 @@ public struct EvaluationResult: Sendable, Codable {
     public var floatTop1: Double? { float.map { fraction($0.top1) } }
     public var floatTop5: Double? { float.map { fraction($0.top5) } }
     public var fakeQuantizedTop1: Double? { fakeQuantized.map { fraction($0.top1) } }
+    /// Top-1 of the file's own integer network (`fileInteger`).
+    public var fileIntegerTop1: Double? { fileInteger.map { fraction($0.top1) } }
 
     func fraction(_ count: Int) -> Double { images > 0 ? Double(count) / Double(images) : 0 }
 
@@ -73,8 +81,8 @@ public struct EvaluationResult: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case model, scheme, flavours, dataset, datasetImages, limit, shard, images, integer, float, fakeQuantized,
              floatReference, inputPreprocessing, modelSource, targetImages, targetBitExact, hostSeconds,
-             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages
-        case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1
+             hostImagesPerSecond, hostMacsPerSecond, deployment, labelled, strategy, searchImages, fileInteger, fileAgreement
+        case top1, top5, floatTop1, floatTop5, fakeQuantizedTop1, fileIntegerTop1
     }
 
     public init(model: String, scheme: String, flavours: [String], dataset: String, datasetImages: Int, limit: Int?,
@@ -123,6 +131,8 @@ public struct EvaluationResult: Sendable, Codable {
         labelled = try c.decodeIfPresent(Bool.self, forKey: .labelled) ?? true
         strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
         searchImages = try c.decodeIfPresent(Int.self, forKey: .searchImages)
+        fileInteger = try c.decodeIfPresent(TopKCounts.self, forKey: .fileInteger)
+        fileAgreement = try c.decodeIfPresent(Int.self, forKey: .fileAgreement)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -156,6 +166,9 @@ public struct EvaluationResult: Sendable, Codable {
         try c.encode(floatTop1, forKey: .floatTop1)
         try c.encode(floatTop5, forKey: .floatTop5)
         try c.encode(fakeQuantizedTop1, forKey: .fakeQuantizedTop1)
+        try c.encodeIfPresent(fileInteger, forKey: .fileInteger)
+        try c.encodeIfPresent(fileAgreement, forKey: .fileAgreement)
+        try c.encodeIfPresent(fileIntegerTop1, forKey: .fileIntegerTop1)
     }
 
     /// JSON with snake_case keys, sorted, indented.

@@ -155,6 +155,12 @@ public enum TopK {
         }
         return (above == 0, above < 5)
     }
+
+    /// The Top-1 class of integer outputs: the first index of the largest value (the order
+    /// `contains` ranks ties in); nil for an empty output.
+    public static func first(_ outputs: [Int32]) -> Int? {
+        outputs.indices.max { a, b in (outputs[a], b) < (outputs[b], a) }
+    }
 }
 
 /// Top-1 and Top-5 of the integer-only network on a labelled dataset, measured on the Swift
@@ -186,6 +192,7 @@ public enum Evaluator {
         guard !indices.isEmpty else { throw EvaluationError.noImages(total: total, shard: request.shard.description) }
 
         let compiled = CompiledNetwork(quantized)
+        let fileCompiled = prepared.fileNetwork.map(CompiledNetwork.init)
         request.outputs?.describe(quantization: quantized.logits,
                                   fileType: model.quantization.flatMap { $0.arithmetic == .tflite && !$0.floatOutput ? $0.tfliteType : nil },
                                   output: network.output)
@@ -204,6 +211,11 @@ public enum Evaluator {
                 let output = compiled.logits(codes)
                 request.outputs?.store(output, index: index)
                 counts.integer.add(output.map(Float.init), label: label)
+                if let fileCompiled {
+                    let fileOutput = fileCompiled.logits(codes)
+                    counts.fileInteger.add(fileOutput.map(Float.init), label: label)
+                    if TopK.first(output) == TopK.first(fileOutput) { counts.fileAgreement += 1 }
+                }
                 if request.floatReference {
                     let fake = FloatReference.runFakeQuantized(quantized, pixels: codes)
                     counts.fakeQuantized.add(fake.logits, label: label)
@@ -233,6 +245,10 @@ public enum Evaluator {
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
         result.labelled = dataset.hasLabels
+        if fileCompiled != nil {
+            result.fileInteger = counts.fileInteger
+            result.fileAgreement = counts.fileAgreement
+        }
         result.strategy = prepared.request.strategy.rawValue
         let targetCount = min(request.targetImages, indices.count)
         if targetCount > 0 {
@@ -254,6 +270,8 @@ public enum Evaluator {
         var integer = TopKCounts()
         var float = TopKCounts()
         var fakeQuantized = TopKCounts()
+        var fileInteger = TopKCounts()
+        var fileAgreement = 0
     }
 
     /// Per-worker results and a shared progress count.
@@ -284,6 +302,8 @@ public enum Evaluator {
                 sum.integer = sum.integer + next.integer
                 sum.float = sum.float + next.float
                 sum.fakeQuantized = sum.fakeQuantized + next.fakeQuantized
+                sum.fileInteger = sum.fileInteger + next.fileInteger
+                sum.fileAgreement += next.fileAgreement
             }
         }
     }

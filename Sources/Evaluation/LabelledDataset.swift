@@ -173,7 +173,9 @@ extension DeploymentRequest {
     /// quantization of its own (a float model) and the images fit the network; otherwise
     /// leaves the request as it is (a QONNX file's ranges are its own).
     public mutating func calibrate(on dataset: LabelledDataset, images: Int = defaultCalibrationImages) {
-        guard model?.quantization == nil, dataset.shape == network.input else { return }
+        // A file's stated ranges need no calibration, unless MixQ re-quantizes the file.
+        let requantizes = model?.quantization.map { Deployer.usesMixQArithmetic($0, scheme: scheme, flavour: flavour) } ?? true
+        guard requantizes, dataset.shape == network.input else { return }
         calibration = (0..<min(images, dataset.count)).map { dataset.image($0) }
     }
 }

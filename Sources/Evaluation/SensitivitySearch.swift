@@ -82,8 +82,6 @@ public enum SensitivitySearch {
         case noImages
         case statesItsBits(String)
         case noCandidate(String)
-        /// The search walks a chain of layers and global pooling, one tensor after another.
-        case notAChain(String)
 
         public var description: String {
             switch self {
@@ -91,9 +89,6 @@ public enum SensitivitySearch {
             case .statesItsBits(let model):
                 return "\(model) states its own bit-widths (a QONNX file); the sensitivity search plans float models only"
             case .noCandidate(let detail): return "the sensitivity search found no cut that brings the plan closer to the budgets: \(detail)"
-            case .notAChain(let model):
-                return "\(model) is a graph (a residual add, or steps other than layers and global pooling); the sensitivity "
-                    + "search plans chains of layers only: use --strategy paper"
             }
         }
     }
@@ -108,20 +103,19 @@ public enum SensitivitySearch {
         let startedCPU = processorSeconds()
         guard !options.images.isEmpty else { throw SearchError.noImages }
         guard model.quantization == nil else { throw SearchError.statesItsBits(model.network.name) }
+        // MixQ's integer network ends at the logits (a final softmax is left out), and so do the
+        // float reference the costs compare with and the plans.
+        var model = model
+        model.network = model.network.withoutFinalSoftmax
         let network = model.network
-        guard network.isChain, network.steps.allSatisfy({ step in
-            if case .pool = step { return false }
-            if case .layer = step { return true }
-            if case .globalAveragePool = step { return true }
-            return false
-        }) else { throw SearchError.notAChain(network.name) }
         if scheme.allowsCuts {
             _ = try BitWidthPlanner.plan(network, budget: budget, scheme: scheme)  // the paper's diagnosis when nothing fits
         }
         let statistics = CalibrationStatistics(model: model, images: options.images.map { model.input.real($0) })
         var scorer = try Scorer(model: model, statistics: statistics, options: options)
         let layers = network.layers
-        var state = Bits(activations: Array(repeating: .eight, count: layers.count + 1),
+        let graph = GraphIndex(network)
+        var state = Bits(activations: Array(repeating: .eight, count: graph.groupCount),
                          weights: Array(repeating: .eight, count: layers.count))
         func plan(_ bits: Bits) throws -> BitWidthPlan {
             try BitWidthPlanner.fixed(network, activationBits: bits.activations, weightBits: bits.weights, budget: budget,
@@ -141,21 +135,21 @@ public enum SensitivitySearch {
         /// excess, and is kept when it lowers the measured loss; the best such undo first, repeated.
         func undoUnneeded() throws {
             while true {
-                let excess = Self.excess(try plan(state))
+                let excess = Self.excess(try plan(state), graph: graph)
                 var best: (index: Int, bits: Bits, score: Scorer.Score)?
                 for (index, cut) in cuts.enumerated() {
-                    let tensor = Bits.Tensor(cut)
+                    let tensor = graph.tensor(of: cut)
                     guard state.bits(of: tensor) == cut.bitsAfter else { continue }
                     let undone = state.setting(tensor, to: cut.bitsBefore)
-                    guard Self.excess(try plan(undone)) <= excess else { continue }
-                    let score = try scorer.measure(plan(undone), changedFrom: tensor.firstStep(in: network))
+                    guard Self.excess(try plan(undone), graph: graph) <= excess else { continue }
+                    let score = try scorer.measure(plan(undone), changedFrom: graph.firstStep(of: tensor))
                     if score.loss < current.loss, score.loss < best?.score.loss ?? .infinity { best = (index, undone, score) }
                 }
                 guard let best else { return }
                 let cut = cuts.remove(at: best.index)
-                let tensor = Bits.Tensor(cut)
+                let tensor = graph.tensor(of: cut)
                 let before = current
-                current = try scorer.adopt(plan(best.bits), changedFrom: tensor.firstStep(in: network))
+                current = try scorer.adopt(plan(best.bits), changedFrom: graph.firstStep(of: tensor))
                 state = best.bits
                 estimates[tensor] = nil
                 let reason = String(format: "no longer needed to meet the budgets; KL %.4f -> %.4f, agreement %.1f%% -> %.1f%%",
@@ -168,13 +162,13 @@ public enum SensitivitySearch {
 
         while scheme.allowsCuts {
             let currentPlan = try plan(state)
-            let excess = Self.excess(currentPlan)
+            let excess = Self.excess(currentPlan, graph: graph)
             if excess == 0 { break }
             round += 1
             var candidates: [(tensor: Bits.Tensor, bits: Bits, saved: Int)] = []
-            for tensor in state.cuttable(layers: layers.count) {
+            for tensor in state.cuttable(fixedGroups: graph.fixedGroups) {
                 let next = state.cutting(tensor)
-                let saved = excess - Self.excess(try plan(next))
+                let saved = excess - Self.excess(try plan(next), graph: graph)
                 if saved > 0 { candidates.append((tensor, next, saved)) }
             }
             guard !candidates.isEmpty else {
@@ -192,20 +186,20 @@ public enum SensitivitySearch {
                     chosen = top
                     break
                 }
-                let score = try scorer.measure(plan(top.bits), changedFrom: top.tensor.firstStep(in: network))
+                let score = try scorer.measure(plan(top.bits), changedFrom: graph.firstStep(of: top.tensor))
                 estimates[top.tensor] = (score.loss, round)
             }
             let before = current
             let chosenPlan = try plan(chosen.bits)
-            current = try scorer.adopt(chosenPlan, changedFrom: chosen.tensor.firstStep(in: network))
+            current = try scorer.adopt(chosenPlan, changedFrom: graph.firstStep(of: chosen.tensor))
             let measuredCount = candidates.filter { estimates[$0.tensor]?.round == round }.count
             let perByte = max(current.loss - before.loss, 0) / Double(chosen.saved)
             let reason = String(format: "saves %d B of the %d B over the budgets (%@); measured on %d images: KL %.4f -> %.4f, "
                                 + "agreement with the float network %.1f%% -> %.1f%%; %.3g per byte saved, the cheapest of %d "
                                 + "candidates (%d measured this round)",
-                                chosen.saved, excess, Self.overBudget(currentPlan), options.images.count, before.loss, current.loss,
+                                chosen.saved, excess, Self.overBudget(currentPlan, graph: graph), options.images.count, before.loss, current.loss,
                                 before.agreement * 100, current.agreement * 100, perByte, candidates.count, measuredCount)
-            let cut = Self.cut(chosen.tensor, from: state, plan: currentPlan, round: round, reason: reason)
+            let cut = graph.cut(chosen.tensor, from: state, plan: currentPlan, round: round, reason: reason)
             cuts.append(cut)
             events.append(Event(kind: .cut, round: round, summary: cut.summary, reason: reason))
             log("search: round \(round): \(cut.summary): \(reason)")
@@ -232,81 +226,46 @@ public enum SensitivitySearch {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// RAM over the budget summed over the layers that exceed it, plus FLASH over the budget.
-    static func excess(_ plan: BitWidthPlan) -> Int {
-        plan.layers.reduce(0) { $0 + max($1.activationBytes - plan.budget.ram, 0) } + max(plan.flashBytes - plan.budget.flash, 0)
+    /// RAM over the budget summed over the layers that exceed it (on a graph: over the steps, each
+    /// with the bytes of the tensors alive while it runs), plus FLASH over the budget.
+    static func excess(_ plan: BitWidthPlan, graph: GraphIndex) -> Int {
+        ramUse(plan, graph: graph).reduce(0) { $0 + max($1.bytes - plan.budget.ram, 0) } + max(plan.flashBytes - plan.budget.flash, 0)
+    }
+
+    /// The RAM figure of every layer (a chain: its input plus output, the paper's rule) or of every
+    /// step (a graph: its live tensors, docs/design.md#network-graph).
+    static func ramUse(_ plan: BitWidthPlan, graph: GraphIndex) -> [(name: String, bytes: Int)] {
+        graph.network.isChain ? plan.layers.map { (name: $0.name, bytes: $0.activationBytes) }
+            : plan.steps.map { (name: $0.name, bytes: $0.liveBytes) }
     }
 
     /// What is over the budgets, briefly.
-    static func overBudget(_ plan: BitWidthPlan) -> String {
+    static func overBudget(_ plan: BitWidthPlan, graph: GraphIndex) -> String {
         var parts: [String] = []
-        let over = plan.layers.filter { $0.activationBytes > plan.budget.ram }.map(\.name)
+        let over = ramUse(plan, graph: graph).filter { $0.bytes > plan.budget.ram }.map(\.name)
         if !over.isEmpty { parts.append("RAM at " + over.joined(separator: ", ")) }
         if plan.flashBytes > plan.budget.flash { parts.append("FLASH by \(plan.flashBytes - plan.budget.flash) B") }
         return parts.joined(separator: "; ")
     }
-
-    static func cut(_ tensor: Bits.Tensor, from state: Bits, plan: BitWidthPlan, round: Int, reason: String) -> BitWidthCut {
-        let before = state.bits(of: tensor), after = before.halved ?? before
-        switch tensor {
-        case .activation(let index):
-            // Named after the layer that writes it (the network input is never cut).
-            let layer = plan.layers[index - 1]
-            return BitWidthCut(step: .search(round: round), layerIndex: index - 1, layerName: layer.name, tensor: .output,
-                               bitsBefore: before, bitsAfter: after, bytesBefore: layer.layer.output.bytes(at: before),
-                               bytesAfter: layer.layer.output.bytes(at: after), reason: reason)
-        case .weights(let k):
-            let layer = plan.layers[k].layer
-            return BitWidthCut(step: .search(round: round), layerIndex: k, layerName: layer.name, tensor: .weights,
-                               bitsBefore: before, bitsAfter: after, bytesBefore: layer.weightBytes(at: before),
-                               bytesAfter: layer.weightBytes(at: after), reason: reason)
-        }
-    }
 }
 
-/// A bit assignment in the planner's chain form.
+/// A bit assignment: one width per activation group (`BitWidthPlanner.activationGroups`; on a
+/// chain the network input, then each layer's output) and one per layer's weights.
 struct Bits: Hashable, Sendable {
-    /// `layers + 1` widths: the network input, then each layer's output.
     var activations: [BitWidth]
     var weights: [BitWidth]
 
     enum Tensor: Hashable, Sendable {
-        /// `activations[index]`: layer `index - 1`'s output, layer `index`'s input.
+        /// `activations[group]`.
         case activation(Int)
         case weights(Int)
-
-        init(_ cut: BitWidthCut) {
-            switch cut.tensor {
-            case .input: self = .activation(cut.layerIndex)
-            case .output: self = .activation(cut.layerIndex + 1)
-            case .weights: self = .weights(cut.layerIndex)
-            }
-        }
-
-        /// The first step whose integer arithmetic the tensor's bits change: the step of the layer
-        /// that writes the activation (its output scale), or of the layer the weights belong to.
-        func firstStep(in network: Network) -> Int {
-            let layer: Int
-            switch self {
-            case .activation(let index): layer = index - 1
-            case .weights(let k): layer = k
-            }
-            var seen = 0
-            for (index, step) in network.steps.enumerated() {
-                if case .layer = step {
-                    if seen == layer { return index }
-                    seen += 1
-                }
-            }
-            return 0
-        }
     }
 
-    /// Tensors above 2 bits that may be cut: every layer's weights and every activation but the network
-    /// input and the classifier output.
-    func cuttable(layers: Int) -> [Tensor] {
-        (1..<max(layers, 1)).filter { activations[$0] > .two }.map { Tensor.activation($0) }
-            + (0..<layers).filter { weights[$0] > .two }.map { Tensor.weights($0) }
+    /// Tensors above 2 bits that may be cut: every layer's weights and every activation group but
+    /// the network input's and output's.
+    func cuttable(fixedGroups: Set<Int>) -> [Tensor] {
+        activations.indices.filter { !fixedGroups.contains($0) && activations[$0] > .two }.map { Tensor.activation($0) }
+            + weights.indices.filter { weights[$0] > .two }.map { Tensor.weights($0) }
     }
 
     func bits(of tensor: Tensor) -> BitWidth {
@@ -326,6 +285,74 @@ struct Bits: Hashable, Sendable {
     }
 
     func cutting(_ tensor: Tensor) -> Bits { setting(tensor, to: bits(of: tensor).halved ?? bits(of: tensor)) }
+}
+
+/// Where the tensors of a `Bits` assignment sit in the network: activation groups, the layers
+/// that read and write them, the steps that compute them.
+struct GraphIndex {
+    let network: Network
+    let groupOf: [Int]
+    let groupCount: Int
+    /// Layer k's input and output tensors and step.
+    let layerInput: [Int], layerOutput: [Int], layerStep: [Int]
+
+    init(_ network: Network) {
+        self.network = network
+        groupOf = BitWidthPlanner.activationGroups(network)
+        groupCount = BitWidthPlanner.activationGroupCount(network)
+        var inputs: [Int] = [], outputs: [Int] = [], steps: [Int] = []
+        for (index, step) in network.steps.enumerated() where step.layer != nil {
+            inputs.append(network.stepInputs[index][0])
+            outputs.append(Network.outputTensor(ofStep: index))
+            steps.append(index)
+        }
+        layerInput = inputs
+        layerOutput = outputs
+        layerStep = steps
+    }
+
+    /// The network input's and output's groups: never cut.
+    var fixedGroups: Set<Int> { [groupOf[0], groupOf[network.steps.count]] }
+
+    /// The first tensor of a group (the one that starts it).
+    func firstTensor(ofGroup group: Int) -> Int { groupOf.firstIndex(of: group) ?? 0 }
+
+    /// The first step whose integer arithmetic the tensor's bits change: the step that writes the
+    /// activation group (its output scale), or the step of the layer the weights belong to.
+    func firstStep(of tensor: Bits.Tensor) -> Int {
+        switch tensor {
+        case .activation(let group): return max(firstTensor(ofGroup: group) - 1, 0)
+        case .weights(let k): return layerStep.indices.contains(k) ? layerStep[k] : 0
+        }
+    }
+
+    /// The tensor a cut of this search's plans names.
+    func tensor(of cut: BitWidthCut) -> Bits.Tensor {
+        switch cut.tensor {
+        case .input: return .activation(groupOf[layerInput[cut.layerIndex]])
+        case .output: return .activation(groupOf[layerOutput[cut.layerIndex]])
+        case .weights: return .weights(cut.layerIndex)
+        }
+    }
+
+    /// The cut of `tensor`, named after the layer that writes its group (else the first that reads it).
+    func cut(_ tensor: Bits.Tensor, from state: Bits, plan: BitWidthPlan, round: Int, reason: String) -> BitWidthCut {
+        let before = state.bits(of: tensor), after = before.halved ?? before
+        switch tensor {
+        case .activation(let group):
+            let shape = network.tensorShapes[firstTensor(ofGroup: group)]
+            let writer = layerOutput.firstIndex { groupOf[$0] == group }
+            let k = writer ?? layerInput.firstIndex { groupOf[$0] == group } ?? 0
+            return BitWidthCut(step: .search(round: round), layerIndex: k, layerName: plan.layers[k].name,
+                               tensor: writer == nil ? .input : .output, bitsBefore: before, bitsAfter: after,
+                               bytesBefore: shape.bytes(at: before), bytesAfter: shape.bytes(at: after), reason: reason)
+        case .weights(let k):
+            let layer = plan.layers[k].layer
+            return BitWidthCut(step: .search(round: round), layerIndex: k, layerName: layer.name, tensor: .weights,
+                               bitsBefore: before, bitsAfter: after, bytesBefore: layer.weightBytes(at: before),
+                               bytesAfter: layer.weightBytes(at: after), reason: reason)
+        }
+    }
 }
 
 /// Measures plans on the calibration images: the integer network's loss against the float network,
@@ -363,7 +390,8 @@ struct Scorer {
         let stepBytes = model.network.steps.map(\.output.elementCount)
         let perImage = max(stepBytes.reduce(0, +), 1)
         let every = max(1, (perImage * options.images.count + options.cacheBytes - 1) / max(options.cacheBytes, 1))
-        keptSteps = Set(stride(from: every - 1, to: stepBytes.count, by: every))
+        // A graph's later steps read several tensors: its runs start from the input.
+        keptSteps = model.network.isChain ? Set(stride(from: every - 1, to: stepBytes.count, by: every)) : []
     }
 
     /// A plan quantized and compiled as deployment will quantize it (same statistics and method).
@@ -413,9 +441,13 @@ struct Scorer {
                 first = 0
             }
             var outputs: [Int: [UInt8]] = [:]
-            for step in first..<compiled.steps.count {
-                x = compiled.run(step: step, x)
-                if keep, keptSteps.contains(step) { outputs[step] = x.map { UInt8(clamping: $0) } }
+            if model.network.isChain {
+                for step in first..<compiled.steps.count {
+                    x = compiled.run(step: step, x)
+                    if keep, keptSteps.contains(step) { outputs[step] = x.map { UInt8(clamping: $0) } }
+                }
+            } else {
+                x = compiled.logits(x.map { UInt8(clamping: $0) })
             }
             let logits = x.map { candidate.logits.real(Int($0)) }
             let p = Self.softmax(logits)
@@ -460,7 +492,7 @@ extension CompiledNetwork {
         case .pool(let pixels, let channels, let p): return Self.pool(x, pixels: pixels, channels: channels, parameters: p)
         case .layer(let layer): return Self.run(layer, x)
         case .reference(let step):
-            // The search plans chains only (checked before it starts), so one input.
+            // Called on chains only (`Scorer.run`), so one input.
             return ((try? HostReference.step(step, inputs: [x.map(Int.init)])) ?? []).map { Int32($0) }
         }
     }

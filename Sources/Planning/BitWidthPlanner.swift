@@ -83,7 +83,13 @@ public enum BitWidthPlanner {
     ) throws(PlanningError) -> BitWidthPlan {
         let planned = try plan(network, budget: budget, scheme: scheme)
         guard let flavour else { return planned }
-        var fixedPlan = try fixed(network, activationBits: [planned.layers[0].inputBits] + planned.layers.map(\.outputBits),
+        // One width per activation group, read from the planned tensors (on a chain: the input,
+        // then each layer's output; on a graph also the adds' outputs).
+        var groupBits = [BitWidth](repeating: .eight, count: activationGroupCount(network))
+        for (tensor, group) in activationGroups(network).enumerated() where tensor < planned.tensorBits.count {
+            groupBits[group] = planned.tensorBits[tensor]
+        }
+        var fixedPlan = try fixed(network, activationBits: groupBits,
                                   weightBits: planned.layers.map(\.weightBits), budget: budget, scheme: scheme, flavour: flavour)
         fixedPlan.cuts = planned.cuts
         fixedPlan.sweeps = planned.sweeps
@@ -411,8 +417,6 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
     case bitCountMismatch(layers: Int, activations: Int, weights: Int, expectedActivations: Int)
     /// The tensors alive at a step of a graph exceed M_RW with every cuttable one at 2 bits.
     case liveTensorsDoNotFit(step: String, bytes: Int, ramBudget: Int)
-    /// A network whose file fixes its quantization (TFLite) asked for another scheme or flavour.
-    case fileQuantizationOnly(network: String, scheme: String)
 
     /// The budget, in bytes, that would make planning succeed: for activations the smallest RAM
     /// budget any assignment meets; for weights the FLASH with every layer's weights at 2 bits
@@ -425,7 +429,7 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
             return weightBytes + parameterBytes
         case .liveTensorsDoNotFit(_, let bytes, _):
             return bytes
-        case .sweepsDidNotConverge, .bitCountMismatch, .fileQuantizationOnly:
+        case .sweepsDidNotConverge, .bitCountMismatch:
             return 0
         }
     }
@@ -454,10 +458,6 @@ public enum PlanningError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bitCountMismatch(let layers, let activations, let weights, let expected):
             return "fixed bit-widths for \(activations) activations and \(weights) weight tensors given, but the network has "
                 + "\(layers) layers (\(expected) activation groups, \(layers) weight tensors)"
-        case .fileQuantizationOnly(let network, let scheme):
-            return "\(network) is a TFLite file, which runs with its own quantization and TFLite's arithmetic: use --scheme "
-                + "int8 (the default for it) and no --flavour; MixQ's mixed precision (\(scheme)) of an imported TFLite graph "
-                + "is not available yet"
         case .liveTensorsDoNotFit(let step, let bytes, let ram):
             return "no bit-width assignment fits the RAM budget: the tensors alive at step \(step) need \(bytes) B "
                 + "with every cuttable tensor at 2 bits, more than the RAM budget of \(ram) B; the network needs a RAM "

@@ -206,9 +206,21 @@ enum EvalOutput {
         if !skippingAccuracy, let float = result.float {
             lines.append("\(result.floatReference): Top-1 \(percent(float.top1, result.images)), Top-5 \(percent(float.top5, result.images))")
         }
+        if let file = result.fileInteger, let agreement = result.fileAgreement {
+            let same = "\(result.scheme)'s Top-1 class equals the file's on \(percent(agreement, result.images))"
+            if skippingAccuracy {
+                lines.append("the file's own integer network on the same inputs: \(same)")
+            } else {
+                let loss = Double(file.top1 - result.integer.top1) * 100 / Double(max(result.images, 1))
+                lines.append("the file's own integer network on the same images: Top-1 \(percent(file.top1, result.images)), "
+                             + "Top-5 \(percent(file.top5, result.images)); \(result.scheme) loses "
+                             + String(format: "%.2f", loss) + " Top-1 points against it; \(same)")
+            }
+        }
         if !skippingAccuracy, let fake = result.fakeQuantized, result.floatReference.hasPrefix("float") {
             lines.append("fake-quantized (MixQ's quantization in float): Top-1 \(percent(fake.top1, result.images))")
         }
+        if let note = result.deployment?.note { lines.append(note) }
         lines.append("dataset: \(result.dataset), \(result.images) of \(result.datasetImages) images"
                      + (result.limit.map { " (first \($0))" } ?? "") + (result.shard.count > 1 ? ", shard \(result.shard)" : "")
                      + (result.searchImages.map { "; \($0) others, spread over the dataset, calibrated and searched the plan and are not scored" } ?? "")

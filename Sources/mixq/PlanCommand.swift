@@ -61,7 +61,11 @@ struct Plan: ParsableCommand {
         }
         if !plan.fits {
             let problems = plan.budgetProblems
-            if isTrained {
+            if isTrained, plan.scheme == .int8, reference.model?.quantization?.arithmetic == .tflite {
+                throw CommandFailure(message: "\(plan.networkName) does not fit as its file states it: " + problems.joined(separator: "; ")
+                                     + "; raise the budget, or let MixQ cut its bits with --scheme mixpl or mixpc")
+            }
+            if isTrained, plan.scheme == .int8 || reference.model?.quantization?.arithmetic != .tflite {
                 throw CommandFailure(message: "\(plan.networkName) does not fit with the bit-widths its file states: "
                                      + problems.joined(separator: "; ") + "; retrain with fewer bits or raise the budget")
             }

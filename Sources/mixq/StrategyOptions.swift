@@ -65,14 +65,20 @@ struct StrategyOptions: ParsableArguments {
             throw CommandFailure(message: "--strategy sensitivity: the images of \(dataset.path) are \(dataset.shape), "
                                  + "\(request.network.name) takes \(request.network.input)")
         }
-        guard request.model?.quantization == nil else {
+        // A TFLite file under MixQ's own arithmetic is searched as the float model of its dequantized weights.
+        let requantized = request.model?.quantization.map {
+            Deployer.usesMixQArithmetic($0, scheme: request.scheme, flavour: request.flavour)
+        }
+        guard requantized ?? true else {
             throw CommandFailure(message: "--strategy sensitivity plans float models; \(request.network.name) states its own bit-widths")
         }
         let images = searchIndices(of: dataset, searchImages: searchImages).map { dataset.image($0) }
         let model = try request.model ?? FloatModel.synthetic(network: request.network, seed: request.seed)
+        var searched = model
+        searched.quantization = nil
         let result: SensitivitySearch.Result
         do {
-            result = try SensitivitySearch.search(model, budget: request.budget, scheme: request.scheme, flavour: request.flavour,
+            result = try SensitivitySearch.search(searched, budget: request.budget, scheme: request.scheme, flavour: request.flavour,
                                                   options: .init(images: images, calibration: method, jobs: jobs), log: log)
         } catch {
             throw CommandFailure(error)

@@ -74,4 +74,40 @@ import Testing
                                          options: .init(images: [[UInt8](repeating: 0, count: 1024)]))
         }
     }
+
+    /// A graph (the ResNet-8 TFLite file's residual network, its dequantized weights as a float
+    /// model): the search counts the tensors alive at each step, as the planner does on graphs, and
+    /// its plan fits under the planner's own accounting and quantizes with MixQ's graph steps.
+    @Test func searchPlansAResidualGraph() throws {
+        let imported = try TFLiteImporter.load(contentsOf: FileRequantizationTests.fixtures.appendingPathComponent("resnet8_int8.tflite"))
+        var model = imported.model
+        model.quantization = nil
+        let inputs = try NumPyArray(contentsOf: FileRequantizationTests.fixtures.appendingPathComponent("resnet8_int8.inputs.npy"))
+        let size = inputs.count / inputs.shape[0]
+        let images = (0..<4).map { n in inputs.values[(n * size)..<((n + 1) * size)].map { UInt8($0 + 128) } }
+        let int8 = try BitWidthPlanner.plan(imported.network.withoutFinalSoftmax, budget: MemoryBudget(flash: 1 << 30, ram: 1 << 30),
+                                            scheme: .int8)
+        let budget = try MemoryBudget(flash: int8.flashBytes * 7 / 10, ram: int8.peakActivationBytes * 7 / 10)
+        let search = try SensitivitySearch.search(model, budget: budget, scheme: .mixpc, options: .init(images: images, jobs: 2))
+        let plan = search.plan
+        #expect(plan.fits)
+        #expect(!plan.cuts.isEmpty && plan.cuts.allSatisfy { $0.reason.contains("KL") })
+        // The planner's accounting of the same bits, one width per activation group.
+        let network = imported.network.withoutFinalSoftmax
+        var groupBits = [BitWidth](repeating: .eight, count: BitWidthPlanner.activationGroupCount(network))
+        for (tensor, group) in BitWidthPlanner.activationGroups(network).enumerated() { groupBits[group] = plan.tensorBits[tensor] }
+        let recount = try BitWidthPlanner.fixed(network, activationBits: groupBits, weightBits: plan.layers.map(\.weightBits),
+                                                budget: budget, scheme: .mixpc)
+        #expect(recount.fits && recount.peakActivationBytes == plan.peakActivationBytes && recount.flashBytes == plan.flashBytes)
+        #expect(plan.tensorBits.first == .eight && plan.tensorBits.last == .eight)
+        var request = DeploymentRequest(network: imported.network, scheme: .mixpc, budget: budget, model: imported.model)
+        request.chosenPlan = plan
+        request.calibration = images
+        request.calibrationMethod = .mse
+        request.calibrationStatistics = search.statistics
+        let prepared = try Deployer.prepare(request)
+        #expect(prepared.quantized?.steps.contains { if case .add = $0 { return true } else { return false } } == true)
+        print("resnet8 search at 70%: bits \(plan.tensorBits.map(\.bits)), weights \(plan.layers.map(\.weightBits.bits)), "
+              + "KL \(search.initialLoss) -> \(search.finalLoss), \(search.evaluations) candidates in \(search.seconds) s")
+    }
 }

@@ -238,8 +238,6 @@ enum TFLiteKernelRun {
     static let maxJobs = 128
     static let arenaBytes = 440 * 1024
     static let wordsPerJob = 33
-    static let guardBytes = 8
-    static let guardPattern: UInt8 = 0xA5
 
     static func image() throws -> ELFImage {
         let spec = FirmwareSpec(name: "kernel_tfl", sources: [
@@ -261,75 +259,38 @@ enum TFLiteKernelRun {
     }
 
     static func run(_ jobs: [(TFLiteCase, UInt32)]) throws {
-        var arena: [UInt8] = []
-        func place(_ bytes: [UInt8]) -> UInt32 {
-            while arena.count % 32 != 0 { arena.append(0) }
-            let offset = arena.count
-            arena += bytes
-            return UInt32(offset)
-        }
-        func le<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
-            values.flatMap { v in (0..<(T.bitWidth / 8)).map { UInt8(truncatingIfNeeded: v >> ($0 * 8)) } }
-        }
-        var table = le([UInt32(jobs.count)])
+        var layout = JobTableRun()
+        var table = JobTableRun.littleEndian([UInt32(jobs.count)])
         var outputs: [UInt32] = []
         for (c, path) in jobs {
             let g = c.geometry
-            let input = place(c.input), input2 = place(c.input2), weights = place(c.weights)
-            let bias = place(le(c.bias)), multiplier = place(le(c.multipliers)), shift = place(le(c.shifts))
-            let real = c.realScales.isEmpty ? 0 : place(le(c.realScales.map(\.bitPattern)))
-            let output = place([UInt8](repeating: guardPattern, count: c.expected.count + guardBytes))
+            let input = layout.place(c.input), input2 = layout.place(c.input2), weights = layout.place(c.weights)
+            let bias = layout.place(JobTableRun.littleEndian(c.bias)), multiplier = layout.place(JobTableRun.littleEndian(c.multipliers))
+            let shift = layout.place(JobTableRun.littleEndian(c.shifts))
+            let real = c.realScales.isEmpty ? 0 : layout.place(JobTableRun.littleEndian(c.realScales.map(\.bitPattern)))
+            let output = layout.placeOutput(count: c.expected.count)
             outputs.append(output)
-            let words: [UInt32] = [
-                c.op.rawValue, path,
-                UInt32(g.inputHeight), UInt32(g.inputWidth), UInt32(g.inputChannels),
-                UInt32(g.outputHeight), UInt32(g.outputWidth), UInt32(g.outputChannels),
-                UInt32(g.kernelHeight), UInt32(g.kernelWidth), UInt32(g.strideHeight), UInt32(g.strideWidth),
-                UInt32(g.padTop), UInt32(g.padLeft),
+            let words: [UInt32] = [c.op.rawValue, path] + JobTableRun.shapeWords(g) + [
                 UInt32(c.depthMultiplier), c.perChannel ? 1 : 0, UInt32(c.type.codeOffset),
                 UInt32(c.inputZero), UInt32(c.weightZero), UInt32(c.outputZero),
                 UInt32(c.outputRange.lowerBound), UInt32(c.outputRange.upperBound), c.scaleBits,
                 input, input2, weights, bias, multiplier, shift, output, real,
                 0xDEAD_BEEF, 0,
             ]
-            table += le(words)
+            table += JobTableRun.littleEndian(words)
         }
-        guard arena.count <= arenaBytes else {
-            Issue.record("\(arena.count) bytes of tensors exceed the \(arenaBytes)-byte arena")
-            return
-        }
-        let image = try image()
-        guard let tableSymbol = image.symbol(named: "tfl_jobs"), let arenaSymbol = image.symbol(named: "tfl_arena") else {
-            Issue.record("kernel_tfl.elf lacks tfl_jobs or tfl_arena")
-            return
-        }
-        let machine = try Machine(part: .stm32h743)
-        let result = try machine.run(image, options: RunOptions(maxInstructions: 4_000_000_000), inputs: [
-            MemoryWrite(address: tableSymbol.address, bytes: table),
-            MemoryWrite(address: arenaSymbol.address, bytes: arena),
-        ])
-        #expect(result.exitStatus == 0, "kernel_tfl exited with \(result.exitStatus): \(result.stdout)\(result.stderr)")
-        let back = try machine.readMemory(at: tableSymbol.address, count: table.count)
-        func word(_ at: Int) -> UInt32 {
-            UInt32(back[at]) | UInt32(back[at + 1]) << 8 | UInt32(back[at + 2]) << 16 | UInt32(back[at + 3]) << 24
-        }
+        guard let outcome = try layout.run(try image(), table: table, tableSymbol: "tfl_jobs", arenaSymbol: "tfl_arena",
+                                           arenaBytes: arenaBytes) else { return }
         var cycles: [String: (optimised: UInt64, plain: UInt64)] = [:]
         for (index, (c, path)) in jobs.enumerated() {
             let base = 4 + index * wordsPerJob * 4 + 31 * 4
-            let status = Int32(bitPattern: word(base))
-            let spent = UInt64(word(base + 4))
+            let status = Int32(bitPattern: outcome.word(at: base))
+            let spent = UInt64(outcome.word(at: base + 4))
             let sums = cycles["\(c.op)", default: (0, 0)]
             cycles["\(c.op)"] = path == 0 ? (sums.optimised + spent, sums.plain) : (sums.optimised, sums.plain + spent)
             let label = "\(path == 0 ? "optimised" : "plain") \(c)"
             #expect(status == 0, "status \(status): \(label)")
-            let bytes = try machine.readMemory(at: arenaSymbol.address + outputs[index], count: c.expected.count + guardBytes)
-            #expect(bytes[c.expected.count...].allSatisfy { $0 == guardPattern }, "wrote past the output: \(label)")
-            let got = Array(bytes[..<c.expected.count])
-            if got != c.expected {
-                let bad = zip(got, c.expected).enumerated().filter { $0.element.0 != $0.element.1 }
-                let first = bad.prefix(4).map { "[\($0.offset)] got \($0.element.0) want \($0.element.1)" }
-                Issue.record("\(bad.count) of \(c.expected.count) outputs differ (\(first.joined(separator: ", "))): \(label)")
-            }
+            try outcome.check(output: outputs[index], expected: c.expected, label: label)
         }
         // For the record only (speed targets live in `mixq bench`): cycles of all jobs per op.
         for (op, sums) in cycles.sorted(by: { $0.key < $1.key }) {

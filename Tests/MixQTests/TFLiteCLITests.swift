@@ -33,4 +33,21 @@ import Testing
         #expect(String(decoding: mine.prefix(64), as: UTF8.self).contains(name.hasSuffix("f32io") ? "<f4" : "|i1"))
         #expect(Self.payload(mine) == Self.payload(litert), "\(name): outputs differ from LiteRT's")
     }
+
+    /// `--scheme mixpc` on a TFLite file: MixQ's planner and arithmetic on the file's graph under
+    /// budgets its int8 form exceeds, and the comparison with the file's own network on the same inputs.
+    @Test func mixedPrecisionOfATFLiteGraphIsComparedWithTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-tflite-mixpc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("resnet8_int8.inputs.npy"),
+                                         to: folder.appendingPathComponent("inputs.npy"))
+        let outcome = try CLITests.mixq("eval", "--model", Self.fixtures.appendingPathComponent("resnet8_int8.tflite").path,
+                                        "--scheme", "mixpc", "--flash", "48000", "--ram", "29000", "--dataset", folder.path,
+                                        "--target-images", "0")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("under mixpc (pc_icn)"), "\(outcome.stdout)")
+        #expect(outcome.stdout.contains("the file's own integer network on the same inputs: mixpc's Top-1 class equals the file's on"),
+                "\(outcome.stdout)")
+    }
 }

@@ -1,4 +1,5 @@
 import Deployment
+import Evaluation
 import FirmwareBuild
 import Foundation
 import Planning
@@ -67,6 +68,35 @@ import Testing
         if flavour != .perLayerFolded {
             // Trained codes kept: each step of the integer network is within 1 LSB of its fake-quantized twin.
             #expect((result.conversionLoss?.steps.map(\.largestDifference).max() ?? 99) <= 1)
+        }
+    }
+
+    /// torchvision's MobileNetV2 as `torch.onnx.export` writes it (Fixtures/onnx-exports): a
+    /// float graph with 10 residual adds, quantized by MixQ (all 8-bit, and mixpc under a RAM
+    /// budget that forces cuts), calibrated on the fixture's 16 images, deploys on the emulated
+    /// STM32H743 with every output byte equal to the host reference's on two of them.
+    @Test(arguments: [(QuantizationScheme.int8, 512_000), (.mixpc, 40_000)])
+    func torchvisionMobileNetV2DeploysBitExact(scheme: QuantizationScheme, ram: Int) throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx-exports")
+        let reference = try ModelReference(folder.appendingPathComponent("torchvision_mobilenet_v2_035_64.onnx").path)
+        let network = reference.network
+        #expect(network.steps.filter { $0.kindName == "add" }.count == 10)
+        // The fixture's inputs are pixels / 255 (NCHW): as bytes in HWC they are the images
+        // under the model's default input encoding.
+        let inputs = try NumPyArray(contentsOf: folder.appendingPathComponent("torchvision_mobilenet_v2_035_64.inputs.npy"))
+        let images = (0..<16).map { sample in
+            ONNXGraphExportTests.hwc(inputs, sample: sample, shape: network.input).map { UInt8(($0 * 255).rounded()) }
+        }
+        var request = DeploymentRequest(network: network, scheme: scheme, budget: try MemoryBudget(flash: 2_048_000, ram: ram),
+                                        model: reference.model, imagesChecked: 2, conversionImages: 0)
+        request.images = Array(images.prefix(2))
+        request.calibration = images
+        request.modelSource = reference.source
+        let result = try Deployer.deploy(request, toolchain: Toolchain.locate())
+        #expect(result.fits && result.bitExact == true && result.imagesChecked == 2, "\(scheme): fits \(result.fits), bit-exact \(String(describing: result.bitExact))")
+        if scheme == .mixpc {
+            // 61440 B at 8 bits does not fit 40000 B: the planner cut bits.
+            #expect(result.layers.contains { $0.outputBits < 8 })
         }
     }
 }

@@ -2,6 +2,7 @@ import Deployment
 import Foundation
 import Planning
 import Quantization
+import ONNXSchema
 import Testing
 @testable import ModelImport
 
@@ -164,24 +165,152 @@ struct ONNXImporterTests {
     }
 
     @Test func unknownAndRejectedOperatorsAreNamed() {
-        for (op, expected) in [("MaxPool", "operator MaxPool is not supported"), ("BipolarQuant", "BipolarQuant (1-bit)"),
+        for (op, expected) in [("Resize", "operator Resize is not supported"), ("BipolarQuant", "BipolarQuant (1-bit)"),
                                ("Trunc", "Trunc (Brevitas' quantized average pooling)")] {
             var g = ONNXGraph()
             g.tensor("w", [1, 1, 1, 1], [1])
             let conv = g.node("Conv", ["x", "w"])
-            g.node(op, [conv], name: "the_node", domain: op == "MaxPool" ? "" : "qonnx.custom_op.general")
+            g.node(op, [conv], name: "the_node", domain: op == "Resize" ? "" : "qonnx.custom_op.general")
             let message = rejection(g)
             #expect(message.contains(expected) && message.contains("node 'the_node'"), "\(message)")
         }
     }
 
-    @Test func branchesAndResidualAddsAreRejected() {
+    /// Conv(2x) + Relu feeds both a second Conv (3a - 10) and the Add that joins them; the Relu
+    /// after the Add is fused into it.
+    @Test func aResidualAddReadsATensorWithTwoConsumers() throws {
         var g = ONNXGraph()
+        g.input = ("x", [1, 1, 2, 2])
+        g.tensor("wa", [1, 1, 1, 1], [2])
+        let a = g.node("Relu", [g.node("Conv", ["x", "wa"], name: "a")])
+        g.tensor("wb", [1, 1, 1, 1], [3]); g.tensor("bb", [1], [-10])
+        let b = g.node("Conv", [a, "wb", "bb"], name: "b")
+        g.node("Relu", [g.node("Add", [a, b], name: "join")])
+        let network = try load(g).network
+        #expect(network.steps.map(\.kindName) == ["pointwise", "pointwise", "add"])
+        #expect(network.stepInputs == [[0], [1], [1, 2]])
+        #expect(network.layers[0].activation == .relu && network.layers[1].activation == .none)
+        guard case .add(let add) = network.steps[2] else { Issue.record("no add step"); return }
+        #expect(add.activation == .relu && add.name == "join")
+        // a = [2, 4, 6, 8]; b = 3a - 10 = [-4, 2, 8, 14]; relu(a + b) = [0, 6, 14, 22].
+        #expect(close(FloatReference.run(try load(g).model, image: [1, 2, 3, 4]).logits, [0, 6, 14, 22]))
+    }
+
+    /// MaxPool 2x2/2 padded at the end of a 3x3 map, then AveragePool 3x3/1 pad 1 (padded
+    /// positions left out, ONNX's count_include_pad 0), then Clip(0, 6) on the Add of both.
+    @Test func windowedPoolsFollowONNXPaddingRules() throws {
+        var g = ONNXGraph()
+        g.input = ("x", [1, 1, 3, 3])
         g.tensor("w", [1, 1, 1, 1], [1])
         let conv = g.node("Conv", ["x", "w"])
-        let relu = g.node("Relu", [conv])
-        g.node("Add", [relu, conv])
-        #expect(rejection(g).contains("feed-forward chains only"))
+        let max = g.node("MaxPool", [conv], name: "max", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [2, 2]), ONNXGraph.attribute("strides", ints: [2, 2]),
+            ONNXGraph.attribute("pads", ints: [0, 0, 1, 1])])
+        let avg = g.node("AveragePool", [max], name: "avg", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [3, 3]), ONNXGraph.attribute("pads", ints: [1, 1, 1, 1])])
+        g.tensor("lo", [], [0]); g.tensor("hi", [], [6])
+        g.node("Clip", [g.node("Add", [max, avg]), "lo", "hi"])
+        let network = try load(g).network
+        #expect(network.steps.map(\.kindName) == ["pointwise", "maxpool", "avgpool", "add"])
+        #expect(network.stepInputs == [[0], [1], [2], [2, 3]])
+        guard case .pool(let pool) = network.steps[1] else { Issue.record("no pool step"); return }
+        #expect(pool.padding == Padding(top: 0, left: 0, bottom: 1, right: 1) && pool.output == TensorShape(height: 2, width: 2, channels: 1))
+        // x = 1...9 row by row: maxima of the windows {0,1}x{0,1}, {0,1}x{2}, {2}x{0,1}, {2}x{2}
+        // = [5, 6, 8, 9]; each 3x3 window (pad 1) covers the whole 2x2 map: mean 7; min(6, . + 7).
+        #expect(close(FloatReference.run(try load(g).model, image: (1...9).map(Float.init)).logits, [6, 6, 6, 6]))
+        var ceil = ONNXGraph()
+        ceil.input = ("x", [1, 1, 3, 3])
+        ceil.tensor("w", [1, 1, 1, 1], [1])
+        ceil.node("MaxPool", [ceil.node("Conv", ["x", "w"])], name: "ceil", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [2, 2]), ONNXGraph.attribute("strides", ints: [2, 2]),
+            ONNXGraph.attribute("ceil_mode", int: 1)])
+        #expect(rejection(ceil) == "node 'ceil' (MaxPool): ceil_mode 1 adds a partial window on a 3x3 map; MixQ's windows "
+                + "lie within the padded input (ceil_mode 0)")
+    }
+
+    /// What a graph can get wrong: each is one line naming the node or tensor.
+    @Test func malformedGraphsAreOneErrorLine() throws {
+        var unknown = ONNXGraph()
+        unknown.tensor("w", [1, 1, 1, 1], [1])
+        let conv = unknown.node("Conv", ["x", "w"])
+        unknown.node("Add", [conv, "nobody_wrote_this"], name: "join")
+        #expect(rejection(unknown) == "node 'join' (Add): it reads 'nobody_wrote_this', which no earlier node writes and no "
+                + "initializer holds (ONNX lists nodes in topological order)")
+
+        var shapes = ONNXGraph()
+        shapes.input = ("x", [1, 1, 4, 4])
+        shapes.tensor("w", [1, 1, 1, 1], [1]); shapes.tensor("s", [1, 1, 1, 1], [1])
+        let full = shapes.node("Conv", ["x", "w"])
+        let half = shapes.node("Conv", [full, "s"], attributes: [ONNXGraph.attribute("strides", ints: [2, 2])])
+        shapes.node("Add", [full, half], name: "mismatch")
+        #expect(rejection(shapes) == "node 'mismatch' (Add): inputs of shapes 4x4x1 and 2x2x1 (HWC); MixQ adds two tensors "
+                + "of one shape (no broadcasting)")
+
+        var two = ONNXGraph()
+        two.tensor("w", [1, 1, 1, 1], [1])
+        let first = two.node("Conv", ["x", "w"])
+        two.node("Conv", [first, "w"])
+        var model = two.model
+        var extra = Onnx_ValueInfoProto()
+        extra.name = first
+        model.graph.output.append(extra)
+        do {
+            _ = try ONNXImporter.load(data: try model.serializedData(), path: "two.onnx", name: "two")
+            Issue.record("two outputs were accepted")
+        } catch {
+            #expect(String(describing: error) == "the imported network is not valid: the graph has 2 outputs [\"t2\", \"t1\"]; "
+                    + "MixQ runs networks with one output")
+        }
+
+        var shared = ONNXGraph()
+        shared.tensor("w", [1, 1, 1, 1], [1])
+        let c = shared.node("Conv", ["x", "w"])
+        shared.node("Add", [shared.node("Relu", [c], name: "relu"), c])
+        #expect(rejection(shared) == "node 'relu' (Relu): an activation must follow a Conv, Gemm or residual Add (and its "
+                + "batch-norm), once, and be the only node reading that output")
+    }
+
+    /// A weight in external data (what torch.onnx.export writes by default) is read from the
+    /// file beside the model at its offset; a location outside the folder, a missing file or a
+    /// range past its end is one error line.
+    @Test func externalDataIsReadFromBesideTheModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-external-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var weights = Data([0xEE, 0xEE, 0xEE, 0xEE])
+        withUnsafeBytes(of: Float(3).bitPattern.littleEndian) { weights.append(contentsOf: $0) }
+        try weights.write(to: folder.appendingPathComponent("net.onnx.data"))
+        func load(_ entries: [(String, String)]) -> (output: [Float]?, message: String) {
+            var g = ONNXGraph()
+            g.input = ("x", [1, 1, 1, 2])
+            g.tensor("w", [1, 1, 1, 1], [])
+            g.node("Conv", ["x", "w"])
+            var model = g.model
+            model.graph.initializer[0].dataLocation = .external
+            model.graph.initializer[0].externalData = entries.map { key, value in
+                var entry = Onnx_StringStringEntryProto()
+                entry.key = key
+                entry.value = value
+                return entry
+            }
+            let url = folder.appendingPathComponent("net.onnx")
+            do {
+                try model.serializedData().write(to: url)
+                let imported = try ModelFile.load(url)
+                return (FloatReference.run(imported.model, image: [1, 2]).logits, "accepted")
+            } catch {
+                return (nil, String(describing: error))
+            }
+        }
+        #expect(load([("location", "net.onnx.data"), ("offset", "4"), ("length", "4")]).output == [3, 6])
+        #expect(load([("location", "../net.onnx.data")]).message == "tensor 'w': its external data location ../net.onnx.data "
+                + "is not a file name relative to the model's folder")
+        #expect(load([("location", "gone.data")]).message.hasPrefix("tensor 'w': its weights are stored in "))
+        #expect(load([("location", "gone.data")]).message.hasSuffix("keep the .data file the exporter wrote beside the model"))
+        #expect(load([("location", "net.onnx.data"), ("offset", "6"), ("length", "4")]).message
+                == "tensor 'w': its external data (offset 6, length 4) lies outside net.onnx.data of 8 bytes")
+        #expect(load([("location", "net.onnx.data"), ("offset", "-1")]).message.contains("lies outside"))
+        #expect(load([("location", "net.onnx.data")]).message.contains("holds 2 values"))
     }
 
     @Test func depthMultipliersAndDilationsAreRejected() {

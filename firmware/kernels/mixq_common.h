@@ -83,6 +83,18 @@ typedef struct {
     uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
 } mixq_conv_shape;
 
+/* The window of pooling output (oy, ox) clipped to the input (pooling skips padded positions):
+ * rows [*y0, *y1), columns [*x0, *x1); empty when the window lies in the padding. */
+static inline void mixq_pool_window(const mixq_conv_shape *s, uint32_t oy, uint32_t ox, int32_t *y0, int32_t *y1, int32_t *x0,
+                                    int32_t *x1)
+{
+    int32_t top = (int32_t)(oy * s->stride_h) - s->pad_top, left = (int32_t)(ox * s->stride_w) - s->pad_left;
+    *y0 = top < 0 ? 0 : top;
+    *y1 = top + s->kernel_h < s->in_h ? top + s->kernel_h : s->in_h;
+    *x0 = left < 0 ? 0 : left;
+    *x1 = left + s->kernel_w < s->in_w ? left + s->kernel_w : s->in_w;
+}
+
 MIXQ_INLINE int mixq_valid_bits(uint32_t bits) { return bits == 2 || bits == 4 || bits == 8; }
 
 MIXQ_INLINE int mixq_valid_params(const mixq_requant_params *p)

@@ -8,17 +8,6 @@ static int valid(const mixq_conv_shape *s, const tfl_pool_params *p)
         && p->act_min <= p->act_max;
 }
 
-/* The valid window of output (oy, ox): rows [*y0, *y1), columns [*x0, *x1) of the input. */
-static void window(const mixq_conv_shape *s, uint32_t oy, uint32_t ox, int32_t *y0, int32_t *y1, int32_t *x0,
-                   int32_t *x1)
-{
-    int32_t top = (int32_t)(oy * s->stride_h) - s->pad_top, left = (int32_t)(ox * s->stride_w) - s->pad_left;
-    *y0 = top < 0 ? 0 : top;
-    *y1 = top + s->kernel_h < s->in_h ? top + s->kernel_h : s->in_h;
-    *x0 = left < 0 ? 0 : left;
-    *x1 = left + s->kernel_w < s->in_w ? left + s->kernel_w : s->in_w;
-}
-
 MIXQ_INLINE uint8_t average(int32_t sum, int32_t count, const tfl_pool_params *p)
 {
     int32_t r = (sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count) + p->code_offset;
@@ -37,7 +26,7 @@ static int pool_plain(const mixq_conv_shape *s, const uint8_t *input, const tfl_
     for (uint32_t oy = 0; oy < s->out_h; ++oy) {
         for (uint32_t ox = 0; ox < s->out_w; ++ox) {
             int32_t y0, y1, x0, x1;
-            window(s, oy, ox, &y0, &y1, &x0, &x1);
+            mixq_pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
             if (y1 <= y0 || x1 <= x0) return MIXQ_ERROR_ARGUMENT;
             for (uint32_t c = 0; c < s->in_c; ++c) {
                 int32_t sum = 0, count = 0, top = 0;
@@ -77,7 +66,7 @@ static int pool(const mixq_conv_shape *s, const uint8_t *input, const tfl_pool_p
     for (uint32_t oy = 0; oy < s->out_h; ++oy) {
         for (uint32_t ox = 0; ox < s->out_w; ++ox) {
             int32_t y0, y1, x0, x1;
-            window(s, oy, ox, &y0, &y1, &x0, &x1);
+            mixq_pool_window(s, oy, ox, &y0, &y1, &x0, &x1);
             if (y1 <= y0 || x1 <= x0) return MIXQ_ERROR_ARGUMENT;
             int32_t count = (y1 - y0) * (x1 - x0);
             memset(acc, 0, 4u * channels);
