@@ -55,9 +55,41 @@ extension ExecutionState {
     @inline(__always)
     func timeBlock(_ model: CycleModel, address: UInt32, size: UInt32) -> UInt32 {
         let engine = self.engine
-        return model.enterBlock(address: address, size: size) { address, count, buffer in
+        let count = model.enterBlock(address: address, size: size) { address, count, buffer in
             uc_mem_read(engine, UInt64(address), buffer, count) == UC_ERR_OK
         }
+        if model.hasNewDivideSites { hookDivides(model.takeNewDivideSites()) }
+        return count
+    }
+
+    /// Adds a code hook on each newly decoded SDIV/UDIV so the model sees its operands
+    /// (`CycleModel.divide`), and drops the translations holding them so the next execution
+    /// calls the hook (a code hook added later does not reach blocks already translated,
+    /// docs/design.md#unicorn-facts). The block running now keeps its translation: its divides
+    /// cost the fastest divide this once. A hook over one instruction costs nothing elsewhere.
+    @inline(never)
+    private func hookDivides(_ sites: [DivideSite]) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        for site in sites {
+            var handle: uc_hook = 0
+            guard mixq_uc_hook_code(engine, &handle, divideHook, context, UInt64(site.address),
+                                    UInt64(site.address)) == UC_ERR_OK else { continue }
+            hooks.append(handle)
+            _ = mixq_uc_remove_translations(engine, UInt64(site.address), UInt64(site.address) + 4)
+        }
+    }
+
+    /// The divide at `address` is about to execute: hands its operands to the model.
+    func divideExecuting(at address: UInt32) {
+        guard let model = cycleModel, let site = model.divideSite(at: address) else { return }
+        func register(_ index: UInt8) -> UInt32 {
+            switch index {
+            case 0...12: return readRegister(uc_arm_reg(rawValue: UC_ARM_REG_R0.rawValue + UInt32(index)))
+            case 13: return readRegister(UC_ARM_REG_SP)
+            default: return readRegister(UC_ARM_REG_LR)
+            }
+        }
+        model.divide(at: address, dividend: register(site.dividend), divisor: register(site.divisor))
     }
 
     /// Passes the firmware's cache control to the model after a write to the system control
@@ -79,6 +111,12 @@ extension ExecutionState {
     /// instruction when the cycle model runs, else the instruction count.
     var cyclesAtPeripheralAccess: UInt64 {
         cycleModel?.cyclesAtPeripheralAccess() ?? instructions
+    }
+}
+
+private let divideHook: mixq_code_callback = { _, address, _, context in
+    Unmanaged<ExecutionState>.fromOpaque(context!)._withUnsafeGuaranteedRef {
+        $0.divideExecuting(at: UInt32(truncatingIfNeeded: address))
     }
 }
 

@@ -79,7 +79,7 @@ final class ExecutionState {
     /// Records `RunResult.profile` when `options.profile` asks for one.
     let profiler: ProfileCollector?
     let profilerReference: Unmanaged<ProfileCollector>?
-    private var hooks: [uc_hook] = []
+    var hooks: [uc_hook] = []  // CycleModelHookup adds divide hooks
     /// Lowest address the stack may use (`__stack_bottom` from the linker script), if known.
     let stackBottom: UInt32?
     /// The translated block that ran last. Unicorn reports memory faults with PC at the start

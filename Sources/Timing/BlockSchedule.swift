@@ -37,6 +37,14 @@ struct BlockSchedule: Sendable {
     /// The condition (flags or CBZ register) was set 3+ cycles before the branch, or outside
     /// the block: the shorter mispredict penalty applies.
     var conditionSetEarly: Bool
+    /// SDIV/UDIV instructions of the block: their operands add cycles at run time.
+    var divides: [DivideSite] = []
+    /// Issue cycles of the block's first and last byte/halfword store (nil: none), and how many
+    /// of its narrow stores are `strb` post-incremented by 1 (0 unless all are): the run-time
+    /// model spaces narrow stores across blocks.
+    var firstNarrowIssue: Int?
+    var lastNarrowIssue: Int?
+    var unitStrideByteStores = 0
     var instructionCount: Int { issueCycles.count }
 }
 
@@ -73,9 +81,19 @@ struct BlockScheduler {
         // Byte/halfword stores (jnk0le): the next one may issue `narrowStoreCycles` after the
         // previous, `narrowStoreSameBankCycles` when it writes another word of the same DTCM bank
         // (even/odd word). The bank is known when both go through one base register whose
-        // changes in between are known write-backs; the base is assumed word aligned.
+        // changes in between are known write-backs; the base is assumed word aligned. From the
+        // third narrow store in a row into one word on, the gap is `narrowStoreSameWordCycles`
+        // (unit-stride strb: 2, 2, 3, 3 per word = 2.5 per store; jnk0le measured 2.4).
+        // Offsets are kept from the base register's value at the first narrow store through it
+        // (the anchor, assumed word aligned), so post-incremented `strb r1, [r0], #1` runs stay
+        // in one word for four stores.
         var lastNarrowIssue = Int.min
-        var lastNarrow: (base: UInt8, offset: Int32)?
+        var narrowBase: UInt8?
+        var narrowShift: Int32 = 0
+        var lastNarrowOffset: Int32 = 0
+        var storesIntoWord = 0
+        var narrowIssues: [Int] = []
+        var unitStrideBytes = 0
         var lockedUntil = Int.min
 
         for p in instructions {
@@ -85,12 +103,19 @@ struct BlockScheduler {
                     t = max(t, r + readDelay[producer[Int(read.register)], read.role])
                 }
             }
+            var sameWord = false
+            let narrowOffset = (p.postIndexed ? 0 : p.memoryOffset) &+ narrowShift
+            let knownBank = p.narrowStore && !p.hasIndexRegister && p.memoryBase != nil && p.memoryBase == narrowBase
             if p.narrowStore && lastNarrowIssue != Int.min {
                 var gap = parameters[.narrowStoreCycles]
-                if let last = lastNarrow, let base = p.memoryBase, base == last.base, !p.hasIndexRegister {
-                    let word = (p.postIndexed ? 0 : p.memoryOffset) >> 2
-                    let lastWord = last.offset >> 2
+                if knownBank {
+                    let word = narrowOffset >> 2
+                    let lastWord = lastNarrowOffset >> 2
                     if word != lastWord && (word - lastWord) & 1 == 0 { gap = parameters[.narrowStoreSameBankCycles] }
+                    if word == lastWord {
+                        sameWord = true
+                        if storesIntoWord >= 2 { gap = parameters[.narrowStoreSameWordCycles] }
+                    }
                 }
                 t = max(t, lastNarrowIssue + gap)
             }
@@ -113,18 +138,25 @@ struct BlockScheduler {
             }
             issueCycles.append(issue)
             if p.narrowStore {
+                narrowIssues.append(issue)
+                if p.byteStore && p.postIndexed && p.baseAdvance == 1 { unitStrideBytes += 1 }
+                storesIntoWord = sameWord ? storesIntoWord + 1 : 1
                 lastNarrowIssue = issue
-                if let base = p.memoryBase, !p.hasIndexRegister {
-                    lastNarrow = (base, p.postIndexed ? 0 : p.memoryOffset)
+                if knownBank {
+                    lastNarrowOffset = narrowOffset
+                } else if let base = p.memoryBase, !p.hasIndexRegister {
+                    narrowBase = base
+                    narrowShift = 0
+                    lastNarrowOffset = p.postIndexed ? 0 : p.memoryOffset
                 } else {
-                    lastNarrow = nil
+                    narrowBase = nil
                 }
             }
-            if let last = lastNarrow, p.writes.contains(where: { $0.register == last.base }) {
-                if p.memoryBase == last.base, let advance = p.baseAdvance {
-                    lastNarrow = (last.base, last.offset &- advance)
+            if let base = narrowBase, p.writes.contains(where: { $0.register == base }) {
+                if p.memoryBase == base, let advance = p.baseAdvance {
+                    narrowShift &+= advance
                 } else {
-                    lastNarrow = nil
+                    narrowBase = nil
                 }
             }
             if p.lockCycles > 0 { lockedUntil = issue + 1 + p.lockCycles }
@@ -161,7 +193,10 @@ struct BlockScheduler {
                              inputs: inputs, outputs: outputs, issueCycles: issueCycles,
                              instructionAddresses: instructions.map(\.address),
                              branch: last?.branch ?? .none, branchAddress: last?.address ?? 0,
-                             conditionSetEarly: conditionSetEarly)
+                             conditionSetEarly: conditionSetEarly,
+                             divides: instructions.compactMap(\.divide),
+                             firstNarrowIssue: narrowIssues.first, lastNarrowIssue: narrowIssues.last,
+                             unitStrideByteStores: narrowIssues.count == unitStrideBytes ? unitStrideBytes : 0)
     }
 }
 

@@ -66,6 +66,15 @@ struct CacheModel {
         return evictedDirty ? .missEvictingDirty : .miss
     }
 
+    /// Whether the line holding `address` is cached (no LRU update, no allocation).
+    @inline(__always)
+    func contains(_ address: UInt32) -> Bool {
+        let line = address >> lineShift
+        let base = (Int(line) & (sets - 1)) * ways
+        for way in 0..<ways where tags[base + way] == line &+ 1 { return true }
+        return false
+    }
+
     /// Lines a range of addresses touches: the first and last line number.
     @inline(__always)
     func lines(from address: UInt32, size: UInt32) -> (first: UInt32, last: UInt32) {

@@ -42,6 +42,10 @@ public struct CycleStatistics: Sendable, Codable {
     public var dependencyStallCycles: UInt64 = 0
     /// I-cache misses (`full`, I-cache enabled).
     public var instructionCacheMisses: UInt64 = 0
+    /// Code lines fetched from FLASH with the I-cache off (`full`): every execution of a block
+    /// in FLASH fetches its lines again, so with the cache off this counts what
+    /// `instructionCacheMisses` would otherwise show.
+    public var uncachedFlashFetches: UInt64 = 0
     /// D-cache misses (`full`, D-cache enabled).
     public var dataCacheMisses: UInt64 = 0
     /// Data accesses outside TCM and the peripheral space (`full`).
@@ -50,6 +54,13 @@ public struct CycleStatistics: Sendable, Codable {
     public var memoryStallCycles: UInt64 = 0
     /// Decoded blocks forgotten because their code was written.
     public var codeInvalidations = 0
+    /// FLASH lines read ahead for sequential streams (D-cache and I-cache, `full`).
+    public var dataReadAheads: UInt64 = 0
+    public var instructionReadAheads: UInt64 = 0
+    /// SDIV/UDIV executions timed from their operands, and the cycles they took beyond the
+    /// fastest divide.
+    public var divides: UInt64 = 0
+    public var divideCycles: UInt64 = 0
     /// Of `blocksDecoded`, blocks whose bytes matched a block decoded before at another address
     /// (or before an invalidation): their schedule was reused, not decoded and scheduled again.
     public var decodeCacheHits = 0
@@ -124,6 +135,14 @@ public final class CycleModel {
     private static let decodeCacheMaximumEntries = 65_536
     /// Whether `decodeCache` is used (on; tests compare both ways).
     var decodeCacheEnabled = true
+    /// SDIV/UDIV instructions seen so far by address, and those not yet handed to the caller
+    /// (`takeNewDivideSites`), whose code hook reports their operands (`divide(at:...)`).
+    private var divideSites: [UInt32: DivideSite] = [:]
+    private var newDivideSites: [DivideSite] = []
+    /// Divide timing (Cortex-M7): the schedule's cycles, the slowest divide, quotient bits per cycle.
+    private let divideMinimum: Int
+    private let divideMaximum: Int
+    private let divideBitsPerCycle: Int
 
     private static let empty = UInt64.max
     /// Inputs/outputs per unrolled group, and the scoreboard entries padding uses.
@@ -165,12 +184,21 @@ public final class CycleModel {
     /// Critical word first and streaming (Cortex-M7 TRM 5.9); off: every miss waits for the line.
     private let criticalWordFirst: Bool
     private let writeBack: Int64
+    /// Narrow-store spacing across blocks: any two, and the 3rd/4th unit-stride `strb` of a word.
+    private let narrowStoreGap: Int64
+    private let narrowStoreSameWordGap: Int64
+    /// Sequential FLASH streams read lines ahead (`flashStreamPrefetchLines`, 0 = off).
+    private let flashPrefetch: Bool
+    private let flashPrefetchLines: Int
     private let uncachedStore: Int64
     private let unalignedLoad: Int64
     /// Unaligned stores: drain cycles each, and how many the store buffer holds before the core
     /// waits (jnk0le; Cortex-M7 TRM 5.9.2).
     private let unalignedStoreDrain: Int64
     private let storeBufferEntries: Int64
+    /// The first two TCM regions (base, size; size 0 = none), for the load fast path.
+    private let tcmBase: (UInt32, UInt32)
+    private let tcmSize: (UInt32, UInt32)
     /// Pages (4 KiB) holding decoded code, for invalidation on writes.
     private let codePages: UnsafeMutablePointer<UInt8>
     private var codeBuffer: UnsafeMutableRawPointer
@@ -193,6 +221,9 @@ public final class CycleModel {
         self.flashWaitStates = flashWaitStates ?? parameters.flashWaitStates(clockMHz: clockMHz) ?? parameters[.flashWaitStates400MHz]
         flashStall = Int64(self.flashWaitStates * parameters[.flashWaitStateCycles])
         decoder = try InstructionDecoder(parameters: parameters)
+        divideMinimum = parameters[.divideMinimumCycles]
+        divideMaximum = parameters[.divideMaximumCycles]
+        divideBitsPerCycle = max(1, parameters[.divideQuotientBitsPerCycle])
         scheduler = BlockScheduler(parameters: parameters)
 
 
@@ -235,6 +266,9 @@ public final class CycleModel {
                 : CacheModel(bytes: parameters[.instructionCacheBytes], ways: parameters[.instructionCacheWays], lineBytes: line),
             dataCache: core == .cortexM4 ? CortexM4Timing.standard.artDataCache()
                 : CacheModel(bytes: parameters[.dataCacheBytes], ways: parameters[.dataCacheWays], lineBytes: line)))
+        let tcms = regions.filter { $0.kind == .tcm && $0.size > 0 }
+        tcmBase = (tcms.first?.base ?? 0, tcms.dropFirst().first?.base ?? 0)
+        tcmSize = (tcms.first?.size ?? 0, tcms.dropFirst().first?.size ?? 0)
         regionKinds = .allocate(capacity: 1 << 16)
         regionKinds.initialize(repeating: MemoryKind.peripheral.rawValue, count: 1 << 16)
         for region in regions where region.size > 0 {
@@ -266,6 +300,10 @@ public final class CycleModel {
         }
         state.pointee.fillBuffers = max(1, min(parameters[.lineFillBuffers], RunningState.maximumFillBuffers))
         writeBack = Int64(parameters[.writeBackCycles])
+        narrowStoreGap = Int64(parameters[.narrowStoreCycles])
+        narrowStoreSameWordGap = Int64(parameters[.narrowStoreSameWordCycles])
+        flashPrefetch = parameters[.flashStreamPrefetchLines] > 0 && parameters[.criticalWordFirst] != 0
+        flashPrefetchLines = max(0, parameters[.flashStreamPrefetchLines])
         uncachedStore = Int64(parameters[.uncachedStoreCycles])
         unalignedLoad = Int64(parameters[.unalignedLoadExtra])
         unalignedStoreDrain = Int64(parameters[.unalignedStoreCycles])
@@ -364,10 +402,12 @@ public final class CycleModel {
             let uncached = Int64(block.pointee.uncachedFetch)
             if uncached > 0 {
                 if state.pointee.instructionCacheOn {
-                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)]))
+                    fetch = fetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)]), at: now,
+                                      blockCycles: Int64(block.pointee.cost))
                 } else {
                     fetch = uncached
                     state.pointee.statistics.memoryStallCycles &+= UInt64(uncached)
+                    state.pointee.statistics.uncachedFlashFetches &+= UInt64(block.pointee.flashLines)
                 }
                 now &+= fetch
             }
@@ -413,6 +453,19 @@ public final class CycleModel {
                 }
                 input += Self.group
             }
+            if block.pointee.firstNarrow >= 0 {
+                // The store buffer spaces narrow stores across blocks as within one.
+                var gap = narrowStoreGap
+                if block.pointee.unitStrideBytes != 0 && state.pointee.unitStrideRun & 3 >= 2 { gap = narrowStoreSameWordGap }
+                let earliest = state.pointee.lastNarrowStore &+ gap
+                // A block that would pair in issues its first instruction a cycle early: a narrow
+                // store there must not come too soon after the last one.
+                if pairedIn && block.pointee.firstNarrow == 0 && earliest > now &- 1 {
+                    pairedIn = false
+                    state.pointee.dataStalled = true
+                }
+                stall = max(stall, earliest &- (now &+ Int64(block.pointee.firstNarrow)))
+            }
             if state.pointee.repeats >= 2 && state.pointee.steadyLoopsEnabled {
                 if stall == state.pointee.steadyStall { state.pointee.steadyLoop = true }
                 state.pointee.steadyStall = stall
@@ -431,6 +484,16 @@ public final class CycleModel {
         state.pointee.blockStart = UInt64(bitPattern: now)
         now &+= cost
         if !steady { writeOutputs(of: block, end: now) }
+        if block.pointee.firstNarrow >= 0 {
+            state.pointee.lastNarrowStore = now &+ Int64(block.pointee.narrowTail)
+            if block.pointee.unitStrideBytes != 0 {
+                state.pointee.unitStrideRun &+= Int(block.pointee.unitStrideBytes)
+                // The run's position in the word changes the spacing: not a steady state.
+                state.pointee.dataStalled = true
+            } else {
+                state.pointee.unitStrideRun = 0
+            }
+        }
         state.pointee.previousEnd = now
         state.pointee.cycles = UInt64(bitPattern: now)
         state.pointee.currentBlock = index
@@ -554,24 +617,94 @@ public final class CycleModel {
         return cost
     }
 
-    /// The fetch cost of a block with the I-cache on: its missing lines. Kept out of line: the
-    /// block hook stays small for `pipeline`.
+    /// The fetch cost of a block with the I-cache on: its missing lines. A FLASH line that
+    /// misses keeps the `flashStreamPrefetchLines` lines after it read ahead, each in the
+    /// instruction linefill buffer free first, behind the fills already on the bus: sequential
+    /// code then waits only for the doublewords that have not arrived when it gets there. Kept
+    /// out of line: the block hook stays small for `pipeline`.
     @inline(never)
-    private func fetchCost(address: UInt32, size: UInt32, kind: Int) -> Int64 {
+    private func fetchCost(address: UInt32, size: UInt32, kind: Int, at now: Int64, blockCycles: Int64) -> Int64 {
         let lines = state.pointee.instructionCache.lines(from: address, size: size)
         let lastByte = address &+ max(size, 1) &- 1
+        let readsAhead = flashPrefetch && kind == Int(MemoryKind.flash.rawValue)
         var cost: Int64 = 0
         var line = lines.first
         while true {
             if state.pointee.instructionCache.access(line << 5, write: false) != .hit {
                 state.pointee.statistics.instructionCacheMisses &+= 1
-                cost &+= lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
+                // The core reaches a later line of the block after executing the part before
+                // it (the block's cycles spread over its bytes).
+                let before = line == lines.first ? 0 : Int64((line << 5) &- address)
+                let request = now &+ cost &+ (size > 0 ? blockCycles &* before / Int64(size) : 0)
+                if readsAhead, let first = takeInstructionReadAhead(line) {
+                    // Read ahead (critical doubleword 0): wait for the last doubleword needed.
+                    let last = line == lines.last ? Int64((lastByte >> 3) & 3) : beatsPerLine - 1
+                    cost &+= max(0, first &+ last &* beatCycles &- request)
+                } else {
+                    let fetch = lineFetch(line, first: lines.first, last: lines.last, address: address, lastByte: lastByte, kind: kind)
+                    cost &+= fetch
+                    let done = request &+ uncachedRead[kind] &+ (beatsPerLine &- 1) &* beatCycles
+                    occupyInstructionBuffer(instructionBuffer(at: request).index, until: done)
+                    state.pointee.instructionChannelFree = max(state.pointee.instructionChannelFree, done)
+                }
+                if readsAhead { readInstructionsAhead(after: line, at: request, kind: kind) }
             }
             if line == lines.last { break }
             line &+= 1
         }
         state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
         return cost
+    }
+
+    /// Of the two instruction line buffers, the one free first, and when a fill requested at
+    /// `request` can start in it.
+    @inline(__always)
+    private func instructionBuffer(at request: Int64) -> (index: Int, start: Int64) {
+        let free = state.pointee.instructionBufferFree
+        return free.a <= free.b ? (0, max(request, free.a)) : (1, max(request, free.b))
+    }
+
+    /// Buffer `index` holds a line until its last doubleword arrives at `end`.
+    @inline(__always)
+    private func occupyInstructionBuffer(_ index: Int, until end: Int64) {
+        if index == 0 { state.pointee.instructionBufferFree.a = end } else { state.pointee.instructionBufferFree.b = end }
+    }
+
+    /// Reads the `flashStreamPrefetchLines` lines after `line` ahead (those not cached nor
+    /// already on their way) from cycle `request`.
+    @inline(never)
+    private func readInstructionsAhead(after line: UInt32, at request: Int64, kind: Int) {
+        var next = line &+ 1
+        for _ in 0..<flashPrefetchLines {
+            let tag = next &+ 1
+            let ahead = state.pointee.instructionAheadLine
+            if tag != ahead.a && tag != ahead.b && tag != ahead.c && tag != ahead.d
+                && regionKinds[Int((next << 5) >> 16)] == UInt8(kind)
+                && !state.pointee.instructionCache.contains(next << 5) {
+                let buffer = instructionBuffer(at: request)
+                let first = max(buffer.start &+ uncachedRead[kind], state.pointee.instructionChannelFree &+ beatCycles)
+                let done = first &+ (beatsPerLine &- 1) &* beatCycles
+                occupyInstructionBuffer(buffer.index, until: done)
+                state.pointee.instructionChannelFree = done
+                let slot = Int(state.pointee.instructionAheadNext)
+                state.pointee.instructionAheadNext = (state.pointee.instructionAheadNext &+ 1) & 3
+                state.pointee.instructionAheadLine.set(slot, tag)
+                state.pointee.instructionAheadFirst.set(slot, first)
+                state.pointee.statistics.instructionReadAheads &+= 1
+            }
+            next &+= 1
+        }
+    }
+
+    /// If `line` was read ahead, forgets it and returns the cycle its first doubleword arrives.
+    @inline(__always)
+    private func takeInstructionReadAhead(_ line: UInt32) -> Int64? {
+        let tag = line &+ 1
+        for k in 0..<4 where state.pointee.instructionAheadLine.k(k) == tag {
+            state.pointee.instructionAheadLine.set(k, 0)
+            return state.pointee.instructionAheadFirst.k(k)
+        }
+        return nil
     }
 
     // MARK: Data accesses (`full`)
@@ -586,6 +719,11 @@ public final class CycleModel {
     /// TRM 5.9, 5.9.2). Accesses of one block are seen at the block's end cycle.
     @inline(__always)
     public func dataAccess(address: UInt32, size: Int, write: Bool) {
+        // Loads from TCM, the most frequent access: only an unaligned one costs (no table lookup).
+        if !write && (address &- tcmBase.0 < tcmSize.0 || address &- tcmBase.1 < tcmSize.1) {
+            if size > 1 && Int(address) & (size - 1) != 0 && core == .cortexM7 { chargeMemoryStall(unalignedLoad) }
+            return
+        }
         if write && codePages[Int(address >> 12)] != 0 { invalidateCode(address: address, size: UInt32(size)) }
         let kind = Int(regionKinds[Int(address >> 16)])
         if core == .cortexM4 {
@@ -610,27 +748,49 @@ public final class CycleModel {
             if state.pointee.dataCacheOn {
                 switch state.pointee.dataCache.access(address, write: write) {
                 case .hit:
+                    // The access issues at `at`; a read ahead it triggers is requested then,
+                    // before the access's own wait.
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
                     if criticalWordFirst && !write && state.pointee.fillsPending {
-                        cost &+= streamingWait(address: address, size: size, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                        cost &+= streamingWait(address: address, size: size, at: at)
+                    }
+                    let tag = (address >> 5) &+ 1
+                    let tags = state.pointee.readAheadTags
+                    if tag == tags.a || tag == tags.b || tag == tags.c || tag == tags.d {
+                        readAhead(after: address, at: at)
                     }
                 case .miss:
                     state.pointee.statistics.dataCacheMisses &+= 1
-                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
+                    cost &+= fill(address: address, kind: kind, write: write, at: at)
+                    if flashPrefetch && kind == Int(MemoryKind.flash.rawValue) && !write
+                        && state.pointee.dataCache.contains(address &- 32) {
+                        readAhead(after: address, at: at)
+                    }
                 case .missEvictingDirty:
                     state.pointee.statistics.dataCacheMisses &+= 1
                     cost &+= writeBack
-                    cost &+= fill(address: address, kind: kind, write: write, at: Int64(bitPattern: state.pointee.cycles) &+ cost)
+                    let at = Int64(bitPattern: state.pointee.cycles) &+ cost
+                    cost &+= fill(address: address, kind: kind, write: write, at: at)
+                    if flashPrefetch && kind == Int(MemoryKind.flash.rawValue) && !write
+                        && state.pointee.dataCache.contains(address &- 32) {
+                        readAhead(after: address, at: at)
+                    }
                 }
             } else {
                 cost &+= write ? uncachedStore : uncachedRead[kind]
             }
         }
-        if cost > 0 {
-            state.pointee.dataStalled = true
-            state.pointee.cycles &+= UInt64(cost)
-            state.pointee.blockStart &+= UInt64(cost)
-            state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
-        }
+        if cost > 0 { chargeMemoryStall(cost) }
+    }
+
+    /// The core waits `cost` cycles for the memory system from the current point of the block.
+    @inline(__always)
+    private func chargeMemoryStall(_ cost: Int64) {
+        state.pointee.dataStalled = true
+        state.pointee.cycles &+= UInt64(cost)
+        state.pointee.blockStart &+= UInt64(cost)
+        state.pointee.statistics.memoryStallCycles &+= UInt64(cost)
     }
 
     /// An unaligned store (jnk0le): free until the store buffer clogs, then one per
@@ -650,24 +810,65 @@ public final class CycleModel {
     @inline(__always)
     private func fill(address: UInt32, kind: Int, write: Bool, at now: Int64) -> Int64 {
         guard criticalWordFirst else { return lineFill[kind] }
-        // The linefill buffer that is free first; with none free, the access waits for it.
+        let (start, first) = startFill(line: address >> 5, critical: Int64((address >> 3) & 3), kind: kind, at: now)
+        // A write-allocate store only needed the buffer; a load waits for its doubleword.
+        return write ? start &- now : first &- now
+    }
+
+    /// Starts filling `line` (critical doubleword `critical` first) in the linefill buffer that
+    /// is free first, no earlier than `now`; its first beat follows the request latency and the
+    /// beats of earlier fills on the shared read channel. Records the fill for `streamingWait`
+    /// and returns when the buffer was taken and when the first doubleword arrives.
+    @inline(__always)
+    private func startFill(line: UInt32, critical: Int64, kind: Int, at now: Int64) -> (start: Int64, first: Int64) {
         var buffer = 0
         for k in 1..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) < state.pointee.fillDone.k(buffer) {
             buffer = k
         }
         let start = max(now, state.pointee.fillDone.k(buffer))
-        // The first beat follows the request latency, and the beats of earlier fills on the
-        // shared read channel.
         let first = max(start &+ uncachedRead[kind], state.pointee.readChannelFree &+ beatCycles)
         let done = first &+ (beatsPerLine &- 1) &* beatCycles
-        state.pointee.fillLine.set(buffer, (address >> 5) &+ 1)
-        state.pointee.fillFirst.set(buffer, first)
         state.pointee.fillDone.set(buffer, done)
-        state.pointee.fillCritical.set(buffer, Int64((address >> 3) & 3))
+        // The fill's record goes to the oldest of four slots: a buffer can hold a line still
+        // arriving while the next line is already queued for it (a read-ahead).
+        let slot = Int(state.pointee.fillRecordNext)
+        state.pointee.fillRecordNext = (state.pointee.fillRecordNext &+ 1) & 3
+        state.pointee.fillLine.set(slot, line &+ 1)
+        state.pointee.fillFirst.set(slot, first)
+        state.pointee.fillCritical.set(slot, critical)
+        state.pointee.fillRecordDone.set(slot, done)
         state.pointee.readChannelFree = done
         state.pointee.fillsPending = true
-        // A write-allocate store only needed the buffer; a load waits for its doubleword.
-        return write ? start &- now : first &- now
+        return (start, first)
+    }
+
+    /// A sequential FLASH stream: keeps the `flashStreamPrefetchLines` lines after `address`'s
+    /// read ahead, each requested in the linefill buffer that is free first (so a stream keeps
+    /// both buffers busy), behind the fills already on the read channel. The stream's tag is the
+    /// first line read ahead: its first use moves the window one line on.
+    @inline(never)
+    private func readAhead(after address: UInt32, at now: Int64) {
+        // Up to four interleaved streams keep their tags (the oldest is replaced).
+        var slot = Int(state.pointee.readAheadNext)
+        for k in 0..<4 where state.pointee.readAheadTags.k(k) == (address >> 5) &+ 1 {
+            slot = k
+            state.pointee.readAheadTags.set(k, 0)
+        }
+        let nextLine = (address >> 5) &+ 1
+        guard regionKinds[Int((nextLine << 5) >> 16)] == MemoryKind.flash.rawValue else { return }
+        var line = nextLine
+        for _ in 0..<flashPrefetchLines {
+            guard regionKinds[Int((line << 5) >> 16)] == MemoryKind.flash.rawValue else { break }
+            if !state.pointee.dataCache.contains(line << 5) {
+                // The evicted line's write-back (if dirty) drains behind the fill; not charged.
+                _ = state.pointee.dataCache.access(line << 5, write: false)
+                state.pointee.statistics.dataReadAheads &+= 1
+                _ = startFill(line: line, critical: 0, kind: Int(MemoryKind.flash.rawValue), at: now)
+            }
+            line &+= 1
+        }
+        state.pointee.readAheadTags.set(slot, nextLine &+ 1)
+        if slot == Int(state.pointee.readAheadNext) { state.pointee.readAheadNext = (state.pointee.readAheadNext &+ 1) & 3 }
     }
 
     /// A load that hits a line still being filled waits until its doubleword has arrived.
@@ -676,7 +877,7 @@ public final class CycleModel {
         let line = (address >> 5) &+ 1
         var pending = false
         var wait: Int64 = 0
-        for k in 0..<state.pointee.fillBuffers where state.pointee.fillDone.k(k) > now {
+        for k in 0..<4 where state.pointee.fillRecordDone.k(k) > now {
             pending = true
             if state.pointee.fillLine.k(k) == line {
                 let critical = state.pointee.fillCritical.k(k)
@@ -705,6 +906,62 @@ public final class CycleModel {
 
     public var instructionCacheEnabled: Bool { state.pointee.instructionCacheOn }
     public var dataCacheEnabled: Bool { state.pointee.dataCacheOn }
+
+    // MARK: Divides (operand-dependent)
+
+    /// Whether blocks decoded since the last `takeNewDivideSites` hold SDIV/UDIV instructions
+    /// the caller has not hooked yet (checked after every block: one load).
+    @inline(__always)
+    public var hasNewDivideSites: Bool { state.pointee.newDivideSites != 0 }
+
+    /// The SDIV/UDIV instructions decoded since the last call. The caller arranges for
+    /// `divide(at:dividend:divisor:)` to be called just before each executes (a code hook);
+    /// until then (the first execution of a block) a divide costs `divideMinimumCycles`.
+    public func takeNewDivideSites() -> [DivideSite] {
+        defer { newDivideSites.removeAll(); state.pointee.newDivideSites = 0 }
+        return newDivideSites
+    }
+
+    /// The divide at `address`, if one was decoded there.
+    public func divideSite(at address: UInt32) -> DivideSite? { divideSites[address] }
+
+    /// Cycles of one SDIV/UDIV with these operands (Cortex-M3/M4 TRM: 2 to 12, early
+    /// termination on the operands' magnitudes; `TimingParameters` divide rows): the number
+    /// of quotient bits q = clz(|divisor|) - clz(|dividend|) + 1 (0 when the divisor is
+    /// larger or zero), then `minimum + q / bitsPerCycle`, at most `maximum`.
+    public static func divideCycles(dividend: UInt32, divisor: UInt32, signed: Bool,
+                                    parameters: TimingParameters = .cortexM7) -> Int {
+        divideCycles(dividend: dividend, divisor: divisor, signed: signed, minimum: parameters[.divideMinimumCycles],
+                     maximum: parameters[.divideMaximumCycles], bitsPerCycle: max(1, parameters[.divideQuotientBitsPerCycle]))
+    }
+
+    private static func divideCycles(dividend: UInt32, divisor: UInt32, signed: Bool,
+                                     minimum: Int, maximum: Int, bitsPerCycle: Int) -> Int {
+        func magnitude(_ value: UInt32) -> UInt32 {
+            signed && Int32(bitPattern: value) < 0 ? 0 &- value : value
+        }
+        let n = magnitude(dividend), d = magnitude(divisor)
+        guard d != 0 else { return minimum }
+        let bits = max(0, d.leadingZeroBitCount - n.leadingZeroBitCount + 1)
+        return min(maximum, minimum + bits / bitsPerCycle)
+    }
+
+    /// A divide at `address` is about to execute with these register values: adds the cycles
+    /// it takes beyond the schedule's `divideMinimumCycles` (the divide holds the pipeline, so
+    /// everything after it in the block moves by as much).
+    public func divide(at address: UInt32, dividend: UInt32, divisor: UInt32) {
+        guard let site = divideSites[address] else { return }
+        let cycles = Self.divideCycles(dividend: dividend, divisor: divisor, signed: site.signed,
+                                       minimum: divideMinimum, maximum: divideMaximum, bitsPerCycle: divideBitsPerCycle)
+        let extra = Int64(cycles - divideMinimum)
+        state.pointee.statistics.divides &+= 1
+        guard extra > 0 else { return }
+        state.pointee.cycles &+= UInt64(extra)
+        state.pointee.blockStart &+= UInt64(extra)
+        state.pointee.statistics.divideCycles &+= UInt64(extra)
+        // A one-block loop whose divides vary is not in a steady state.
+        state.pointee.dataStalled = true
+    }
 
     // MARK: Cycle counter reads inside a block
 
@@ -863,12 +1120,24 @@ public final class CycleModel {
                                      instructionAddresses: [], branch: .none, branchAddress: 0, conditionSetEarly: true)
         }
         state.pointee.statistics.blocksDecoded += 1
+        if core == .cortexM7 {
+            for site in schedule.divides where divideSites[site.address] == nil {
+                divideSites[site.address] = site
+                newDivideSites.append(site)
+            }
+            state.pointee.newDivideSites = newDivideSites.count
+        }
         let index = Int32(state.pointee.records.count)
         var record = BlockRecord(address: address, size: size, schedule: schedule,
                                  inputStart: Int32(state.pointee.inputs.count), outputStart: Int32(state.pointee.outputs.count),
                                  probeStart: Int32(state.pointee.probes.count))
         if mode == .full {
-            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: Int(regionKinds[Int(address >> 16)])))
+            let kind = Int(regionKinds[Int(address >> 16)])
+            record.uncachedFetch = Int32(clamping: uncachedFetchCost(address: address, size: size, kind: kind))
+            if kind == Int(MemoryKind.flash.rawValue) {
+                let lines = state.pointee.instructionCache.lines(from: address, size: size)
+                record.flashLines = Int16(clamping: lines.last &- lines.first &+ 1)
+            }
         }
         for input in schedule.inputs {
             state.pointee.inputs.append(.init(register: input.register, shift: input.role.rawValue * 4,
@@ -958,6 +1227,7 @@ extension BlockSchedule {
         var moved = self
         moved.instructionAddresses = instructionAddresses.map { $0 &+ delta }
         moved.branchAddress = branchAddress &+ delta
+        moved.divides = divides.map { var site = $0; site.address &+= delta; return site }
         return moved
     }
 }
@@ -967,6 +1237,7 @@ extension InstructionProfile {
         var moved = self
         moved.address = address &+ delta
         moved.literalAddress = literalAddress.map { $0 &+ delta }
+        if var site = divide { site.address &+= delta; moved.divide = site }
         return moved
     }
 }
@@ -992,9 +1263,16 @@ struct BlockRecord {
     var fallThrough: UInt32
     /// `full`: the fetch cost of the block with the I-cache off (0 for TCM code), computed once.
     var uncachedFetch: Int32 = 0
+    /// `full`: the FLASH lines the block's code spans (0 outside FLASH).
+    var flashLines: Int16 = 0
     var inputGroups: Int16 = 0
     var outputGroups: Int16 = 0
     var probeCount: Int16 = 0
+    /// Issue cycle of the first byte/halfword store (-1: none), the last one's issue cycle
+    /// minus the block's cost, and the unit-stride `strb` count (`BlockSchedule`).
+    var firstNarrow: Int16 = -1
+    var narrowTail: Int16 = 0
+    var unitStrideBytes: UInt8 = 0
     var branch: BranchKind
     var endsWithFreeSlot: Bool
     var conditionSetEarly: Bool
@@ -1013,6 +1291,11 @@ struct BlockRecord {
         conditionSetEarly = schedule.conditionSetEarly
         branchAddress = schedule.branchAddress
         fallThrough = address &+ size
+        if let first = schedule.firstNarrowIssue, let last = schedule.lastNarrowIssue {
+            firstNarrow = Int16(clamping: first)
+            narrowTail = Int16(clamping: last - schedule.cost)
+            unitStrideBytes = UInt8(clamping: schedule.unitStrideByteStores)
+        }
     }
 }
 
@@ -1099,22 +1382,45 @@ struct RunningState {
     var dataCache: CacheModel
     var instructionCacheOn = false
     var dataCacheOn = false
-    // D-cache linefill buffers (`full`, critical word first): per buffer the line being filled
-    // (line number + 1, 0 = none), the cycle its first doubleword arrives, its first
-    // doubleword's index in the line, the cycle the whole line has arrived.
+    // D-cache linefill buffers (`full`, critical word first): per buffer the cycle it is free
+    // again (its last fill's last beat).
     static let maximumFillBuffers = 4
     var fillBuffers = 2
+    var fillDone = Quad<Int64>(Int64.min / 2)
+    // The last four fills started, for streaming: the line (number + 1, 0 = none), the cycle
+    // its first doubleword arrives, that doubleword's index in the line, the cycle the whole
+    // line has arrived; the slot the next fill takes.
     var fillLine = Quad<UInt32>(0)
     var fillFirst = Quad<Int64>(0)
     var fillCritical = Quad<Int64>(0)
-    var fillDone = Quad<Int64>(Int64.min / 2)
+    var fillRecordDone = Quad<Int64>(Int64.min / 2)
+    var fillRecordNext: UInt8 = 0
     /// The cycle the AXI read channel has delivered the last beat of the fills started so far.
     var readChannelFree = Int64.min / 2
     /// Some fill may still be in flight (skips the streaming check when none is).
     var fillsPending = false
+    /// Up to four FLASH streams: the first line (number + 1, 0 = none) each has read ahead and
+    /// not yet used (its first use reads one more line ahead); the slot the next new stream takes.
+    var readAheadTags = Quad<UInt32>(0)
+    /// I-cache read-ahead: the last four lines read ahead and not yet reached (number + 1,
+    /// 0 = none) with the cycle each one's first doubleword arrives, and the slot the next one
+    /// takes; when the two instruction line buffers are free again; the cycle the instruction
+    /// fills on the bus end.
+    var instructionAheadLine = Quad<UInt32>(0)
+    var instructionAheadFirst = Quad<Int64>(0)
+    var instructionAheadNext: UInt8 = 0
+    var instructionBufferFree = (a: Int64.min / 2, b: Int64.min / 2)
+    var instructionChannelFree = Int64.min / 2
+    var readAheadNext: UInt8 = 0
     /// Unaligned stores: the cycle the queued ones have drained; the count in the current block.
     var unalignedDrainEnd = Int64.min / 2
     var unalignedStoresInBlock: Int32 = 0
+    /// Divide instructions decoded and not yet taken by the caller.
+    var newDivideSites = 0
+    /// Narrow stores across blocks: the cycle the last one issued, and how many unit-stride
+    /// `strb` ran in a row (the position in the word of the next one, modulo 4).
+    var lastNarrowStore = Int64.min / 2
+    var unitStrideRun = 0
 
     init(instructionCache: CacheModel, dataCache: CacheModel) {
         self.instructionCache = instructionCache

@@ -203,7 +203,7 @@ final class InstructionDecoder {
                 }
             case .multiply: latency = parameters[.multiplyLatency]; producer = .multiply
             case .dsp: producer = .dsp
-            case .divide: latency = parameters[.divideCycles]
+            case .divide: latency = parameters[.divideMinimumCycles]
             case .fpArithmetic:
                 latency = isDouble && id == ARM_INS_VMUL ? parameters[.fpDoubleMultiplyCycles] : parameters[.fpArithmeticLatency]
                 producer = .fpOther
@@ -231,8 +231,15 @@ final class InstructionDecoder {
             p.singleIssue = true
             p.issueCycles = (words + 1) / 2
         case .divide:
+            // The schedule charges the fastest divide; the operands' extra cycles are added at
+            // run time (`CycleModel.divide`), from a code hook on this instruction.
             p.singleIssue = true
-            p.issueCycles = parameters[.divideCycles]
+            p.issueCycles = parameters[.divideMinimumCycles]
+            let sources = operands.filter { $0.type == ARM_OP_REG }.compactMap { Self.indices(of: $0.reg).first }
+            if sources.count == 3 {
+                p.divide = DivideSite(address: p.address, dividend: sources[1], divisor: sources[2],
+                                      signed: id == ARM_INS_SDIV)
+            }
         case .system:
             p.singleIssue = true
             p.issueCycles = cls.barrier ? parameters[.barrierCycles] : 1
@@ -248,7 +255,10 @@ final class InstructionDecoder {
         if id == ARM_INS_VDIV { p.lockCycles = (isDouble ? parameters[.fpDoubleDivideCycles] : parameters[.fpDivideCycles]) - 1 }
         if id == ARM_INS_VSQRT { p.lockCycles = (isDouble ? parameters[.fpDoubleDivideCycles] : parameters[.fpSqrtCycles]) - 1 }
         if isDouble && id == ARM_INS_VMUL { p.lockCycles = parameters[.fpDoubleMultiplyCycles] - 1 }
-        if cls.unit == .store && cls.subword { p.narrowStore = true }
+        if cls.unit == .store && cls.subword {
+            p.narrowStore = true
+            p.byteStore = id == ARM_INS_STRB || id == ARM_INS_STRBT
+        }
 
         // Branches.
         if id == ARM_INS_CBZ || id == ARM_INS_CBNZ {

@@ -98,6 +98,8 @@ struct InstructionProfile: Sendable {
     var usesShifter = false
     /// Byte or halfword store (the store buffer drains them slowly).
     var narrowStore = false
+    /// A byte store (STRB), a kind of `narrowStore`.
+    var byteStore = false
     /// Double-precision or two-register FP transfer that never dual issues.
     var branch: BranchKind = .none
     /// Sets the APSR flags.
@@ -117,6 +119,9 @@ struct InstructionProfile: Sendable {
     var literalAddress: UInt32?
     /// An immediate move: MOV/MOVW set the register, MOVT its top half.
     var immediate: (register: UInt8, value: UInt32, topHalf: Bool)?
+    /// SDIV/UDIV: the dividend and divisor registers and whether the divide is signed (their
+    /// values at run time set the divide's cycles, `DivideTiming`).
+    var divide: DivideSite?
 
     var isLoad: Bool { unit == .load }
     var isStore: Bool { unit == .store }
@@ -178,4 +183,14 @@ enum RegisterIndex {
     /// s0-s31 at 18...49; d<n> is s<2n> and s<2n+1>.
     static let firstFloatingPoint: UInt8 = 18
     static let count = 50
+}
+
+/// One SDIV/UDIV instruction whose cycles depend on its operands: the run-time model reads
+/// `dividend` and `divisor` just before it executes (a code hook on `address`).
+public struct DivideSite: Sendable, Equatable {
+    public var address: UInt32
+    /// Register numbers (r0-r12 = 0-12, sp = 13, lr = 14).
+    public var dividend: UInt8
+    public var divisor: UInt8
+    public var signed: Bool
 }

@@ -44,7 +44,10 @@ public struct TimingParameters: Sendable {
         case lateStoreDataCycles
         case narrowStoreCycles
         case narrowStoreSameBankCycles
-        case divideCycles
+        case narrowStoreSameWordCycles
+        case divideMinimumCycles
+        case divideMaximumCycles
+        case divideQuotientBitsPerCycle
         case loadStoreDualCycles
         case barrierCycles
         case mispredictPenalty
@@ -80,6 +83,7 @@ public struct TimingParameters: Sendable {
         case lineFillBeatCycles
         case criticalWordFirst
         case lineFillBuffers
+        case flashStreamPrefetchLines
         case writeBackCycles
         case uncachedStoreCycles
     }
@@ -88,7 +92,8 @@ public struct TimingParameters: Sendable {
     // measurements); [L] LLVM ARMScheduleM7.td; [D] docs/design.md#clocks-flash-and-caches and
     // #cortex-m7-timing, which summarise both with DS12110; [RM] RM0433 (STM32H7 reference
     // manual); [TRM] Cortex-M7 TRM DDI 0489 (r1p2, section 5.9 "L1 caches", 5.9.2 "Store
-    // buffer"). Memory parameters and the microbenchmark that would pin each estimate on a board:
+    // buffer"); [TRM4] Cortex-M4 TRM (Arm 100166, table 3-1) and Cortex-M3 TRM (DDI 0337, table 18-1).
+    // Memory parameters and the microbenchmark that would pin each estimate on a board:
     // docs/timing.md, "Memory parameters".
     public static let table: [TimingParameter] = [
         .init(key: .issueWidth, value: 2, source: "[J][L] dual issue, IssueWidth = 2 (structural: BlockScheduler has an older and a younger slot)", provenance: .measured),
@@ -103,16 +108,19 @@ public struct TimingParameters: Sendable {
         .init(key: .lateStoreDataCycles, value: 1, source: "[J] a store can store any result in the same cycle", provenance: .measured),
         .init(key: .narrowStoreCycles, value: 2, source: "[J] stores: one strb/strh per cycle to alternating even/odd DTCM banks runs at 2 cycles per store (the store buffer does RMW, no merging)", provenance: .measured),
         .init(key: .narrowStoreSameBankCycles, value: 4, source: "[J] stores: one strb/strh per cycle to one DTCM bank runs at 4 cycles per store (applied to another word of the same bank; unit-stride strh, same word, stays at 2)", provenance: .measured),
-        .init(key: .divideCycles, value: 7, source: "[D][L] SDIV/UDIV up to ~7 cycles, single issue (data-dependent on hardware; fixed here)", provenance: .llvmModel),
+        .init(key: .narrowStoreSameWordCycles, value: 3, source: "[J] stores: unit-stride strb runs at 2.4 cycles per store, unit-stride strh at 2 (two per word): the third and fourth narrow store into one word wait 3 cycles, so unit-stride strb costs 2 + 2 + 3 + 3 per word = 2.5 per store (4% over 2.4; the store buffer's read-modify-write of one word, jnk0le's explanation, fitted to his figure with integer cycles)", provenance: .measured),
+        .init(key: .divideMinimumCycles, value: 2, source: "[TRM4] Cortex-M4 TRM (Arm 100166) table 3-1 and Cortex-M3 TRM (DDI 0337) table 18-1: SDIV/UDIV 2 to 12 cycles, 'division operations use early termination to minimize the number of cycles required based on the number of leading ones and zeroes in the input operands'; Arm publishes no Cortex-M7 figure (its TRM has no instruction timings), the M3/M4 divider's range is used; single issue, the pipeline waits for it", provenance: .datasheet),
+        .init(key: .divideMaximumCycles, value: 12, source: "[TRM4] as divideMinimumCycles: the slowest divide (32 quotient bits)", provenance: .datasheet),
+        .init(key: .divideQuotientBitsPerCycle, value: 3, source: "how early termination spends the range: cycles = 2 + floor(q / 3) with q = clz(|divisor|) - clz(|dividend|) + 1 quotient bits (0 when the divisor is larger), so 0-2 bits take 2 cycles and 32 bits take 12; the per-bit slope is our estimate (Arm's only published per-operand divide rule, Cortex-R4 TRM DDI 0363G C.8, retires 2 bits per cycle with a 3-cycle base); the end points and two operand pairs in between are run by firmware/bench/operand_rules.c", provenance: .estimate),
         .init(key: .loadStoreDualCycles, value: 1, source: "[J] LDRD/STRD: ceil(2/2) = 1 cycle, single issue", provenance: .measured),
         .init(key: .barrierCycles, value: 4, source: "DSB/DMB/ISB/MRS/MSR: single issue; the drain time is our estimate; plan: dsb after an uncached AXI SRAM store vs after a DTCM store, docs/timing.md", provenance: .estimate),
         .init(key: .mispredictPenalty, value: 8, source: "[J] misprediction penalty 8 cycles", provenance: .measured),
         .init(key: .mispredictPenaltyEarlyFlags, value: 6, source: "[J] 6 cycles when the flags were set 3+ cycles before the branch", provenance: .measured),
         .init(key: .earlyFlagsDistance, value: 3, source: "[J] flags set at least 3 cycles before the branch", provenance: .measured),
         .init(key: .takenBranchPairsWithTarget, value: 1, source: "[J] a predicted taken branch dual issues with one instruction at its target (alignment-sensitive)", provenance: .measured),
-        .init(key: .predictorEntries, value: 4096, source: "per-PC 2-bit counters; Arm does not publish the M7 predictor's organisation", provenance: .estimate),
-        .init(key: .returnStackEntries, value: 4, source: "return-address prediction depth; not published", provenance: .estimate),
-        .init(key: .indirectTargetEntries, value: 1024, source: "last-target table for indirect branches (BX rN, TBB, LDR pc); not published", provenance: .estimate),
+        .init(key: .predictorEntries, value: 4096, source: "per-PC 2-bit counters; Arm does not publish the M7 predictor's organisation; bounded by firmware/bench/operand_rules.c (a data-dependent forward branch costs between the 2-bit counter's minimum and one mispredict per branch) and timing_rules.c (an alternating branch mispredicts every time); the capacity has a board plan in docs/timing.md", provenance: .estimate),
+        .init(key: .returnStackEntries, value: 4, source: "return-address prediction depth; not published; board plan in docs/timing.md (call chains of depth 1 to 8)", provenance: .estimate),
+        .init(key: .indirectTargetEntries, value: 1024, source: "last-target table for indirect branches (BX rN, TBB, LDR pc); not published; board plan in docs/timing.md (a TBB switch cycling over k targets)", provenance: .estimate),
         .init(key: .fpArithmeticLatency, value: 3, source: "[J] vadd.f/vmul.f result latency 3; FP arithmetic never dual issues", provenance: .measured),
         .init(key: .fpFusedLatency, value: 5, source: "[J] vfma.f result latency 5 (3 as the next accumulator)", provenance: .measured),
         .init(key: .fpChainedLatency, value: 6, source: "[J] vmla.f result latency 6", provenance: .measured),
@@ -139,6 +147,7 @@ public struct TimingParameters: Sendable {
         .init(key: .lineFillBeatCycles, value: 2, source: "[TRM][RM] the AXIM port is 64 bits wide; the D1 AXI matrix clock ACLK is at most 200 MHz in VOS1 and 240 MHz in VOS0 (RM0433 table 17, DS12110), i.e. core/2 at 400 and 480 MHz: one 64-bit beat per 2 core cycles, 4 beats per 32-byte line; the AXI SRAM is assumed to answer in one beat (RM0433 gives it no wait-state setting)", provenance: .datasheet),
         .init(key: .criticalWordFirst, value: 1, source: "[TRM] 5.9: linefill buffers fetch the requested doubleword first and return it without waiting for the line; later accesses to the line are served as their beats arrive (streaming); 1 = modelled", provenance: .datasheet),
         .init(key: .lineFillBuffers, value: 2, source: "[TRM] 5.9.2: a write-back write-allocate store miss starts a linefill in either of the two linefill buffers and its data is merged from the store buffer: the core waits only when no linefill buffer is free", provenance: .datasheet),
+        .init(key: .flashStreamPrefetchLines, value: 2, source: "a sequential stream of FLASH lines (a D-cache miss on line L with L-1 cached; any I-cache miss in FLASH) keeps the next two lines read ahead, each in the linefill buffer free first, and the first use of a line read ahead moves the window one line on: the M7 keeps two linefills outstanding on AXIM ([TRM] 5.9.2: two linefill buffers) and each line is one 256-bit flash word read ([RM] section 4); the read-ahead depth is our estimate (no public H743 figure), bounded by firmware/bench/memory_rules.c flash_stream_* and icache_stream: a pure stream never beats the AXI bandwidth of 8 core cycles per line and a random read still pays the whole first-word latency; applies to the D-cache and to the I-cache; 0 = off", provenance: .estimate),
         .init(key: .writeBackCycles, value: 8, source: "evicting a dirty line: 4 beats x 2 core cycles ([TRM][RM] bus width and clock) charged as a stall; how much the M7 hides behind its eviction path is not published: pin with the dirty/clean thrash plan in docs/timing.md", provenance: .estimate),
         .init(key: .uncachedStoreCycles, value: 1, source: "uncached stores go through the 4-entry store buffer ([TRM] 5.9.2) and drain to AXIM; the per-store cost is not published: pin with the uncached store-stream plan in docs/timing.md", provenance: .estimate),
     ]

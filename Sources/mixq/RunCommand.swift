@@ -197,6 +197,7 @@ struct CycleModelStatistics: Encodable {
     var mispredictions: UInt64
     var dependencyStallCycles: UInt64
     var instructionCacheMisses: UInt64
+    var uncachedFlashFetches: UInt64
     var dataCacheMisses: UInt64
     var dataAccesses: UInt64
     var memoryStallCycles: UInt64
@@ -207,6 +208,7 @@ struct CycleModelStatistics: Encodable {
         mispredictions = s.mispredictions
         dependencyStallCycles = s.dependencyStallCycles
         instructionCacheMisses = s.instructionCacheMisses
+        uncachedFlashFetches = s.uncachedFlashFetches
         dataCacheMisses = s.dataCacheMisses
         dataAccesses = s.dataAccesses
         memoryStallCycles = s.memoryStallCycles
@@ -215,6 +217,7 @@ struct CycleModelStatistics: Encodable {
     enum CodingKeys: String, CodingKey {
         case blocksDecoded = "blocks_decoded", branchesResolved = "branches_resolved", mispredictions
         case dependencyStallCycles = "dependency_stall_cycles", instructionCacheMisses = "instruction_cache_misses"
+        case uncachedFlashFetches = "uncached_flash_fetches"
         case dataCacheMisses = "data_cache_misses", dataAccesses = "data_accesses"
         case memoryStallCycles = "memory_stall_cycles"
     }

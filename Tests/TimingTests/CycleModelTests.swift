@@ -99,6 +99,18 @@ struct CycleModelTests {
         let fill = UInt64(p[.axiRequestCycles] + 3 * p[.flashWaitStateCycles])
         #expect(on.statistics.instructionCacheMisses == 1)
         #expect(off.cycles - on.cycles == 9 * fill)
+        // With the I-cache off every execution fetches its FLASH lines again, counted apart
+        // from the misses (zero: no cache was used), and not counted with the cache on.
+        #expect(off.statistics.instructionCacheMisses == 0)
+        #expect(off.statistics.uncachedFlashFetches == 10)
+        #expect(on.statistics.uncachedFlashFetches == 0)
+        // A block across a line boundary fetches both lines; code in ITCM none.
+        code.place(Thumb.addsR1 + Thumb.addsR2 + Thumb.addsR1 + Thumb.addsR2, at: 0x0800_003C)
+        code.place(Thumb.addsR1 + Thumb.addsR2, at: 0x0000_0000)
+        let crossing = try model(.full)
+        _ = crossing.enterBlock(address: 0x0800_003C, size: 8, readCode: code.read)
+        _ = crossing.enterBlock(address: 0x0000_0000, size: 4, readCode: code.read)
+        #expect(crossing.statistics.uncachedFlashFetches == 2)
     }
 
     @Test("full mode: D-cache misses once per line, uncached AXI reads pay every time, TCM is free")

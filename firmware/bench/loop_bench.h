@@ -13,7 +13,7 @@
 
 /* Times `body` repeated REPEAT times inside a counted loop; returns the total cycles. */
 #define LOOP_BENCH(fname, setup, body, ...)                                        \
-    static uint32_t fname(void)                                                    \
+    __attribute__((noinline)) static uint32_t fname(void)                          \
     {                                                                              \
         uint32_t n = ITERATIONS;                                                   \
         uint32_t *buf = buffer;                                                    \

@@ -1,12 +1,15 @@
 /*
  * memory_rules.c - microbenchmarks of the STM32H743 memory system as `--timing full` models it
- * (docs/timing.md, "Memory parameters"): unaligned loads, D-cache line fills from AXI SRAM and
- * FLASH (critical word first, streaming, write-allocate) and dirty-line write-back.
+ * (docs/timing.md, "Memory parameters" and "Third pass"): unaligned loads, D-cache line fills from
+ * AXI SRAM and FLASH (critical word first, streaming, write-allocate), random FLASH reads,
+ * sequential FLASH streams (word loads, LDRD, LDM, one load per line, a compute-bound stream),
+ * sequential instruction fetch from FLASH through the I-cache, and dirty-line write-back.
  *
- * Code runs from ITCM (zero-wait fetch, so only data accesses are measured), both L1 caches are
- * enabled. Every pattern is an assembly loop timed with DWT->CYCCNT; a cold pass over lines never
- * touched before is compared with a warm pass over lines that are in the D-cache, so the loop's
- * own cycles cancel. The firmware prints
+ * Code runs from ITCM (zero-wait fetch, so only data accesses are measured) except
+ * flash_code_lines, which runs from FLASH; both L1 caches are enabled. Every pattern is an
+ * assembly loop timed with DWT->CYCCNT; latencies are a cold pass over lines never touched before
+ * minus a warm pass over lines in the D-cache (the loop's own cycles cancel), stream throughputs
+ * are whole-loop cycles per line over lines never touched before. The firmware prints
  *
  *     mem <name> <cycles x 1000>
  *
@@ -34,6 +37,12 @@ static uint8_t axi_warm[WARM_LINES * 32u] __attribute__((aligned(32), section(".
 static const uint8_t flash_sparse[LINES * 32u] FLASH_BLOCK(1);
 static const uint8_t flash_dense[LINES * 32u] FLASH_BLOCK(2);
 static const uint8_t flash_warm[WARM_LINES * 32u] FLASH_BLOCK(3);
+static const uint8_t flash_ldrd[LINES * 32u] FLASH_BLOCK(4);
+static const uint8_t flash_ldm[LINES * 32u] FLASH_BLOCK(5);
+static const uint8_t flash_compute[LINES * 32u] FLASH_BLOCK(6);
+/* Random reads touch every other line of this block, so no line read has its predecessor cached. */
+static const uint8_t flash_random[2u * LINES * 32u] FLASH_BLOCK(7);
+static const uint8_t *random_lines[LINES];
 static uint32_t dtcm_buffer[16] __attribute__((aligned(32)));
 
 /* One word load per 32-byte line, its value used by the next instruction. */
@@ -68,6 +77,95 @@ KERNEL static uint32_t load_whole_line(const uint8_t *p, uint32_t lines)
                      : [p] "+r"(p), [n] "+r"(lines)
                      :
                      : "r1", "r2", "r3", "r4", "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* Four LDRD per line (the whole line), then the next line. */
+KERNEL static uint32_t ldrd_whole_line(const uint8_t *p, uint32_t lines)
+{
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "ldrd r1, r2, [%[p]]\n ldrd r3, r4, [%[p], #8]\n"
+                     "ldrd r1, r2, [%[p], #16]\n ldrd r3, r4, [%[p], #24]\n"
+                     "add.w %[p], %[p], #32\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines)
+                     :
+                     : "r1", "r2", "r3", "r4", "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* One LDM of eight registers per line (with base write-back). */
+KERNEL static uint32_t ldm_whole_line(const uint8_t *p, uint32_t lines)
+{
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "ldm.w %[p]!, {r1, r2, r3, r4, r5, r6, r8, r9}\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines)
+                     :
+                     : "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* A compute-bound stream: the whole line in word loads, each followed by two independent ALU
+ * instructions (about 12 cycles per line warm, more than the bus needs to bring the next line). */
+KERNEL static uint32_t compute_whole_line(const uint8_t *p, uint32_t lines)
+{
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     ".irp off, 0, 4, 8, 12, 16, 20, 24, 28\n"
+                     "ldr.w r1, [%[p], #\\off]\n add.w r2, r2, r1\n eor.w r3, r3, r2\n"
+                     ".endr\n"
+                     "add.w %[p], %[p], #32\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [p] "+r"(p), [n] "+r"(lines)
+                     :
+                     : "r1", "r2", "r3", "cc", "memory");
+    return mixq_cycles() - start;
+}
+
+/* One word load per line from a table of line addresses (random order). */
+KERNEL static uint32_t load_listed_lines(const uint8_t *const *list, uint32_t lines)
+{
+    uint32_t sum = 0;
+    uint32_t start = mixq_cycles();
+    __asm__ volatile("1:\n"
+                     "ldr.w r2, [%[l]], #4\n"
+                     "ldr.w r1, [r2]\n"
+                     "add.w %[sum], %[sum], r1\n"
+                     "subs %[n], %[n], #1\n"
+                     "bne 1b\n"
+                     : [l] "+r"(list), [n] "+r"(lines), [sum] "+r"(sum)
+                     :
+                     : "r1", "r2", "cc", "memory");
+    uint32_t cycles = mixq_cycles() - start;
+    return cycles + (sum & 0u);
+}
+
+/* Straight-line code in FLASH: 64 cache lines of independent ALU pairs (4 cycles per line once
+ * cached). Its first call fetches every line from FLASH through the I-cache. */
+__attribute__((noinline, aligned(32))) static void flash_code_lines(void)
+{
+    __asm__ volatile(".rept 256\n"
+                     "add.w r1, r1, #1\n add.w r2, r2, #1\n"
+                     ".endr\n"
+                     :
+                     :
+                     : "r1", "r2");
+}
+
+/* Times one call of flash_code_lines from ITCM. The cycle counter is read outside the code
+ * being fetched: MixQ charges a translated block's instruction fetch when the block is entered,
+ * so a read inside a block that fetches many lines would already include the later lines'
+ * fetch (docs/timing.md, "Known approximations"). */
+KERNEL static uint32_t flash_code_stream(void)
+{
+    uint32_t start = mixq_cycles();
+    flash_code_lines();
     return mixq_cycles() - start;
 }
 
@@ -146,13 +244,31 @@ int main(void)
 
     /* D-cache load misses from AXI SRAM, one word per line: the critical word's latency. */
     report("axi_load_miss", stall(load_per_line(axi_loads, LINES), LINES, warm_sparse, WARM_LINES), LINES);
-    /* FLASH: one word per line (the critical word), and whole lines (critical word + 3 beats). */
-    (void)load_per_line(flash_warm, WARM_LINES);
-    uint32_t warm_flash_sparse = load_per_line(flash_warm, WARM_LINES);
-    (void)load_whole_line(flash_warm, WARM_LINES);
-    uint32_t warm_flash_dense = load_whole_line(flash_warm, WARM_LINES);
-    report("flash_load_miss", stall(load_per_line(flash_sparse, LINES), LINES, warm_flash_sparse, WARM_LINES), LINES);
-    report("flash_line_stream", stall(load_whole_line(flash_dense, LINES), LINES, warm_flash_dense, WARM_LINES), LINES);
+    /* FLASH, random lines (no line follows a cached one): the critical word's latency. */
+    for (uint32_t i = 0; i < LINES; ++i) {
+        random_lines[i] = flash_random + 64u * ((i * 37u) % LINES);
+    }
+    const uint8_t *warm_list[WARM_LINES];
+    for (uint32_t i = 0; i < WARM_LINES; ++i) {
+        warm_list[i] = flash_warm + 32u * ((i * 37u) % WARM_LINES);
+    }
+    (void)load_listed_lines(warm_list, WARM_LINES);
+    uint32_t warm_random = load_listed_lines(warm_list, WARM_LINES);
+    report("flash_load_miss", stall(load_listed_lines(random_lines, LINES), LINES, warm_random, WARM_LINES), LINES);
+    /* FLASH, sequential streams through the D-cache: cycles per line of the whole loop. */
+    report("flash_stream_ldr", (int32_t)load_whole_line(flash_dense, LINES), LINES);
+    report("flash_stream_ldrd", (int32_t)ldrd_whole_line(flash_ldrd, LINES), LINES);
+    report("flash_stream_ldm", (int32_t)ldm_whole_line(flash_ldm, LINES), LINES);
+    report("flash_stream_sparse", (int32_t)load_per_line(flash_sparse, LINES), LINES);
+    (void)compute_whole_line(flash_warm, WARM_LINES);
+    uint32_t warm_compute = compute_whole_line(flash_warm, WARM_LINES);
+    report("flash_stream_compute_warm", (int32_t)warm_compute, WARM_LINES);
+    report("flash_stream_compute", (int32_t)compute_whole_line(flash_compute, LINES), LINES);
+    /* FLASH code through the I-cache: first (cold) call, then the cached one, per line. */
+    uint32_t cold_code = flash_code_stream();
+    uint32_t warm_code = flash_code_stream();
+    report("icache_stream", (int32_t)cold_code, 64u);
+    report("icache_stream_warm", (int32_t)warm_code, 64u);
 
     /* Store misses (write-allocate): cycles per line of the whole loop, bandwidth-bound. */
     (void)store_per_line(axi_warm, WARM_LINES);
