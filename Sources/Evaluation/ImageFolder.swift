@@ -68,7 +68,8 @@ public struct ImageFolder: Sendable {
             }
         }
         guard !files.isEmpty else {
-            throw .unreadable(path: url.path, reason: "its \(classes.count) class subfolder(s) hold no .jpg, .jpeg or .png file")
+            throw .unreadable(path: url.path, reason: "no images.npy, and its \(classes.count) subfolder(s) hold no .jpg, .jpeg or .png file; "
+                              + "a dataset is a folder with images.npy and labels.npy, or one subfolder of JPEG/PNG files per class")
         }
         self.files = files
         self.labels = labels

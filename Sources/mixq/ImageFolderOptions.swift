@@ -14,6 +14,10 @@ struct ImageFolderOptions: ParsableArguments {
 
     /// The preprocessing for a network taking `input`.
     func preprocessing(for input: TensorShape) throws -> ImagePreprocessing {
+        try Self.preprocessing(for: input, resize: resize)
+    }
+
+    static func preprocessing(for input: TensorShape, resize: Int?) throws -> ImagePreprocessing {
         do {
             return try ImagePreprocessing(input: input, resize: resize)
         } catch {

@@ -55,7 +55,8 @@ import Testing
         try FileManager.default.createDirectory(at: root.appendingPathComponent("cat"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         try Data("text".utf8).write(to: root.appendingPathComponent("cat/notes.txt"))
-        #expect(throws: DatasetError.unreadable(path: root.path, reason: "its 1 class subfolder(s) hold no .jpg, .jpeg or .png file")) {
+        #expect(throws: DatasetError.unreadable(path: root.path, reason: "no images.npy, and its 1 subfolder(s) hold no .jpg, .jpeg or .png file; "
+                                                + "a dataset is a folder with images.npy and labels.npy, or one subfolder of JPEG/PNG files per class")) {
             try LabelledDataset(contentsOf: root, images: ImagePreprocessing(input: Self.digitInput))
         }
         // Without the network's input an image folder cannot be preprocessed.
