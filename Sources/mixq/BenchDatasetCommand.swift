@@ -141,7 +141,7 @@ struct BenchDataset: ParsableCommand {
             model: reference.network.name, input: "\(input)", preprocessing: preprocessing.description,
             generated: "\(width)x\(height) RGB \(format), seeded smooth patterns with noise, 10 classes", threads: jobs,
             peakResetPerFolder: resetWorks, folders: measurements,
-            peakGrowthBytes: (measurements.last?.peakAboveBaselineBytes ?? 0) - (measurements.first?.peakAboveBaselineBytes ?? 0),
+            peakGrowthBytes: (measurements.last?.peakRSSBytes ?? 0) - (measurements.first?.peakRSSBytes ?? 0),
             conditions: "host CPU; decode (libjpeg-turbo/libpng), resize and crop, integer-only host reference, \(jobs) threads; "
                 + "peak RSS from /proc/self/status VmHWM" + (resetWorks ? ", reset per folder" : " since the process started (reset unavailable)")))
     }
