@@ -8,7 +8,7 @@ set -euo pipefail
 #   libcapstone-dev           Thumb-2 decoder for the cycle model (system-library target CCapstone)
 #   gcc-arm-none-eabi         builds firmware and kernels for the Cortex-M7
 #   libnewlib-arm-none-eabi   the C library the firmware links against (printf, memcpy, ...)
-#   pkg-config                lets SwiftPM find the two libraries above
+#   pkg-config                lets SwiftPM find the system libraries listed here
 #   protobuf-compiler         the tests decode `mixq run --profile`'s pprof file with `protoc --decode_raw`
 #   gdb-multiarch             the GDB stub tests (`mixq run --gdb`, Tests/MixQTests/GDBCLITests.swift) drive it
 #   libjpeg62-turbo-dev       libjpeg-turbo: decodes JPEG files of image-folder datasets (system-library target CJPEG)
