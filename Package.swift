@@ -30,6 +30,11 @@ let package = Package(
                        providers: [.apt(["libunicorn-dev"])]),
         .systemLibrary(name: "CCapstone", pkgConfig: "capstone",
                        providers: [.apt(["libcapstone-dev"])]),
+        // Debian's libjpeg-turbo and libpng: image-folder datasets (`--dataset` a folder of JPEG/PNG files).
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // JPEG/PNG decode and encode behind setjmp (both libraries longjmp out of errors; Swift cannot).
+        .target(name: "ImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         // Fixed-arity wrappers over Unicorn's variadic C API (Swift cannot call variadics).
         .target(name: "UnicornShim", dependencies: ["CUnicorn"]),
 
@@ -69,9 +74,10 @@ let package = Package(
             "ONNXSchema", "TFLiteSchema", "Planning", "Quantization", "Deployment", "Diagnostics",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        // Measured accuracy: labelled datasets (.npy), Top-1/Top-5 of the integer network on the
+        // Measured accuracy: labelled datasets (.npy, or image folders), Top-1/Top-5 of the integer network on the
         // host reference, of the float/fake-quantized network, and on-target bit-exactness.
-        .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator", "Diagnostics"]),
+        .target(name: "Evaluation", dependencies: ["Deployment", "Planning", "Quantization", "FirmwareBuild", "Emulator", "Diagnostics",
+                                                 "ImageCodecs"]),
         // Results folders -> tables (Markdown, CSV, JSON), SVG plots, Pareto front, per-layer
         // profiles. Reads JSON/CSV files only: depends on no other MixQ module but Diagnostics.
         .target(name: "Reports", dependencies: ["Diagnostics"],
@@ -101,7 +107,7 @@ let package = Package(
                                                             .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                     exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelImport", "Deployment", "Planning", "Quantization", "Diagnostics",
-                                                           "FirmwareBuild"]),
+                                                           "FirmwareBuild", "ImageCodecs"], exclude: ["Fixtures"]),
         .testTarget(name: "TFLiteSchemaTests", dependencies: ["TFLiteSchema", "Quantization"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], resources: [.copy("Fixtures")]),
     ]

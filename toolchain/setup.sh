@@ -8,13 +8,15 @@ set -euo pipefail
 #   libcapstone-dev           Thumb-2 decoder for the cycle model (system-library target CCapstone)
 #   gcc-arm-none-eabi         builds firmware and kernels for the Cortex-M7
 #   libnewlib-arm-none-eabi   the C library the firmware links against (printf, memcpy, ...)
-#   pkg-config                lets SwiftPM find the two libraries above
+#   pkg-config                lets SwiftPM find the system libraries listed here
 #   protobuf-compiler         the tests decode `mixq run --profile`'s pprof file with `protoc --decode_raw`
 #   gdb-multiarch             the GDB stub tests (`mixq run --gdb`, Tests/MixQTests/GDBCLITests.swift) drive it
+#   libjpeg62-turbo-dev       libjpeg-turbo: decodes JPEG files of image-folder datasets (system-library target CJPEG)
+#   libpng-dev                libpng: decodes PNG files of image-folder datasets (system-library target CPNG)
 #   librsvg2-bin              rsvg-convert: the report tests render every plot to PNG and check that labels
 #                             overlap no marker, legend or other label (Tests/ReportsTests/PlotRenderingTests.swift)
 PACKAGES=(libunicorn-dev libcapstone-dev gcc-arm-none-eabi libnewlib-arm-none-eabi pkg-config protobuf-compiler gdb-multiarch
-          librsvg2-bin)
+          librsvg2-bin libjpeg62-turbo-dev libpng-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -206,7 +206,16 @@ public enum Evaluator {
             for position in stride(from: worker, to: indices.count, by: jobs) {
                 let index = indices[position]
                 // An unlabelled set (inputs.npy alone) scores nothing: label -1 is in no top k.
-                let pixels = dataset.image(index), label = dataset.hasLabels ? dataset.labels[index] : -1
+                let label = dataset.hasLabels ? dataset.labels[index] : -1
+                let pixels: [UInt8]
+                do throws(DatasetError) {
+                    pixels = try dataset.image(index)
+                } catch {
+                    // A file of an image folder that cannot be decoded ends every worker's loop.
+                    partials.fail(error)
+                    break
+                }
+                if partials.failure != nil { break }
                 let codes = model.input.encode(pixels)
                 let output = compiled.logits(codes)
                 request.outputs?.store(output, index: index)
@@ -230,6 +239,7 @@ public enum Evaluator {
             partials.store(counts, worker: worker)
         }
         let hostSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        if let failure = partials.failure { throw failure }
         let counts = partials.total
 
         var result = EvaluationResult(
@@ -240,7 +250,7 @@ public enum Evaluator {
             float: request.floatReference ? (isTrained ? counts.fakeQuantized : counts.float) : nil,
             fakeQuantized: request.floatReference ? counts.fakeQuantized : nil,
             floatReference: isTrained ? "fake-quantized (the file's trained quantization in float)" : "float (unquantized)",
-            inputPreprocessing: model.input.description, modelSource: prepared.request.modelSource ?? "synthetic weights",
+            inputPreprocessing: (dataset.imageFolder.map { "\($0.preprocessing); " } ?? "") + model.input.description, modelSource: prepared.request.modelSource ?? "synthetic weights",
             targetImages: 0, targetBitExact: nil, hostSeconds: hostSeconds, hostImagesPerSecond: Double(indices.count) / hostSeconds,
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)
 
@@ -254,7 +264,7 @@ public enum Evaluator {
         if targetCount > 0 {
             guard let toolchain else { throw EvaluationError.noToolchain }
             var deployment = prepared
-            deployment.request.images = indices.prefix(targetCount).map { dataset.image($0) }
+            deployment.request.images = try indices.prefix(targetCount).map { index throws(DatasetError) in try dataset.image(index) }
             let outcome = try Deployer.run(deployment, toolchain: toolchain, progress: deploymentProgress)
             result.targetImages = targetCount
             result.targetBitExact = outcome.bitExact ?? false
@@ -279,8 +289,22 @@ public enum Evaluator {
         private let lock = NSLock()
         private var counts: [WorkerCounts]
         private var done = 0
+        private var firstFailure: DatasetError?
 
         init(workers: Int) { counts = Array(repeating: WorkerCounts(), count: workers) }
+
+        /// Records the first image that could not be read; the others stop at their next image.
+        func fail(_ error: DatasetError) {
+            lock.lock()
+            if firstFailure == nil { firstFailure = error }
+            lock.unlock()
+        }
+
+        var failure: DatasetError? {
+            lock.lock()
+            defer { lock.unlock() }
+            return firstFailure
+        }
 
         func advance(by images: Int) -> Int {
             lock.lock()

@@ -5,7 +5,9 @@ import Planning
 /// A labelled image set: a folder holding `images.npy` (`uint8`, `N x H x W x C`) and
 /// `labels.npy` (integers, `N`); or the model's own input tensors, `inputs.npy` (`int8` or
 /// `uint8`, N first, then the input's shape: MFCC features, sensor vectors, already quantized
-/// images), fed as they are, with `labels.npy` optional.
+/// images), fed as they are, with `labels.npy` optional; or an image folder in ImageNet's
+/// layout (`ImageFolder`: one subfolder of JPEG/PNG files per class), decoded and preprocessed
+/// to the network's input one image at a time (`ImagePreprocessing`).
 ///
 /// The images stay in the mapped file: `image(_:)` copies out one image, so evaluating 5 images
 /// of a 50,000-image set reads 5 images (and the labels), not the set.
@@ -32,6 +34,8 @@ public struct LabelledDataset: Sendable {
         /// (`quantizingFloatInputs(with:)`).
         case floatArray(NumPyArray, TensorQuantization)
         case memory([UInt8])
+        /// JPEG/PNG files, decoded when asked.
+        case folder(ImageFolder)
     }
 
     /// Pixels per image (`shape.elementCount`, checked against overflow when the set was made).
@@ -42,7 +46,9 @@ public struct LabelledDataset: Sendable {
     public static let maximumImageSize = 1 << 31
 
     /// The bytes of image `index` (HWC); `index` must be below `count`.
-    public func image(_ index: Int) -> [UInt8] {
+    /// - Throws: `DatasetError` naming the file when an image folder's file cannot be read or
+    ///   decoded (arrays in `.npy` files and memory never fail here).
+    public func image(_ index: Int) throws(DatasetError) -> [UInt8] {
         let range = (index * imageSize)..<((index + 1) * imageSize)
         switch pixels {
         case .array(let array): return array.bytes(in: range)
@@ -56,15 +62,19 @@ public struct LabelledDataset: Sendable {
                 return UInt8(min(max(code, 0), q.bits.maxUnsigned))
             }
         case .memory(let bytes): return Array(bytes[range])
+        case .folder(let folder): return try folder.image(index)
         }
     }
 
-    /// Reads the folder `url`: the labels in full, the images mapped.
+    /// Reads the folder `url`: the labels in full, the images mapped; for an image folder (no
+    /// `images.npy` or `inputs.npy`, class subfolders), the list of files, preprocessed as
+    /// `images` says when read.
     /// - Throws: `DatasetError` naming the file and what is wrong with it.
-    public init(contentsOf url: URL) throws(DatasetError) {
+    public init(contentsOf url: URL, images: ImagePreprocessing? = nil) throws(DatasetError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .unreadable(path: url.path, reason: "not a folder; a dataset is a folder with images.npy and labels.npy")
+            throw .unreadable(path: url.path, reason: "not a folder; a dataset is a folder with images.npy and labels.npy, "
+                              + "or one subfolder of JPEG/PNG files per class")
         }
         let imagesURL = url.appendingPathComponent("images.npy"), labelsURL = url.appendingPathComponent("labels.npy")
         let inputsURL = url.appendingPathComponent("inputs.npy")
@@ -72,8 +82,20 @@ public struct LabelledDataset: Sendable {
             try self.init(inputs: inputsURL, labels: labelsURL, folder: url.path)
             return
         }
+        if !FileManager.default.fileExists(atPath: imagesURL.path), try ImageFolder.visibleEntries(of: url).contains(where: {
+            ImageFolder.isDirectory(url.appendingPathComponent($0).path)
+        }) {
+            guard let images else {
+                throw .unreadable(path: url.path, reason: "an image folder needs the network's input size to preprocess its images to")
+            }
+            let folder = try ImageFolder(contentsOf: url, preprocessing: images)
+            try self.init(path: url.path, shape: images.input, imageSize: try Self.imageSize(images.input, path: url.path),
+                          pixels: .folder(folder), labels: folder.labels, count: folder.files.count)
+            return
+        }
         for file in [imagesURL, labelsURL] where !FileManager.default.fileExists(atPath: file.path) {
-            throw .unreadable(path: file.path, reason: "missing; a dataset is a folder with images.npy and labels.npy")
+            throw .unreadable(path: file.path, reason: "missing; a dataset is a folder with images.npy and labels.npy, "
+                              + "or one subfolder of JPEG/PNG files per class")
         }
         let images = try NumPyArray(contentsOf: imagesURL)
         let labels = try NumPyArray(contentsOf: labelsURL)
@@ -129,6 +151,12 @@ public struct LabelledDataset: Sendable {
     /// or `"int8"`/`"uint8"` for `inputs.npy`, the model's own input tensors, fed as they are.
     public private(set) var inputType = "images"
 
+    /// The image folder the set reads, when it is one.
+    public var imageFolder: ImageFolder? {
+        if case .folder(let folder) = pixels { return folder }
+        return nil
+    }
+
     /// A dataset from memory (tests, generated sets).
     public init(path: String, shape: TensorShape, pixels: [UInt8], labels: [Int]) throws(DatasetError) {
         let imageSize = try Self.imageSize(shape, path: path)
@@ -172,11 +200,12 @@ extension DeploymentRequest {
     /// Calibrates on the first `images` images of `dataset` when the model states no
     /// quantization of its own (a float model) and the images fit the network; otherwise
     /// leaves the request as it is (a QONNX file's ranges are its own).
-    public mutating func calibrate(on dataset: LabelledDataset, images: Int = defaultCalibrationImages) {
+    /// - Throws: `DatasetError` when an image folder's file cannot be decoded.
+    public mutating func calibrate(on dataset: LabelledDataset, images: Int = defaultCalibrationImages) throws(DatasetError) {
         // A file's stated ranges need no calibration, unless MixQ re-quantizes the file.
         let requantizes = model?.quantization.map { Deployer.usesMixQArithmetic($0, scheme: scheme, flavour: flavour) } ?? true
         guard requantizes, dataset.shape == network.input else { return }
-        calibration = (0..<min(images, dataset.count)).map { dataset.image($0) }
+        calibration = try (0..<min(images, dataset.count)).map { index throws(DatasetError) in try dataset.image(index) }
     }
 }
 
@@ -184,6 +213,8 @@ extension DeploymentRequest {
 public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case badArray(path: String, reason: String)
+    /// A file of an image folder that cannot be decoded.
+    case badImage(path: String, reason: String)
     /// The images do not have the network's input shape, or labels exceed its classes.
     case doesNotMatch(String)
 
@@ -191,6 +222,7 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let reason): return "cannot read \(path): \(reason)"
         case .badArray(let path, let reason): return "\(path): \(reason)"
+        case .badImage(let path, let reason): return "cannot decode \(path): \(reason)"
         case .doesNotMatch(let reason): return reason
         }
     }

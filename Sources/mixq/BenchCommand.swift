@@ -4,6 +4,7 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure MixQ itself and the emulated target; print JSON.",
-        subcommands: [BenchEmulator.self, BenchTiming.self, BenchKernels.self, BenchEval.self, BenchParts.self, BenchNetwork.self]
+        subcommands: [BenchEmulator.self, BenchTiming.self, BenchKernels.self, BenchEval.self, BenchParts.self, BenchNetwork.self,
+                      BenchDataset.self]
     )
 }

@@ -60,7 +60,9 @@ struct Deploy: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
-    @Option(help: "Dataset folder (images.npy, labels.npy): also measure Top-1/Top-5 on it, as `mixq eval`; --target-images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
+    @OptionGroup var imageFolder: ImageFolderOptions
+
+    @Option(help: "Dataset folder (images.npy, labels.npy, or one subfolder of JPEG/PNG files per class): also measure Top-1/Top-5 on it, as `mixq eval`; --target-images of its images run on the target; --json then prints the evaluation, whose deployment field is the usual object.")
     var dataset: String?
 
     func validate() throws {
@@ -95,7 +97,7 @@ struct Deploy: ParsableCommand {
         var evaluation: EvaluationResult?
         if let dataset {
             // The same request: --plain-kernels, --seed and --conversion-images hold here too.
-            let measured = try EvaluationRun.run(request, dataset: EvaluationRun.dataset(dataset), limit: nil, shard: .whole,
+            let measured = try EvaluationRun.run(request, dataset: EvaluationRun.dataset(dataset, images: imageFolder.preprocessing(for: reference.network.input)), limit: nil, shard: .whole,
                                                  targetImages: images, jobs: ProcessInfo.processInfo.activeProcessorCount,
                                                  calibrationImages: DeploymentRequest.defaultCalibrationImages,
                                                  floatReference: true, quiet: json, strategy: choice)

@@ -19,8 +19,11 @@ struct Eval: ParsableCommand {
             (unquantized, or fake-quantized for a QONNX file), and prints Top-1 and Top-5 of both. \
             --target-images of the images also run on the emulated part (--part) and must match the \
             host reference byte for byte; a mismatch is an error. A dataset is a folder with \
-            images.npy (uint8, N x H x W x C) and labels.npy (integers, N). --shard i/n scores a \
-            1/n share of the images; `mixq report` adds up the shards' counts.
+            images.npy (uint8, N x H x W x C) and labels.npy (integers, N), or an image folder: \
+            one subfolder of JPEG/PNG files per class (classes in sorted order, or as labels.txt \
+            lists them), decoded one image at a time and resized (--resize) and centre-cropped to \
+            the network's input. --shard i/n scores a 1/n share of the images; `mixq report` adds \
+            up the shards' counts.
             """
     )
 
@@ -28,8 +31,10 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var choice: StrategyOptions
 
-    @Option(help: "Dataset folder holding images.npy and labels.npy.")
+    @Option(help: "Dataset folder holding images.npy and labels.npy, or one subfolder of JPEG/PNG files per class.")
     var dataset: String
+
+    @OptionGroup var imageFolder: ImageFolderOptions
 
     @Option(help: "Evaluate only the first N images.")
     var limit: Int?
@@ -79,7 +84,7 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let reference = try target.reference()
-        let set = try EvaluationRun.dataset(dataset)
+        let set = try EvaluationRun.dataset(dataset, images: imageFolder.preprocessing(for: reference.network.input))
         let collector = outputs == nil ? nil : OutputCollector()
         var request = try target.request(for: reference)
         if let clockMHz { request.clockMHz = clockMHz }
@@ -117,10 +122,10 @@ struct Eval: ParsableCommand {
 
 enum EvaluationRun {
     /// The dataset folder `path`, read once; it keeps the path as the user wrote it, so results
-    /// stay readable on another machine.
-    static func dataset(_ path: String) throws -> LabelledDataset {
+    /// stay readable on another machine. An image folder is preprocessed as `images` says.
+    static func dataset(_ path: String, images: ImagePreprocessing? = nil) throws -> LabelledDataset {
         do {
-            var set = try LabelledDataset(contentsOf: URL(fileURLWithPath: path, isDirectory: true))
+            var set = try LabelledDataset(contentsOf: URL(fileURLWithPath: path, isDirectory: true), images: images)
             set.path = path
             return set
         } catch {
@@ -140,7 +145,7 @@ enum EvaluationRun {
             searchLine.finish()
             held = strategy.searchIndices(of: dataset)
         }
-        if request.chosenPlan == nil { request.calibrate(on: dataset, images: calibrationImages) }
+        if request.chosenPlan == nil { try request.calibrate(on: dataset, images: calibrationImages) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else {
             throw CommandFailure(message: "\(request.network.name) does not fit: " + prepared.plan.budgetProblems.joined(separator: "; "))

@@ -23,8 +23,10 @@ struct Plan: ParsableCommand {
 
     @OptionGroup var choice: StrategyOptions
 
-    @Option(help: "Dataset folder (images.npy, labels.npy) for --strategy sensitivity.")
+    @Option(help: "Dataset folder (images.npy, labels.npy, or one subfolder of JPEG/PNG files per class) for --strategy sensitivity.")
     var dataset: String?
+
+    @OptionGroup var imageFolder: ImageFolderOptions
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -35,7 +37,8 @@ struct Plan: ParsableCommand {
         var plan: BitWidthPlan
         var searched: (SensitivitySearch.Result, LabelledDataset)?
         if choice.planningStrategy == .sensitivity {
-            let set = try dataset.map(EvaluationRun.dataset)
+            let images = try imageFolder.preprocessing(for: reference.network.input)
+            let set = try dataset.map { try EvaluationRun.dataset($0, images: images) }
             var request = try target.request(for: reference)
             // The search's progress on stderr, one line per cut (a large network takes minutes).
             let search = try choice.apply(to: &request, dataset: set) { line in

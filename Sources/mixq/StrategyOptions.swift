@@ -72,7 +72,7 @@ struct StrategyOptions: ParsableArguments {
         guard requantized ?? true else {
             throw CommandFailure(message: "--strategy sensitivity plans float models; \(request.network.name) states its own bit-widths")
         }
-        let images = searchIndices(of: dataset, searchImages: searchImages).map { dataset.image($0) }
+        let images = try searchIndices(of: dataset, searchImages: searchImages).map { index throws(DatasetError) in try dataset.image(index) }
         let model = try request.model ?? FloatModel.synthetic(network: request.network, seed: request.seed)
         var searched = model
         searched.quantization = nil

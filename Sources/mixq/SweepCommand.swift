@@ -160,7 +160,7 @@ struct SweepCommand: ParsableCommand {
                              on: try partList())
         let mine = try SweepShard(shard).select(all)
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        let labelled = try dataset.map(EvaluationRun.dataset)
+        let labelled = try dataset.map { try EvaluationRun.dataset($0) }
         var todo = Sweep.pending(mine, in: folder, clockMHz: clockMHz, timing: timing)
         // Top-1 is the host reference's, the same on every part: evaluated once, with the
         // target images run on the first part (evaluation files are per (model, scheme)).
@@ -217,7 +217,7 @@ struct SweepEvaluation: Sendable {
             held = StrategyOptions.searchIndices(of: dataset, searchImages: searchImages)
         }
         guard job.part == part, job.network.input == dataset.shape else { return try Deployer.deploy(request, toolchain: toolchain) }
-        if request.chosenPlan == nil { request.calibrate(on: dataset) }
+        if request.chosenPlan == nil { try request.calibrate(on: dataset) }
         let prepared = try Deployer.prepare(request)
         guard prepared.plan.fits else { return try Deployer.run(prepared, toolchain: toolchain) }
         // One worker per sweep job already runs in parallel: evaluate on one thread.

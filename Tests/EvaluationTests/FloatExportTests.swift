@@ -25,7 +25,7 @@ struct FloatExportTests {
         let model = try #require(reference.model)
         let data = try LabelledDataset(contentsOf: Self.root.appendingPathComponent("data/mnist/test"))
         for (index, expected) in Self.onnxruntimeLogits.enumerated() {
-            let logits = FloatReference.run(model, image: model.input.real(data.image(index))).logits
+            let logits = FloatReference.run(model, image: model.input.real(try data.image(index))).logits
             #expect(zip(logits, expected).allSatisfy { abs($0 - $1) < 2e-3 }, "image \(index): \(logits)")
         }
     }
@@ -34,7 +34,7 @@ struct FloatExportTests {
         let reference = try ModelReference(Self.file)
         let data = try LabelledDataset(contentsOf: Self.root.appendingPathComponent("data/mnist/test"))
         var request = DeploymentRequest(network: reference.network, scheme: .int8, budget: .stm32h743, model: reference.model)
-        request.calibration = (0..<32).map { data.image($0) }
+        request.calibration = try (0..<32).map { try data.image($0) }
         let prepared = try Deployer.prepare(request)
         let result = try Evaluator.evaluate(EvaluationRequest(prepared: prepared, dataset: data, limit: 400, targetImages: 0,
                                                               floatReference: false), toolchain: nil)

@@ -78,7 +78,7 @@ struct NumPyArrayTests {
     static func datasetError(_ url: URL) -> String {
         do {
             let set = try LabelledDataset(contentsOf: url)
-            for index in 0..<set.count { _ = set.image(index) }
+            for index in 0..<set.count { _ = try set.image(index) }
             return "accepted"
         } catch {
             return String(describing: error)
@@ -117,7 +117,7 @@ struct NumPyArrayTests {
         defer { try? FileManager.default.removeItem(at: url) }
         let set = try LabelledDataset(contentsOf: url)
         #expect(set.count == 3 && set.labels == [1, 9, 4] && set.imageSize == 8)
-        #expect(set.image(1) == Array(pixels[8..<16]) && set.image(2) == Array(pixels[16..<24]))
+        #expect(try set.image(1) == Array(pixels[8..<16]) && set.image(2) == Array(pixels[16..<24]))
     }
 
     /// Seeded mutations of a valid dataset: header fields (shape with overflowing, zero and

@@ -34,7 +34,7 @@ import Testing
         let budget = try MemoryBudget(flash: 96_000, ram: 3_000)
         // Search on every 10th image (the set is sorted by class), score on the other 900.
         let searchIndices = stride(from: 9, to: 1000, by: 10).map { $0 }
-        let searchImages = searchIndices.map { data.image($0) }
+        let searchImages = try searchIndices.map { try data.image($0) }
         let search = try SensitivitySearch.search(model, budget: budget, scheme: scheme,
                                                   options: .init(images: searchImages, jobs: 2))
         let plan = search.plan

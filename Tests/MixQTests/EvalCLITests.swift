@@ -63,3 +63,38 @@ import Testing
         #expect(outcome.stderr.hasPrefix("error: cannot read ") && outcome.stderr.contains("images.npy"))
     }
 }
+
+/// `--dataset` given an image folder (one subfolder of JPEG/PNG files per class).
+@Suite(.serialized) struct ImageFolderCLITests {
+    static let fixtures = EvalCLITests.root.appendingPathComponent("Tests/EvaluationTests/Fixtures")
+    static let int8Model = EvalCLITests.root.appendingPathComponent("data/models/mnist_mobilenet_v1_0.25_32__int8__240k_8k.onnx").path
+
+    static func top1(_ dataset: String, _ extra: [String] = []) throws -> [String: Any] {
+        let outcome = try CLITests.mixq(arguments: ["eval", "--model", int8Model, "--flash", "240k", "--ram", "8k", "--dataset", dataset,
+                                                    "--target-images", "0", "--no-float", "--json"] + extra)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test func aFolderScoresAsItsImagesNpy() throws {
+        let folder = try Self.top1(Self.fixtures.appendingPathComponent("image-folder").path, ["--resize", "32"])
+        let arrays = try Self.top1(Self.fixtures.appendingPathComponent("image-folder-arrays").path)
+        #expect(folder["images"] as? Int == 60 && folder["top1"] as? Double == arrays["top1"] as? Double)
+        #expect((folder["input_preprocessing"] as? String)?.hasPrefix("shorter side to 32 (antialiased bilinear), centre crop 32x32") == true)
+    }
+
+    @Test func aDamagedImageAndABadResizeAreOneErrorLine() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("mixq-cli-folder-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("image-folder"), to: root)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let damaged = root.appendingPathComponent("7/test_0704.jpg")
+        try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00]).write(to: damaged)
+        let outcome = try CLITests.mixq("eval", "--model", Self.int8Model, "--flash", "240k", "--ram", "8k", "--dataset", root.path,
+                                        "--target-images", "0")
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.hasPrefix("error: cannot decode \(damaged.path): JPEG: ") && outcome.stderr.split(separator: "\n").count == 1,
+                "\(outcome.stderr)")
+        let small = try CLITests.mixq("eval", "--model", Self.int8Model, "--dataset", root.path, "--resize", "16")
+        #expect(small.status != 0 && small.stderr.hasPrefix("error: --resize 16 must be between the input's larger side 32"), "\(small.stderr)")
+    }
+}
