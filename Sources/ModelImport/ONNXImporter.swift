@@ -62,7 +62,7 @@ public enum ONNXImporter {
     /// The operators the importer accepts, for error messages.
     public static let supportedOperators = "Conv, BatchNormalization, Relu, Clip(0, 6), GlobalAveragePool, "
         + "AveragePool (whole map), ReduceMean (H, W), Flatten, Reshape, Gemm, MatMul + Add, Softmax, LogSoftmax, "
-        + "Identity, Dropout, Constant and QONNX Quant (2, 4 or 8 bits)"
+        + "Identity, Dropout, Constant, QONNX Quant (2, 4 or 8 bits; 32 on a bias) and QONNX Trunc after an average pool"
 
     /// The most elements one tensor (a weight, an activation) may have: 2^31, far beyond any
     /// microcontroller's memory. Every count computed from a file is checked against it before
@@ -201,6 +201,10 @@ struct ChainBuilder {
     let networkName: String
     var constants: [String: ONNXTensor] = [:]
     var weightQuants: [String: WeightTensor] = [:]
+    /// The int32 codes of constants made by a 32-bit QONNX `Quant` (Brevitas' `Int32Bias`).
+    var int32Biases: [String: [Int32]] = [:]
+    /// The file's truncating averages (QONNX `Trunc`), by pooling step index.
+    var poolTruncations: [Int: PoolTruncation] = [:]
     var uses: [String: Int] = [:]
 
     // The chain so far.
@@ -225,6 +229,8 @@ struct ChainBuilder {
         var weights: [Float]
         var weightQuantization: [TensorQuantization]?
         var bias: [Double]?
+        /// The file's int32 bias codes, when a 32-bit Quant made the bias.
+        var biasCodes: [Int32]?
         var batchNorm: (gamma: [Double], beta: [Double], mean: [Double], variance: [Double], epsilon: Double)?
         var activationSet = false
         var output: QuantParameters?
@@ -294,18 +300,24 @@ struct ChainBuilder {
         var trained: TrainedQuantization?
         if sawQuant {
             var layers: [TrainedQuantization.Layer] = []
+            // A weight-only file (Quant on weights, float activations): MixQ chooses and calibrates
+            // every activation; otherwise every activation but the final logits is the file's.
+            let weightOnly = trainedLayers.allSatisfy { $0?.output == nil } && inputQuant == nil && poolTruncations.isEmpty
             for (index, layer) in network.layers.enumerated() {
                 guard let stated = trainedLayers[index] else {
                     throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the file quantizes some tensors (QONNX Quant) "
                                           + "but not this layer's weights; quantize every weight tensor, or none")
                 }
-                if stated.output == nil, index < network.layers.count - 1 {
+                if stated.output == nil, index < network.layers.count - 1, !weightOnly {
                     throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the layer's output has no activation Quant; "
-                                          + "in a QONNX file every activation but the final logits must be quantized")
+                                          + "in a QONNX file every activation but the final logits must be quantized, or none "
+                                          + "(weights only: MixQ then chooses and calibrates the activations)")
                 }
                 layers.append(stated)
             }
             trained = TrainedQuantization(layers: layers)
+            trained?.pools = poolTruncations
+            if weightOnly { trained?.floatActivations = Set(0..<(network.layers.count - 1)) }
         }
         do {
             return try FloatModel(network: network, layers: floatLayers, input: encoding, quantization: trained)
@@ -369,10 +381,8 @@ struct ChainBuilder {
         case "BipolarQuant":
             throw .unsupportedOperator(node: attributes.name, op: "BipolarQuant (1-bit)",
                                        supported: ONNXImporter.supportedOperators + "; MixQ's kernels run 8, 4 and 2 bits")
-        case "Trunc":
-            throw .unsupportedOperator(node: attributes.name, op: "Trunc (Brevitas' quantized average pooling)",
-                                       supported: ONNXImporter.supportedOperators
-                                        + "; export the pooling as a plain average pool (torch.nn.AdaptiveAvgPool2d)")
+        case "Trunc" where isQONNX:
+            try truncate(node, attributes)
         case "Conv":
             try convolution(node, attributes)
         case "BatchNormalization":
@@ -440,6 +450,12 @@ struct ChainBuilder {
             }
             throw .unsupportedUse(node: name, op: node.opType, reason: "computes on constants only; MixQ folds QONNX Quant "
                                   + "on weights and Identity, nothing else (export with constant folding on)")
+        }
+        if let bias = try QONNXOperators.int32Bias(node, attributes, tensor: tensor, constants: constants) {
+            // A 32-bit Quant (Brevitas' Int32Bias): the int32 bias MixQ's kernels take.
+            constants[output] = ONNXTensor(name: output, dims: tensor.dims, values: bias.values)
+            int32Biases[output] = bias.codes
+            return
         }
         let parameters = try quantParameters(node, attributes)
         // Which axis the scales run along: align the scale's dims with the tensor's, from the right.
@@ -510,9 +526,11 @@ struct ChainBuilder {
     mutating func activationQuant(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
         sawQuant = true
         let parameters = try quantParameters(node, attributes)
-        guard parameters.scales.count == 1, parameters.zeroPoints.count == 1 else {
-            throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "activation scales must be per tensor (one scale "
-                                  + "and zero-point), got \(parameters.scales.count)")
+        let perChannel = parameters.scales.count > 1 || parameters.zeroPoints.count > 1
+        if perChannel, pending.flatMap({ parameters.activationQuantization(channels: $0.layer.outputChannels) }) == nil {
+            throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "activation scales must be per tensor, or per "
+                                  + "channel (scale [1, C, 1, 1], one zero point) on a layer's output; got "
+                                  + "\(parameters.scales.count) scales of shape \(parameters.scaleDims)")
         }
         if var layer = pending {
             guard layer.output == nil else {
@@ -656,7 +674,8 @@ struct ChainBuilder {
             bias = tensor.values
         }
         let quantization = try weightQuantization(node.input[1], outputAxis: 0, channels: outC, attributes)
-        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias)
+        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias,
+                               biasCodes: node.input.count > 2 ? int32Biases[node.input[2]] : nil)
         advance(node)
     }
 
@@ -757,6 +776,19 @@ struct ChainBuilder {
         advance(node)
     }
 
+    /// A QONNX `Trunc` right after a global average pool (Brevitas' `TruncAvgPool2d`): the pooled
+    /// output takes the file's quantization (`PoolTruncation`).
+    mutating func truncate(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        try finishPending()
+        guard case .globalAveragePool? = steps.last, poolTruncations[steps.count - 1] == nil, flattenedFrom == nil else {
+            throw .unsupportedUse(node: attributes.name, op: "Trunc", reason: "MixQ runs a QONNX Trunc right after an average "
+                                  + "pooling over the whole map (Brevitas' TruncAvgPool2d), once")
+        }
+        poolTruncations[steps.count - 1] = try QONNXOperators.truncation(node, attributes, constants: constants)
+        currentQuantization = nil
+        advance(node)
+    }
+
     mutating func flatten(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
         try finishPending()
         if node.opType == "Flatten", attributes.int("axis", default: 1) != 1 {
@@ -843,7 +875,8 @@ struct ChainBuilder {
             bias = tensor.values
         }
         let quantization = try weightQuantization(weightName, outputAxis: transposed ? 0 : 1, channels: outputs, attributes)
-        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias)
+        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias,
+                               biasCodes: biasName.flatMap { int32Biases[$0] })
         flattenedFrom = nil
         advance(node)
     }
@@ -860,6 +893,7 @@ struct ChainBuilder {
                                   + "\(layer.layer.outputChannels) outputs")
         }
         layer.bias = tensor.values
+        layer.biasCodes = int32Biases[node.input[1]]
         layer.layer.hasBias = true
         pending = layer
         advance(node)
@@ -894,7 +928,10 @@ struct ChainBuilder {
         if layer.output != nil { sawQuant = true }
         if let stated = layer.weightQuantization {
             sawQuant = true
-            trainedLayers.append(TrainedQuantization.Layer(weights: stated, output: layer.output.map { $0.tensorQuantization(0) }))
+            let output = layer.output.flatMap { $0.activationQuantization(channels: n) }
+            // The file's int32 bias is the accumulator's when nothing (batch-norm) follows the layer.
+            trainedLayers.append(TrainedQuantization.Layer(weights: stated, output: output,
+                                                           bias: layer.batchNorm == nil ? layer.biasCodes : nil))
         } else {
             trainedLayers.append(nil)
         }
