@@ -400,6 +400,7 @@ struct ChainBuilder {
         case "GlobalAveragePool":
             try pool(node, attributes)
         case "AveragePool":
+            try finishPending()   // the map pooled is the pending layer's output
             let kernel = attributes.ints("kernel_shape") ?? []
             let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
             guard kernel == [shape.height, shape.width], pads.allSatisfy({ $0 == 0 }) else {

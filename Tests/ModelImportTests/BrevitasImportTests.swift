@@ -102,4 +102,28 @@ import Testing
         let result = try Deployer.deploy(request, toolchain: Toolchain.locate())
         #expect(result.fits && result.bitExact == true && result.imagesChecked == 4)
     }
+
+    /// A weight-only QONNX file (Quant on weights, float activations): the file's 4-bit weights
+    /// stand, the planner chooses the activations' bits under the RAM budget, and MixQ calibrates
+    /// them on the images; the integer network then agrees with the QONNX reference's top class.
+    @Test func weightOnlyFilePlansAndCalibratesActivations() throws {
+        let fixture = try Self.fixture("brevitas_weight_only_4b")
+        let model = fixture.imported.model
+        let trained = try #require(model.quantization)
+        #expect(trained.floatActivations == [0, 1])
+        #expect(model.network.layers.map(\.kind) == [.conv, .conv, .fc])
+        // 12 kB: conv1's 3 kB input and 16 kB 8-bit output do not fit; its output is cut to 4 bits.
+        let plan = try Deployer.plan(model.network, model: model, budget: try MemoryBudget(flash: 100_000, ram: 12_000),
+                                     scheme: trained.naturalScheme, flavour: nil)
+        #expect(plan.fits)
+        #expect(plan.layers.map(\.weightBits) == [.four, .four, .four])
+        #expect(plan.layers.map(\.outputBits) == [.four, .eight, .eight])
+        let network = try QuantizedNetwork.quantize(model, plan: plan, calibration: fixture.images)
+        var agree = 0
+        for (image, reference) in zip(fixture.images, fixture.reference) {
+            let codes = try #require(try HostReference.run(network, pixels: image).last)
+            agree += codes.indices.max { codes[$0] < codes[$1] } == reference.indices.max { reference[$0] < reference[$1] } ? 1 : 0
+        }
+        #expect(agree >= 14, "top class equal to the QONNX reference's on \(agree) of 16 images")
+    }
 }
