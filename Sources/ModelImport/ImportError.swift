@@ -13,8 +13,6 @@ public enum ImportError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedOperator(node: String, op: String, supported: String)
     /// A node MixQ knows, used in a way it does not support (attribute values, shapes, bits).
     case unsupportedUse(node: String, op: String, reason: String)
-    /// The graph is not a feed-forward chain (a tensor used twice: a branch or a residual add).
-    case notAChain(node: String, op: String, tensor: String)
     /// A tensor the graph needs and does not define, or defines in a form MixQ cannot read.
     case badTensor(name: String, reason: String)
     /// The graph's layers do not form a network MixQ can run (shapes, names, nothing to plan).
@@ -34,9 +32,6 @@ public enum ImportError: Error, Sendable, Equatable, CustomStringConvertible {
             return "node '\(node)': operator \(op) is not supported; MixQ imports \(supported)"
         case .unsupportedUse(let node, let op, let reason):
             return "node '\(node)' (\(op)): \(reason)"
-        case .notAChain(let node, let op, let tensor):
-            return "node '\(node)' (\(op)): tensor '\(tensor)' is used by more than one node or is not the previous "
-                + "layer's output; MixQ runs feed-forward chains only (no branches or residual adds)"
         case .badTensor(let name, let reason):
             return "tensor '\(name)': \(reason)"
         case .badNetwork(let reason):

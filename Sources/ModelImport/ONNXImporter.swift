@@ -46,10 +46,15 @@ public struct ImportedModel: Sendable {
 
 /// Reads ONNX and QONNX files (ONNX's protobuf schema, `onnx.proto`) into MixQ's network types.
 ///
-/// What it accepts is what quantized MobilenetV1-style networks contain, in a feed-forward chain:
+/// The file's graph becomes MixQ's network graph (docs/design.md#network-graph): a node may read
+/// any value written before it and a value may feed several nodes. What it accepts is what
+/// MobilenetV1/V2- and ResNet-style networks contain:
 /// - `Conv` (dense, depthwise with `group == channels`, 1x1 pointwise) with explicit `pads` or
 ///   `auto_pad`, then optionally `BatchNormalization`, then `Relu` or `Clip(0, 6)`;
-/// - `GlobalAveragePool`, `AveragePool` over the whole map, `ReduceMean` over H and W;
+/// - `Add` of two activations of one shape (a residual connection), then optionally `Relu` or
+///   `Clip(0, 6)`;
+/// - `GlobalAveragePool`, `ReduceMean` over H and W, `AveragePool` and `MaxPool` over any window,
+///   stride and padding;
 /// - `Flatten` / `Reshape` to a vector, then `Gemm`, or `MatMul` followed by `Add`;
 /// - `Softmax` / `LogSoftmax` at the end (ignored: Top-1 does not need it), `Identity`, `Dropout`;
 /// - QONNX `Quant` (domain `qonnx.custom_op.general`) on weights (per tensor or per output
@@ -61,8 +66,9 @@ public struct ImportedModel: Sendable {
 public enum ONNXImporter {
     /// The operators the importer accepts, for error messages.
     public static let supportedOperators = "Conv, BatchNormalization, Relu, Clip(0, 6), GlobalAveragePool, "
-        + "AveragePool (whole map), ReduceMean (H, W), Flatten, Reshape, Gemm, MatMul + Add, Softmax, LogSoftmax, "
-        + "Identity, Dropout, Constant, QONNX Quant (2, 4 or 8 bits; 32 on a bias) and QONNX Trunc after an average pool"
+        + "AveragePool, MaxPool, ReduceMean (H, W), Add (residual, or a bias after MatMul), Flatten, Reshape, Gemm, "
+        + "MatMul, Softmax, LogSoftmax, "
+        + "Identity, Dropout, Constant, QONNX Quant (2, 4 or 8 bits; 32 on a bias) and QONNX Trunc after a global average pool"
 
     /// The most elements one tensor (a weight, an activation) may have: 2^31, far beyond any
     /// microcontroller's memory. Every count computed from a file is checked against it before
@@ -129,7 +135,7 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it is a TFLite flatbuffer (file identifier \"TFL3\"); MixQ reads it as TFLite "
                            + "wherever --model is taken")
         }
-        let proto: Onnx_ModelProto
+        var proto: Onnx_ModelProto
         do {
             proto = try Onnx_ModelProto(serializedBytes: data)
         } catch {
@@ -139,7 +145,8 @@ public enum ONNXImporter {
             throw .notONNX(path: path, reason: "it has no graph nodes (a truncated or non-ONNX file decodes as an empty model)")
         }
         let opset = proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }.map { Int($0.version) } ?? 0
-        var builder = try ChainBuilder(graph: proto.graph, networkName: networkName(name))
+        try ONNXExternalData.resolve(&proto.graph, modelPath: path)
+        var builder = try ONNXGraphBuilder(graph: proto.graph, networkName: networkName(name))
         let model = try builder.build(inputMean: inputMean, inputScale: inputScale)
         return ImportedModel(model: model, path: path, format: model.quantization == nil ? "ONNX" : "QONNX", opset: opset)
     }
@@ -195,8 +202,15 @@ struct WeightTensor {
     var quant: (parameters: QuantParameters, axis: Int?)?
 }
 
-/// Builds the layer chain by walking the graph's nodes in order (ONNX requires topological order).
-struct ChainBuilder {
+/// Builds the network graph by walking the graph's nodes in order (ONNX requires topological
+/// order): every ONNX value an activation becomes a MixQ tensor (docs/design.md#network-graph),
+/// a node may read any value written before it, and a value may feed several nodes.
+///
+/// A Conv, Gemm or MatMul stays open while the nodes that follow it can be fused into it
+/// (batch-norm, bias `Add`, `Relu`/`Clip`, an output `Quant`); likewise a residual `Add` for its
+/// activation. A node fuses only when it alone reads the open step's output: a value read by
+/// several nodes closes the step first.
+struct ONNXGraphBuilder {
     let graph: Onnx_GraphProto
     let networkName: String
     var constants: [String: ONNXTensor] = [:]
@@ -205,19 +219,30 @@ struct ChainBuilder {
     var int32Biases: [String: [Int32]] = [:]
     /// The file's truncating averages (QONNX `Trunc`), by pooling step index.
     var poolTruncations: [Int: PoolTruncation] = [:]
+    /// How many nodes (and graph outputs) read each value.
     var uses: [String: Int] = [:]
 
-    // The chain so far.
-    var current: String
-    var shape: TensorShape
-    /// Set by Flatten/Reshape: the classifier reads a vector (the map's HWC shape before it).
-    var flattenedFrom: TensorShape?
-    var steps: [NetworkStep] = []
+    /// An ONNX activation as MixQ holds it.
+    struct Value {
+        /// The MixQ tensor (0: the network input; `i + 1`: step `i`'s output).
+        var tensor: Int
+        /// Set by Flatten/Reshape of an HxWxC map (H*W > 1): the value is that map read as a
+        /// vector in ONNX's CHW order, which only a classifier (Gemm, MatMul) can take.
+        var flattenedFrom: TensorShape?
+    }
+
+    // The graph so far.
+    /// The MixQ value of each ONNX activation written so far.
+    var values: [String: Value] = [:]
+    let inputShape: TensorShape
+    var steps: [(step: NetworkStep, inputs: [Int])] = []
+    /// The QONNX quantization stated for each MixQ tensor (nil: none), indexed like tensors.
+    var statedQuantization: [QuantParameters?] = [nil]
     var floatLayers: [FloatLayerWeights] = []
     var trainedLayers: [TrainedQuantization.Layer?] = []
     var inputQuant: QuantParameters?
-    var currentQuantization: QuantParameters?
     var pending: PendingLayer?
+    var pendingAdd: PendingAdd?
     var sawQuant = false
     var ended = false
     var names = Set<String>()
@@ -226,6 +251,10 @@ struct ChainBuilder {
     struct PendingLayer {
         var layer: Layer
         var nodeName: String
+        /// The MixQ tensor it reads.
+        var input: Int
+        /// The ONNX value its (fused) output is so far.
+        var outputName: String
         var weights: [Float]
         var weightQuantization: [TensorQuantization]?
         var bias: [Double]?
@@ -234,6 +263,14 @@ struct ChainBuilder {
         var batchNorm: (gamma: [Double], beta: [Double], mean: [Double], variance: [Double], epsilon: Double)?
         var activationSet = false
         var output: QuantParameters?
+    }
+
+    /// A residual `Add` whose activation (`Relu`, `Clip`) may still follow.
+    struct PendingAdd {
+        var add: ElementwiseAdd
+        var inputs: [Int]
+        var outputName: String
+        var activationSet = false
     }
 
     init(graph: Onnx_GraphProto, networkName: String) throws(ImportError) {
@@ -260,10 +297,11 @@ struct ChainBuilder {
             throw .badInput("'\(ErrorText.quoted(input.name))' has shape [\(dims[0].map(String.init) ?? "N"), \(c), \(h), \(w)]: "
                             + "more than \(ONNXImporter.maximumElements) elements")
         }
-        current = input.name
-        shape = TensorShape(height: h, width: w, channels: c)
+        inputShape = TensorShape(height: h, width: w, channels: c)
+        values[input.name] = Value(tensor: 0)
         var uses: [String: Int] = [:]
         for node in graph.node { for name in node.input where !name.isEmpty { uses[name, default: 0] += 1 } }
+        for output in graph.output { uses[output.name, default: 0] += 1 }
         self.uses = uses
     }
 
@@ -274,13 +312,21 @@ struct ChainBuilder {
             try visit(node)
         }
         try finishPending()
-        guard graph.output.count == 1, graph.output[0].name == current else {
-            throw .badNetwork("the graph's output \(graph.output.map(\.name)) is not the end of the layer chain ('\(current)'); "
-                              + "MixQ needs one output produced by the last layer")
+        guard graph.output.count == 1, let output = graph.output.first else {
+            throw .badNetwork("the graph has \(graph.output.count) outputs \(graph.output.prefix(4).map { ErrorText.quoted($0.name) }); "
+                              + "MixQ runs networks with one output")
+        }
+        guard let value = values[output.name], value.tensor == steps.count, value.tensor > 0 else {
+            throw .badNetwork("the graph's output '\(ErrorText.quoted(output.name))' is not written by its last node; MixQ's "
+                              + "network output is its last step's")
+        }
+        guard value.flattenedFrom == nil else {
+            throw .badNetwork("the graph's output '\(ErrorText.quoted(output.name))' is a flattened map; MixQ's outputs are "
+                              + "vectors (Gemm, MatMul) or maps in HWC order")
         }
         guard !floatLayers.isEmpty else { throw .badNetwork("the graph has no Conv, Gemm or MatMul layer") }
         var totalMACs = 0, totalWeights = 0
-        for case .layer(let layer) in steps {
+        for case .layer(let layer) in steps.map(\.step) {
             // Each layer was checked when it was made; the sums are checked here.
             let (macs, o1) = totalMACs.addingReportingOverflow(layer.multiplyAccumulates)
             let (weights, o2) = totalWeights.addingReportingOverflow(layer.weightCount)
@@ -292,13 +338,20 @@ struct ChainBuilder {
         }
         let network: Network
         do {
-            network = try Network(name: networkName, input: try networkInput(), steps: steps)
+            network = try Network(name: networkName, input: inputShape, graph: steps)
         } catch {
             throw .badNetwork("\(error)")
         }
         let encoding = try inputEncoding(mean: inputMean, scale: inputScale)
         var trained: TrainedQuantization?
         if sawQuant {
+            // A QONNX file's stated quantization is one per layer output (TrainedQuantization);
+            // a residual Add's output and its inputs' scales have no place in it yet.
+            guard network.isChain else {
+                throw .unsupportedUse(node: network.steps.first { $0.kindName == "add" }?.name ?? network.name, op: "Quant",
+                                      reason: "a QONNX file whose graph branches (residual Add); MixQ takes a QONNX file's "
+                                      + "quantization on chains of layers, and float ONNX graphs with any branches")
+            }
             var layers: [TrainedQuantization.Layer] = []
             // A weight-only file (Quant on weights, float activations): MixQ chooses and calibrates
             // every activation; otherwise every activation but the final logits is the file's.
@@ -324,11 +377,6 @@ struct ChainBuilder {
         } catch {
             throw .badNetwork("\(error)")
         }
-    }
-
-    func networkInput() throws(ImportError) -> TensorShape {
-        if case .layer(let first)? = steps.first { return first.input }
-        throw .badNetwork("the chain does not start with a layer")
     }
 
     func inputEncoding(mean: Double?, scale: Double?) throws(ImportError) -> InputEncoding {
@@ -365,16 +413,19 @@ struct ChainBuilder {
         guard !ended else {
             throw .unsupportedUse(node: attributes.name, op: op, reason: "nothing may follow the final Softmax")
         }
-        guard let data = node.input.first, data == current else {
-            throw .notAChain(node: attributes.name, op: op, tensor: node.input.first ?? "")
+        for name in node.input where !name.isEmpty && constants[name] == nil && weightQuants[name] == nil
+            && values[name] == nil && name != openOutput {
+            throw .unsupportedUse(node: attributes.name, op: op, reason: "it reads '\(ErrorText.quoted(name))', which no earlier "
+                                  + "node writes and no initializer holds (ONNX lists nodes in topological order)")
         }
-        guard uses[current, default: 0] == 1 else {
-            throw .notAChain(node: attributes.name, op: op, tensor: current)
+        // The value the node computes on: for an Add of a constant, its other input.
+        let data = op == "Add" ? node.input.first { constants[$0] == nil } ?? "" : node.input.first ?? ""
+        let others = node.input.filter { !$0.isEmpty && $0 != data }
+        if op != "Add", let dynamic = others.first(where: { constants[$0] == nil && weightQuants[$0] == nil }) {
+            throw .unsupportedUse(node: attributes.name, op: op, reason: "its input '\(ErrorText.quoted(dynamic))' is computed by "
+                                  + "the graph; MixQ takes \(op)'s inputs after the first as constants (initializers)")
         }
-        let others = node.input.dropFirst().filter { !$0.isEmpty }
-        if let dynamic = others.first(where: { constants[$0] == nil && weightQuants[$0] == nil }) {
-            throw .notAChain(node: attributes.name, op: op, tensor: dynamic)
-        }
+        if !fuses(node, data: data) { try finishPending() }
         switch op {
         case "Quant" where isQONNX || node.domain.isEmpty:
             try activationQuant(node, attributes)
@@ -399,15 +450,8 @@ struct ChainBuilder {
             try activation(high == 6 ? .relu6 : .relu, node, attributes)
         case "GlobalAveragePool":
             try pool(node, attributes)
-        case "AveragePool":
-            try finishPending()   // the map pooled is the pending layer's output
-            let kernel = attributes.ints("kernel_shape") ?? []
-            let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
-            guard kernel == [shape.height, shape.width], pads.allSatisfy({ $0 == 0 }) else {
-                throw .unsupportedUse(node: attributes.name, op: op, reason: "an AveragePool with kernel \(kernel) on a "
-                                      + "\(shape.height)x\(shape.width) map; MixQ supports pooling over the whole map only")
-            }
-            try pool(node, attributes)
+        case "AveragePool", "MaxPool":
+            try windowedPool(node, attributes)
         case "ReduceMean":
             let fromInput = try optionalInts(node, 1)
             let axes = attributes.ints("axes") ?? fromInput
@@ -421,22 +465,83 @@ struct ChainBuilder {
             try gemm(node, attributes)
         case "MatMul":
             try matMul(node, attributes)
+        case "Add" where others.allSatisfy({ constants[$0] == nil }):
+            try residualAdd(node, attributes)
         case "Add":
             try addBias(node, attributes)
         case "Softmax", "LogSoftmax":
-            try finishPending()
+            try alias(node, attributes)
             ended = true
-            advance(node)
         case "Identity", "Dropout":
-            advance(node)
+            if fuses(node, data: data) { advance(node) } else { try alias(node, attributes) }
         default:
             throw .unsupportedOperator(node: attributes.name, op: node.domain.isEmpty ? op : "\(node.domain).\(op)",
                                        supported: ONNXImporter.supportedOperators)
         }
     }
 
+    /// The ONNX value the open step (a layer or a residual Add that later nodes may still join)
+    /// writes so far; nil when none is open.
+    var openOutput: String? { pending?.outputName ?? pendingAdd?.outputName }
+
+    /// Whether `node` joins the open step: it reads the open step's output `data`, no other node
+    /// reads that value, and it is an op the step absorbs (a layer: batch-norm, a constant bias
+    /// Add, an activation, an output Quant; a residual Add: an activation).
+    func fuses(_ node: Onnx_NodeProto, data: String) -> Bool {
+        guard data == openOutput, uses[data, default: 0] == 1 else { return false }
+        switch node.opType {
+        case "Relu", "Clip", "Identity", "Dropout": return true
+        case "BatchNormalization", "Quant": return pending != nil
+        case "Add": return pending != nil && node.input.filter { $0 != data }.allSatisfy { constants[$0] != nil }
+        default: return false
+        }
+    }
+
+    /// The open step's output becomes `node`'s output (the node was fused into it).
     mutating func advance(_ node: Onnx_NodeProto) {
-        if let output = node.output.first { current = output }
+        guard let output = node.output.first else { return }
+        if pending != nil {
+            pending?.outputName = output
+        } else {
+            pendingAdd?.outputName = output
+        }
+    }
+
+    /// `node`'s output is its first input's value (a layout no-op, Identity, Dropout, Softmax
+    /// that Top-1 does not need).
+    mutating func alias(_ node: Onnx_NodeProto, _ attributes: NodeAttributes,
+                        flattenedFrom: TensorShape? = nil) throws(ImportError) {
+        let value = try input(node, attributes)
+        guard let output = node.output.first else { return }
+        values[output] = Value(tensor: value.tensor, flattenedFrom: flattenedFrom ?? value.flattenedFrom)
+    }
+
+    /// The value `node` reads first (open steps are closed before a node that does not join them).
+    func input(_ node: Onnx_NodeProto, _ attributes: NodeAttributes, at index: Int = 0) throws(ImportError) -> Value {
+        guard node.input.count > index, let value = values[node.input[index]] else {
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "it has no input \(index) computed by the graph")
+        }
+        return value
+    }
+
+    /// The shape of MixQ tensor `tensor`.
+    func shape(of tensor: Int) -> TensorShape { tensor == 0 ? inputShape : steps[tensor - 1].step.output }
+
+    /// The map `node` reads, refused when it is a flattened map (only a classifier takes one).
+    func mapInput(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) -> (tensor: Int, shape: TensorShape) {
+        let value = try input(node, attributes)
+        guard value.flattenedFrom == nil else {
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "it reads a flattened map; after Flatten or "
+                                  + "Reshape only Gemm or MatMul may follow")
+        }
+        return (value.tensor, shape(of: value.tensor))
+    }
+
+    /// Appends a step reading `inputs` and names its output `output`.
+    mutating func append(_ step: NetworkStep, inputs: [Int], output: String?, stated: QuantParameters? = nil) {
+        steps.append((step, inputs))
+        statedQuantization.append(stated)
+        if let output { values[output] = Value(tensor: steps.count) }
     }
 
     // MARK: Constants and Quant
@@ -539,20 +644,25 @@ struct ChainBuilder {
             }
             layer.output = parameters
             pending = layer
-        } else if floatLayers.isEmpty && steps.isEmpty {
+            advance(node)
+            return
+        }
+        let value = try input(node, attributes)
+        if value.tensor == 0 {
             guard inputQuant == nil else {
                 throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "the network input is quantized twice")
             }
             inputQuant = parameters
+            statedQuantization[0] = parameters
         } else {
             // After pooling or flattening: only a re-statement of the same quantization is supported.
-            guard let stated = currentQuantization, stated.scales == parameters.scales, stated.zeroPoints == parameters.zeroPoints,
-                  stated.bits == parameters.bits, stated.signed == parameters.signed else {
+            guard let stated = statedQuantization[value.tensor], stated.scales == parameters.scales,
+                  stated.zeroPoints == parameters.zeroPoints, stated.bits == parameters.bits, stated.signed == parameters.signed else {
                 throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "a Quant after pooling or flattening must repeat the "
                                       + "quantization of the layer before (MixQ's pooling keeps its input's scale and bits)")
             }
         }
-        advance(node)
+        try alias(node, attributes)
     }
 
     // MARK: Layers
@@ -604,10 +714,7 @@ struct ChainBuilder {
     }
 
     mutating func convolution(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
-        try finishPending()
-        guard flattenedFrom == nil else {
-            throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "a convolution after Flatten")
-        }
+        let (input, shape) = try mapInput(node, attributes)
         let name = attributes.name
         guard node.input.count >= 2 else { throw .unsupportedUse(node: name, op: "Conv", reason: "it has no weight input") }
         let weight = try constant(node.input[1], attributes, what: "weight")
@@ -641,7 +748,7 @@ struct ChainBuilder {
                                   + "channels; MixQ supports dense convolutions (group 1) and depthwise ones (group = channels, "
                                   + "depth multiplier 1)")
         }
-        let padding = try convolutionPadding(attributes, kernel: (kh, kw), stride: strides[0])
+        let padding = try convolutionPadding(attributes, input: shape, kernel: (kh, kw), stride: strides[0])
         let layerName = uniqueName(attributes, kind: kind.rawValue)
         let layer: Layer
         do {
@@ -675,20 +782,22 @@ struct ChainBuilder {
             bias = tensor.values
         }
         let quantization = try weightQuantization(node.input[1], outputAxis: 0, channels: outC, attributes)
-        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias,
+        pending = PendingLayer(layer: layer, nodeName: name, input: input, outputName: node.output.first ?? "",
+                               weights: weights, weightQuantization: quantization, bias: bias,
                                biasCodes: node.input.count > 2 ? int32Biases[node.input[2]] : nil)
-        advance(node)
     }
 
     /// Explicit `pads` `[top, left, bottom, right]`, or `auto_pad`: `SAME_UPPER` pads the end more
     /// (TensorFlow's "SAME"), `SAME_LOWER` the beginning, `VALID` nothing (ONNX Conv operator).
-    func convolutionPadding(_ attributes: NodeAttributes, kernel: (Int, Int), stride: Int) throws(ImportError) -> Padding {
+    func convolutionPadding(_ attributes: NodeAttributes, input shape: TensorShape, kernel: (Int, Int),
+                            stride: Int) throws(ImportError) -> Padding {
         let autoPad = attributes.string("auto_pad") ?? "NOTSET"
         switch autoPad {
         case "NOTSET":
             let pads = attributes.ints("pads") ?? [0, 0, 0, 0]
             guard pads.count == 4 else {
-                throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "pads \(pads); expected [top, left, bottom, right]")
+                throw .unsupportedUse(node: attributes.name, op: attributes.node.opType,
+                                      reason: "pads \(pads); expected [top, left, bottom, right]")
             }
             return Padding(top: pads[0], left: pads[1], bottom: pads[2], right: pads[3])
         case "VALID":
@@ -700,7 +809,8 @@ struct ChainBuilder {
                 ? Padding(top: v.before, left: h.before, bottom: v.after, right: h.after)
                 : Padding(top: v.after, left: h.after, bottom: v.before, right: h.before)
         default:
-            throw .unsupportedUse(node: attributes.name, op: "Conv", reason: "auto_pad \(autoPad) is not an ONNX padding mode")
+            throw .unsupportedUse(node: attributes.name, op: attributes.node.opType,
+                                  reason: "auto_pad \(autoPad) is not an ONNX padding mode")
         }
     }
 
@@ -756,9 +866,16 @@ struct ChainBuilder {
     }
 
     mutating func activation(_ activation: Activation, _ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        if var add = pendingAdd, !add.activationSet {
+            add.add.activation = activation
+            add.activationSet = true
+            pendingAdd = add
+            advance(node)
+            return
+        }
         guard var layer = pending, !layer.activationSet, layer.output == nil else {
-            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "an activation must follow a Conv or Gemm "
-                                  + "(and its batch-norm), once")
+            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "an activation must follow a Conv, Gemm or "
+                                  + "residual Add (and its batch-norm), once, and be the only node reading that output")
         }
         layer.layer.activation = activation
         layer.activationSet = true
@@ -767,31 +884,110 @@ struct ChainBuilder {
     }
 
     mutating func pool(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
-        try finishPending()
-        guard flattenedFrom == nil else {
-            throw .unsupportedUse(node: attributes.name, op: node.opType, reason: "pooling after Flatten")
-        }
+        let (input, shape) = try mapInput(node, attributes)
         let pool = GlobalAveragePool(name: uniqueName(attributes, kind: "pool"), input: shape)
-        steps.append(.globalAveragePool(pool))
-        shape = pool.output
-        advance(node)
+        append(.globalAveragePool(pool), inputs: [input], output: node.output.first, stated: statedQuantization[input])
+    }
+
+    /// `AveragePool` or `MaxPool` over a window (ONNX AveragePool/MaxPool operators): an
+    /// average over the whole map without padding is global average pooling, anything else a
+    /// `Pool2D`. ONNX's defaults match it: an average leaves padded positions out
+    /// (`count_include_pad` 0), a maximum never picks them (they pad with minus infinity).
+    mutating func windowedPool(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        let (input, shape) = try mapInput(node, attributes)
+        let name = attributes.name, op = node.opType
+        let kernel = attributes.ints("kernel_shape") ?? []
+        let strides = attributes.ints("strides") ?? [1, 1]
+        guard kernel.count == 2, strides.count == 2, kernel.allSatisfy({ $0 > 0 && $0 <= ONNXImporter.maximumElements }),
+              strides.allSatisfy({ $0 > 0 && $0 <= ONNXImporter.maximumElements }) else {
+            throw .unsupportedUse(node: name, op: op, reason: "kernel_shape \(kernel.prefix(4)) and strides \(strides.prefix(4)); "
+                                  + "MixQ pools over 2-D windows with positive strides")
+        }
+        guard (attributes.ints("dilations") ?? [1, 1]).allSatisfy({ $0 == 1 }) else {
+            throw .unsupportedUse(node: name, op: op, reason: "dilations \(attributes.ints("dilations")?.prefix(4) ?? []); "
+                                  + "MixQ pools with dilation 1")
+        }
+        guard node.output.count < 2 || node.output[1].isEmpty else {
+            throw .unsupportedUse(node: name, op: op, reason: "it writes the Indices output; MixQ's pooling writes one tensor")
+        }
+        let autoPad = attributes.string("auto_pad") ?? "NOTSET"
+        let padding: Padding
+        if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+            // ONNX pools pad SAME per axis from that axis' stride.
+            let v = Padding.sameAxis(input: shape.height, kernel: kernel[0], stride: strides[0])
+            let h = Padding.sameAxis(input: shape.width, kernel: kernel[1], stride: strides[1])
+            padding = autoPad == "SAME_UPPER"
+                ? Padding(top: v.before, left: h.before, bottom: v.after, right: h.after)
+                : Padding(top: v.after, left: h.after, bottom: v.before, right: h.before)
+        } else {
+            padding = try convolutionPadding(attributes, input: shape, kernel: (kernel[0], kernel[1]), stride: strides[0])
+        }
+        if op == "AveragePool", kernel == [shape.height, shape.width], padding == .zero {
+            try pool(node, attributes)
+            return
+        }
+        if op == "AveragePool", attributes.int("count_include_pad", default: 0) != 0, padding != .zero {
+            throw .unsupportedUse(node: name, op: op, reason: "count_include_pad 1 with padding \(padding); MixQ's average "
+                                  + "leaves padded positions out (count_include_pad 0, ONNX's default)")
+        }
+        let pool: Pool2D
+        do {
+            pool = try Pool2D(name: uniqueName(attributes, kind: op == "MaxPool" ? "maxpool" : "avgpool"),
+                              kind: op == "MaxPool" ? .maximum : .average, input: shape,
+                              window: KernelSize(height: kernel[0], width: kernel[1]), strideHeight: strides[0],
+                              strideWidth: strides[1], padding: padding)
+        } catch {
+            throw .unsupportedUse(node: name, op: op, reason: "\(error)")
+        }
+        // ceil_mode rounds the output size up; it only matters when a window would hang over the
+        // end (the padding is checked by Pool2D: smaller than the window, so the sums fit).
+        let spans = (shape.height + padding.top + padding.bottom - kernel[0], shape.width + padding.left + padding.right - kernel[1])
+        if attributes.int("ceil_mode", default: 0) != 0, spans.0 % strides[0] != 0 || spans.1 % strides[1] != 0 {
+            throw .unsupportedUse(node: name, op: op, reason: "ceil_mode 1 adds a partial window on a \(shape.height)x\(shape.width) "
+                                  + "map; MixQ's windows lie within the padded input (ceil_mode 0)")
+        }
+        append(.pool(pool), inputs: [input], output: node.output.first, stated: statedQuantization[input])
+    }
+
+    /// `Add` of two activations: a residual connection (an `ElementwiseAdd` of two tensors of one
+    /// shape; a `Relu` or `Clip` that alone reads its output is fused into it).
+    mutating func residualAdd(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        guard node.input.count == 2 else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "expected two inputs, got \(node.input.count)")
+        }
+        let a = try mapInput(node, attributes)
+        let bValue = try input(node, attributes, at: 1)
+        guard bValue.flattenedFrom == nil else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "it reads a flattened map; after Flatten or Reshape "
+                                  + "only Gemm or MatMul may follow")
+        }
+        let bShape = shape(of: bValue.tensor)
+        guard a.shape == bShape else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "inputs of shapes \(a.shape) and \(bShape) (HWC); "
+                                  + "MixQ adds two tensors of one shape (no broadcasting)")
+        }
+        let add = ElementwiseAdd(name: uniqueName(attributes, kind: "add"), shape: a.shape)
+        pendingAdd = PendingAdd(add: add, inputs: [a.tensor, bValue.tensor], outputName: node.output.first ?? "")
     }
 
     /// A QONNX `Trunc` right after a global average pool (Brevitas' `TruncAvgPool2d`): the pooled
     /// output takes the file's quantization (`PoolTruncation`).
     mutating func truncate(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
-        try finishPending()
-        guard case .globalAveragePool? = steps.last, poolTruncations[steps.count - 1] == nil, flattenedFrom == nil else {
+        let value = try input(node, attributes)
+        let index = value.tensor - 1
+        guard index >= 0, case .globalAveragePool = steps[index].step, poolTruncations[index] == nil, value.flattenedFrom == nil,
+              uses[node.input[0], default: 0] == 1 else {
             throw .unsupportedUse(node: attributes.name, op: "Trunc", reason: "MixQ runs a QONNX Trunc right after an average "
-                                  + "pooling over the whole map (Brevitas' TruncAvgPool2d), once")
+                                  + "pooling over the whole map (Brevitas' TruncAvgPool2d), as the pooling's only reader")
         }
-        poolTruncations[steps.count - 1] = try QONNXOperators.truncation(node, attributes, constants: constants)
-        currentQuantization = nil
-        advance(node)
+        poolTruncations[index] = try QONNXOperators.truncation(node, attributes, constants: constants)
+        statedQuantization[value.tensor] = nil
+        try alias(node, attributes)
     }
 
     mutating func flatten(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
-        try finishPending()
+        let source = try input(node, attributes)
+        let shape = source.flattenedFrom ?? self.shape(of: source.tensor)
         if node.opType == "Flatten", attributes.int("axis", default: 1) != 1 {
             throw .unsupportedUse(node: attributes.name, op: "Flatten", reason: "axis must be 1 (keep the batch)")
         }
@@ -803,8 +999,7 @@ struct ChainBuilder {
                                       + "to [N, \(elements)] before the classifier")
             }
         }
-        if shape.height * shape.width > 1 { flattenedFrom = shape }
-        advance(node)
+        try alias(node, attributes, flattenedFrom: shape.height * shape.width > 1 ? shape : nil)
     }
 
     mutating func gemm(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
@@ -829,8 +1024,9 @@ struct ChainBuilder {
     /// a VALID HxW convolution with MixQ's `[out][y][x][c]` weights.
     mutating func fullyConnected(_ node: Onnx_NodeProto, _ attributes: NodeAttributes, weightName: String,
                                  transposed: Bool, bias biasName: String?) throws(ImportError) {
-        try finishPending()
         let name = attributes.name
+        let value = try input(node, attributes)
+        let shape = self.shape(of: value.tensor), flattenedFrom = value.flattenedFrom
         let weight = try constant(weightName, attributes, what: "weight")
         let source = flattenedFrom ?? shape
         let inputs = source.elementCount
@@ -876,19 +1072,18 @@ struct ChainBuilder {
             bias = tensor.values
         }
         let quantization = try weightQuantization(weightName, outputAxis: transposed ? 0 : 1, channels: outputs, attributes)
-        pending = PendingLayer(layer: layer, nodeName: name, weights: weights, weightQuantization: quantization, bias: bias,
+        pending = PendingLayer(layer: layer, nodeName: name, input: value.tensor, outputName: node.output.first ?? "",
+                               weights: weights, weightQuantization: quantization, bias: bias,
                                biasCodes: biasName.flatMap { int32Biases[$0] })
-        flattenedFrom = nil
-        advance(node)
     }
 
     mutating func addBias(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
         guard var layer = pending, layer.bias == nil, layer.batchNorm == nil, !layer.activationSet, layer.output == nil,
-              node.input.count == 2 else {
-            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "Add is supported as the bias right after MatMul or a "
-                                  + "bias-free Conv/Gemm; adding two activations (a residual) is not")
+              node.input.count == 2, let biasName = node.input.first(where: { $0 != layer.outputName }) else {
+            throw .unsupportedUse(node: attributes.name, op: "Add", reason: "an Add of a constant is supported as the bias right "
+                                  + "after MatMul or a bias-free Conv/Gemm whose output it alone reads")
         }
-        let tensor = try constant(node.input[1], attributes, what: "bias")
+        let tensor = try constant(biasName, attributes, what: "bias")
         guard tensor.count == layer.layer.outputChannels else {
             throw .unsupportedUse(node: attributes.name, op: "Add", reason: "bias has \(tensor.count) values for "
                                   + "\(layer.layer.outputChannels) outputs")
@@ -903,6 +1098,10 @@ struct ChainBuilder {
     /// Closes the pending layer: its float weights (batch-norm or bias as the per-channel affine)
     /// and trained quantization join the chain.
     mutating func finishPending() throws(ImportError) {
+        if let open = pendingAdd {
+            pendingAdd = nil
+            append(.add(open.add), inputs: open.inputs, output: open.outputName)
+        }
         guard let layer = pending else { return }
         pending = nil
         let n = layer.layer.outputChannels
@@ -924,7 +1123,7 @@ struct ChainBuilder {
             throw .unsupportedUse(node: layer.nodeName, op: "Conv/Gemm", reason: "a weight, bias or batch-norm value does not fit "
                                   + "a 32-bit float (it becomes infinite)")
         }
-        steps.append(.layer(layer.layer))
+        append(.layer(layer.layer), inputs: [layer.input], output: layer.outputName, stated: layer.output)
         floatLayers.append(weights)
         if layer.output != nil { sawQuant = true }
         if let stated = layer.weightQuantization {
@@ -936,7 +1135,5 @@ struct ChainBuilder {
         } else {
             trainedLayers.append(nil)
         }
-        currentQuantization = layer.output
-        shape = layer.layer.output
     }
 }

@@ -53,10 +53,10 @@ enum QONNXOperators {
         let clamp = signed ? -codeOffset...(codeOffset - 1) : 0...bits.maxUnsigned
         let outputZero = zeroPoint / Double(1 << shift)
         guard zeroPoint.rounded() == zeroPoint, outputZero.rounded() == outputZero,
-              clamp.contains(Int(outputZero)) else {
+              clamp.contains(outputZero.clampedToInt(-(1 << 40)...(1 << 40))) else {
             throw fail("zero point \(zeroPoint) does not divide by 2^\(shift) into an integer of the output's range")
         }
-        let output = TensorQuantization(scale: outputScale, zeroPoint: Int(outputZero) + codeOffset, bits: bits)
+        let output = TensorQuantization(scale: outputScale, zeroPoint: outputZero.clampedToInt(clamp) + codeOffset, bits: bits)
         return PoolTruncation(scale: scale, zeroPoint: zeroPoint, shift: shift, rounding: rounding, clamp: clamp,
                               outputScale: outputScale, outputZeroPoint: outputZero, output: output, codeOffset: codeOffset)
     }

@@ -2,6 +2,7 @@ import Deployment
 import Foundation
 import Planning
 import Quantization
+import ONNXSchema
 import Testing
 @testable import ModelImport
 
@@ -154,9 +155,15 @@ struct ONNXImporterTests {
         }
     }
 
-    @Test func unsupportedBitWidthsRoundingAndPerChannelActivationsAreRejected() {
+    @Test func unsupportedBitWidthsRoundingAndPerChannelActivationsAreRejected() throws {
         #expect(rejection(qonnxGraph(weightBits: 3)).contains("bit width [3.0] is not supported"))
-        #expect(rejection(qonnxGraph(activationScales: [0.5, 0.25])).contains("activation scales must be per tensor"))
+        // One activation scale per channel is taken; a consumer that cannot carry it (pooling to one
+        // scale) is one error at quantization.
+        let perChannel = try load(qonnxGraph(activationScales: [0.5, 0.25]))
+        #expect(perChannel.model.quantization?.layers[0].output?.channelScales == [0.5, 0.25])
+        let plan = try Deployer.plan(perChannel.network, model: perChannel.model, budget: MemoryBudget(flash: 10_000, ram: 1_000),
+                                     scheme: .mixpc, flavour: nil)
+        #expect(throws: DeploymentError.self) { try QuantizedNetwork.quantize(perChannel.model, plan: plan) }
         var g = ONNXGraph()
         let q = g.quant("x", scale: [0.1], bits: 8, signed: false, rounding: "FLOOR")
         g.node("Relu", [q])
@@ -164,24 +171,109 @@ struct ONNXImporterTests {
     }
 
     @Test func unknownAndRejectedOperatorsAreNamed() {
-        for (op, expected) in [("MaxPool", "operator MaxPool is not supported"), ("BipolarQuant", "BipolarQuant (1-bit)"),
-                               ("Trunc", "Trunc (Brevitas' quantized average pooling)")] {
+        for (op, expected) in [("Resize", "operator Resize is not supported"), ("BipolarQuant", "BipolarQuant (1-bit)"),
+                               ("Trunc", "MixQ runs a QONNX Trunc right after an average pooling")] {
             var g = ONNXGraph()
             g.tensor("w", [1, 1, 1, 1], [1])
             let conv = g.node("Conv", ["x", "w"])
-            g.node(op, [conv], name: "the_node", domain: op == "MaxPool" ? "" : "qonnx.custom_op.general")
+            g.node(op, [conv], name: "the_node", domain: op == "Resize" ? "" : "qonnx.custom_op.general")
             let message = rejection(g)
             #expect(message.contains(expected) && message.contains("node 'the_node'"), "\(message)")
         }
     }
 
-    @Test func branchesAndResidualAddsAreRejected() {
+    /// Conv(2x) + Relu feeds both a second Conv (3a - 10) and the Add that joins them; the Relu
+    /// after the Add is fused into it.
+    @Test func aResidualAddReadsATensorWithTwoConsumers() throws {
         var g = ONNXGraph()
+        g.input = ("x", [1, 1, 2, 2])
+        g.tensor("wa", [1, 1, 1, 1], [2])
+        let a = g.node("Relu", [g.node("Conv", ["x", "wa"], name: "a")])
+        g.tensor("wb", [1, 1, 1, 1], [3]); g.tensor("bb", [1], [-10])
+        let b = g.node("Conv", [a, "wb", "bb"], name: "b")
+        g.node("Relu", [g.node("Add", [a, b], name: "join")])
+        let network = try load(g).network
+        #expect(network.steps.map(\.kindName) == ["pointwise", "pointwise", "add"])
+        #expect(network.stepInputs == [[0], [1], [1, 2]])
+        #expect(network.layers[0].activation == .relu && network.layers[1].activation == .none)
+        guard case .add(let add) = network.steps[2] else { Issue.record("no add step"); return }
+        #expect(add.activation == .relu && add.name == "join")
+        // a = [2, 4, 6, 8]; b = 3a - 10 = [-4, 2, 8, 14]; relu(a + b) = [0, 6, 14, 22].
+        #expect(close(FloatReference.run(try load(g).model, image: [1, 2, 3, 4]).logits, [0, 6, 14, 22]))
+    }
+
+    /// MaxPool 2x2/2 padded at the end of a 3x3 map, then AveragePool 3x3/1 pad 1 (padded
+    /// positions left out, ONNX's count_include_pad 0), then Clip(0, 6) on the Add of both.
+    @Test func windowedPoolsFollowONNXPaddingRules() throws {
+        var g = ONNXGraph()
+        g.input = ("x", [1, 1, 3, 3])
         g.tensor("w", [1, 1, 1, 1], [1])
         let conv = g.node("Conv", ["x", "w"])
-        let relu = g.node("Relu", [conv])
-        g.node("Add", [relu, conv])
-        #expect(rejection(g).contains("feed-forward chains only"))
+        let max = g.node("MaxPool", [conv], name: "max", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [2, 2]), ONNXGraph.attribute("strides", ints: [2, 2]),
+            ONNXGraph.attribute("pads", ints: [0, 0, 1, 1])])
+        let avg = g.node("AveragePool", [max], name: "avg", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [3, 3]), ONNXGraph.attribute("pads", ints: [1, 1, 1, 1])])
+        g.tensor("lo", [], [0]); g.tensor("hi", [], [6])
+        g.node("Clip", [g.node("Add", [max, avg]), "lo", "hi"])
+        let network = try load(g).network
+        #expect(network.steps.map(\.kindName) == ["pointwise", "maxpool", "avgpool", "add"])
+        #expect(network.stepInputs == [[0], [1], [2], [2, 3]])
+        guard case .pool(let pool) = network.steps[1] else { Issue.record("no pool step"); return }
+        #expect(pool.padding == Padding(top: 0, left: 0, bottom: 1, right: 1) && pool.output == TensorShape(height: 2, width: 2, channels: 1))
+        // x = 1...9 row by row: maxima of the windows {0,1}x{0,1}, {0,1}x{2}, {2}x{0,1}, {2}x{2}
+        // = [5, 6, 8, 9]; each 3x3 window (pad 1) covers the whole 2x2 map: mean 7; min(6, . + 7).
+        #expect(close(FloatReference.run(try load(g).model, image: (1...9).map(Float.init)).logits, [6, 6, 6, 6]))
+        var ceil = ONNXGraph()
+        ceil.input = ("x", [1, 1, 3, 3])
+        ceil.tensor("w", [1, 1, 1, 1], [1])
+        ceil.node("MaxPool", [ceil.node("Conv", ["x", "w"])], name: "ceil", attributes: [
+            ONNXGraph.attribute("kernel_shape", ints: [2, 2]), ONNXGraph.attribute("strides", ints: [2, 2]),
+            ONNXGraph.attribute("ceil_mode", int: 1)])
+        #expect(rejection(ceil) == "node 'ceil' (MaxPool): ceil_mode 1 adds a partial window on a 3x3 map; MixQ's windows "
+                + "lie within the padded input (ceil_mode 0)")
+    }
+
+    /// What a graph can get wrong: each is one line naming the node or tensor.
+    @Test func malformedGraphsAreOneErrorLine() throws {
+        var unknown = ONNXGraph()
+        unknown.tensor("w", [1, 1, 1, 1], [1])
+        let conv = unknown.node("Conv", ["x", "w"])
+        unknown.node("Add", [conv, "nobody_wrote_this"], name: "join")
+        #expect(rejection(unknown) == "node 'join' (Add): it reads 'nobody_wrote_this', which no earlier node writes and no "
+                + "initializer holds (ONNX lists nodes in topological order)")
+
+        var shapes = ONNXGraph()
+        shapes.input = ("x", [1, 1, 4, 4])
+        shapes.tensor("w", [1, 1, 1, 1], [1]); shapes.tensor("s", [1, 1, 1, 1], [1])
+        let full = shapes.node("Conv", ["x", "w"])
+        let half = shapes.node("Conv", [full, "s"], attributes: [ONNXGraph.attribute("strides", ints: [2, 2])])
+        shapes.node("Add", [full, half], name: "mismatch")
+        #expect(rejection(shapes) == "node 'mismatch' (Add): inputs of shapes 4x4x1 and 2x2x1 (HWC); MixQ adds two tensors "
+                + "of one shape (no broadcasting)")
+
+        var two = ONNXGraph()
+        two.tensor("w", [1, 1, 1, 1], [1])
+        let first = two.node("Conv", ["x", "w"])
+        two.node("Conv", [first, "w"])
+        var model = two.model
+        var extra = Onnx_ValueInfoProto()
+        extra.name = first
+        model.graph.output.append(extra)
+        do {
+            _ = try ONNXImporter.load(data: try model.serializedData(), path: "two.onnx", name: "two")
+            Issue.record("two outputs were accepted")
+        } catch {
+            #expect(String(describing: error) == "the imported network is not valid: the graph has 2 outputs [\"t2\", \"t1\"]; "
+                    + "MixQ runs networks with one output")
+        }
+
+        var shared = ONNXGraph()
+        shared.tensor("w", [1, 1, 1, 1], [1])
+        let c = shared.node("Conv", ["x", "w"])
+        shared.node("Add", [shared.node("Relu", [c], name: "relu"), c])
+        #expect(rejection(shared) == "node 'relu' (Relu): an activation must follow a Conv, Gemm or residual Add (and its "
+                + "batch-norm), once, and be the only node reading that output")
     }
 
     @Test func depthMultipliersAndDilationsAreRejected() {
