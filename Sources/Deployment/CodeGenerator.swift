@@ -144,7 +144,7 @@ public enum CodeGenerator {
                 names.append(pool.pool.name)
                 let p = pool.parameters
                 c.line("static const mixq_pool_params pool\(index) = {\(p.multiplier.multiplier), \(p.multiplier.shift), "
-                       + "\(p.inputZeroPoint), \(p.outputZeroPoint), \(p.inputBits.bits), \(p.outputBits.bits)};")
+                       + "\(p.inputZeroPoint), \(p.outputZeroPoint), \(p.inputBits.bits), \(p.outputBits.bits), \(p.bias)};")
                 let pixels = pool.pool.input.height * pool.pool.input.width
                 let channels = pool.pool.input.channels
                 scratchTerms.append("mixq_pool_scratch_bytes(\(channels))")

@@ -1,17 +1,47 @@
 import Planning
 import Quantization
 
-/// How a real tensor maps to unsigned integer codes: `real = scale * (code - zeroPoint)`.
+/// How a real tensor maps to unsigned integer codes: `real = scale * (code - zeroPoint)`, or
+/// with one scale per channel (`channelScales`) `real = channelScales[c] * (code - zeroPoint)`.
 public struct TensorQuantization: Sendable, Hashable {
+    /// The scale of every element; for a tensor with `channelScales`, the largest of them.
     public var scale: Double
     public var zeroPoint: Int
     public var bits: BitWidth
+    /// One scale per channel (HWC: the innermost axis), when a file states them (a QONNX
+    /// activation `Quant` whose scale has shape `[1, C, 1, 1]`); nil when `scale` applies to all.
+    /// Only a consumer that can carry a per-channel input scale into its own per-channel
+    /// requantization (a depthwise convolution) reads such a tensor.
+    public var channelScales: [Double]?
 
     public init(scale: Double, zeroPoint: Int, bits: BitWidth) {
         self.scale = scale
         self.zeroPoint = zeroPoint
         self.bits = bits
     }
+
+    /// A quantization with one scale per channel and one zero point.
+    public init(channelScales: [Double], zeroPoint: Int, bits: BitWidth) {
+        self.init(scale: channelScales.max() ?? 1, zeroPoint: zeroPoint, bits: bits)
+        self.channelScales = channelScales.count == 1 ? nil : channelScales
+    }
+
+    /// Whether the scale differs per channel.
+    public var isPerChannel: Bool { channelScales != nil }
+
+    /// The scale of channel `c`.
+    public func scale(channel c: Int) -> Double {
+        guard let channelScales else { return scale }
+        return channelScales[c % channelScales.count]
+    }
+
+    /// The code of `value` in channel `c`.
+    public func code(_ value: Double, channel c: Int) -> Int {
+        ((value / scale(channel: c)).rounded() + Double(zeroPoint)).clampedToInt(0...bits.maxUnsigned, nanValue: zeroPoint)
+    }
+
+    /// The real value of `code` in channel `c`.
+    public func real(_ code: Int, channel c: Int) -> Double { scale(channel: c) * Double(code - zeroPoint) }
 
     /// Asymmetric uniform quantization of [min, max] widened to contain 0 (so padding and
     /// ReLU zeros are exact).
@@ -78,13 +108,28 @@ public struct QuantizedLayer: Sendable {
     public var foldsNormalization: Bool { plan.flavour == .perLayerFolded }
 }
 
-/// Global average pooling, quantized: same bits in and out; the output's scale and zero point
-/// are the input's unless the model states its own (`TrainedQuantization.poolOutputs`).
+/// Global average pooling, quantized: MixQ's rounded average keeps the input's bits, and its
+/// scale unless the model states the pooled output's own (`TrainedQuantization.poolOutputs`, a
+/// QDQ file requantizing it); a file's truncating average (QONNX `Trunc`) has the file's output
+/// quantization.
 public struct QuantizedPool: Sendable {
     public var pool: GlobalAveragePool
     public var parameters: PoolingParameters
     /// The output's quantization.
     public var quantization: TensorQuantization
+    /// The input's quantization (the output's unless `truncation` says otherwise).
+    public var input: TensorQuantization
+    /// The file's truncation, for the fake-quantized reference; nil for MixQ's rounded average.
+    public var truncation: PoolTruncation?
+
+    public init(pool: GlobalAveragePool, parameters: PoolingParameters, quantization: TensorQuantization,
+                input: TensorQuantization? = nil, truncation: PoolTruncation? = nil) {
+        self.pool = pool
+        self.parameters = parameters
+        self.quantization = quantization
+        self.input = input ?? quantization
+        self.truncation = truncation
+    }
 }
 
 /// One step of an integer-only network, in the order of `Network.steps`.
@@ -213,6 +258,15 @@ public struct QuantizedNetwork: Sendable {
             let current = tensors[model.network.stepInputs[stepIndex][0]]
             switch step {
             case .globalAveragePool(let pool):
+                if let truncation = model.quantization?.pools[stepIndex] {
+                    steps.append(.pool(try truncatedPool(pool, truncation, input: current)))
+                    tensors.append(truncation.output)
+                    continue
+                }
+                guard !current.isPerChannel else {
+                    throw .quantization(layer: pool.name, reason: "its input has one scale per channel; MixQ's average "
+                                        + "pooling keeps one scale (quantize the tensor before it per tensor)")
+                }
                 let pixels = Double(pool.input.height * pool.input.width)
                 // The input's quantization, or the file's own for the pooled output (a QDQ file
                 // requantizing it), at the same bits.
@@ -225,7 +279,7 @@ public struct QuantizedNetwork: Sendable {
                     let parameters = try PoolingParameters(multiplier: FixedPointMultiplier(scale: current.scale / (output.scale * pixels)),
                                                            inputZeroPoint: current.zeroPoint, outputZeroPoint: output.zeroPoint,
                                                            inputBits: current.bits, outputBits: output.bits)
-                    steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: output)))
+                    steps.append(.pool(QuantizedPool(pool: pool, parameters: parameters, quantization: output, input: current)))
                     tensors.append(output)
                 } catch {
                     throw .quantization(layer: pool.name, reason: "\(error)")
@@ -253,7 +307,7 @@ public struct QuantizedNetwork: Sendable {
                 }
                 let clipping = method == .mse && trained == nil ? measured.map { (statistics: $0, layerIndex: layerIndex, step: stepIndex) } : nil
                 let quantized = try quantizeLayer(layerPlan, weights: model.layers[layerIndex], trained: trained?.weights,
-                                                  input: current, output: output, clipping: clipping)
+                                                  input: current, output: output, clipping: clipping, fileBias: trained?.bias)
                 steps.append(.layer(quantized))
                 tensors.append(output)
                 logits = output
@@ -402,12 +456,60 @@ public struct QuantizedNetwork: Sendable {
         return QuantizedNetwork(plan: plan, network: network, steps: steps, input: tensors[0], logits: tensors[network.steps.count])
     }
 
+    /// A file's truncating average (QONNX `Trunc` after a global average pool) in MixQ's pooling
+    /// kernel: the sum of the input codes is the file's `x / scale` exactly when the Trunc's scale is
+    /// the average's (`input scale / pixels`, as Brevitas exports `TruncAvgPool2d`), then a floor or
+    /// ceiling division by `2^k` and the clamp of the output bits (`PoolingParameters.truncating`).
+    static func truncatedPool(_ pool: GlobalAveragePool, _ truncation: PoolTruncation,
+                              input: TensorQuantization) throws(DeploymentError) -> QuantizedPool {
+        let pixels = pool.input.height * pool.input.width
+        let averageScale = input.scale / Double(pixels)
+        guard !input.isPerChannel, abs(truncation.scale / averageScale - 1) < 1e-5 else {
+            throw .quantization(layer: pool.name, reason: "the Trunc reads the average with scale \(truncation.scale); MixQ "
+                                + "runs a Trunc whose scale is the average's, input scale / pixels = \(averageScale) (Brevitas' "
+                                + "TruncAvgPool2d), on an input with one scale")
+        }
+        guard truncation.output.bits == input.bits else {
+            throw .quantization(layer: pool.name, reason: "the Trunc makes \(truncation.output.bits.bits)-bit outputs from "
+                                + "\(input.bits.bits)-bit inputs; MixQ's pooled output keeps its input's bits")
+        }
+        guard let offset = Int32(exactly: truncation.zeroPoint),
+              truncation.clamp == -truncation.codeOffset...(truncation.output.bits.maxUnsigned - truncation.codeOffset) else {
+            throw .quantization(layer: pool.name, reason: "the Trunc's zero point \(truncation.zeroPoint) or clamp is not one "
+                                + "MixQ's pooling kernel computes (an integer zero point, the full range of the output bits)")
+        }
+        do {
+            let parameters = try PoolingParameters.truncating(shift: truncation.shift, rounding: truncation.rounding, offset: offset,
+                                                              inputZeroPoint: input.zeroPoint, outputZeroPoint: truncation.codeOffset,
+                                                              inputBits: input.bits, outputBits: truncation.output.bits)
+            return QuantizedPool(pool: pool, parameters: parameters, quantization: truncation.output, input: input,
+                                 truncation: truncation)
+        } catch {
+            throw .quantization(layer: pool.name, reason: "\(error)")
+        }
+    }
+
     private static func quantizeLayer(_ plan: LayerPlan, weights float: FloatLayerWeights, trained: [TensorQuantization]?,
                                       input: TensorQuantization, output: TensorQuantization,
-                                      clipping: (statistics: CalibrationStatistics, layerIndex: Int, step: Int)? = nil)
+                                      clipping: (statistics: CalibrationStatistics, layerIndex: Int, step: Int)? = nil,
+                                      fileBias: [Int32]? = nil)
         throws(DeploymentError) -> QuantizedLayer {
         let layer = plan.layer
         let n = layer.outputChannels
+        // A per-channel input scale is carried into the per-channel requantization of a depthwise
+        // convolution (output channel c reads input channel c / m); a dense layer sums over input
+        // channels, so one scale per channel cannot leave the sum.
+        if input.isPerChannel, layer.kind != .depthwise {
+            throw .quantization(layer: layer.name, reason: "its input has one scale per channel (a QONNX activation Quant "
+                                + "with scales [1, C, 1, 1]); MixQ carries per-channel input scales only into a depthwise "
+                                + "convolution's requantization, and a \(layer.kind.rawValue) layer sums over the channels")
+        }
+        if (input.isPerChannel || output.isPerChannel), plan.flavour == .perLayerFolded {
+            throw .quantization(layer: layer.name, reason: "its \(output.isPerChannel ? "output" : "input") has one scale per "
+                                + "channel, which needs a multiplier per channel; PL+FB has one (use --scheme mixpc or "
+                                + "--flavour pl_icn or pc_icn)")
+        }
+        let inputChannelOf: (Int) -> Int = { [m = max(1, layer.depthMultiplier)] c in c / m }
         let (a, floatShift) = float.affine
         var d = floatShift
         let channelOf: (Int) -> Int = layer.kind == .depthwise
@@ -437,8 +539,25 @@ public struct QuantizedNetwork: Sendable {
         } else {
             ranges = [TensorQuantization.covering(min: values.min() ?? 0, max: values.max() ?? 0, bits: plan.weightBits)]
         }
+        if trained == nil, ranges.count == n, n > 1 {
+            // A channel whose weights are numerically zero next to the layer's (all below 2^-24 of
+            // its largest magnitude, float32's resolution; trained networks leave channels at 1e-30)
+            // is a zero channel: its own range would make a scale near 1e-32 and a bias beyond int32.
+            var largest = [Double](repeating: 0, count: n)
+            for (i, v) in values.enumerated() { largest[channelOf(i)] = max(largest[channelOf(i)], abs(v)) }
+            let threshold = (largest.max() ?? 0) * 0x1p-24
+            for c in 0..<n where largest[c] <= threshold {
+                ranges[c] = TensorQuantization(scale: 1, zeroPoint: 0, bits: plan.weightBits)
+            }
+        }
         let rangeOf: (Int) -> TensorQuantization = { c in ranges.count == 1 ? ranges[0] : ranges[c] }
-        let codes = values.enumerated().map { i, v in rangeOf(channelOf(i)).code(v) }
+        // Under ICN a channel with a = 0 (batch-norm gamma 0) ignores its weights: they become zero codes.
+        let codes = values.enumerated().map { i, v in
+            !folded && a[channelOf(i)] == 0 ? rangeOf(channelOf(i)).zeroPoint : rangeOf(channelOf(i)).code(v)
+        }
+        // Channels whose codes are all their zero point: their output is the constant d[c].
+        var zeroChannels = Set(0..<n)
+        for (i, code) in codes.enumerated() where code != rangeOf(channelOf(i)).zeroPoint { zeroChannels.remove(channelOf(i)) }
         if let clipping, plan.weightBits < .eight || input.bits < .eight {
             let dequantized = codes.enumerated().map { i, code in rangeOf(channelOf(i)).real(code) }
             let statistics = clipping.statistics
@@ -453,14 +572,41 @@ public struct QuantizedNetwork: Sendable {
         var multipliers: [FixedPointMultiplier] = []
         do {
             for c in 0..<n {
-                let accumulatorScale = rangeOf(c).scale * input.scale * (folded ? 1 : a[c])
-                let b = (d[c] / accumulatorScale).rounded()
+                var accumulatorScale = rangeOf(c).scale * input.scale(channel: inputChannelOf(c)) * (folded ? 1 : a[c])
+                var b = (d[c] / accumulatorScale).rounded()
+                if !(abs(b) < 2_147_483_647), zeroChannels.contains(c), fileBias == nil {
+                    if !folded {
+                        // A zero channel under ICN: the accumulator is the bias alone, so its unit is
+                        // free; 2^-16 of an output step keeps the constant exact to 2^-16 of a step.
+                        accumulatorScale = output.scale(channel: c) * 0x1p-16
+                        b = (d[c] / accumulatorScale).rounded()
+                    }
+                    // Beyond 2^30 the output saturates whatever the multiplier (2^14 or more output
+                    // steps under ICN; PL+FB only when the shared multiplier takes the bias past the
+                    // output range), so the clamped bias gives the same codes.
+                    let saturates = !folded || abs(accumulatorScale / output.scale(channel: c)) * 0x1p30
+                        >= Double(output.bits.maxUnsigned + 1)
+                    if saturates { b = min(max(b, -0x1p30), 0x1p30) }
+                }
+                if let fileBias {
+                    // The file's int32 bias (a QONNX Quant of 32 bits, Brevitas' Int32Bias) is MixQ's when
+                    // its unit is the accumulator's: input scale x weight scale.
+                    let stated = Double(fileBias[fileBias.count == 1 ? 0 : c])
+                    guard abs(b - stated) <= 1 + 1e-5 * abs(stated) else {
+                        throw DeploymentError.quantization(layer: layer.name, reason: "the file's int32 bias of channel \(c) "
+                                                           + "(\(Int(stated))) is not in the accumulator's units (input scale x "
+                                                           + "weight scale = \(accumulatorScale)): it would be \(b)")
+                    }
+                    b = stated
+                }
                 guard abs(b) < 2_147_483_647 else {
-                    throw DeploymentError.quantization(layer: layer.name, reason: "bias of channel \(c) does not fit int32")
+                    throw DeploymentError.quantization(layer: layer.name, reason: "bias of channel \(c) is \(b) accumulator units "
+                                                       + "(\(d[c]) / \(accumulatorScale)), beyond int32: the channel's weights are "
+                                                       + "too small next to its bias for one int32 accumulator")
                 }
                 bias.append(Int32(b))
                 if !folded || c == 0 {
-                    multipliers.append(try FixedPointMultiplier(scale: accumulatorScale / output.scale))
+                    multipliers.append(try FixedPointMultiplier(scale: accumulatorScale / output.scale(channel: c)))
                 }
             }
             let parameters = try RequantizationParameters(

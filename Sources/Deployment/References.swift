@@ -88,10 +88,13 @@ public enum FloatReference {
         let codes = inputs[0]
         switch step {
         case .pool(let pool):
-            // The input's own quantization when known: a file may requantize the pooled output.
-            let input = inputQuantizations.first ?? pool.quantization
-            let x = codes.map { Float(input.real($0)) }
+            let x = codes.map { Float(pool.input.real($0)) }
             let real = FloatLayers.globalAveragePool(x, shape: pool.pool.input)
+            if let truncation = pool.truncation {
+                // The file's Trunc in its own float semantics (`PoolTruncation`).
+                let results = real.map { truncation.apply(Double($0)) }
+                return (results.map { $0.integer + truncation.codeOffset }, results.map { Float($0.real) })
+            }
             return (real.map { pool.quantization.code(Double($0)) }, real)
         case .reshape(_, let quantization):
             return (codes, codes.map { Float(quantization.real($0)) })
@@ -115,7 +118,8 @@ public enum FloatReference {
             let real = FloatLayers.softmax(codes.map { Float(inputQuantizations[0].real($0)) }, shape: softmax.shape, beta: softmax.beta)
             return (real.map { quantization.code(Double($0)) }, real)
         case .layer(let layer):
-            let x = codes.map { Float(layer.input.real($0)) }
+            let inputChannels = layer.layer.input.channels
+            let x = codes.enumerated().map { i, code in Float(layer.input.real(code, channel: i % inputChannels)) }
             let n = layer.layer.outputChannels
             let perChannel = layer.layer.weightCount / (layer.layer.kind == .depthwise ? 1 : n)
             let weights = layer.weights.enumerated().map { i, code -> Float in
@@ -126,7 +130,7 @@ public enum FloatReference {
             let a = layer.foldsNormalization ? [Double](repeating: 1, count: n) : layer.affine.a
             let real = FloatLayers.normalize(FloatLayers.linear(layer.layer, weights: weights, input: x),
                                              a: a, d: layer.affine.d, activation: layer.layer.activation)
-            return (real.map { layer.output.code(Double($0)) }, real)
+            return (real.enumerated().map { i, v in layer.output.code(Double(v), channel: i % n) }, real)
         }
     }
 }

@@ -78,6 +78,12 @@ public struct TrainedQuantization: Sendable {
     public var fullyConnectedLayers: Set<Int>
     /// For `.tflite`: the file ends in DEQUANTIZE, so its output is float32 (`scale * (q - z)`).
     public var floatOutput = false
+    /// A file's truncating averages (QONNX `Trunc` after a global average pool), by the index of
+    /// the pooling step in `Network.steps`: the pooled output has the file's quantization.
+    public var pools: [Int: PoolTruncation] = [:]
+    /// The layers (indices into `layers`) whose output activations the file leaves in float (a
+    /// weight-only QONNX file): MixQ chooses their bits under the budgets and calibrates them.
+    public var floatActivations: Set<Int> = []
 
     public init(layers: [Layer], arithmetic: Arithmetic = .mixq, tensors: [TensorQuantization]? = nil,
                 tfliteType: TFLiteTensorType = .int8, fullyConnectedLayers: Set<Int> = []) {
@@ -118,8 +124,68 @@ public struct TrainedQuantization: Sendable {
                                              budget: budget, scheme: scheme, flavour: flavour,
                                              flavours: flavour == nil ? layers.map(\.fileFlavour) : nil)
         }
+        if !floatActivations.isEmpty {
+            // A weight-only file: its weight bits stand, the planner chooses the activations'.
+            return try BitWidthPlanner.plan(network, budget: budget, scheme: scheme, weightBits: layers.map(\.weightBits),
+                                            flavour: flavour)
+        }
         let outputs = layers.map { $0.output?.bits ?? .eight }
         return try BitWidthPlanner.fixed(network, activationBits: [input.bits] + outputs, weightBits: layers.map(\.weightBits),
                                          budget: budget, scheme: scheme, flavour: flavour)
+    }
+}
+
+/// A QONNX `Trunc` after an average pool (Brevitas' `TruncAvgPool2d`), as the file states it.
+///
+/// QONNX custom op `Trunc` (github.com/fastmachinelearning/qonnx, docs/qonnx-custom-ops/trunc_op.md
+/// and src/qonnx/custom_op/general/trunc.py), version 2, inputs x, scale, zeropt, input_bit_width,
+/// output_scale, output_bit_width; attributes signed, narrow, rounding_mode:
+///
+///     y = round(x / scale + zeropt)              (half to even)
+///     y = y / 2^k,  k = round(log2(output_scale / scale))
+///     y = rounding_mode(clamp(y, qmin, qmax))    (FLOOR or CEIL; qmin..qmax of output_bit_width)
+///     out = (y - zeropt / 2^k) * output_scale
+///
+/// Version 1 (five inputs, no output_scale) divides by `2^(input_bit_width - output_bit_width)`,
+/// does not clamp and rescales with `(y - zeropt) * scale`.
+public struct PoolTruncation: Sendable, Hashable {
+    /// The scale and zero point the sum is read with (`scale`, `zeropt`).
+    public var scale: Double
+    public var zeroPoint: Double
+    /// `k`: the rounded value is divided by `2^k`.
+    public var shift: Int
+    /// How `y / 2^k` becomes an integer.
+    public var rounding: PoolingParameters.TruncationRounding
+    /// The clamp, in the file's (signed or unsigned) integers; nil for version 1 (no clamp).
+    public var clamp: ClosedRange<Int>?
+    /// What the output integers mean: `out = (y - outputZeroPoint) * outputScale`.
+    public var outputScale: Double
+    public var outputZeroPoint: Double
+    /// The output in MixQ's unsigned codes (`y + codeOffset`).
+    public var output: TensorQuantization
+    /// Added to the file's integer `y` to make MixQ's unsigned code: `2^(b-1)` for signed outputs.
+    public var codeOffset: Int
+
+    public init(scale: Double, zeroPoint: Double, shift: Int, rounding: PoolingParameters.TruncationRounding,
+                clamp: ClosedRange<Int>?, outputScale: Double, outputZeroPoint: Double, output: TensorQuantization,
+                codeOffset: Int) {
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+        self.shift = shift
+        self.rounding = rounding
+        self.clamp = clamp
+        self.outputScale = outputScale
+        self.outputZeroPoint = outputZeroPoint
+        self.output = output
+        self.codeOffset = codeOffset
+    }
+
+    /// The file's float semantics on one averaged value: the output integer `y` (before MixQ's
+    /// code offset) and the real value.
+    public func apply(_ x: Double) -> (integer: Int, real: Double) {
+        var y = (x / scale + zeroPoint).rounded(.toNearestOrEven) / Double(1 << shift)
+        if let clamp { y = min(max(y, Double(clamp.lowerBound)), Double(clamp.upperBound)) }
+        y = rounding == .floor ? y.rounded(.down) : y.rounded(.up)
+        return (y.clampedToInt(-(1 << 40)...(1 << 40)), (y - outputZeroPoint) * outputScale)
     }
 }

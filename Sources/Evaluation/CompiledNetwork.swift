@@ -110,7 +110,7 @@ public struct CompiledNetwork: Sendable {
 
     static func pool(_ x: [Int32], pixels: Int, channels: Int, parameters p: PoolingParameters) -> [Int32] {
         let zx = Int32(p.inputZeroPoint)
-        var sums = [Int32](repeating: 0, count: channels)
+        var sums = [Int32](repeating: p.bias, count: channels)
         for pixel in 0..<pixels {
             for c in 0..<channels { sums[c] = sums[c] &+ (x[pixel * channels + c] &- zx) }
         }

@@ -249,7 +249,9 @@ public enum Evaluator {
             images: indices.count, integer: counts.integer,
             float: request.floatReference ? (isTrained ? counts.fakeQuantized : counts.float) : nil,
             fakeQuantized: request.floatReference ? counts.fakeQuantized : nil,
-            floatReference: isTrained ? "fake-quantized (the file's trained quantization in float)" : "float (unquantized)",
+            floatReference: !isTrained ? "float (unquantized)"
+                : (model.quantization?.floatActivations.isEmpty ?? true) ? "fake-quantized (the file's trained quantization in float)"
+                : "fake-quantized (the file's trained weights, MixQ's calibrated activations, in float)",
             inputPreprocessing: (dataset.imageFolder.map { "\($0.preprocessing); " } ?? "") + model.input.description, modelSource: prepared.request.modelSource ?? "synthetic weights",
             targetImages: 0, targetBitExact: nil, hostSeconds: hostSeconds, hostImagesPerSecond: Double(indices.count) / hostSeconds,
             hostMacsPerSecond: Double(indices.count * compiled.multiplyAccumulates) / hostSeconds, deployment: nil)

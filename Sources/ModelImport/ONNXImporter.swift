@@ -68,7 +68,7 @@ public enum ONNXImporter {
     public static let supportedOperators = "Conv, BatchNormalization, Relu, Clip(0, 6), GlobalAveragePool, "
         + "AveragePool, MaxPool, ReduceMean (H, W), Add (residual, or a bias after MatMul), Flatten, Reshape, Gemm, "
         + "MatMul, Softmax, LogSoftmax, "
-        + "Identity, Dropout, Constant and QONNX Quant (2, 4 or 8 bits)"
+        + "Identity, Dropout, Constant, QONNX Quant (2, 4 or 8 bits; 32 on a bias) and QONNX Trunc after a global average pool"
 
     /// The most elements one tensor (a weight, an activation) may have: 2^31, far beyond any
     /// microcontroller's memory. Every count computed from a file is checked against it before
@@ -225,6 +225,10 @@ struct ONNXGraphBuilder {
     let networkName: String
     var constants: [String: ONNXTensor] = [:]
     var weightQuants: [String: WeightTensor] = [:]
+    /// The int32 codes of constants made by a 32-bit QONNX `Quant` (Brevitas' `Int32Bias`).
+    var int32Biases: [String: [Int32]] = [:]
+    /// The file's truncating averages (QONNX `Trunc`), by pooling step index.
+    var poolTruncations: [Int: PoolTruncation] = [:]
     /// How many nodes (and graph outputs) read each value.
     var uses: [String: Int] = [:]
 
@@ -266,6 +270,8 @@ struct ONNXGraphBuilder {
         var weights: [Float]
         var weightQuantization: [TensorQuantization]?
         var bias: [Double]?
+        /// The file's int32 bias codes, when a 32-bit Quant made the bias.
+        var biasCodes: [Int32]?
         var batchNorm: (gamma: [Double], beta: [Double], mean: [Double], variance: [Double], epsilon: Double)?
         var activationSet = false
         var output: QuantParameters?
@@ -359,19 +365,25 @@ struct ONNXGraphBuilder {
                                       + "quantization on chains of layers, and float ONNX graphs with any branches")
             }
             var layers: [TrainedQuantization.Layer] = []
+            // A weight-only file (Quant on weights, float activations): MixQ chooses and calibrates
+            // every activation; otherwise every activation but the final logits is the file's.
+            let weightOnly = trainedLayers.allSatisfy { $0?.output == nil } && inputQuant == nil && poolTruncations.isEmpty && poolOutputs.isEmpty
             for (index, layer) in network.layers.enumerated() {
                 guard let stated = trainedLayers[index] else {
                     throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the file quantizes some tensors (QONNX Quant) "
                                           + "but not this layer's weights; quantize every weight tensor, or none")
                 }
-                if stated.output == nil, index < network.layers.count - 1 {
+                if stated.output == nil, index < network.layers.count - 1, !weightOnly {
                     throw .unsupportedUse(node: layer.name, op: "Conv/Gemm", reason: "the layer's output has no activation Quant; "
-                                          + "in a QONNX file every activation but the final logits must be quantized")
+                                          + "in a QONNX file every activation but the final logits must be quantized, or none "
+                                          + "(weights only: MixQ then chooses and calibrates the activations)")
                 }
                 layers.append(stated)
             }
             trained = TrainedQuantization(layers: layers)
             trained?.poolOutputs = poolOutputs
+            trained?.pools = poolTruncations
+            if weightOnly { trained?.floatActivations = Set(0..<(network.layers.count - 1)) }
         }
         do {
             return try FloatModel(network: network, layers: floatLayers, input: encoding, quantization: trained)
@@ -433,10 +445,8 @@ struct ONNXGraphBuilder {
         case "BipolarQuant":
             throw .unsupportedOperator(node: attributes.name, op: "BipolarQuant (1-bit)",
                                        supported: ONNXImporter.supportedOperators + "; MixQ's kernels run 8, 4 and 2 bits")
-        case "Trunc":
-            throw .unsupportedOperator(node: attributes.name, op: "Trunc (Brevitas' quantized average pooling)",
-                                       supported: ONNXImporter.supportedOperators
-                                        + "; export the pooling as a plain average pool (torch.nn.AdaptiveAvgPool2d)")
+        case "Trunc" where isQONNX:
+            try truncate(node, attributes)
         case "Conv":
             try convolution(node, attributes)
         case "BatchNormalization":
@@ -561,6 +571,12 @@ struct ONNXGraphBuilder {
             throw .unsupportedUse(node: name, op: node.opType, reason: "computes on constants only; MixQ folds QONNX Quant "
                                   + "on weights and Identity, nothing else (export with constant folding on)")
         }
+        if let bias = try QONNXOperators.int32Bias(node, attributes, tensor: tensor, constants: constants) {
+            // A 32-bit Quant (Brevitas' Int32Bias): the int32 bias MixQ's kernels take.
+            constants[output] = ONNXTensor(name: output, dims: tensor.dims, values: bias.values)
+            int32Biases[output] = bias.codes
+            return
+        }
         let parameters = try quantParameters(node, attributes)
         // Which axis the scales run along: align the scale's dims with the tensor's, from the right.
         var axis: Int?
@@ -630,9 +646,11 @@ struct ONNXGraphBuilder {
     mutating func activationQuant(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
         sawQuant = true
         let parameters = try quantParameters(node, attributes)
-        guard parameters.scales.count == 1, parameters.zeroPoints.count == 1 else {
-            throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "activation scales must be per tensor (one scale "
-                                  + "and zero-point), got \(parameters.scales.count)")
+        let perChannel = parameters.scales.count > 1 || parameters.zeroPoints.count > 1
+        if perChannel, pending.flatMap({ parameters.activationQuantization(channels: $0.layer.outputChannels) }) == nil {
+            throw .unsupportedUse(node: attributes.name, op: "Quant", reason: "activation scales must be per tensor, or per "
+                                  + "channel (scale [1, C, 1, 1], one zero point) on a layer's output; got "
+                                  + "\(parameters.scales.count) scales of shape \(parameters.scaleDims)")
         }
         if var layer = pending {
             guard layer.output == nil else {
@@ -786,7 +804,8 @@ struct ONNXGraphBuilder {
         }
         let quantization = try weightQuantization(node.input[1], outputAxis: 0, channels: outC, attributes)
         pending = PendingLayer(layer: layer, nodeName: name, input: input, outputName: node.output.first ?? "",
-                               weights: weights, weightQuantization: quantization, bias: bias)
+                               weights: weights, weightQuantization: quantization, bias: bias,
+                               biasCodes: node.input.count > 2 ? int32Biases[node.input[2]] : nil)
     }
 
     /// Explicit `pads` `[top, left, bottom, right]`, or `auto_pad`: `SAME_UPPER` pads the end more
@@ -957,6 +976,21 @@ struct ONNXGraphBuilder {
         pendingAdd = PendingAdd(add: add, inputs: [a.tensor, b.tensor], outputName: node.output.first ?? "")
     }
 
+    /// A QONNX `Trunc` right after a global average pool (Brevitas' `TruncAvgPool2d`): the pooled
+    /// output takes the file's quantization (`PoolTruncation`).
+    mutating func truncate(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
+        let value = try input(node, attributes)
+        let index = value.tensor - 1
+        guard index >= 0, case .globalAveragePool = steps[index].step, poolTruncations[index] == nil, value.flattenedFrom == nil,
+              uses[node.input[0], default: 0] == 1 else {
+            throw .unsupportedUse(node: attributes.name, op: "Trunc", reason: "MixQ runs a QONNX Trunc right after an average "
+                                  + "pooling over the whole map (Brevitas' TruncAvgPool2d), as the pooling's only reader")
+        }
+        poolTruncations[index] = try QONNXOperators.truncation(node, attributes, constants: constants)
+        statedQuantization[value.tensor] = nil
+        try alias(node, attributes)
+    }
+
     mutating func flatten(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
         let source = try input(node, attributes)
         let shape = source.flattenedFrom ?? self.shape(of: source.tensor)
@@ -1045,7 +1079,8 @@ struct ONNXGraphBuilder {
         }
         let quantization = try weightQuantization(weightName, outputAxis: transposed ? 0 : 1, channels: outputs, attributes)
         pending = PendingLayer(layer: layer, nodeName: name, input: value.tensor, outputName: node.output.first ?? "",
-                               weights: weights, weightQuantization: quantization, bias: bias)
+                               weights: weights, weightQuantization: quantization, bias: bias,
+                               biasCodes: biasName.flatMap { int32Biases[$0] })
     }
 
     mutating func addBias(_ node: Onnx_NodeProto, _ attributes: NodeAttributes) throws(ImportError) {
@@ -1060,6 +1095,7 @@ struct ONNXGraphBuilder {
                                   + "\(layer.layer.outputChannels) outputs")
         }
         layer.bias = tensor.values
+        layer.biasCodes = int32Biases[node.input[1]]
         layer.layer.hasBias = true
         pending = layer
         advance(node)
@@ -1098,7 +1134,10 @@ struct ONNXGraphBuilder {
         if layer.output != nil { sawQuant = true }
         if let stated = layer.weightQuantization {
             sawQuant = true
-            trainedLayers.append(TrainedQuantization.Layer(weights: stated, output: layer.output.map { $0.tensorQuantization(0) }))
+            let output = layer.output.flatMap { $0.activationQuantization(channels: n) }
+            // The file's int32 bias is the accumulator's when nothing (batch-norm) follows the layer.
+            trainedLayers.append(TrainedQuantization.Layer(weights: stated, output: output,
+                                                           bias: layer.batchNorm == nil ? layer.biasCodes : nil))
         } else {
             trainedLayers.append(nil)
         }

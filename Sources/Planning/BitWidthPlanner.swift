@@ -63,6 +63,34 @@ public enum BitWidthPlanner {
         return state.plan
     }
 
+    /// Plans the activation bits of a network whose weight bits are fixed in advance (a
+    /// weight-only QONNX file states them): the activations are cut as `plan` cuts them to fit
+    /// M_RW; the weights keep `weightBits`, and the plan's `fitsFlash` says whether they meet
+    /// M_RO (nothing is cut to make them fit).
+    /// - Parameters:
+    ///   - flavour: one flavour for every layer instead of the scheme's choice, when given.
+    /// - Throws: `PlanningError` when `weightBits` does not have one width per layer or no
+    ///   activation bits fit under `mixpl` or `mixpc`.
+    public static func plan(
+        _ network: Network, budget: MemoryBudget, scheme: QuantizationScheme, weightBits: [BitWidth],
+        flavour: RequantizationFlavour? = nil
+    ) throws(PlanningError) -> BitWidthPlan {
+        var state = PlannerState(network: network, scheme: scheme, budget: budget)
+        guard weightBits.count == state.layers.count else {
+            throw .bitCountMismatch(layers: state.layers.count, activations: state.activationBits.count, weights: weightBits.count,
+                                    expectedActivations: state.activationBits.count)
+        }
+        state.weightBits = weightBits
+        state.flavourOverride = flavour
+        if scheme.allowsCuts {
+            if state.followsPaperSweeps {
+                try state.fitActivations()
+            }
+            try state.fitLiveTensors()
+        }
+        return state.plan
+    }
+
     /// How many activation bit-widths `fixed` takes for `network`: one per group of tensors
     /// that share a quantization (docs/design.md#network-graph). On a chain of layers and
     /// pooling steps this is `layers.count + 1`: the input, then each layer's output.

@@ -115,7 +115,7 @@ public enum ReferenceLayers {
         try check(input, count: height * width * channels, bits: p.inputBits, what: "pooling input")
         let zx = Int32(p.inputZeroPoint)
         return (0..<channels).map { c in
-            var acc: Int32 = 0
+            var acc: Int32 = p.bias
             for pixel in 0..<(height * width) { acc = acc &+ (Int32(input[pixel * channels + c]) - zx) }
             return RequantizationParameters.requantize(acc, multiplier: p.multiplier, outputZeroPoint: p.outputZeroPoint,
                                                        outputBits: p.outputBits)

@@ -155,9 +155,15 @@ struct ONNXImporterTests {
         }
     }
 
-    @Test func unsupportedBitWidthsRoundingAndPerChannelActivationsAreRejected() {
+    @Test func unsupportedBitWidthsRoundingAndPerChannelActivationsAreRejected() throws {
         #expect(rejection(qonnxGraph(weightBits: 3)).contains("bit width [3.0] is not supported"))
-        #expect(rejection(qonnxGraph(activationScales: [0.5, 0.25])).contains("activation scales must be per tensor"))
+        // One activation scale per channel is taken; a consumer that cannot carry it (pooling to one
+        // scale) is one error at quantization.
+        let perChannel = try load(qonnxGraph(activationScales: [0.5, 0.25]))
+        #expect(perChannel.model.quantization?.layers[0].output?.channelScales == [0.5, 0.25])
+        let plan = try Deployer.plan(perChannel.network, model: perChannel.model, budget: MemoryBudget(flash: 10_000, ram: 1_000),
+                                     scheme: .mixpc, flavour: nil)
+        #expect(throws: DeploymentError.self) { try QuantizedNetwork.quantize(perChannel.model, plan: plan) }
         var g = ONNXGraph()
         let q = g.quant("x", scale: [0.1], bits: 8, signed: false, rounding: "FLOOR")
         g.node("Relu", [q])
@@ -166,7 +172,7 @@ struct ONNXImporterTests {
 
     @Test func unknownAndRejectedOperatorsAreNamed() {
         for (op, expected) in [("Resize", "operator Resize is not supported"), ("BipolarQuant", "BipolarQuant (1-bit)"),
-                               ("Trunc", "Trunc (Brevitas' quantized average pooling)")] {
+                               ("Trunc", "MixQ runs a QONNX Trunc right after an average pooling")] {
             var g = ONNXGraph()
             g.tensor("w", [1, 1, 1, 1], [1])
             let conv = g.node("Conv", ["x", "w"])

@@ -42,7 +42,7 @@ int mixq_global_avg_pool(uint32_t pixels, uint32_t channels, const uint8_t *inpu
         default: mixq_pool_add_pixel(sums, input, px * channels, channels, 2); break;
         }
     }
-    const int32_t qmax = (int32_t)((1u << p->output_bits) - 1), offset = (int32_t)(pixels * p->input_zero);
+    const int32_t qmax = (int32_t)((1u << p->output_bits) - 1), offset = (int32_t)(pixels * p->input_zero) - p->bias;
     mixq_writer out;
     mixq_writer_init(&out, output, 0, p->output_bits);
     for (uint32_t c = 0; c < channels; ++c) {
@@ -61,7 +61,7 @@ int mixq_global_avg_pool_plain(uint32_t pixels, uint32_t channels, const uint8_t
     mixq_writer out;
     mixq_writer_init(&out, output, 0, p->output_bits);
     for (uint32_t c = 0; c < channels; ++c) {
-        int32_t acc = 0;
+        int32_t acc = p->bias;
         for (uint32_t px = 0; px < pixels; ++px) {
             acc += (int32_t)mixq_load_element(input, px * channels + c, p->input_bits) - p->input_zero;
         }

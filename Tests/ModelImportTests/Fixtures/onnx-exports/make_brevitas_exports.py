@@ -58,6 +58,21 @@ def synthetic_images(rng, n, classes, size=32):
     return ((x - 0.45) / 0.226).astype(np.float32), labels
 
 
+# The test inputs are 8-bit images (HWC bytes, NAME.pixels.npy) preprocessed as
+# (pixel - PIXEL_MEAN) * PIXEL_SCALE in double, then float32: an integer mean, so an integer-only
+# network reads the bytes themselves as its input codes (MixQ: --input-mean 115 --input-scale
+# PIXEL_SCALE) and sees exactly the float input the QONNX executor sees.
+PIXEL_MEAN = 115.0                 # 0.45 * 255, rounded
+PIXEL_SCALE = 1.0 / (0.226 * 255.0)
+
+
+def as_pixels(x):
+    """Float inputs normalised like the training data -> (8-bit HWC images, their float input)."""
+    pixels = np.rint(np.clip(x.astype(np.float64) * 0.226 + 0.45, 0.0, 1.0) * 255.0).astype(np.uint8)
+    real = ((pixels.astype(np.float64) - PIXEL_MEAN) * PIXEL_SCALE).astype(np.float32)
+    return np.ascontiguousarray(pixels.transpose(0, 2, 3, 1)), np.ascontiguousarray(real)
+
+
 def train(model, x, y, steps, seed):
     torch.manual_seed(seed)
     model.train()
@@ -124,7 +139,7 @@ def qonnx_outputs(path, inputs):
     return np.ascontiguousarray(np.stack(outs).astype(np.float32))
 
 
-def export(name, model, inputs, covers, record):
+def export(name, model, pixels, inputs, covers, record):
     path = os.path.join(HERE, f"{name}.onnx")
     # TorchScript exporter (dynamo=False): one self-contained file, as FINN's and qonnx's
     # documentation export them. Brevitas 0.13 defaults to the dynamo exporter with torch >= 2.9,
@@ -135,6 +150,7 @@ def export(name, model, inputs, covers, record):
         torch_out = model(torch.from_numpy(inputs))
         torch_out = getattr(torch_out, "value", torch_out).numpy().astype(np.float32)
     save_npy(os.path.join(HERE, f"{name}.inputs.npy"), inputs)
+    save_npy(os.path.join(HERE, f"{name}.pixels.npy"), pixels)
     save_npy(os.path.join(HERE, f"{name}.outputs.npy"), ref)
     save_npy(os.path.join(HERE, f"{name}.outputs_brevitas.npy"), torch_out)
     graph = onnx.load(path).graph
@@ -152,6 +168,9 @@ def export(name, model, inputs, covers, record):
         "covers": covers,
         "count": int(len(inputs)),
         "input": {"name": graph.input[0].name, "shape": list(inputs.shape[1:]), "dtype": "float32"},
+        "pixels": {"file": f"{name}.pixels.npy", "layout": "NHWC uint8",
+                   "preprocessing": "float32((pixel - mean) * scale), computed in double",
+                   "mean": PIXEL_MEAN, "scale": PIXEL_SCALE},
         "ops": ops,
         "quant_bit_widths": sorted(set(quant_bits)),
         "reference": "qonnx.core.onnx_exec.execute_onnx after qonnx.util.cleanup.cleanup_model",
@@ -171,10 +190,10 @@ def main():
     x, y = synthetic_images(rng, 600, 10)
     model = brevitas_mobilenet()
     train(model, x[:512], y[:512], 150, 30)
-    inputs = np.ascontiguousarray(np.concatenate([
+    pixels, inputs = as_pixels(np.concatenate([
         x[512:512 + N_INPUTS - 4],
         ((rng.random((4, 3, 32, 32)) - 0.45) / 0.226).astype(np.float32)]))
-    export("brevitas_mobilenet_v1_w025_4b", model, inputs,
+    export("brevitas_mobilenet_v1_w025_4b", model, pixels, inputs,
            "brevitas_examples.imagenet_classification MobileNet (quant_mobilenet_v1_4b config: "
            "4-bit weights and activations, per-channel activation scales in the first layer and "
            "inner pointwise layers, 8-bit first-layer weights, 4-bit per-tensor last layer with "
@@ -187,10 +206,10 @@ def main():
     x, y = synthetic_images(rng, 600, 10)
     model = WeightOnly()
     train(model, x[:512], y[:512], 150, 31)
-    inputs = np.ascontiguousarray(np.concatenate([
+    pixels, inputs = as_pixels(np.concatenate([
         x[512:512 + N_INPUTS - 4],
         ((rng.random((4, 3, 32, 32)) - 0.45) / 0.226).astype(np.float32)]))
-    export("brevitas_weight_only_4b", model, inputs,
+    export("brevitas_weight_only_4b", model, pixels, inputs,
            "weight-only QONNX: QuantConv2d/QuantLinear with 4-bit weights (Brevitas' default "
            "per-tensor weight quantizer at 4 bits), float activations and float BatchNorm (not "
            "folded: the exporter leaves it), export_qonnx", record)
