@@ -52,9 +52,15 @@ public struct ModelReference: Sendable {
     /// `mixpc`; per tensor: `mixpl`) for a QONNX file, `mixpc` otherwise.
     public var defaultScheme: QuantizationScheme { model?.quantization?.naturalScheme ?? .mixpc }
 
-    /// The flavour used when the user names none: nil, so the scheme's rule decides (see
-    /// `TrainedQuantization.naturalScheme` for what that means for a QONNX file).
-    public var defaultFlavour: RequantizationFlavour? { nil }
+    /// The flavour used when the user names none. For a QDQ file with per-tensor weights,
+    /// PL+ICN: the file's weight codes are kept and a batch norm the exporter left (folded by the
+    /// importer) goes into the per-channel multipliers, where the `int8` rule's PL+FB would fold
+    /// it into the weights and quantize them anew. Otherwise nil, so the scheme's rule decides
+    /// (see `TrainedQuantization.naturalScheme` for what that means for a QONNX file).
+    public var defaultFlavour: RequantizationFlavour? {
+        guard imported?.format == "ONNX QDQ", let trained = model?.quantization, !trained.isPerChannel else { return nil }
+        return .perLayerICN
+    }
 
     /// Where the weights came from, for the results' conditions (`deploy` and `eval` print it):
     /// the file, for a QDQ file how its results compare with onnxruntime's, and what the

@@ -37,8 +37,8 @@ struct BenchDataset: ParsableCommand {
     @Option(help: "Height of the generated images.")
     var height: Int = 375
 
-    @Option(help: "jpeg, png or mixed (every other image).")
-    var format: String = "jpeg"
+    @Option(help: "The generated files' encoding: jpeg, png or mixed (every other image).")
+    var encoding: String = "jpeg"
 
     @Option(name: .customLong("jobs"), help: "Threads (default: the number of cores).")
     var jobsOption: Int?
@@ -57,7 +57,7 @@ struct BenchDataset: ParsableCommand {
             throw ValidationError("--sizes must be image counts 1...100000, comma-separated, got '\(sizes)'")
         }
         guard (8...4096).contains(width), (8...4096).contains(height) else { throw ValidationError("--width and --height must be 8...4096") }
-        guard ["jpeg", "png", "mixed"].contains(format) else { throw ValidationError("--format must be jpeg, png or mixed") }
+        guard ["jpeg", "png", "mixed"].contains(encoding) else { throw ValidationError("--encoding must be jpeg, png or mixed") }
         try SharedOption.validateJobs(jobs)
     }
 
@@ -139,7 +139,7 @@ struct BenchDataset: ParsableCommand {
         }
         try JSONOutput.print(Report(
             model: reference.network.name, input: "\(input)", preprocessing: preprocessing.description,
-            generated: "\(width)x\(height) RGB \(format), seeded smooth patterns with noise, 10 classes", threads: jobs,
+            generated: "\(width)x\(height) RGB \(encoding), seeded smooth patterns with noise, 10 classes", threads: jobs,
             peakResetPerFolder: resetWorks, folders: measurements,
             peakGrowthBytes: (measurements.last?.peakRSSBytes ?? 0) - (measurements.first?.peakRSSBytes ?? 0),
             conditions: "host CPU; decode (libjpeg-turbo/libpng), resize and crop, integer-only host reference, \(jobs) threads; "
@@ -155,7 +155,7 @@ struct BenchDataset: ParsableCommand {
             }
             for index in 0..<count {
                 let image = Self.pattern(width: width, height: height, seed: UInt64(index))
-                let png = format == "png" || (format == "mixed" && index % 2 == 1)
+                let png = encoding == "png" || (encoding == "mixed" && index % 2 == 1)
                 let data = try ImageDecoder.encode(image, as: png ? .png : .jpeg, quality: 90)
                 let name = String(format: "class_%d/image_%06d.%@", index % 10, index, png ? "png" : "jpg")
                 try data.write(to: folder.appendingPathComponent(name))

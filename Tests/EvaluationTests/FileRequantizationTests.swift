@@ -39,7 +39,7 @@ import Testing
                                      flavour: nil)
         let budget = try MemoryBudget(flash: int8.flashBytes * 6 / 10, ram: int8.peakActivationBytes * 6 / 10)
         var request = DeploymentRequest(network: network, scheme: .mixpc, budget: budget, model: model)
-        request.calibrate(on: dataset, images: samples)
+        try request.calibrate(on: dataset, images: samples)
         #expect(request.calibration?.count == samples)
         let prepared = try Deployer.prepare(request)
         #expect(prepared.plan.fits)
